@@ -1,0 +1,144 @@
+// The internal resource model. Both input forms (Universal and Kubernetes) parse to this.
+
+export const RESOURCE_TYPES = [
+  'Mesh',
+  'Secret',
+  'GlobalSecret',
+  'Zone',
+  'Dataplane',
+  'ZoneInsight',
+  'MeshIdentity',
+] as const;
+export type ResourceType = (typeof RESOURCE_TYPES)[number];
+
+/** Types that live inside a mesh: their key includes the mesh name. */
+export const MESH_SCOPED: ReadonlySet<ResourceType> = new Set<ResourceType>(['Secret', 'Dataplane', 'MeshIdentity']);
+
+export interface ResourceKey {
+  type: ResourceType;
+  name: string;
+  /** Set for mesh-scoped types only. */
+  mesh?: string;
+}
+
+export interface ResourceMeta extends ResourceKey {
+  labels: Record<string, string>;
+  /** ISO-8601 timestamps, set by the store. */
+  creationTime: string;
+  modificationTime: string;
+  /** The store revision at which this resource was last written (like etcd's mod_revision). */
+  version: number;
+}
+
+export interface Resource<S = ResourceSpec> {
+  meta: ResourceMeta;
+  spec: S;
+}
+
+/** What a caller hands to a store: the store fills in times and version. */
+export interface ResourceInput<S = ResourceSpec> {
+  meta: ResourceKey & { labels?: Record<string, string> };
+  spec: S;
+}
+
+export type ResourceSpec = MeshSpec | SecretSpec | ZoneSpec | DataplaneSpec | ZoneInsightSpec | GenericSpec;
+
+export type GenericSpec = Record<string, unknown>;
+
+// ---- DataSource: exactly one of the four.
+export type DataSource =
+  | { secret: string }
+  | { file: string }
+  | { inline: string }
+  | { inlineString: string };
+
+// ---- Mesh
+export type BackendType = 'builtin' | 'provided' | 'vault' | 'acmpca' | 'cert-manager';
+export type BackendMode = 'STRICT' | 'PERMISSIVE';
+
+export interface BuiltinConf {
+  caCert?: { RSAbits?: number; expiration?: string };
+}
+
+export interface ProvidedConf {
+  cert: DataSource;
+  key: DataSource;
+}
+
+export interface VaultConf {
+  fromCp: {
+    address: string;
+    agentAddress?: string;
+    namespace?: string;
+    pki?: string;
+    role?: string;
+    commonName?: string;
+    tls?: { caCert?: DataSource; skipVerify?: boolean; serverName?: string };
+    auth: { token: DataSource; tls?: undefined } | { tls: { clientKey: DataSource; clientCert: DataSource }; token?: undefined };
+  };
+}
+
+export interface AcmpcaConf {
+  arn: string;
+  commonName?: string;
+  caCert?: DataSource;
+  auth?: { awsCredentials: { accessKey: DataSource; accessKeySecret: DataSource } };
+}
+
+export interface CertManagerConf {
+  issuerName: string;
+  issuerKind?: string;
+  issuerGroup?: string;
+}
+
+export type BackendConf = BuiltinConf | ProvidedConf | VaultConf | AcmpcaConf | CertManagerConf;
+
+export interface MtlsBackend<C extends BackendConf = BackendConf> {
+  name: string;
+  /** Normalised: `acm` is read as `acmpca`. */
+  type: BackendType;
+  mode?: BackendMode;
+  dpCert?: { rotation?: { expiration?: string }; requestTimeout?: string };
+  rootChain?: { requestTimeout?: string };
+  conf: C;
+}
+
+export interface Mtls {
+  enabledBackend?: string;
+  skipValidation?: boolean;
+  backends: MtlsBackend[];
+}
+
+/** Mesh fields other than mtls (meshServices, networking, ...) are kept as they came. */
+export interface MeshSpec {
+  mtls?: Mtls;
+  [field: string]: unknown;
+}
+
+// ---- Secrets: `data` is base64, as in Kuma.
+export interface SecretSpec {
+  data: string;
+}
+
+export interface ZoneSpec {
+  enabled?: boolean;
+}
+
+export interface DataplaneInbound {
+  port: number;
+  servicePort?: number;
+  address?: string;
+  tags: Record<string, string>;
+}
+
+export interface DataplaneSpec {
+  networking: {
+    address: string;
+    inbound: DataplaneInbound[];
+  };
+}
+
+/** Written by zones; its shape grows as later capabilities report more. */
+export interface ZoneInsightSpec {
+  [field: string]: unknown;
+}

@@ -1,0 +1,68 @@
+import type { Resource, ResourceInput, ResourceKey, ResourceType } from '@meshca/api';
+
+export interface ChangeEvent {
+  /** Strictly increasing across the whole store; equals the written resource's version for upserts. */
+  revision: number;
+  op: 'upsert' | 'delete';
+  key: ResourceKey;
+  /** The resource as written; absent for deletes. */
+  resource?: Resource;
+}
+
+export interface ListOptions {
+  mesh?: string;
+}
+
+/**
+ * The one storage contract. Implementations: memory (default) and Redis.
+ * Every write is atomic: it either happens whole, with one change event, or not at all.
+ */
+export interface ResourceStore {
+  get(key: ResourceKey): Promise<Resource | undefined>;
+  /** Sorted by mesh, then name. */
+  list(type: ResourceType, opts?: ListOptions): Promise<Resource[]>;
+  /** Rejects with ConflictError when the key exists. */
+  create(input: ResourceInput): Promise<Resource>;
+  /**
+   * Rejects with NotFoundError when absent and with ConflictError when `expectedVersion`
+   * is not the stored version: a stale writer is never silently overwritten.
+   */
+  update(input: ResourceInput, expectedVersion: number): Promise<Resource>;
+  /** Rejects with NotFoundError when absent; with ConflictError on a stale `expectedVersion`. */
+  delete(key: ResourceKey, expectedVersion?: number): Promise<void>;
+  /** The revision of the newest change (0 for an empty store). */
+  revision(): Promise<number>;
+  /**
+   * Changes with revision > `after`, oldest first, at most `limit`.
+   * 'compacted' when the feed no longer holds every change after `after`:
+   * the caller must fall back to a full snapshot.
+   */
+  changesSince(after: number, limit?: number): Promise<ChangeEvent[] | 'compacted'>;
+  /**
+   * Calls `listener` for every change after `after`, in revision order, including writes made
+   * by other processes sharing the same backing store. Returns a function that stops it.
+   */
+  watch(after: number, listener: (event: ChangeEvent) => void): () => void;
+  close(): Promise<void>;
+}
+
+export class NotFoundError extends Error {
+  constructor(readonly key: ResourceKey) {
+    super(`${key.type} ${describeKey(key)} not found`);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class ConflictError extends Error {
+  constructor(
+    readonly key: ResourceKey,
+    reason: string,
+  ) {
+    super(`${key.type} ${describeKey(key)}: ${reason}`);
+    this.name = 'ConflictError';
+  }
+}
+
+export function describeKey(key: ResourceKey): string {
+  return key.mesh === undefined ? `"${key.name}"` : `"${key.name}" in mesh "${key.mesh}"`;
+}
