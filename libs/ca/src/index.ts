@@ -1,1 +1,3 @@
 export * from './backend.js';
+export * from './datasource.js';
+export * from './mesh-cas.js';

@@ -1,0 +1,94 @@
+import {
+  ValidationError,
+  validateResource,
+  type MeshSpec,
+  type Resource,
+  type ResourceInput,
+  type ResourceKey,
+} from '@meshca/api';
+import { checkMeshCas, ensureBuiltinCas, findSecretUsers } from '@meshca/ca';
+import { NotFoundError, type ResourceStore } from '@meshca/store';
+import type { Logger } from '@meshca/common';
+import { ApiError } from '@meshca/http';
+
+export interface ApplyDeps {
+  store: ResourceStore;
+  log: Logger;
+}
+
+export interface ApplyOptions {
+  dryRun?: boolean;
+  /** When set, the write is refused unless the stored version is still this one. */
+  expectedVersion?: number;
+}
+
+export interface ApplyResult {
+  resource: Resource | undefined;
+  created: boolean;
+}
+
+/**
+ * The data path of an apply on global: validate the shape, check what the Mesh references and
+ * what its CAs can do, then store in one write. Nothing is stored when any step refuses.
+ */
+export async function applyResource(deps: ApplyDeps, input: ResourceInput, opts: ApplyOptions = {}): Promise<ApplyResult> {
+  const shapeErrors = validateResource(input);
+  if (shapeErrors.length > 0) throw new ValidationError(shapeErrors);
+
+  const key = input.meta;
+  const existing = await deps.store.get(key);
+  if (opts.expectedVersion !== undefined && existing && existing.meta.version !== opts.expectedVersion) {
+    throw new ApiError(409, 'Conflict', `${key.type} "${key.name}" changed since version ${opts.expectedVersion} (now ${existing.meta.version}); read it again and re-apply`);
+  }
+  if (key.type === 'Secret' && key.mesh !== undefined && !(await deps.store.get({ type: 'Mesh', name: key.mesh }))) {
+    throw new ValidationError([{ field: 'mesh', message: `mesh "${key.mesh}" does not exist; apply the Mesh first, then its secrets` }]);
+  }
+
+  if (key.type === 'Mesh') {
+    const caErrors = await checkMeshCas({
+      store: deps.store,
+      mesh: key.name,
+      spec: input.spec as MeshSpec,
+      previous: existing?.spec as MeshSpec | undefined,
+    });
+    if (caErrors.length > 0) throw new ValidationError(caErrors, 'Mesh mTLS backends are not usable');
+  }
+  if (opts.dryRun) return { resource: existing, created: !existing };
+
+  if (key.type === 'Mesh') {
+    // The CA goes in before the Mesh, so a zone never holds a Mesh whose CA it has not received.
+    await ensureBuiltinCas({ store: deps.store, mesh: key.name, spec: input.spec as MeshSpec, log: deps.log });
+  }
+  const resource = existing
+    ? await deps.store.update(input, opts.expectedVersion ?? existing.meta.version)
+    : await deps.store.create(input);
+  deps.log.info({ type: key.type, name: key.name, mesh: key.mesh, version: resource.meta.version }, existing ? 'updated' : 'created');
+  return { resource, created: !existing };
+}
+
+/**
+ * Deleting a Mesh deletes what lives in it (as Kuma does); deleting a Secret that a Mesh
+ * still references is refused, naming the Mesh.
+ */
+export async function deleteResource(deps: ApplyDeps, key: ResourceKey): Promise<void> {
+  if (key.type === 'Secret' || key.type === 'GlobalSecret') {
+    const users = await findSecretUsers(deps.store, key);
+    if (users.length > 0) {
+      throw new ApiError(409, 'Secret in use', `${key.type} "${key.name}" is referenced by ${users.map((u) => `mesh "${u.mesh}" at ${u.field}`).join(', ')}; change those Meshes first`);
+    }
+  }
+  await deps.store.delete(key);
+  if (key.type === 'Mesh') {
+    for (const type of ['Secret', 'MeshIdentity'] as const) {
+      for (const r of await deps.store.list(type, { mesh: key.name })) {
+        await deps.store.delete(r.meta).catch(ignoreNotFound);
+      }
+    }
+  }
+  deps.log.info({ type: key.type, name: key.name, mesh: key.mesh }, 'deleted');
+}
+
+/** A concurrent delete of the same resource is not a failure of this one. */
+function ignoreNotFound(err: unknown): void {
+  if (!(err instanceof NotFoundError)) throw err;
+}

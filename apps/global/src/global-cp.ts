@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { createLogger, loadOrCreateServerTls, type Logger } from '@meshca/common';
+import { createApiApp, loadOrCreateAdminToken } from '@meshca/http';
+import { openStore, type ResourceStore } from '@meshca/store';
+import { applyResource, deleteResource } from './apply.js';
+
+export const VERSION = '0.1.0';
+
+export interface GlobalConfig {
+  /** Holds the admin token, the API's TLS material and the token signing keys. */
+  dataDir: string;
+  /** `memory` (default) or `redis://host:port/db`. */
+  store?: string;
+  apiAddress: string;
+  apiPort: number;
+  /** Operator-provided API certificate; otherwise one is generated into dataDir at first start. */
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  log?: Logger;
+}
+
+export interface GlobalControlPlane {
+  apiUrl: string;
+  /** The CA file a client uses to verify the API's certificate. */
+  apiCaFile: string | undefined;
+  adminTokenFile: string;
+  store: ResourceStore;
+  close(): Promise<void>;
+}
+
+export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPlane> {
+  const log = config.log ?? createLogger({ name: 'meshca-global' });
+  const store = await openStore(config.store);
+  const adminTokenFile = join(config.dataDir, 'admin-token');
+  const admin = await loadOrCreateAdminToken(adminTokenFile);
+  if (admin.created) log.info({ file: adminTokenFile }, 'created the admin token; meshctl needs it for writes (--token-file)');
+
+  const tls = await serverTls(config);
+  const deps = { store, log };
+  const app = createApiApp({
+    store,
+    log,
+    adminToken: admin.token,
+    info: { mode: 'global', version: VERSION, instanceId: randomUUID(), store: config.store?.startsWith('redis') ? 'redis' : 'memory' },
+    writer: {
+      apply: (input, opts) => applyResource(deps, input, opts),
+      remove: (key) => deleteResource(deps, key),
+    },
+  });
+  const server = createServer({ cert: tls.certPem, key: tls.keyPem }, app);
+  await listen(server, config.apiPort, config.apiAddress);
+  const port = (server.address() as AddressInfo).port;
+  const host = config.apiAddress === '0.0.0.0' || config.apiAddress === '::' ? '127.0.0.1' : config.apiAddress;
+  const apiUrl = `https://${host}:${port}`;
+  log.info({ api: apiUrl, caFile: tls.caFile }, 'global control plane API listening');
+
+  return {
+    apiUrl,
+    apiCaFile: tls.caFile,
+    adminTokenFile,
+    store,
+    async close() {
+      server.closeIdleConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await store.close();
+      log.info('global control plane stopped');
+    },
+  };
+}
+
+async function serverTls(config: GlobalConfig): Promise<{ certPem: string; keyPem: string; caFile: string | undefined }> {
+  if (config.tlsCertFile || config.tlsKeyFile) {
+    if (!config.tlsCertFile || !config.tlsKeyFile) throw new Error('--tls-cert and --tls-key go together: give both or neither');
+    const [certPem, keyPem] = await Promise.all([readFile(config.tlsCertFile, 'utf8'), readFile(config.tlsKeyFile, 'utf8')]);
+    return { certPem, keyPem, caFile: undefined };
+  }
+  return loadOrCreateServerTls({ dir: config.dataDir, name: 'api', hosts: ['localhost', '127.0.0.1', '::1'] });
+}
+
+export function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,2 @@
+export * from './global-cp.js';
+export * from './apply.js';

@@ -1,0 +1,34 @@
+import type { ResourceType } from '@meshca/api';
+
+/** Where each resource type lives in the HTTP API (Kuma's Universal paths). */
+export interface ResourceRoute {
+  type: ResourceType;
+  /** Express path of the collection in one mesh (or global). */
+  collection: string;
+  item: string;
+  /** Collection across all meshes, for mesh-scoped types. */
+  all?: string;
+  /** Written only by zones through the sync stream, never through the API. */
+  zoneOwned?: boolean;
+  /** Reading needs the admin token even from localhost. */
+  sensitive?: boolean;
+}
+
+export const ROUTES: readonly ResourceRoute[] = [
+  { type: 'Mesh', collection: '/meshes', item: '/meshes/:name' },
+  { type: 'Secret', collection: '/meshes/:mesh/secrets', item: '/meshes/:mesh/secrets/:name', all: '/secrets', sensitive: true },
+  { type: 'GlobalSecret', collection: '/global-secrets', item: '/global-secrets/:name', sensitive: true },
+  { type: 'MeshIdentity', collection: '/meshes/:mesh/meshidentities', item: '/meshes/:mesh/meshidentities/:name', all: '/meshidentities' },
+  { type: 'Zone', collection: '/zones', item: '/zones/:name' },
+  { type: 'Dataplane', collection: '/meshes/:mesh/dataplanes', item: '/meshes/:mesh/dataplanes/:name', all: '/dataplanes', zoneOwned: true },
+  { type: 'ZoneInsight', collection: '/zone-insights', item: '/zone-insights/:name', zoneOwned: true },
+];
+
+/** The item path of a resource, for `meshctl apply` and for Location headers. */
+export function itemPath(type: ResourceType, name: string, mesh?: string): string {
+  const route = ROUTES.find((r) => r.type === type);
+  if (!route) throw new Error(`no API route for ${type}`);
+  return route.item
+    .replace(':mesh', encodeURIComponent(mesh ?? ''))
+    .replace(':name', encodeURIComponent(name));
+}

@@ -1,0 +1,126 @@
+import { isDeepStrictEqual } from 'node:util';
+import { secretReferences, type FieldError, type MeshSpec, type MtlsBackend, type Resource, type ResourceKey } from '@meshca/api';
+import { ConflictError, type ResourceStore } from '@meshca/store';
+import type { Logger } from '@meshca/common';
+import { builtinSecretNames, generateBuiltinCa } from './builtin/index.js';
+import { checkProvidedCa } from './provided/index.js';
+import { createDataSourceReader, DataSourceError } from './datasource.js';
+
+export interface MeshCaCheck {
+  store: ResourceStore;
+  mesh: string;
+  spec: MeshSpec;
+  /** The stored spec, if any: a backend whose config did not change is not checked again. */
+  previous?: MeshSpec;
+}
+
+/**
+ * What global checks before it stores a Mesh: every referenced secret exists, and every new or
+ * changed backend can really serve as a CA. Returns the failing fields; empty means go.
+ */
+export async function checkMeshCas(check: MeshCaCheck): Promise<FieldError[]> {
+  const errors: FieldError[] = [];
+  const get = check.store.get.bind(check.store);
+  for (const ref of secretReferences({ meta: { type: 'Mesh', name: check.mesh }, spec: check.spec })) {
+    const found = (await get({ type: 'Secret', mesh: check.mesh, name: ref.secret })) ?? (await get({ type: 'GlobalSecret', name: ref.secret }));
+    if (!found) {
+      errors.push({ field: ref.field, message: `secret "${ref.secret}" does not exist in mesh "${check.mesh}" nor as a global secret; create it first (meshctl apply -f), then apply the Mesh again` });
+    }
+  }
+  if (errors.length > 0) return errors;
+
+  const readDataSource = createDataSourceReader(get, check.mesh);
+  const backends = check.spec.mtls?.backends ?? [];
+  for (const [index, backend] of backends.entries()) {
+    if (isUnchanged(backend, check.previous)) continue;
+    const field = `mtls.backends[${index}]`;
+    try {
+      errors.push(...(await checkBackend(backend, field, { mesh: check.mesh, backend, readDataSource })));
+    } catch (err) {
+      if (err instanceof DataSourceError) errors.push({ field: err.field.startsWith('mtls.') ? err.field : `${field}.${err.field}`, message: err.message.slice(err.field.length + 2) });
+      else throw err;
+    }
+  }
+  return errors;
+}
+
+async function checkBackend(
+  backend: MtlsBackend,
+  field: string,
+  ctx: Parameters<typeof checkProvidedCa>[0],
+): Promise<FieldError[]> {
+  switch (backend.type) {
+    case 'builtin':
+      return [];
+    case 'provided':
+      return checkProvidedCa(ctx, field);
+    case 'cert-manager':
+      return [{
+        field: `${field}.type`,
+        message: `backend "${backend.name}" is a cert-manager issuer, which needs a Kubernetes cluster running cert-manager; meshca runs in Universal mode, so use builtin, provided, vault or acmpca`,
+      }];
+    default:
+      return [];
+  }
+}
+
+function isUnchanged(backend: MtlsBackend, previous: MeshSpec | undefined): boolean {
+  const before = previous?.mtls?.backends.find((b) => b.name === backend.name);
+  return before !== undefined && isDeepStrictEqual(before, backend);
+}
+
+/**
+ * Creates the CA of every builtin backend that has none yet, as two Secrets under Kuma's names.
+ * The key Secret is written first and acts as the lock: of two concurrent applies only the one
+ * whose key write succeeds writes the certificate, so a mesh never gets two CAs.
+ */
+export async function ensureBuiltinCas(opts: { store: ResourceStore; mesh: string; spec: MeshSpec; log: Logger }): Promise<void> {
+  for (const backend of opts.spec.mtls?.backends ?? []) {
+    if (backend.type !== 'builtin') continue;
+    const names = builtinSecretNames(opts.mesh, backend.name);
+    if (await opts.store.get({ type: 'Secret', mesh: opts.mesh, name: names.cert })) continue;
+    const ca = await generateBuiltinCa(opts.mesh, backend);
+    try {
+      await opts.store.create({ meta: { type: 'Secret', mesh: opts.mesh, name: names.key }, spec: { data: Buffer.from(ca.keyPem).toString('base64') } });
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+      await waitForSecret(opts.store, { type: 'Secret', mesh: opts.mesh, name: names.cert }, backend.name);
+      continue;
+    }
+    await opts.store.create({ meta: { type: 'Secret', mesh: opts.mesh, name: names.cert }, spec: { data: Buffer.from(ca.certPem).toString('base64') } });
+    opts.log.info({ mesh: opts.mesh, backend: backend.name, secret: names.cert }, 'generated builtin CA');
+  }
+}
+
+async function waitForSecret(store: ResourceStore, key: ResourceKey, backend: string): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    if (await store.get(key)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the CA of builtin backend "${backend}" is being created by another control plane process and has not appeared; apply the Mesh again`);
+}
+
+export interface SecretUser {
+  mesh: string;
+  field: string;
+}
+
+/** The Meshes that reference a Secret or GlobalSecret, so it is not deleted from under them. */
+export async function findSecretUsers(store: ResourceStore, key: ResourceKey): Promise<SecretUser[]> {
+  const meshes: Resource[] = key.type === 'Secret' && key.mesh !== undefined
+    ? [await store.get({ type: 'Mesh', name: key.mesh })].filter((m): m is Resource => m !== undefined)
+    : await store.list('Mesh');
+  const users: SecretUser[] = [];
+  for (const mesh of meshes) {
+    const spec = mesh.spec as MeshSpec;
+    for (const ref of secretReferences({ meta: { type: 'Mesh', name: mesh.meta.name }, spec })) {
+      if (ref.secret === key.name) users.push({ mesh: mesh.meta.name, field: ref.field });
+    }
+    if (key.type !== 'Secret') continue;
+    for (const [i, backend] of (spec.mtls?.backends ?? []).entries()) {
+      const names = backend.type === 'builtin' ? builtinSecretNames(mesh.meta.name, backend.name) : undefined;
+      if (names && (names.cert === key.name || names.key === key.name)) users.push({ mesh: mesh.meta.name, field: `mtls.backends[${i}] (builtin CA)` });
+    }
+  }
+  return users;
+}

@@ -1,0 +1,56 @@
+import express, { type Express } from 'express';
+import type { Logger } from '@meshca/common';
+import type { ResourceStore } from '@meshca/store';
+import { errorHandler } from './errors.js';
+import { resourceRouter, type ResourceApiOptions } from './resources.js';
+
+export interface ApiInfo {
+  mode: 'global' | 'zone';
+  version: string;
+  instanceId: string;
+  store: string;
+  zone?: string;
+}
+
+export interface AppOptions extends ResourceApiOptions {
+  info: ApiInfo;
+  log: Logger;
+  store: ResourceStore;
+  /** Extra routes mounted before the resource routes (e.g. zone status, tokens). */
+  extend?: (app: Express) => void;
+}
+
+export function createApiApp(opts: AppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(express.json({ limit: '4mb' }));
+  app.use((req, res, next) => {
+    const start = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      opts.log.debug({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'http');
+    });
+    next();
+  });
+  app.get('/', (_req, res) => {
+    res.json({ product: 'meshca', tagline: 'meshca', ...opts.info, hostname: process.env.HOSTNAME ?? 'localhost' });
+  });
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      res.json({ status: 'ready', revision: await opts.store.revision() });
+    } catch {
+      res.status(503).json({ status: 'not ready', detail: 'the store does not answer' });
+    }
+  });
+  opts.extend?.(app);
+  app.use(resourceRouter(opts));
+  app.use((req, res) => {
+    res.status(404).json({ status: 404, title: 'Not found', detail: `no route ${req.method} ${req.path}`, causes: [] });
+  });
+  app.use(errorHandler(opts.log));
+  return app;
+}

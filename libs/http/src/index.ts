@@ -1,0 +1,6 @@
+export * from './app.js';
+export * from './errors.js';
+export * from './auth.js';
+
+export * from './resources.js';
+export * from './admin-token.js';
