@@ -1,2 +1,11 @@
 export * from './types.js';
 export * from './errors.js';
+export { parseDocuments, parseValidDocuments, parseObject, assertValid } from './parse.js';
+export { validateResource } from './validate.js';
+export { validateMeshSpec, BACKEND_TYPES, BACKEND_MODES, RSA_BITS } from './validate-mesh.js';
+export { validateDataSource, isBase64, dataSourceSecret, DATA_SOURCE_KINDS } from './datasource.js';
+export { parseDuration } from './duration.js';
+export { nameProblem, MAX_NAME_LENGTH } from './names.js';
+export { toUniversal, toKubernetes, DEFAULT_SYSTEM_NAMESPACE, type KubernetesOptions } from './format.js';
+export { secretReferences, resourceKey, keyString } from './refs.js';
+export { KUMA_API_VERSION, MESH_LABEL, DEFAULT_MESH, K8S_SECRET_TYPES } from './envelope.js';

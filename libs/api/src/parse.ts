@@ -1,0 +1,121 @@
+// Text (YAML or JSON, one or many documents) -> ResourceInput[]. Shape only: the rules of each
+// type are checked by validateResource, so a document can be read, shown and then judged.
+import { LineCounter, parseAllDocuments } from 'yaml';
+import { convertDocument } from './envelope.js';
+import { type FieldError, ValidationError } from './errors.js';
+import { prefixed } from './fields.js';
+import type { ResourceInput } from './types.js';
+import { validateResource } from './validate.js';
+
+interface Decoded {
+  label: string;
+  value: unknown;
+}
+
+function yamlErrors(text: string): { docs: unknown[]; errors: FieldError[] } {
+  const lineCounter = new LineCounter();
+  const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const list = Array.isArray(parsed) ? parsed : [];
+  const errors: FieldError[] = [];
+  const docs: unknown[] = [];
+  for (const doc of list) {
+    for (const e of doc.errors) {
+      const { line, col } = lineCounter.linePos(e.pos[0]);
+      const reason = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      errors.push({ field: `line ${line}, column ${col}`, message: `YAML syntax error: ${reason}; fix the YAML there` });
+    }
+    if (doc.errors.length > 0) continue;
+    if (doc.contents === null) continue; // an empty document, e.g. after a trailing `---`
+    try {
+      docs.push(doc.toJS({ maxAliasCount: 100 }));
+    } catch (e) {
+      const { line, col } = lineCounter.linePos(doc.range[0]);
+      errors.push({ field: `line ${line}, column ${col}`, message: `cannot read this document (${(e as Error).message}); remove excessive aliases` });
+    }
+  }
+  return { docs, errors };
+}
+
+function decode(text: string): { docs: unknown[]; errors: FieldError[] } {
+  const trimmed = text.trim();
+  // JSON first when it looks like JSON: tabs and some escapes are valid JSON but not valid YAML.
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    try {
+      return { docs: [JSON.parse(trimmed) as unknown], errors: [] };
+    } catch {
+      // Not strict JSON: YAML flow style, or broken. The YAML parser says where.
+    }
+  }
+  return yamlErrors(text);
+}
+
+/** A top-level list, or a Kubernetes `kind: List`, holds several documents. */
+function expand(docs: unknown[]): Decoded[] {
+  const out: Decoded[] = [];
+  docs.forEach((value, i) => {
+    const items = Array.isArray(value)
+      ? value
+      : typeof value === 'object' && value !== null && (value as Record<string, unknown>).kind === 'List' &&
+          Array.isArray((value as Record<string, unknown>).items)
+        ? ((value as Record<string, unknown>).items as unknown[])
+        : undefined;
+    if (items) items.forEach((item, j) => out.push({ label: `document ${i + 1}, item ${j + 1}`, value: item }));
+    else out.push({ label: `document ${i + 1}`, value });
+  });
+  return out;
+}
+
+function decodeAll(text: string): Decoded[] {
+  const { docs, errors } = decode(text);
+  if (errors.length > 0) throw new ValidationError(errors, 'Input is not valid YAML or JSON');
+  const decoded = expand(docs);
+  if (decoded.length === 0) {
+    throw new ValidationError([{ field: '', message: 'no resource found; the input is empty' }], 'Input holds no resource');
+  }
+  return decoded;
+}
+
+/** One already-decoded object (e.g. an HTTP request body). `where` prefixes the error fields. */
+export function parseObject(obj: unknown, where?: string): ResourceInput {
+  let copy: unknown;
+  try {
+    copy = structuredClone(obj);
+  } catch {
+    throw new ValidationError(prefixed(where, [{ field: '', message: 'must be plain data (mappings, lists, text, numbers)' }]));
+  }
+  const { input, errors } = convertDocument(copy);
+  if (!input || errors.length > 0) throw new ValidationError(prefixed(where, errors));
+  return input;
+}
+
+function each(text: string, check: boolean): ResourceInput[] {
+  const decoded = decodeAll(text);
+  const many = decoded.length > 1;
+  const inputs: ResourceInput[] = [];
+  const errors: FieldError[] = [];
+  for (const { label, value } of decoded) {
+    const where = many || label.includes('item') ? label : undefined;
+    const { input, errors: docErrors } = convertDocument(value);
+    const found = input && check ? validateResource(input) : [];
+    errors.push(...prefixed(where, [...docErrors, ...found]));
+    if (input) inputs.push(input);
+  }
+  if (errors.length > 0) throw new ValidationError(errors);
+  return inputs;
+}
+
+/** YAML or JSON text with one or more documents, in Universal or Kubernetes form. Throws ValidationError. */
+export function parseDocuments(text: string): ResourceInput[] {
+  return each(text, false);
+}
+
+/** parseDocuments, then validateResource on each; every error of every document in one ValidationError. */
+export function parseValidDocuments(text: string): ResourceInput[] {
+  return each(text, true);
+}
+
+/** Throws ValidationError (fields prefixed with `where`) unless `input` is valid. */
+export function assertValid(input: ResourceInput, where?: string): void {
+  const errors = validateResource(input);
+  if (errors.length > 0) throw new ValidationError(prefixed(where, errors));
+}
