@@ -29,7 +29,7 @@ export function resourceRouter(opts: ResourceApiOptions): Router {
   for (const route of ROUTES) {
     const read = requireReader(opts.adminToken, route.sensitive === true);
     router.get(route.collection, read, async (req, res) => {
-      res.json(await listPage(opts.store, route, req, req.params.mesh));
+      res.json(await listPage(opts.store, route, req, route.collection.includes(':mesh') ? String(req.params.mesh) : undefined));
     });
     if (route.all) {
       router.get(route.all, read, async (req, res) => {

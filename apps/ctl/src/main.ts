@@ -1,0 +1,84 @@
+import { Command, Option } from 'commander';
+import { ValidationError } from '@meshca/api';
+import { ApiCallError, createClient, type ApiClient } from './client.js';
+import { resolveConnection, type ConnectionFlags } from './config.js';
+import { applyCommand } from './commands/apply.js';
+import { addControlPlane, listControlPlanes, switchControlPlane } from './commands/config.js';
+import { deleteCommand, getCommand } from './commands/get.js';
+import { parseFormat } from './output.js';
+
+const program = new Command('meshctl')
+  .description('Command line for meshca control planes')
+  .version('0.1.0')
+  .option('--address <url>', 'control plane API address (default: the current control plane of the config)')
+  .option('--token-file <file>', 'file holding the admin token')
+  .option('--ca-cert-file <file>', 'CA certificate that signed the API certificate')
+  .option('--skip-verify', 'do not verify the API certificate (development only)')
+  .showHelpAfterError();
+
+async function client(): Promise<ApiClient> {
+  return createClient(await resolveConnection(program.opts<ConnectionFlags>()));
+}
+
+program
+  .command('apply')
+  .description('create or update resources from YAML or JSON files (Universal or Kubernetes form)')
+  .requiredOption('-f, --file <file>', 'file to apply, or - for standard input; repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
+  .option('--dry-run', 'validate everything, including the CA checks, and store nothing')
+  .action(async (opts: { file: string[]; dryRun?: boolean }) => applyCommand(await client(), opts));
+
+const outputOption = () => new Option('-o, --output <format>', 'table, yaml or json').default('table').argParser(parseFormat);
+
+program
+  .command('get')
+  .description('list resources, or show one: meshes, secrets, global-secrets, zones, dataplanes, zone-insights')
+  .argument('<type>')
+  .argument('[name]')
+  .option('-m, --mesh <mesh>', 'mesh of mesh-scoped resources', 'default')
+  .addOption(outputOption())
+  .action(async (type: string, name: string | undefined, opts: { mesh: string; output: ReturnType<typeof parseFormat> }) =>
+    getCommand(await client(), type, name, opts));
+
+program
+  .command('delete')
+  .description('delete a resource')
+  .argument('<type>')
+  .argument('<name>')
+  .option('-m, --mesh <mesh>', 'mesh of mesh-scoped resources', 'default')
+  .action(async (type: string, name: string, opts: { mesh: string }) => deleteCommand(await client(), type, name, opts));
+
+const config = program.command('config').description('meshctl configuration');
+const cps = config.command('control-planes').description('the control planes meshctl talks to');
+cps
+  .command('add')
+  .requiredOption('--name <name>', 'a name for this control plane')
+  .requiredOption('--address <url>', 'its API address, e.g. https://127.0.0.1:5681')
+  .option('--token-file <file>', 'file holding the admin token (the path is saved, not the token)')
+  .option('--ca-cert-file <file>', 'CA certificate that signed the API certificate')
+  .option('--skip-verify', 'do not verify the API certificate (development only)')
+  .option('--overwrite', 'replace a control plane of the same name')
+  .action(async (opts: { name: string; address: string; tokenFile?: string; caCertFile?: string; skipVerify?: boolean; overwrite?: boolean }) =>
+    addControlPlane(
+      { name: opts.name, address: opts.address, tokenFile: opts.tokenFile, caCertFile: opts.caCertFile, skipVerify: opts.skipVerify ?? false },
+      opts.overwrite ?? false,
+    ));
+cps.command('list').action(listControlPlanes);
+cps.command('switch').argument('<name>').action(switchControlPlane);
+
+/** One line saying what went wrong, then one line per failing field. */
+function report(err: unknown): string {
+  if (err instanceof ApiCallError) {
+    const causes = err.body.causes ?? [];
+    const head = `Error: ${err.body.title ?? `HTTP ${err.status}`}${causes.length === 0 ? `: ${err.message}` : ''}`;
+    return [head, ...causes.map((c) => `  ${c.field}: ${c.message}`)].join('\n');
+  }
+  if (err instanceof ValidationError) {
+    return [`Error: ${err.title}`, ...err.errors.map((e) => `  ${e.field}: ${e.message}`)].join('\n');
+  }
+  return `Error: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+program.parseAsync().catch((err: unknown) => {
+  process.stderr.write(report(err) + '\n');
+  process.exit(1);
+});

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs when it is missing: redis-server (Debian package) and moto (PyPI, project venv).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v redis-server >/dev/null 2>&1; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "redis-server is missing: install it (sudo apt-get install redis-server) and run the tests again" >&2
+    exit 1
+  fi
+  echo "installing redis-server (Debian package)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null && apt-get install -y -qq redis-server >/dev/null
+fi
+if [ -f scripts/ensure-moto.sh ]; then bash scripts/ensure-moto.sh; fi

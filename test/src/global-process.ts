@@ -1,0 +1,76 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '../..');
+
+export interface GlobalProcess {
+  apiUrl: string;
+  dataDir: string;
+  caFile: string;
+  tokenFile: string;
+  child: ChildProcess;
+  /** Every log line the process wrote, parsed. */
+  logs: Record<string, unknown>[];
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts a real `meshca-global` process on a free port and waits until its API listens. */
+export async function startGlobalProcess(opts: { dataDir?: string; store?: string; extraArgs?: string[] } = {}): Promise<GlobalProcess> {
+  const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'meshca-global-')));
+  const args = [join(REPO_ROOT, 'apps/global/bin/meshca-global.mjs'), '--data-dir', dataDir, '--api-address', '127.0.0.1', '--api-port', '0', '--store', opts.store ?? 'memory', ...(opts.extraArgs ?? [])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MESHCA_LOG_LEVEL: 'debug' } });
+  const logs: Record<string, unknown>[] = [];
+  const apiUrl = await new Promise<string>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`meshca-global did not start: ${JSON.stringify(logs.slice(-5))}`)), 20_000);
+    createInterface({ input: child.stderr! }).on('line', (line) => {
+      try {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        logs.push(entry);
+        if (typeof entry.api === 'string') {
+          clearTimeout(timer);
+          ok(entry.api);
+        }
+      } catch {
+        logs.push({ raw: line });
+      }
+    });
+    child.once('exit', (code) => fail(new Error(`meshca-global exited with ${code}: ${JSON.stringify(logs.slice(-5))}`)));
+  });
+  return {
+    apiUrl,
+    dataDir,
+    caFile: join(dataDir, 'api-ca.pem'),
+    tokenFile: join(dataDir, 'admin-token'),
+    child,
+    logs,
+    stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+      return new Promise((ok) => {
+        child.once('exit', (code) => ok(code));
+        child.kill(signal);
+      });
+    },
+  };
+}
+
+export interface CommandResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a repository binary (meshctl, meshca-zone, ...) the way `npx` would. */
+export function runBin(bin: string, args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<CommandResult> {
+  const app = { meshctl: 'ctl', 'meshca-global': 'global', 'meshca-zone': 'zone', 'meshca-dp': 'dp-agent' }[bin];
+  if (!app) throw new Error(`unknown binary ${bin}`);
+  const child = spawn(process.execPath, [join(REPO_ROOT, `apps/${app}/bin/${bin}.mjs`), ...args], { env: { ...process.env, ...opts.env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin.end(opts.input ?? '');
+  return new Promise((ok) => child.on('exit', (code) => ok({ code, stdout, stderr })));
+}
