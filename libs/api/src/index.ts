@@ -9,3 +9,4 @@ export { nameProblem, MAX_NAME_LENGTH } from './names.js';
 export { toUniversal, toKubernetes, DEFAULT_SYSTEM_NAMESPACE, type KubernetesOptions } from './format.js';
 export { secretReferences, resourceKey, keyString } from './refs.js';
 export { KUMA_API_VERSION, MESH_LABEL, DEFAULT_MESH, K8S_SECRET_TYPES } from './envelope.js';
+export * from './paths.js';

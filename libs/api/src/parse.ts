@@ -9,39 +9,48 @@ import { validateResource } from './validate.js';
 
 interface Decoded {
   label: string;
+  /** Part of a list: always labelled, even when it is the only resource. */
+  listed: boolean;
   value: unknown;
 }
 
-function yamlErrors(text: string): { docs: unknown[]; errors: FieldError[] } {
+/** A decoded document and its 1-based position in the stream (empty documents keep their number). */
+interface Numbered {
+  n: number;
+  value: unknown;
+}
+
+function yamlErrors(text: string): { docs: Numbered[]; errors: FieldError[] } {
   const lineCounter = new LineCounter();
   const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const list = Array.isArray(parsed) ? parsed : [];
   const errors: FieldError[] = [];
-  const docs: unknown[] = [];
-  for (const doc of list) {
+  const docs: Numbered[] = [];
+  list.forEach((doc, i) => {
     for (const e of doc.errors) {
       const { line, col } = lineCounter.linePos(e.pos[0]);
       const reason = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
       errors.push({ field: `line ${line}, column ${col}`, message: `YAML syntax error: ${reason}; fix the YAML there` });
     }
-    if (doc.errors.length > 0) continue;
-    if (doc.contents === null) continue; // an empty document, e.g. after a trailing `---`
+    if (doc.errors.length > 0) return;
     try {
-      docs.push(doc.toJS({ maxAliasCount: 100 }));
+      const value: unknown = doc.toJS({ maxAliasCount: 100 });
+      // An empty document (e.g. after a trailing `---`) reads as null: nothing to apply.
+      if (value !== null && value !== undefined) docs.push({ n: i + 1, value });
     } catch (e) {
       const { line, col } = lineCounter.linePos(doc.range[0]);
       errors.push({ field: `line ${line}, column ${col}`, message: `cannot read this document (${(e as Error).message}); remove excessive aliases` });
     }
-  }
+  });
   return { docs, errors };
 }
 
-function decode(text: string): { docs: unknown[]; errors: FieldError[] } {
+function decode(text: string): { docs: Numbered[]; errors: FieldError[] } {
   const trimmed = text.trim();
   // JSON first when it looks like JSON: tabs and some escapes are valid JSON but not valid YAML.
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
     try {
-      return { docs: [JSON.parse(trimmed) as unknown], errors: [] };
+      return { docs: [{ n: 1, value: JSON.parse(trimmed) as unknown }], errors: [] };
     } catch {
       // Not strict JSON: YAML flow style, or broken. The YAML parser says where.
     }
@@ -50,17 +59,17 @@ function decode(text: string): { docs: unknown[]; errors: FieldError[] } {
 }
 
 /** A top-level list, or a Kubernetes `kind: List`, holds several documents. */
-function expand(docs: unknown[]): Decoded[] {
+function expand(docs: Numbered[]): Decoded[] {
   const out: Decoded[] = [];
-  docs.forEach((value, i) => {
+  docs.forEach(({ n, value }) => {
     const items = Array.isArray(value)
       ? value
       : typeof value === 'object' && value !== null && (value as Record<string, unknown>).kind === 'List' &&
           Array.isArray((value as Record<string, unknown>).items)
         ? ((value as Record<string, unknown>).items as unknown[])
         : undefined;
-    if (items) items.forEach((item, j) => out.push({ label: `document ${i + 1}, item ${j + 1}`, value: item }));
-    else out.push({ label: `document ${i + 1}`, value });
+    if (items) items.forEach((item, j) => out.push({ label: `document ${n}, item ${j + 1}`, listed: true, value: item }));
+    else out.push({ label: `document ${n}`, listed: false, value });
   });
   return out;
 }
@@ -93,8 +102,8 @@ function each(text: string, check: boolean): ResourceInput[] {
   const many = decoded.length > 1;
   const inputs: ResourceInput[] = [];
   const errors: FieldError[] = [];
-  for (const { label, value } of decoded) {
-    const where = many || label.includes('item') ? label : undefined;
+  for (const { label, listed, value } of decoded) {
+    const where = many || listed ? label : undefined;
     const { input, errors: docErrors } = convertDocument(value);
     const found = input && check ? validateResource(input) : [];
     errors.push(...prefixed(where, [...docErrors, ...found]));
