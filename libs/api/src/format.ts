@@ -1,22 +1,28 @@
 // Output in the two forms users read and re-apply: Kuma's Universal JSON and Kubernetes manifests.
 import { DEFAULT_MESH, KUMA_API_VERSION, MESH_LABEL, SPEC_WRAPPED } from './envelope.js';
-import { MESH_SCOPED, type Resource } from './types.js';
+import { MESH_SCOPED, type Resource, type ResourceInput } from './types.js';
 
 /** The namespace Kong Mesh keeps its system resources (Secrets, MeshIdentity) in. */
 export const DEFAULT_SYSTEM_NAMESPACE = 'kong-mesh-system';
 
-function specObject(resource: Resource): Record<string, unknown> {
+/** A stored resource, or an input not stored yet (then the times are left out). */
+type Printable = Resource | ResourceInput;
+
+function times(r: Printable): { creationTime?: string; modificationTime?: string } {
+  return 'creationTime' in r.meta ? { creationTime: r.meta.creationTime, modificationTime: r.meta.modificationTime } : {};
+}
+
+function specObject(resource: Printable): Record<string, unknown> {
   return { ...(resource.spec as Record<string, unknown>) };
 }
 
 /** Kuma's Universal JSON: type, name, mesh (mesh-scoped only), labels, times, then the fields. */
-export function toUniversal(resource: Resource): Record<string, unknown> {
+export function toUniversal(resource: Printable): Record<string, unknown> {
   const { meta } = resource;
   const out: Record<string, unknown> = { type: meta.type, name: meta.name };
   if (MESH_SCOPED.has(meta.type)) out.mesh = meta.mesh ?? DEFAULT_MESH;
   out.labels = { ...meta.labels };
-  out.creationTime = meta.creationTime;
-  out.modificationTime = meta.modificationTime;
+  Object.assign(out, times(resource));
   const spec = specObject(resource);
   if (SPEC_WRAPPED.has(meta.type)) out.spec = spec;
   else Object.assign(out, spec);
@@ -29,7 +35,7 @@ export interface KubernetesOptions {
 }
 
 /** A manifest `kubectl apply` accepts, and that parseDocuments reads back to the same resource. */
-export function toKubernetes(resource: Resource, opts: KubernetesOptions = {}): Record<string, unknown> {
+export function toKubernetes(resource: Printable, opts: KubernetesOptions = {}): Record<string, unknown> {
   const { meta } = resource;
   const namespace = opts.systemNamespace ?? DEFAULT_SYSTEM_NAMESPACE;
   const labels: Record<string, string> = { ...meta.labels };
@@ -37,7 +43,8 @@ export function toKubernetes(resource: Resource, opts: KubernetesOptions = {}): 
   const metadata: Record<string, unknown> = { name: meta.name };
   if (meta.type === 'Secret' || meta.type === 'GlobalSecret' || meta.type === 'MeshIdentity') metadata.namespace = namespace;
   if (Object.keys(labels).length > 0) metadata.labels = labels;
-  metadata.creationTimestamp = meta.creationTime;
+  const { creationTime } = times(resource);
+  if (creationTime !== undefined) metadata.creationTimestamp = creationTime;
   if (meta.type === 'Secret' || meta.type === 'GlobalSecret') {
     const data = (resource.spec as { data?: unknown }).data;
     return {

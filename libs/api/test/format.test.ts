@@ -27,6 +27,13 @@ describe('toUniversal', () => {
     expect(toUniversal(stored(INPUTS[6]!))).toHaveProperty('spec.selector');
   });
 
+  it('writes an input that is not stored yet without times', () => {
+    const out = toUniversal(INPUTS[3]!);
+    expect(out).toEqual({ type: 'Zone', name: 'zone-1', labels: {}, enabled: true });
+    expect(parseObject(out)).toEqual(INPUTS[3]);
+    expect(toKubernetes(INPUTS[3]!)).toEqual({ apiVersion: 'kuma.io/v1alpha1', kind: 'Zone', metadata: { name: 'zone-1' }, spec: { enabled: true } });
+  });
+
   it.each(INPUTS.map((i) => [i.meta.type, i] as const))('%s round-trips through Universal YAML and JSON', (_, input) => {
     const universal = toUniversal(stored(input));
     expect(parseObject(universal)).toEqual({ ...input, meta: { ...input.meta, labels: input.meta.labels ?? {} } });
