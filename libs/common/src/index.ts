@@ -1,1 +1,3 @@
 export * from './logger.js';
+export * from './server-tls.js';
+export * from './tokens.js';

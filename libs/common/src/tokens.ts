@@ -1,0 +1,233 @@
+// Signed tokens for zones and dataplanes: an Ed25519 keyring with rotation, and typed verification.
+import { randomUUID } from 'node:crypto';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  SignJWT, decodeProtectedHeader, errors as joseErrors, exportJWK, generateKeyPair, importJWK, jwtVerify,
+  type JWK, type JWTPayload,
+} from 'jose';
+
+const ALG = 'Ed25519';
+const ISSUER = 'meshca';
+export const KEYRING_FILE = 'token-signing-keys.json';
+
+export interface SigningKey {
+  kid: string;
+  /** ISO-8601; the newest key that is not revoked signs. */
+  createdAt: string;
+  revoked?: boolean;
+  /** Private JWK (it carries the public part too). */
+  jwk: JWK;
+}
+
+export interface Keyring {
+  keys: SigningKey[];
+  /** `jti`s of revoked tokens. */
+  revokedTokens: string[];
+}
+
+export interface ZoneClaims {
+  kind: 'zone';
+  zone: string;
+  jti: string;
+  issuedAt: Date;
+  expiresAt: Date;
+}
+
+export interface DataplaneClaims {
+  kind: 'dataplane';
+  mesh: string;
+  name: string;
+  tags?: Record<string, string>;
+  jti: string;
+  issuedAt: Date;
+  expiresAt: Date;
+}
+
+export type TokenClaims = ZoneClaims | DataplaneClaims;
+export type TokenKind = TokenClaims['kind'];
+
+export type TokenErrorReason = 'missing' | 'malformed' | 'forged' | 'expired' | 'revoked' | 'wrong-kind';
+
+/** Why a token was refused. The message never contains the token itself. */
+export class TokenError extends Error {
+  constructor(
+    readonly reason: TokenErrorReason,
+    message: string,
+    /** Set when reason is 'expired'. */
+    readonly expiredAt?: Date,
+  ) {
+    super(message);
+    this.name = 'TokenError';
+  }
+}
+
+export type VerifyResult<C extends TokenClaims = TokenClaims> = { ok: true; claims: C } | { ok: false; error: TokenError };
+
+type ClaimsOf<K extends TokenKind> = Extract<TokenClaims, { kind: K }>;
+
+export interface TokenIssuer {
+  issueZoneToken(opts: { zone: string; validFor: number }): Promise<string>;
+  issueDataplaneToken(opts: { mesh: string; name: string; tags?: Record<string, string>; validFor: number }): Promise<string>;
+  /** Checks signature, expiry, revocation and, when `kind` is given, the token kind. */
+  verify<K extends TokenKind>(token: string | undefined, kind: K): Promise<VerifyResult<ClaimsOf<K>>>;
+  verify(token: string | undefined): Promise<VerifyResult>;
+}
+
+export interface TokenIssuerOptions {
+  keys: SigningKey[];
+  /** Revoked `jti`s; a live Set may be passed and mutated later. */
+  revoked?: { has(jti: string): boolean };
+}
+
+/** Zone names become name prefixes on global (`<zone>.<name>`), so they are DNS labels: no dots. */
+export const ZONE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+export function createTokenIssuer(opts: TokenIssuerOptions): TokenIssuer {
+  const active = opts.keys.filter((k) => k.revoked !== true);
+  const signer = [...active].sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1);
+  const byKid = new Map(opts.keys.map((k) => [k.kid, k]));
+  const publicKeys = new Map<string, Promise<CryptoKey | Uint8Array>>();
+  const publicKey = (k: SigningKey) => {
+    let p = publicKeys.get(k.kid);
+    if (p === undefined) {
+      const { d: _private, ...pub } = k.jwk;
+      p = importJWK(pub, ALG);
+      publicKeys.set(k.kid, p);
+    }
+    return p;
+  };
+  const revoked = opts.revoked ?? new Set<string>();
+
+  async function sign(payload: JWTPayload, validFor: number): Promise<string> {
+    if (signer === undefined) throw new Error('token keyring has no active signing key: rotate the keyring to add one');
+    if (!Number.isFinite(validFor) || validFor <= 0) throw new Error(`validFor must be a positive number of seconds, got ${validFor}`);
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT(payload)
+      .setProtectedHeader({ alg: ALG, kid: signer.kid, typ: 'JWT' })
+      .setIssuer(ISSUER)
+      .setIssuedAt(now)
+      .setExpirationTime(now + Math.ceil(validFor))
+      .setJti(randomUUID())
+      .sign(await importJWK(signer.jwk, ALG));
+  }
+
+  async function verify(token: string | undefined, kind?: TokenKind): Promise<VerifyResult> {
+    const fail = (reason: TokenErrorReason, message: string, at?: Date): VerifyResult =>
+      ({ ok: false, error: new TokenError(reason, message, at) });
+    if (token === undefined || token.trim() === '') return fail('missing', 'no token was presented');
+    let kid: string | undefined;
+    try {
+      kid = decodeProtectedHeader(token).kid;
+    } catch {
+      return fail('malformed', 'token is not a well-formed signed JWT');
+    }
+    const key = kid === undefined ? undefined : byKid.get(kid);
+    if (key === undefined) return fail('forged', 'token is signed by a key this control plane does not know (forged or from another installation)');
+    if (key.revoked === true) return fail('revoked', `token's signing key ${key.kid} was revoked; issue a new token`);
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, await publicKey(key), { issuer: ISSUER, algorithms: [ALG] }));
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired) {
+        const exp = typeof err.payload.exp === 'number' ? new Date(err.payload.exp * 1000) : undefined;
+        return fail('expired', `token expired at ${exp?.toISOString() ?? 'an unknown time'}; issue a new token`, exp);
+      }
+      if (err instanceof joseErrors.JWSSignatureVerificationFailed) return fail('forged', 'token signature does not verify (forged or altered)');
+      return fail('malformed', 'token is not a well-formed meshca token');
+    }
+    const claims = toClaims(payload);
+    if (claims === undefined) return fail('malformed', 'token claims are incomplete (kind, zone or mesh/name, jti, exp)');
+    if (revoked.has(claims.jti)) return fail('revoked', `token ${claims.jti} was revoked; issue a new token`);
+    if (kind !== undefined && claims.kind !== kind) return fail('wrong-kind', `this is a ${claims.kind} token; a ${kind} token is required`);
+    return { ok: true, claims };
+  }
+
+  return {
+    issueZoneToken: ({ zone, validFor }) => {
+      if (!ZONE_NAME.test(zone)) return Promise.reject(new Error(`zone name "${zone}" must be a DNS label: lowercase letters, digits and '-', at most 63`));
+      return sign({ kind: 'zone', zone }, validFor);
+    },
+    issueDataplaneToken: ({ mesh, name, tags, validFor }) =>
+      sign({ kind: 'dataplane', mesh, name, ...(tags === undefined ? {} : { tags }) }, validFor),
+    verify: verify as TokenIssuer['verify'],
+  };
+}
+
+function toClaims(p: JWTPayload): TokenClaims | undefined {
+  if (typeof p.jti !== 'string' || typeof p.exp !== 'number' || typeof p.iat !== 'number') return undefined;
+  const times = { jti: p.jti, issuedAt: new Date(p.iat * 1000), expiresAt: new Date(p.exp * 1000) };
+  if (p.kind === 'zone' && typeof p.zone === 'string') return { kind: 'zone', zone: p.zone, ...times };
+  if (p.kind === 'dataplane' && typeof p.mesh === 'string' && typeof p.name === 'string') {
+    const tags = p.tags;
+    if (tags !== undefined && !isStringRecord(tags)) return undefined;
+    return { kind: 'dataplane', mesh: p.mesh, name: p.name, ...(tags === undefined ? {} : { tags }), ...times };
+  }
+  return undefined;
+}
+
+function isStringRecord(v: unknown): v is Record<string, string> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string');
+}
+
+// ---- Keyring: plain data, pure updates, and a JSON file (0600) in a directory.
+
+export async function generateSigningKey(now = new Date()): Promise<SigningKey> {
+  const { privateKey } = await generateKeyPair(ALG, { extractable: true });
+  const jwk = await exportJWK(privateKey);
+  return { kid: `${now.toISOString().replace(/[-:.]/g, '')}-${randomUUID().slice(0, 8)}`, createdAt: now.toISOString(), jwk };
+}
+
+/** A keyring with one more (newest, signing) key; older keys keep verifying until revoked. */
+export async function rotateKeyring(keyring: Keyring): Promise<Keyring> {
+  const latest = keyring.keys.map((k) => Date.parse(k.createdAt)).reduce((a, b) => Math.max(a, b), 0);
+  // Keep creation times strictly increasing so "newest" is never ambiguous.
+  const key = await generateSigningKey(new Date(Math.max(Date.now(), latest + 1)));
+  return { ...keyring, keys: [...keyring.keys, key] };
+}
+
+export function revokeKey(keyring: Keyring, kid: string): Keyring {
+  if (!keyring.keys.some((k) => k.kid === kid)) throw new Error(`no signing key with kid "${kid}"`);
+  return { ...keyring, keys: keyring.keys.map((k) => (k.kid === kid ? { ...k, revoked: true } : k)) };
+}
+
+export function revokeToken(keyring: Keyring, jti: string): Keyring {
+  return keyring.revokedTokens.includes(jti) ? keyring : { ...keyring, revokedTokens: [...keyring.revokedTokens, jti] };
+}
+
+export function issuerFromKeyring(keyring: Keyring): TokenIssuer {
+  return createTokenIssuer({ keys: keyring.keys, revoked: new Set(keyring.revokedTokens) });
+}
+
+export async function loadKeyring(dir: string): Promise<Keyring | undefined> {
+  const file = join(dir, KEYRING_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const parsed = JSON.parse(text) as Partial<Keyring>;
+  if (!Array.isArray(parsed.keys)) throw new Error(`${file}: "keys" must be a list of signing keys`);
+  return { keys: parsed.keys, revokedTokens: Array.isArray(parsed.revokedTokens) ? parsed.revokedTokens : [] };
+}
+
+/** Writes atomically (temp file + rename) with mode 0600: the file holds private keys. */
+export async function saveKeyring(dir: string, keyring: Keyring): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const file = join(dir, KEYRING_FILE);
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(keyring, null, 2)}\n`, { mode: 0o600 });
+  await chmod(tmp, 0o600);
+  await rename(tmp, file);
+}
+
+/** Loads the keyring from `dir`, creating it with one fresh key when absent. */
+export async function loadOrCreateKeyring(dir: string): Promise<Keyring> {
+  const existing = await loadKeyring(dir);
+  if (existing !== undefined) return existing;
+  const keyring: Keyring = { keys: [await generateSigningKey()], revokedTokens: [] };
+  await saveKeyring(dir, keyring);
+  return keyring;
+}

@@ -1,0 +1,11 @@
+export * from './messages.js';
+export { DEFAULT_LIMITS, type KdsLimits } from './limits.js';
+export { applyBatch, BatchRefused, type ApplyOptions, type Batch } from './apply.js';
+export {
+  createKdsServer, globalKeyForZone, zoneTokenAuthenticator,
+  type KdsAuthResult, type KdsServer, type KdsServerOptions, type ZoneNack, type ZoneState,
+} from './server.js';
+export {
+  APPLIED_REVISION_LABEL, backoffDelay, createKdsClient, readAppliedRevision,
+  type Backoff, type KdsClient, type KdsClientOptions, type KdsClientStatus,
+} from './client.js';
