@@ -41,8 +41,11 @@ export interface ResourceStore {
   /**
    * Calls `listener` for every change after `after`, in revision order, including writes made
    * by other processes sharing the same backing store. Returns a function that stops it.
+   * When the feed no longer holds the next change (`after` is older than the retention window,
+   * or the backing store lost its data), the watch stops and calls `onCompacted` (default: a
+   * process warning): the caller re-lists and watches again from `revision()`.
    */
-  watch(after: number, listener: (event: ChangeEvent) => void): () => void;
+  watch(after: number, listener: (event: ChangeEvent) => void, onCompacted?: () => void): () => void;
   close(): Promise<void>;
 }
 

@@ -1,0 +1,103 @@
+import type { Resource, ResourceInput, ResourceKey, ResourceType } from '@meshca/api';
+import { byMeshThenName, deliver, keyId, keyOf, normalizeInput, now, validRetention, warnCompacted } from './common.js';
+import { ConflictError, NotFoundError, type ChangeEvent, type ListOptions, type ResourceStore } from './store.js';
+
+/** The default store: everything in this process, gone when it exits. Keeps the last `feedRetention` changes. */
+export function createMemoryStore(opts: { feedRetention?: number } = {}): ResourceStore {
+  const retention = validRetention(opts.feedRetention);
+  const items = new Map<string, Resource>(); // `${type}:${keyId}` -> resource
+  const feed: ChangeEvent[] = []; // contiguous revisions, oldest first
+  const watchers = new Set<() => void>();
+  let rev = 0;
+
+  const id = (key: ResourceKey) => `${key.type}:${keyId(key)}`;
+
+  function since(from: number, limit = Infinity): ChangeEvent[] | 'compacted' {
+    const after = Math.max(0, from);
+    const first = feed[0]?.revision ?? rev + 1;
+    if (after < first - 1) return 'compacted';
+    const start = Math.max(0, after - first + 1);
+    return feed.slice(start, start + limit).map((e) => structuredClone(e));
+  }
+
+  function record(event: ChangeEvent): void {
+    feed.push(event);
+    if (feed.length > retention) feed.splice(0, feed.length - retention);
+    // Deliver after the write returns, so a listener never runs inside a writer's call.
+    for (const drain of watchers) queueMicrotask(drain);
+  }
+
+  function write(input: ResourceInput, existing: Resource | undefined): Resource {
+    const { meta, spec } = structuredClone(normalizeInput(input));
+    const time = now();
+    rev += 1;
+    const resource: Resource = {
+      meta: { ...keyOf(meta), labels: meta.labels ?? {}, creationTime: existing?.meta.creationTime ?? time, modificationTime: time, version: rev },
+      spec,
+    };
+    items.set(id(resource.meta), resource);
+    record({ revision: rev, op: 'upsert', key: keyOf(resource.meta), resource: structuredClone(resource) });
+    return structuredClone(resource);
+  }
+
+  function current(key: ResourceKey, expectedVersion: number | undefined): Resource {
+    const existing = items.get(id(keyOf(key)));
+    if (!existing) throw new NotFoundError(keyOf(key));
+    if (expectedVersion !== undefined && existing.meta.version !== expectedVersion) {
+      throw new ConflictError(keyOf(key), `version ${expectedVersion} is stale, the stored version is ${existing.meta.version}`);
+    }
+    return existing;
+  }
+
+  return {
+    async get(key) {
+      const found = items.get(id(key));
+      return found && structuredClone(found);
+    },
+    async list(type: ResourceType, opts: ListOptions = {}) {
+      const out = [...items.values()].filter((r) => r.meta.type === type && (opts.mesh === undefined || r.meta.mesh === opts.mesh));
+      return out.sort(byMeshThenName).map((r) => structuredClone(r));
+    },
+    async create(input) {
+      if (items.has(id(keyOf(input.meta)))) throw new ConflictError(keyOf(input.meta), 'already exists');
+      return write(input, undefined);
+    },
+    async update(input, expectedVersion) {
+      return write(input, current(input.meta, expectedVersion));
+    },
+    async delete(key, expectedVersion) {
+      current(key, expectedVersion);
+      items.delete(id(keyOf(key)));
+      rev += 1;
+      record({ revision: rev, op: 'delete', key: keyOf(key) });
+    },
+    async revision() {
+      return rev;
+    },
+    async changesSince(after, limit) {
+      return since(after, limit);
+    },
+    watch(after, listener, onCompacted = () => warnCompacted(after)) {
+      let last = after;
+      const drain = () => {
+        const events = since(last);
+        if (events === 'compacted') {
+          watchers.delete(drain);
+          onCompacted();
+          return;
+        }
+        for (const event of events) {
+          if (!watchers.has(drain)) return;
+          last = event.revision;
+          deliver(listener, event);
+        }
+      };
+      watchers.add(drain);
+      queueMicrotask(drain);
+      return () => watchers.delete(drain);
+    },
+    async close() {
+      watchers.clear();
+    },
+  };
+}

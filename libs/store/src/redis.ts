@@ -1,0 +1,203 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Resource, ResourceInput, ResourceKey, ResourceType } from '@meshca/api';
+import { Redis } from 'ioredis';
+import { byMeshThenName, deliver, keyId, keyOf, normalizeInput, now, validRetention, warnCompacted } from './common.js';
+import { ConflictError, NotFoundError, type ChangeEvent, type ResourceStore } from './store.js';
+
+// One script for every write, so the version check, the resource, the revision and the feed entry
+// change together or not at all. XADD runs first: it is the only step that can fail (an id not above
+// the feed's last one), and Redis does not roll back a script's earlier writes.
+// Stored value: {"v":<version>,"c":"<creationTime>","m":"<modificationTime>","r":<input JSON>} — built by
+// concatenation because cjson would turn [] into {} and round large numbers.
+// `epoch` is set once per dataset: a Redis that lost its data (restart without persistence, FLUSHALL)
+// gets a new one at its next write, which tells watchers that revisions started over.
+const WRITE = `
+local field, expected, op, body, time, retention, key, epoch = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local cur = redis.call('HGET', KEYS[1], field)
+local version, created
+if cur then version, created = string.match(cur, '^{"v":(%d+),"c":"([^"]*)"') end
+if expected == -1 then
+  if cur then return {0, 'exists', version} end
+  created = time
+else
+  if not cur then return {0, 'missing'} end
+  if expected >= 0 and tonumber(version) ~= expected then return {0, 'stale', version} end
+end
+local rev = tonumber(redis.call('GET', KEYS[2]) or '0') + 1
+if op == 'delete' then
+  redis.call('XADD', KEYS[3], 'MAXLEN', retention, rev .. '-0', 'op', 'delete', 'k', key)
+  redis.call('SET', KEYS[4], epoch, 'NX')
+  redis.call('HDEL', KEYS[1], field)
+  redis.call('SET', KEYS[2], rev)
+  return {1, tostring(rev)}
+end
+local value = '{"v":' .. rev .. ',"c":"' .. created .. '","m":"' .. time .. '","r":' .. body .. '}'
+redis.call('XADD', KEYS[3], 'MAXLEN', retention, rev .. '-0', 'op', 'upsert', 'd', value)
+redis.call('SET', KEYS[4], epoch, 'NX')
+redis.call('HSET', KEYS[1], field, value)
+redis.call('SET', KEYS[2], rev)
+return {1, value}
+`;
+const WRITE_SHA = createHash('sha1').update(WRITE).digest('hex');
+const CREATE = -1;
+const ANY_VERSION = -2;
+const WATCH_BATCH = 1000;
+const WATCH_BLOCK_MS = 10_000;
+
+type StreamEntry = [id: string, fields: string[]];
+
+/**
+ * A store in Redis, shared by every process that opens it with the same prefix. Keys:
+ * `<prefix>rev` (revision counter), `<prefix>res:<Type>` (hash: keyId -> resource),
+ * `<prefix>feed` (stream of change events, entry id `<revision>-0`, trimmed to `feedRetention`),
+ * `<prefix>epoch` (random id of this dataset).
+ */
+export async function createRedisStore(url: string, opts: { prefix?: string; feedRetention?: number } = {}): Promise<ResourceStore> {
+  const retention = validRetention(opts.feedRetention);
+  const prefix = opts.prefix ?? 'meshca:';
+  const revKey = `${prefix}rev`;
+  const feedKey = `${prefix}feed`;
+  const epochKey = `${prefix}epoch`;
+  const hashKey = (type: ResourceType) => `${prefix}res:${type}`;
+
+  const redis = new Redis(url, { lazyConnect: true });
+  redis.on('error', () => undefined); // ioredis reconnects by itself; failed commands reject to their callers
+  try {
+    await redis.connect();
+  } catch (err) {
+    redis.disconnect();
+    throw new Error(`cannot connect to Redis at ${redactUrl(url)}: ${(err as Error).message}`);
+  }
+  await redis.set(epochKey, randomUUID(), 'NX');
+  const stops = new Set<() => void>();
+
+  async function write(key: ResourceKey, expected: number, op: 'upsert' | 'delete', body = ''): Promise<string> {
+    const args = [hashKey(key.type), revKey, feedKey, epochKey, keyId(key), expected, op, body, now(), retention, JSON.stringify(key), randomUUID()];
+    const reply = (await redis.evalsha(WRITE_SHA, 4, ...args).catch((err: Error) => {
+      if (!err.message.startsWith('NOSCRIPT')) throw err;
+      return redis.eval(WRITE, 4, ...args);
+    })) as [number, string, string?];
+    const [ok, detail, version] = reply;
+    if (ok === 1) return detail;
+    if (detail === 'exists') throw new ConflictError(key, 'already exists');
+    if (detail === 'missing') throw new NotFoundError(key);
+    throw new ConflictError(key, `version ${expected} is stale, the stored version is ${version}`);
+  }
+
+  async function upsert(input: ResourceInput, expected: number): Promise<Resource> {
+    const normal = normalizeInput(input);
+    return decodeResource(await write(keyOf(normal.meta), expected, 'upsert', JSON.stringify(normal)));
+  }
+
+  return {
+    async get(key) {
+      const value = await redis.hget(hashKey(key.type), keyId(key));
+      return value === null ? undefined : decodeResource(value);
+    },
+    async list(type, opts = {}) {
+      const all = Object.values(await redis.hgetall(hashKey(type))).map(decodeResource);
+      return all.filter((r) => opts.mesh === undefined || r.meta.mesh === opts.mesh).sort(byMeshThenName);
+    },
+    create: (input) => upsert(input, CREATE),
+    update: (input, expectedVersion) => upsert(input, expectedVersion),
+    async delete(key, expectedVersion) {
+      await write(keyOf(key), expectedVersion ?? ANY_VERSION, 'delete');
+    },
+    async revision() {
+      return Number((await redis.get(revKey)) ?? 0);
+    },
+    async changesSince(after, limit) {
+      const from = Math.max(0, after);
+      const entries = limit === undefined
+        ? await redis.xrange(feedKey, `${from + 1}-0`, '+')
+        : await redis.xrange(feedKey, `${from + 1}-0`, '+', 'COUNT', limit);
+      return checkContiguous(from, entries.map(decodeEvent));
+    },
+    watch(after, listener, onCompacted = () => warnCompacted(after)) {
+      // A dedicated connection: XREAD BLOCK holds it. ioredis resends a pending XREAD after a
+      // reconnect, and every XREAD asks for what follows the last delivered revision.
+      const conn = redis.duplicate({ maxRetriesPerRequest: null });
+      conn.on('error', () => undefined);
+      let last = Math.max(0, after);
+      let stopped = false;
+      const stop = () => {
+        stopped = true;
+        stops.delete(stop);
+        conn.disconnect();
+      };
+      stops.add(stop);
+      // A Redis that lost its data (restart without persistence, FLUSHALL) would hand us another
+      // history's revision 7 as the successor of our 6: after every read, check the dataset is the same.
+      let epoch: string | null | undefined;
+      const sameDataset = async () => {
+        const current = await conn.get(epochKey);
+        if (epoch === undefined) epoch = current;
+        return current === epoch;
+      };
+      const compacted = () => {
+        stop();
+        onCompacted();
+      };
+      void (async () => {
+        while (!stopped) {
+          try {
+            if (epoch === undefined) await sameDataset();
+            const reply = (await conn.xread('COUNT', WATCH_BATCH, 'BLOCK', WATCH_BLOCK_MS, 'STREAMS', feedKey, `${last}-0`)) as
+              | [string, StreamEntry[]][]
+              | null;
+            if (stopped) return;
+            if (!(await sameDataset())) return compacted();
+            if (reply === null) continue;
+            const events = checkContiguous(last, (reply[0]?.[1] ?? []).map(decodeEvent));
+            if (events === 'compacted') return compacted();
+            for (const event of events) {
+              if (stopped) return;
+              last = event.revision;
+              deliver(listener, event);
+            }
+          } catch {
+            if (!stopped) await new Promise((resolve) => setTimeout(resolve, 200));
+          }
+        }
+      })();
+      return stop;
+    },
+    async close() {
+      for (const stop of [...stops]) stop();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+/** Revisions are contiguous (one feed entry per write), so a first entry past `after + 1` means a trimmed gap. */
+function checkContiguous(after: number, events: ChangeEvent[]): ChangeEvent[] | 'compacted' {
+  const first = events[0];
+  return first !== undefined && first.revision !== after + 1 ? 'compacted' : events;
+}
+
+function decodeResource(value: string): Resource {
+  const { v, c, m, r } = JSON.parse(value) as { v: number; c: string; m: string; r: ResourceInput };
+  return { meta: { ...keyOf(r.meta), labels: r.meta.labels ?? {}, creationTime: c, modificationTime: m, version: v }, spec: r.spec };
+}
+
+function decodeEvent([id, fields]: StreamEntry): ChangeEvent {
+  const field = (name: string) => {
+    for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) return fields[i + 1] ?? '';
+    return '';
+  };
+  const revision = Number(id.split('-')[0]);
+  if (field('op') === 'delete') return { revision, op: 'delete', key: JSON.parse(field('k')) as ResourceKey };
+  const resource = decodeResource(field('d'));
+  return { revision, op: 'upsert', key: keyOf(resource.meta), resource };
+}
+
+/** The URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
