@@ -36,7 +36,7 @@ describe('global to zone', () => {
       await eventually(async () => {
         expect(await names(z.store)).toEqual(['default', 'payments']);
         const d = await z.store.get({ type: 'Mesh', name: 'default' });
-        expect(d?.spec.metrics).toEqual({ enabledBackend: 'prom' });
+        expect((d?.spec as Record<string, unknown> | undefined)?.metrics).toEqual({ enabledBackend: 'prom' });
         expect(d?.meta.labels.team).toBe('core');
         expect(await z.store.get({ type: 'Secret', mesh: 'default', name: 'vault-token' })).toBeUndefined();
         expect((await z.store.get({ type: 'GlobalSecret', name: 'admin' }))?.spec).toEqual({ data: 'YQ==' });
