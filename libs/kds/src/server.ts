@@ -153,12 +153,14 @@ export function createKdsServer(opts: KdsServerOptions): KdsServer {
       authed = auth.zone;
     });
 
+    const seen = () => {
+      const s = zone === undefined ? undefined : states.get(zone);
+      if (s !== undefined && s.online) s.lastSeen = new Date().toISOString();
+    };
+    ws.on('pong', seen);
     ws.on('message', (data: RawData, isBinary: boolean) => {
       hb.seen();
-      if (zone !== undefined) {
-        const s = states.get(zone);
-        if (s !== undefined) s.lastSeen = new Date().toISOString();
-      }
+      seen();
       run(() => onMessage(isBinary ? undefined : frameText(data)));
     });
     ws.on('close', (code, reason) => {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { decode, encode, frameText, type KdsMessage } from '../src/index.js';
+import { backoffDelay, decode, encode, frameText, type KdsMessage } from '../src/index.js';
 import { cleanup, createEnv, eventually, hello, mesh, rawPeer, startGlobal, startZone, type Env, type Global } from './fixture.js';
 
 let env: Env;
@@ -104,5 +104,24 @@ describe('limits', () => {
     expect(snap.type === 'snapshot' && snap.final && snap.resources.length).toBe(61);
     expect(snap.type === 'snapshot' && snap.version).toBe(await global.store.revision());
     expect(global.kds.zone('east')).toMatchObject({ snapshotsSent: 1, deltasSent: 3, inFlight: 1, ackedRevision: 4 });
+  });
+});
+
+describe('reconnect backoff', () => {
+  it('grows exponentially with jitter and is capped', () => {
+    const b = { initialMs: 100, maxMs: 1000 };
+    for (let i = 0; i < 50; i++) {
+      const first = backoffDelay(0, b);
+      expect(first).toBeGreaterThanOrEqual(50);
+      expect(first).toBeLessThanOrEqual(100);
+      const third = backoffDelay(2, b);
+      expect(third).toBeGreaterThanOrEqual(200);
+      expect(third).toBeLessThanOrEqual(400);
+      const late = backoffDelay(40, b);
+      expect(late).toBeGreaterThanOrEqual(500);
+      expect(late).toBeLessThanOrEqual(1000);
+    }
+    const samples = new Set(Array.from({ length: 20 }, () => backoffDelay(3, b)));
+    expect(samples.size).toBeGreaterThan(1);
   });
 });
