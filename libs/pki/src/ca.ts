@@ -1,4 +1,5 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPair, generateKeyPairSync } from 'node:crypto';
+import { promisify } from 'node:util';
 import type { KeyObject } from 'node:crypto';
 import { bitString, boolean, octetString, seq } from './der.js';
 import { signatureAlgorithmFor, toSpkiDer } from './keys.js';
@@ -25,18 +26,37 @@ export interface CaMaterial {
 const CA_KEY_USAGE = extension(OID.keyUsage, true, bitString(Uint8Array.of(0x06), 1));
 const CA_BASIC_CONSTRAINTS = extension(OID.basicConstraints, true, seq(boolean(true)));
 
-function generateKey(keyType: KeyType): KeyObject {
-  if (keyType === 'ecdsa-p256') return generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
-  if (!Number.isInteger(keyType.rsaBits) || keyType.rsaBits < 2048) {
-    throw new Error(`RSA CA keys need at least 2048 bits, got ${keyType.rsaBits}`);
+function checkOptions(options: GenerateCaOptions): void {
+  if (!(options.validitySeconds > 0)) throw new Error('validitySeconds must be positive');
+  const { keyType } = options;
+  if (keyType !== 'ecdsa-p256' && (!Number.isInteger(keyType.rsaBits) || keyType.rsaBits < 2048 || keyType.rsaBits > 16384)) {
+    throw new Error(`RSA CA keys need at least 2048 bits (and at most 16384), got ${keyType.rsaBits}`);
   }
-  return generateKeyPairSync('rsa', { modulusLength: keyType.rsaBits }).privateKey;
 }
 
 /** A self-signed root: CA:true, keyCertSign and cRLSign, subject key id, optional URI SANs. */
 export function generateCa(options: GenerateCaOptions): CaMaterial {
-  if (!(options.validitySeconds > 0)) throw new Error('validitySeconds must be positive');
-  const key = generateKey(options.keyType);
+  checkOptions(options);
+  const key =
+    options.keyType === 'ecdsa-p256'
+      ? generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey
+      : generateKeyPairSync('rsa', { modulusLength: options.keyType.rsaBits }).privateKey;
+  return selfSign(key, options);
+}
+
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+/** generateCa with the key generated off the event loop (an RSA-4096 key takes seconds). */
+export async function generateCaAsync(options: GenerateCaOptions): Promise<CaMaterial> {
+  checkOptions(options);
+  const { privateKey } =
+    options.keyType === 'ecdsa-p256'
+      ? await generateKeyPairAsync('ec', { namedCurve: 'prime256v1' })
+      : await generateKeyPairAsync('rsa', { modulusLength: options.keyType.rsaBits });
+  return selfSign(privateKey, options);
+}
+
+function selfSign(key: KeyObject, options: GenerateCaOptions): CaMaterial {
   const spkiDer = toSpkiDer(key);
   const name = nameDer(options.commonName);
   const start = options.notBefore?.getTime() ?? Date.now();

@@ -1,4 +1,4 @@
-export { generateCa } from './ca.js';
+export { generateCa, generateCaAsync } from './ca.js';
 export type { CaMaterial, GenerateCaOptions } from './ca.js';
 export { createCsr, parseCsr } from './csr.js';
 export type { CreateCsrOptions, ParsedCsr } from './csr.js';

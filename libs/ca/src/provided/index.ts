@@ -1,0 +1,1 @@
+export { checkProvidedCa, createProvidedBackend } from './provided.js';
