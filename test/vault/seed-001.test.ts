@@ -202,6 +202,6 @@ describe.each([
     expect(r.status).toBe(403);
     expect(r.json.errors?.[0]).toContain('permission denied');
     const self = await ok(call(t, 'GET', 'auth/token/lookup-self', undefined, { token }));
-    expect(self.json.data?.policies).toEqual(['default', s.policy]);
+    expect(self.json.data?.policies).toEqual(['default', s.policy].sort());
   });
 });
