@@ -44,7 +44,8 @@ export interface SenderOptions {
   onSent?: (msg: DataMessage) => void;
 }
 
-const ENVELOPE_BYTES = 256;
+// The message around the items, plus one separator byte counted per item.
+const ENVELOPE_BYTES = 512;
 
 export function createSender(opts: SenderOptions): Sender {
   const { store, types, transport, limits, logger } = opts;
@@ -128,7 +129,7 @@ export function createSender(opts: SenderOptions): Sender {
       const change: Change = e.op === 'delete' || e.resource === undefined
         ? { op: 'delete', key: e.key }
         : { op: 'upsert', resource: toInput(e.resource) };
-      const size = Buffer.byteLength(JSON.stringify(change));
+      const size = Buffer.byteLength(JSON.stringify(change)) + 1;
       if (size + ENVELOPE_BYTES > limits.maxMessageBytes) {
         logger.error({ key: e.key, bytes: size, maxMessageBytes: limits.maxMessageBytes }, 'resource is larger than the KDS message limit; it is not synced');
         continue;
@@ -158,7 +159,7 @@ export function createSender(opts: SenderOptions): Sender {
     for (const type of types) {
       for (const r of await store.list(type)) {
         const input = toInput(r);
-        const size = Buffer.byteLength(JSON.stringify(input));
+        const size = Buffer.byteLength(JSON.stringify(input)) + 1;
         if (size + ENVELOPE_BYTES > limits.maxMessageBytes) {
           logger.error({ key: r.meta, bytes: size, maxMessageBytes: limits.maxMessageBytes }, 'resource is larger than the KDS message limit; it is not synced');
           continue;

@@ -69,11 +69,15 @@ describe('limits', () => {
   });
 
   it('splits a snapshot larger than the message limit into parts that apply as one version', async () => {
-    const global = await startGlobal(env, { maxMessageBytes: 8 * 1024 });
-    for (let i = 0; i < 40; i++) await global.store.create({ meta: { type: 'Mesh', name: `m${String(i).padStart(2, '0')}` }, spec: { pad: 'y'.repeat(1000) } });
-    const zone = await startZone(env, global, 'east', { maxMessageBytes: 8 * 1024 });
-    await eventually(async () => expect(await zone.store.list('Mesh')).toHaveLength(40));
-    expect(zone.client.status().lastRevision).toBe(40);
+    const global = await startGlobal(env, { maxMessageBytes: 64 * 1024 });
+    for (let i = 0; i < 40; i++) await global.store.create({ meta: { type: 'Mesh', name: `m${String(i).padStart(2, '0')}` }, spec: { pad: 'y'.repeat(4000) } });
+    // Many tiny items too: the separators between them count towards the limit.
+    for (let i = 0; i < 1500; i++) await global.store.create({ meta: { type: 'GlobalSecret', name: `g${i}` }, spec: { data: 'YQ==' } });
+    const zone = await startZone(env, global, 'east', { maxMessageBytes: 64 * 1024 });
+    await eventually(async () => expect(zone.client.status().lastRevision).toBe(1540));
+    expect(await zone.store.list('Mesh')).toHaveLength(40);
+    expect(await zone.store.list('GlobalSecret')).toHaveLength(1500);
+    expect(zone.client.status().failures).toBe(0);
   });
 
   it('a zone that stops reading holds at most maxInFlight versions, then is coalesced to one snapshot', async () => {
