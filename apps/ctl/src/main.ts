@@ -51,17 +51,19 @@ const config = program.command('config').description('meshctl configuration');
 const cps = config.command('control-planes').description('the control planes meshctl talks to');
 cps
   .command('add')
+  .description('add a control plane and switch to it')
   .requiredOption('--name <name>', 'a name for this control plane')
-  .requiredOption('--address <url>', 'its API address, e.g. https://127.0.0.1:5681')
-  .option('--token-file <file>', 'file holding the admin token (the path is saved, not the token)')
-  .option('--ca-cert-file <file>', 'CA certificate that signed the API certificate')
-  .option('--skip-verify', 'do not verify the API certificate (development only)')
   .option('--overwrite', 'replace a control plane of the same name')
-  .action(async (opts: { name: string; address: string; tokenFile?: string; caCertFile?: string; skipVerify?: boolean; overwrite?: boolean }) =>
-    addControlPlane(
-      { name: opts.name, address: opts.address, tokenFile: opts.tokenFile, caCertFile: opts.caCertFile, skipVerify: opts.skipVerify ?? false },
+  // --address, --token-file, --ca-cert-file and --skip-verify are the program's own options (see above):
+  // commander hands them to the program, so they are read from there.
+  .action(async (opts: { name: string; overwrite?: boolean }) => {
+    const conn = program.opts<ConnectionFlags>();
+    if (!conn.address) throw new Error('config control-planes add needs --address, e.g. --address https://127.0.0.1:5681');
+    await addControlPlane(
+      { name: opts.name, address: conn.address, tokenFile: conn.tokenFile, caCertFile: conn.caCertFile, skipVerify: conn.skipVerify ?? false },
       opts.overwrite ?? false,
-    ));
+    );
+  });
 cps.command('list').action(listControlPlanes);
 cps.command('switch').argument('<name>').action(switchControlPlane);
 

@@ -24,7 +24,7 @@ export async function checkMeshCas(check: MeshCaCheck): Promise<FieldError[]> {
   for (const ref of secretReferences({ meta: { type: 'Mesh', name: check.mesh }, spec: check.spec })) {
     const found = (await get({ type: 'Secret', mesh: check.mesh, name: ref.secret })) ?? (await get({ type: 'GlobalSecret', name: ref.secret }));
     if (!found) {
-      errors.push({ field: ref.field, message: `secret "${ref.secret}" does not exist in mesh "${check.mesh}" nor as a global secret; create it first (meshctl apply -f), then apply the Mesh again` });
+      errors.push({ field: `${ref.field}.secret`, message: `secret "${ref.secret}" does not exist in mesh "${check.mesh}" nor as a global secret; create it first (meshctl apply -f), then apply the Mesh again` });
     }
   }
   if (errors.length > 0) return errors;
