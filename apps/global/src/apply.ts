@@ -50,6 +50,7 @@ export async function applyResource(deps: ApplyDeps, input: ResourceInput, opts:
       mesh: key.name,
       spec: input.spec as MeshSpec,
       previous: existing?.spec as MeshSpec | undefined,
+      skipTestCertificate: (input.spec as MeshSpec).mtls?.skipValidation === true,
     });
     if (caErrors.length > 0) throw new ValidationError(caErrors, 'Mesh mTLS backends are not usable');
   }

@@ -4,3 +4,7 @@ export * from './mesh-cas.js';
 export * from './identity.js';
 export * from './builtin/index.js';
 export * from './provided/index.js';
+export * from './errors.js';
+export * from './open.js';
+export * from './ttl.js';
+export * from './test-certificate.js';

@@ -4,7 +4,9 @@ import { ConflictError, type ResourceStore } from '@meshca/store';
 import type { Logger } from '@meshca/common';
 import { builtinSecretNames, generateBuiltinCa } from './builtin/index.js';
 import { checkProvidedCa } from './provided/index.js';
-import { createDataSourceReader, DataSourceError } from './datasource.js';
+import { createDataSourceReader, DataSourceError, type ResourceGetter } from './datasource.js';
+import { openCaBackend } from './open.js';
+import { validateByTestCertificate } from './test-certificate.js';
 
 export interface MeshCaCheck {
   store: ResourceStore;
@@ -12,6 +14,8 @@ export interface MeshCaCheck {
   spec: MeshSpec;
   /** The stored spec, if any: a backend whose config did not change is not checked again. */
   previous?: MeshSpec;
+  /** `mtls.skipValidation`, or an operator override: no test certificate is issued. */
+  skipTestCertificate?: boolean;
 }
 
 /**
@@ -35,7 +39,7 @@ export async function checkMeshCas(check: MeshCaCheck): Promise<FieldError[]> {
     if (isUnchanged(backend, check.previous)) continue;
     const field = `mtls.backends[${index}]`;
     try {
-      errors.push(...(await checkBackend(backend, field, { mesh: check.mesh, backend, readDataSource })));
+      errors.push(...(await checkBackend(backend, field, { mesh: check.mesh, backend, readDataSource }, get, check.skipTestCertificate === true)));
     } catch (err) {
       if (err instanceof DataSourceError) errors.push({ field: err.field.startsWith('mtls.') ? err.field : `${field}.${err.field}`, message: err.message.slice(err.field.length + 2) });
       else throw err;
@@ -48,6 +52,8 @@ async function checkBackend(
   backend: MtlsBackend,
   field: string,
   ctx: Parameters<typeof checkProvidedCa>[0],
+  get: ResourceGetter,
+  skipTestCertificate: boolean,
 ): Promise<FieldError[]> {
   switch (backend.type) {
     case 'builtin':
@@ -59,8 +65,21 @@ async function checkBackend(
         field: `${field}.type`,
         message: `backend "${backend.name}" is a cert-manager issuer, which needs a Kubernetes cluster running cert-manager; meshca runs in Universal mode, so use builtin, provided, vault or acmpca`,
       }];
-    default:
-      return [];
+    case 'vault':
+    case 'acmpca': {
+      if (skipTestCertificate) return [];
+      let ca;
+      try {
+        ca = await openCaBackend(ctx.mesh, backend, { get });
+      } catch (err) {
+        return [{ field, message: `${backend.type} backend "${backend.name}" cannot be used: ${err instanceof Error ? err.message : String(err)}` }];
+      }
+      try {
+        return await validateByTestCertificate(ctx.mesh, backend, ca, field);
+      } finally {
+        await ca.close();
+      }
+    }
   }
 }
 

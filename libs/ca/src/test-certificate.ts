@@ -1,0 +1,51 @@
+import type { FieldError, MtlsBackend } from '@meshca/api';
+import { parseCertificate } from '@meshca/pki';
+import type { CaBackend, DataplaneIdentity } from './backend.js';
+import { CaError } from './errors.js';
+import { identityUriSans } from './identity.js';
+import { dpCertTtlSeconds } from './ttl.js';
+
+/** The identity of the certificate global issues to prove a backend works; it is never handed out. */
+export function validationIdentity(mesh: string): DataplaneIdentity {
+  return { mesh, name: 'meshca-validation', tags: { 'kuma.io/service': ['meshca-validation'] } };
+}
+
+/** Clock skew and back-dating a CA may apply without the certificate counting as short. */
+const VALIDITY_SLACK_SECONDS = 5 * 60;
+
+/**
+ * Issues one real certificate through the backend, as global does before it accepts a new or
+ * changed external CA, and checks it carries the identity and lives as long as asked.
+ */
+export async function validateByTestCertificate(mesh: string, spec: MtlsBackend, ca: CaBackend, field: string): Promise<FieldError[]> {
+  const identity = validationIdentity(mesh);
+  const ttl = dpCertTtlSeconds(spec);
+  const where = `${spec.type} backend "${spec.name}"`;
+  let issued;
+  try {
+    issued = await ca.issue({ identity, ttlSeconds: ttl });
+    await ca.roots();
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    return [{ field, message: `${where} could not issue a test certificate: ${reason}` }];
+  }
+  const leaf = parseCertificate(issued.certChainPem);
+  const wanted = identityUriSans(identity);
+  const missing = wanted.filter((uri) => !leaf.uriSans.includes(uri));
+  if (missing.length > 0) {
+    return [{ field, message: `${where} issued a test certificate without the URI SANs ${missing.join(', ')}; the CA dropped the dataplane identity (check the role's allowed_uri_sans or the CA's template)` }];
+  }
+  const lifetime = (leaf.notAfter.getTime() - Date.now()) / 1000;
+  if (lifetime + VALIDITY_SLACK_SECONDS < ttl) {
+    const hours = (s: number) => `${Math.round((s / 3600) * 10) / 10}h`;
+    return [{
+      field: `${field}.dpCert.rotation.expiration`,
+      message: `${where} issued a test certificate valid for ${hours(lifetime)}, shorter than dpCert.rotation.expiration (${hours(ttl)}); the CA caps lifetimes (for Vault, the role's max_ttl): lower the expiration below that cap, or raise the cap`,
+    }];
+  }
+  return [];
+}
+
+export function isRetryable(err: unknown): boolean {
+  return err instanceof CaError && err.retryable;
+}
