@@ -107,7 +107,7 @@ export async function ensureBuiltinCas(opts: { store: ResourceStore; mesh: strin
       continue;
     }
     await opts.store.create({ meta: { type: 'Secret', mesh: opts.mesh, name: names.cert }, spec: { data: Buffer.from(ca.certPem).toString('base64') } });
-    opts.log.info({ mesh: opts.mesh, backend: backend.name, secret: names.cert }, 'generated builtin CA');
+    opts.log.info({ mesh: opts.mesh, backend: backend.name, certSecretName: names.cert }, 'generated builtin CA');
   }
 }
 
