@@ -8,3 +8,4 @@ export * from './errors.js';
 export * from './open.js';
 export * from './ttl.js';
 export * from './test-certificate.js';
+export * from './rotation.js';

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import type { MeshSpec } from '@meshca/api';
+import { checkRotation, type DataplaneCaState } from '../src/rotation.js';
+
+const builtin = (name: string) => ({ name, type: 'builtin' as const, conf: {} });
+const mesh = (enabled: string, ...names: string[]): MeshSpec => ({ mtls: { enabledBackend: enabled, backends: names.map(builtin) } });
+const dp = (zone: string, name: string, bundle: string[], cert: string, connected = true): DataplaneCaState => ({ zone, name, connected, bundleBackends: bundle, certificateBackend: cert });
+
+describe('CA rotation validators (the three steps of the rotation page)', () => {
+  it('lets step 1 (add a backend) through and names it', () => {
+    const r = checkRotation(mesh('ca-1', 'ca-1'), mesh('ca-1', 'ca-1', 'ca-2'), { dataplanes: [dp('z1', 'a', ['ca-1'], 'ca-1')], offlineZones: [] });
+    expect(r).toEqual({ step: 'add', errors: [] });
+  });
+
+  it('refuses step 2 (switch) while connected dataplanes do not trust the new backend, counting them per zone', () => {
+    const r = checkRotation(mesh('ca-1', 'ca-1', 'ca-2'), mesh('ca-2', 'ca-1', 'ca-2'), {
+      dataplanes: [
+        dp('z1', 'a', ['ca-1'], 'ca-1'),
+        dp('z1', 'b', ['ca-1'], 'ca-1'),
+        dp('z2', 'c', ['ca-1', 'ca-2'], 'ca-1'),
+        dp('z2', 'd', ['ca-1'], 'ca-1'),
+        dp('z2', 'gone', ['ca-1'], 'ca-1', false),
+      ],
+      offlineZones: [],
+    });
+    expect(r.step).toBe('switch');
+    expect(r.errors).toEqual([{ field: 'mtls.enabledBackend', message: expect.stringContaining('3 dataplanes do not trust backend "ca-2" yet (zone "z1": 2, zone "z2": 1)') }]);
+    expect(r.errors[0]?.message).toContain('--force-rotation');
+  });
+
+  it('allows step 2 once every connected dataplane trusts the new backend', () => {
+    const r = checkRotation(mesh('ca-1', 'ca-1', 'ca-2'), mesh('ca-2', 'ca-1', 'ca-2'), {
+      dataplanes: [dp('z1', 'a', ['ca-1', 'ca-2'], 'ca-1'), dp('z2', 'old', ['ca-1'], 'ca-1', false)],
+      offlineZones: [],
+    });
+    expect(r).toEqual({ step: 'switch', errors: [] });
+  });
+
+  it('refuses step 3 (remove) while a dataplane still holds a certificate from the removed backend', () => {
+    const r = checkRotation(mesh('ca-2', 'ca-1', 'ca-2'), mesh('ca-2', 'ca-2'), {
+      dataplanes: [dp('z1', 'a', ['ca-1', 'ca-2'], 'ca-2'), dp('z2', 'b', ['ca-1', 'ca-2'], 'ca-1')],
+      offlineZones: [],
+    });
+    expect(r.step).toBe('remove');
+    expect(r.errors).toEqual([{ field: 'mtls.backends', message: expect.stringContaining('cannot remove backend "ca-1" yet: 1 dataplane still holds a certificate it issued (zone "z2": 1)') }]);
+  });
+
+  it('allows step 3 once no connected dataplane holds the old backend\'s certificate', () => {
+    const r = checkRotation(mesh('ca-2', 'ca-1', 'ca-2'), mesh('ca-2', 'ca-2'), { dataplanes: [dp('z1', 'a', ['ca-1', 'ca-2'], 'ca-2')], offlineZones: [] });
+    expect(r).toEqual({ step: 'remove', errors: [] });
+  });
+
+  it('names offline zones in the refusal of a switch or a removal', () => {
+    const r = checkRotation(mesh('ca-1', 'ca-1', 'ca-2'), mesh('ca-2', 'ca-1', 'ca-2'), { dataplanes: [], offlineZones: ['z3'] });
+    expect(r.errors[0]?.message).toContain('zone "z3" is offline');
+  });
+
+  it('does not check a Mesh that is new, or that turns mTLS on or off', () => {
+    const view = { dataplanes: [dp('z1', 'a', [], 'x')], offlineZones: ['z9'] };
+    expect(checkRotation(undefined, mesh('ca-2', 'ca-2'), view).errors).toEqual([]);
+    expect(checkRotation({}, mesh('ca-2', 'ca-2'), view).errors).toEqual([]);
+  });
+
+  it('refuses a switch to a backend added in the same apply when dataplanes exist (steps 1 and 2 at once)', () => {
+    const r = checkRotation(mesh('ca-1', 'ca-1'), mesh('ca-2', 'ca-1', 'ca-2'), { dataplanes: [dp('z1', 'a', ['ca-1'], 'ca-1')], offlineZones: [] });
+    expect(r.errors.map((e) => e.field)).toEqual(['mtls.enabledBackend']);
+  });
+});
