@@ -8,11 +8,12 @@ export const RESOURCE_TYPES = [
   'Dataplane',
   'ZoneInsight',
   'MeshIdentity',
+  'DataplaneInsight',
 ] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
 /** Types that live inside a mesh: their key includes the mesh name. */
-export const MESH_SCOPED: ReadonlySet<ResourceType> = new Set<ResourceType>(['Secret', 'Dataplane', 'MeshIdentity']);
+export const MESH_SCOPED: ReadonlySet<ResourceType> = new Set<ResourceType>(['Secret', 'Dataplane', 'MeshIdentity', 'DataplaneInsight']);
 
 export interface ResourceKey {
   type: ResourceType;
@@ -140,5 +141,10 @@ export interface DataplaneSpec {
 
 /** Written by zones; its shape grows as later capabilities report more. */
 export interface ZoneInsightSpec {
+  [field: string]: unknown;
+}
+
+/** Written by a zone per connected dataplane (certificate state); free-form, as in Kuma. */
+export interface DataplaneInsightSpec {
   [field: string]: unknown;
 }

@@ -86,6 +86,7 @@ const SPEC_RULES: Record<ResourceType, (spec: Obj) => FieldError[]> = {
   Dataplane: dataplaneSpec,
   ZoneInsight: () => [],
   MeshIdentity: meshIdentitySpec,
+  DataplaneInsight: () => [],
 };
 
 /** Every problem with `input`, each with its field path and what to do; empty when valid. */

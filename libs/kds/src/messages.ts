@@ -7,7 +7,7 @@ export const KDS_PATH = '/kds';
 /** Types global sends down. Later CA material types are appended here. */
 export const KDS_GLOBAL_TO_ZONE: readonly ResourceType[] = ['Mesh', 'Secret', 'GlobalSecret'];
 /** Types a zone may push up; anything else is NACKed and never applied. */
-export const KDS_ZONE_TO_GLOBAL: readonly ResourceType[] = ['Dataplane', 'ZoneInsight'];
+export const KDS_ZONE_TO_GLOBAL: readonly ResourceType[] = ['Dataplane', 'ZoneInsight', 'DataplaneInsight'];
 
 /** On global, a zone's resources carry this label with the zone's name. */
 export const ZONE_LABEL = 'kuma.io/zone';
