@@ -5,8 +5,13 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createLogger, loadOrCreateServerTls, type Logger } from '@meshca/common';
 import { createApiApp, loadOrCreateAdminToken } from '@meshca/http';
+import type { KdsLimits, KdsServer } from '@meshca/kds';
 import { openStore, type ResourceStore } from '@meshca/store';
 import { applyResource, deleteResource } from './apply.js';
+import { startSync } from './kds.js';
+import { createTokenService, type TokenService } from './tokens.js';
+import { tokensRouter } from './tokens-api.js';
+import { zonesRouter } from './zones-api.js';
 
 export const VERSION = '0.1.0';
 
@@ -20,6 +25,13 @@ export interface GlobalConfig {
   /** Operator-provided API certificate; otherwise one is generated into dataDir at first start. */
   tlsCertFile?: string;
   tlsKeyFile?: string;
+  /** The KDS sync port zones connect to (default 5685; 0 when apiPort is 0), with its own TLS material. */
+  syncAddress?: string;
+  syncPort?: number;
+  syncTlsCertFile?: string;
+  syncTlsKeyFile?: string;
+  /** KDS heartbeats, message limits, backpressure (docs/kds-protocol.md). */
+  kds?: Partial<KdsLimits>;
   log?: Logger;
 }
 
@@ -28,7 +40,13 @@ export interface GlobalControlPlane {
   /** The CA file a client uses to verify the API's certificate. */
   apiCaFile: string | undefined;
   adminTokenFile: string;
+  /** wss://host:port of the sync port (zones append nothing: the path /kds is the default). */
+  syncUrl: string;
+  /** The CA file a zone uses to verify the sync port's certificate (--global-ca-file). */
+  syncCaFile: string | undefined;
   store: ResourceStore;
+  kds: KdsServer;
+  tokens: TokenService;
   close(): Promise<void>;
 }
 
@@ -41,18 +59,39 @@ export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPl
 
   const tls = await serverTls(config);
   const deps = { store, log };
+  const tokens = await createTokenService({ dataDir: config.dataDir, store, log });
+  const sync = await startSync({
+    dataDir: config.dataDir,
+    address: config.syncAddress ?? config.apiAddress,
+    // A caller that asks for a free API port (tests, in-process use) gets a free sync port too.
+    port: config.syncPort ?? (config.apiPort === 0 ? 0 : 5685),
+    ...(config.syncTlsCertFile === undefined ? {} : { tlsCertFile: config.syncTlsCertFile }),
+    ...(config.syncTlsKeyFile === undefined ? {} : { tlsKeyFile: config.syncTlsKeyFile }),
+    ...(config.kds === undefined ? {} : { limits: config.kds }),
+    software: { name: 'meshca-global', version: VERSION },
+  }, { store, tokens, log });
   const app = createApiApp({
     store,
     log,
     adminToken: admin.token,
     info: { mode: 'global', version: VERSION, instanceId: randomUUID(), store: config.store?.startsWith('redis') ? 'redis' : 'memory' },
+    extend: (api) => {
+      api.use(tokensRouter(tokens, admin.token));
+      api.use(zonesRouter({ store, kds: sync.kds, adminToken: admin.token }));
+    },
     writer: {
       apply: (input, opts) => applyResource(deps, input, opts),
       remove: (key) => deleteResource(deps, key),
     },
   });
   const server = createServer({ cert: tls.certPem, key: tls.keyPem }, app);
-  await listen(server, config.apiPort, config.apiAddress);
+  try {
+    await listen(server, config.apiPort, config.apiAddress);
+  } catch (err) {
+    await sync.close();
+    await store.close();
+    throw err;
+  }
   const port = (server.address() as AddressInfo).port;
   const host = config.apiAddress === '0.0.0.0' || config.apiAddress === '::' ? '127.0.0.1' : config.apiAddress;
   const apiUrl = `https://${host}:${port}`;
@@ -62,8 +101,13 @@ export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPl
     apiUrl,
     apiCaFile: tls.caFile,
     adminTokenFile,
+    syncUrl: sync.url,
+    syncCaFile: sync.caFile,
     store,
+    kds: sync.kds,
+    tokens,
     async close() {
+      await sync.close();
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await store.close();

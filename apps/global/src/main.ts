@@ -1,8 +1,9 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { createLogger } from '@meshca/common';
 import { startGlobal, VERSION } from './global-cp.js';
+import { kdsLimitOptions, millis, port, type KdsLimitFlags } from './flags.js';
 
 const program = new Command('meshca-global')
   .description('The global control plane: holds Meshes, validates their CAs and streams them to zones')
@@ -13,8 +14,17 @@ const program = new Command('meshca-global')
   .option('--api-port <port>', 'HTTPS API port', port, 5681)
   .option('--tls-cert <file>', 'API certificate (PEM); generated at first start when not given')
   .option('--tls-key <file>', 'API private key (PEM)')
+  .option('--sync-address <ip>', 'address the KDS sync port binds to (default: --api-address)', process.env.MESHCA_SYNC_ADDRESS)
+  .option('--sync-port <port>', 'KDS sync port zones connect to (WebSocket over TLS)', port, process.env.MESHCA_SYNC_PORT ? port(process.env.MESHCA_SYNC_PORT) : 5685)
+  .option('--sync-tls-cert <file>', 'sync port certificate (PEM); generated at first start when not given')
+  .option('--sync-tls-key <file>', 'sync port private key (PEM)')
+  .option('--kds-heartbeat-interval <duration>', 'how often both sides ping on a KDS stream', millis, process.env.MESHCA_KDS_HEARTBEAT_INTERVAL ? millis(process.env.MESHCA_KDS_HEARTBEAT_INTERVAL) : undefined)
+  .option('--kds-heartbeat-timeout <duration>', 'silence after which a zone stream is dropped', millis, process.env.MESHCA_KDS_HEARTBEAT_TIMEOUT ? millis(process.env.MESHCA_KDS_HEARTBEAT_TIMEOUT) : undefined)
   .option('--log-level <level>', 'trace, debug, info, warn or error', process.env.MESHCA_LOG_LEVEL ?? 'info')
-  .action(async (opts: { dataDir: string; store: string; apiAddress: string; apiPort: number; tlsCert?: string; tlsKey?: string; logLevel: string }) => {
+  .action(async (opts: {
+    dataDir: string; store: string; apiAddress: string; apiPort: number; tlsCert?: string; tlsKey?: string; logLevel: string;
+    syncAddress?: string; syncPort: number; syncTlsCert?: string; syncTlsKey?: string;
+  } & KdsLimitFlags) => {
     const log = createLogger({ name: 'meshca-global', level: opts.logLevel });
     const cp = await startGlobal({
       dataDir: opts.dataDir,
@@ -23,10 +33,17 @@ const program = new Command('meshca-global')
       apiPort: opts.apiPort,
       tlsCertFile: opts.tlsCert,
       tlsKeyFile: opts.tlsKey,
+      syncAddress: opts.syncAddress,
+      syncPort: opts.syncPort,
+      syncTlsCertFile: opts.syncTlsCert,
+      syncTlsKeyFile: opts.syncTlsKey,
+      kds: kdsLimitOptions(opts),
       log,
     });
     const caFlag = cp.apiCaFile ? ` --ca-cert-file ${cp.apiCaFile}` : '';
     log.info(`reach it with: meshctl config control-planes add --name global --address ${cp.apiUrl} --token-file ${cp.adminTokenFile}${caFlag}`);
+    const zoneCa = cp.syncCaFile ? ` --global-ca-file ${cp.syncCaFile}` : '';
+    log.info(`start a zone with: meshctl generate zone-token --zone NAME > zone.token; meshca-zone --zone NAME --global ${cp.syncUrl} --zone-token-file zone.token${zoneCa}`);
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;
@@ -39,11 +56,6 @@ const program = new Command('meshca-global')
     process.on('SIGTERM', () => void stop('SIGTERM'));
   });
 
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port is a whole number from 0 to 65535');
-  return n;
-}
 
 program.parseAsync().catch((err: unknown) => {
   console.error(`meshca-global: ${err instanceof Error ? err.message : String(err)}`);

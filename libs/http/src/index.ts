@@ -4,3 +4,4 @@ export * from './auth.js';
 
 export * from './resources.js';
 export * from './admin-token.js';
+export * from './token-verification.js';
