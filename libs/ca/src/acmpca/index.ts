@@ -1,8 +1,12 @@
 import type { BackendContext, CaBackend } from '../backend.js';
-import { CaError } from '../errors.js';
 import type { BackendEnv } from '../open.js';
+import { openAcmPcaBackend, type AcmPcaOptions } from './acmpca.js';
 
-// Replaced by the acmpca backend (issue 6).
-export async function createAcmPcaBackend(ctx: BackendContext, _env: BackendEnv): Promise<CaBackend> {
-  throw new CaError(`acmpca backend "${ctx.backend.name}": not available in this build`, false);
+export { openAcmPcaBackend, type AcmPcaOptions } from './acmpca.js';
+export { TEMPLATE as ACMPCA_TEMPLATE, signingAlgorithmFor } from './request.js';
+export { createLimiter, type Limiter } from './limiter.js';
+
+/** The acmpca backend as openCaBackend opens it; `options` are for tests, benchmarks and tuning. */
+export async function createAcmPcaBackend(ctx: BackendContext, env: BackendEnv, options: AcmPcaOptions = {}): Promise<CaBackend> {
+  return openAcmPcaBackend(ctx, { ...(env.log ? { log: env.log } : {}), ...options });
 }
