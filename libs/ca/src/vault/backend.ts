@@ -69,11 +69,6 @@ export function createVaultCa(ctx: BackendContext, s: VaultSettings, options: Va
     throw new CaError(`Vault mount "${s.pki}" at ${s.address} has no CA certificate yet: generate or import one (vault write ${s.pki}/root/generate/internal ...)`, false);
   }
 
-  function requireRole(): string {
-    if (s.role) return s.role;
-    throw new CaError(`${where}: conf.fromCp.role is not set; set it to the Vault PKI role that issues dataplane certificates (the role of vault write ${s.pki}/roles/<role>, e.g. dataplane-proxies)`, false);
-  }
-
   return {
     mesh: ctx.mesh,
     name: ctx.backend.name,
@@ -83,7 +78,7 @@ export function createVaultCa(ctx: BackendContext, s: VaultSettings, options: Va
     async issue(request: IssueRequest): Promise<IssuedCertificate> {
       if (request.identity.mesh !== ctx.mesh) throw new Error(`${where} cannot issue for mesh "${request.identity.mesh}"`);
       if (!(request.ttlSeconds > 0)) throw new Error(`ttlSeconds must be positive, got ${request.ttlSeconds}`);
-      const role = requireRole();
+      const role = s.role;
       const body: Record<string, unknown> = {
         uri_sans: identityUriSans(request.identity).join(','),
         ttl: `${Math.ceil(request.ttlSeconds)}s`,

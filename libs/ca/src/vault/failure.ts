@@ -54,6 +54,7 @@ export function responseFailure(s: VaultSettings, call: VaultCall, res: VaultRes
   const fail = (advice: string, retryable: boolean) => new CaError(advice ? `${head}; ${advice}` : head, retryable);
   const mount = `"${s.pki}"${s.namespace ? ` in namespace "${s.namespace}"` : ''}`;
   const pkiHint = s.pkiDefaulted ? ` (conf.fromCp.pki is not set, so the default "${s.pki}" is used)` : '';
+  const roleHint = s.roleDefaulted ? ` (conf.fromCp.role is not set, so the default "${s.role}" is used)` : '';
 
   if (res.status === 403 && isInvalidToken(res)) {
     return fail(
@@ -76,13 +77,13 @@ export function responseFailure(s: VaultSettings, call: VaultCall, res: VaultRes
   }
   if (res.status === 404) return fail(`is ${mount} a PKI secrets engine? check conf.fromCp.pki`, false);
   if (res.status === 400 && /unknown role/i.test(said)) {
-    return fail(`role "${s.role ?? ''}" does not exist in mount ${mount}: create it (vault write ${s.pki}/roles/${s.role ?? '<role>'} ...) or fix conf.fromCp.role`, false);
+    return fail(`role "${s.role}"${roleHint} does not exist in mount ${mount}: create it (vault write ${s.pki}/roles/${s.role} ...) or set conf.fromCp.role to the role that issues dataplane certificates`, false);
   }
   if (res.status === 400 && /URI Subject Alternative Names/i.test(said)) {
-    return fail(`role "${s.role ?? ''}" must allow the dataplane URIs spiffe://<mesh>/<service> and kuma://<tag>/<value>: set its allowed_uri_sans, e.g. allowed_uri_sans="spiffe://<mesh>/*,kuma://*"`, false);
+    return fail(`role "${s.role}" must allow the dataplane URIs spiffe://<mesh>/<service> and kuma://<tag>/<value>: set its allowed_uri_sans, e.g. allowed_uri_sans="spiffe://<mesh>/*,kuma://*"`, false);
   }
   if (res.status === 400 && /common_name field is required/i.test(said)) {
-    return fail(`role "${s.role ?? ''}" requires a common name: set conf.fromCp.commonName (e.g. '{{ tag "kuma.io/service" }}.mesh') or set require_cn=false on the role`, false);
+    return fail(`role "${s.role}" requires a common name: set conf.fromCp.commonName (e.g. '{{ tag "kuma.io/service" }}.mesh') or set require_cn=false on the role`, false);
   }
   if (res.status === 400 && /common name .* not allowed/i.test(said)) {
     return fail(`allow that name in the role's allowed_domains (with allow_subdomains) or change conf.fromCp.commonName`, false);

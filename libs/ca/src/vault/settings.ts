@@ -20,7 +20,9 @@ export interface VaultSettings {
   pki: string;
   /** True when `pki` was not set and the `kuma-pki-<mesh>` default applies. */
   pkiDefaulted: boolean;
-  role: string | undefined;
+  role: string;
+  /** True when `role` was not set and the `dataplanes` default of the `kuma-pki-<mesh>` layout applies. */
+  roleDefaulted: boolean;
   commonName: string | undefined;
   tls: { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean; servername?: string };
   auth: VaultAuth;
@@ -31,6 +33,12 @@ export interface VaultSettings {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+
+/**
+ * Kong Mesh before `pki` and `role` were configurable (the layout of seed 000) issued from
+ * `kuma-pki-<mesh>` with the role its setup guide creates: `vault write kuma-pki-default/roles/dataplanes`.
+ */
+export const DEFAULT_ROLE = 'dataplanes';
 
 /** Kuma writes `agentAddress: ""` for "not set"; so is every other empty string here. */
 const set = (s: string | undefined): string | undefined => (s === undefined || s.trim() === '' ? undefined : s.trim());
@@ -100,7 +108,8 @@ export async function resolveVaultSettings(ctx: BackendContext): Promise<VaultSe
     namespace: set(conf.namespace),
     pki: (pki ?? `kuma-pki-${ctx.mesh}`).replace(/^\/+|\/+$/g, ''),
     pkiDefaulted: pki === undefined,
-    role: set(conf.role),
+    role: set(conf.role) ?? DEFAULT_ROLE,
+    roleDefaulted: set(conf.role) === undefined,
     commonName: set(conf.commonName),
     tls,
     auth,
