@@ -1,0 +1,228 @@
+// A zone control plane: one KDS stream to global into its own store, a read-only HTTPS API over
+// that store, its ZoneInsight reported up, and a hook for services mounted on the same server.
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Router } from 'express';
+import { validateResource } from '@meshca/api';
+import { createLogger, loadOrCreateServerTls, ZONE_NAME, type Logger } from '@meshca/common';
+import { createDataplaneTokenVerifier, loadOrCreateAdminToken, type DataplaneTokenVerifier } from '@meshca/http';
+import { createKdsClient, KDS_PATH, type Backoff, type KdsClient, type KdsLimits } from '@meshca/kds';
+import { openStore, type ResourceStore } from '@meshca/store';
+import { createZoneApi } from './api.js';
+import { startInsightWriter } from './insight.js';
+
+export const VERSION = '0.1.0';
+
+/** What a service mounted on the zone gets (see ZoneConfig.extend). */
+export interface ZoneExtensionContext {
+  zone: string;
+  /** The zone's HTTPS server (for WebSocket upgrades and the like). */
+  server: Server;
+  /** Routes added here are served by the zone API, before its resource routes. */
+  app: Router;
+  store: ResourceStore;
+  log: Logger;
+  /** Checks dataplane tokens with the keys global published (works while global is down). */
+  verifier: DataplaneTokenVerifier;
+}
+
+export interface ZoneExtension {
+  close(): Promise<void>;
+}
+
+export interface ZoneConfig {
+  zone: string;
+  /** wss://HOST:5685 (the path /kds is added when absent). */
+  globalUrl: string;
+  /** The zone token, or a file re-read on every connection attempt (so a replaced token is picked up). */
+  zoneToken?: string;
+  zoneTokenFile?: string;
+  /** CA that signed global's sync certificate; otherwise the system roots. */
+  globalCaFile?: string;
+  /** Do not verify global's certificate. Development only. */
+  insecureSkipVerify?: boolean;
+  /** Global's API address, shown to users who try to write on the zone. */
+  globalApiUrl?: string;
+  dataDir: string;
+  /** `memory` (default) or `redis://...`: Redis keeps the last known config across restarts. */
+  store?: string;
+  apiAddress: string;
+  apiPort: number;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  kds?: Partial<KdsLimits>;
+  backoff?: Partial<Backoff>;
+  /** How often the ZoneInsight is checked for changes (default 1s). */
+  insightIntervalMs?: number;
+  log?: Logger;
+  extend?: (ctx: ZoneExtensionContext) => Promise<ZoneExtension>;
+}
+
+export interface ZoneControlPlane {
+  zone: string;
+  apiUrl: string;
+  apiCaFile: string | undefined;
+  adminTokenFile: string;
+  store: ResourceStore;
+  kds: KdsClient;
+  verifier: DataplaneTokenVerifier;
+  close(): Promise<void>;
+}
+
+export function kdsUrl(global: string): string {
+  let url: URL;
+  try {
+    url = new URL(global);
+  } catch {
+    throw new Error(`--global "${global}" is not a URL; write wss://HOST:5685`);
+  }
+  if (url.protocol !== 'wss:') throw new Error(`--global must start with wss:// (the sync stream is TLS), got ${url.protocol}//`);
+  if (url.pathname === '' || url.pathname === '/') url.pathname = KDS_PATH;
+  return url.toString();
+}
+
+export function readOnlyReason(config: Pick<ZoneConfig, 'globalUrl' | 'globalApiUrl'>): string {
+  let api = config.globalApiUrl;
+  if (api === undefined) {
+    try {
+      api = `https://${new URL(config.globalUrl).hostname}:5681`;
+    } catch {
+      api = 'https://<global>:5681';
+    }
+  }
+  return `this is a zone control plane; apply this on the global control plane: meshctl --address ${api} apply -f ...`;
+}
+
+export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
+  if (!ZONE_NAME.test(config.zone)) throw new Error(`--zone "${config.zone}" must be a DNS label: lowercase letters, digits and "-", at most 63`);
+  if (config.zoneToken === undefined && config.zoneTokenFile === undefined) {
+    throw new Error('a zone token is required: --zone-token-file FILE (create one on global with: meshctl generate zone-token --zone NAME)');
+  }
+  const url = kdsUrl(config.globalUrl);
+  const log = config.log ?? createLogger({ name: 'meshca-zone' });
+  const ca = config.globalCaFile === undefined ? undefined : await readFile(config.globalCaFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw new Error(`cannot read --global-ca-file ${config.globalCaFile}: ${err.code ?? err.message}`);
+  });
+  if (config.insecureSkipVerify === true) log.warn('not verifying global\'s certificate (--insecure-skip-verify): development only');
+
+  const storeKind = config.store?.startsWith('redis') ? 'redis' : 'memory';
+  const store = await openStore(config.store);
+  const adminTokenFile = join(config.dataDir, 'admin-token');
+  const admin = await loadOrCreateAdminToken(adminTokenFile);
+  if (admin.created) log.info({ file: adminTokenFile }, 'created the zone admin token; meshctl needs it to read secrets (--token-file)');
+
+  const token = config.zoneToken ?? (async () => {
+    const file = config.zoneTokenFile as string;
+    try {
+      return (await readFile(file, 'utf8')).trim();
+    } catch (err) {
+      throw new Error(`cannot read the zone token file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  });
+  const kds = createKdsClient({
+    ...config.kds,
+    url,
+    token,
+    zone: config.zone,
+    store,
+    ...(ca === undefined ? {} : { ca }),
+    insecure: config.insecureSkipVerify === true,
+    logger: log.child({ component: 'kds' }),
+    ...(config.backoff === undefined ? {} : { backoff: config.backoff }),
+    // The same shape checks global applied: a resource that fails them (a newer or broken global) is NACKed whole.
+    validate: (r) => {
+      const errors = validateResource(r);
+      return errors.length === 0 ? undefined : errors.map((e) => `${e.field}: ${e.message}`).join('; ');
+    },
+    software: { name: 'meshca-zone', version: VERSION },
+  });
+  const verifier = createDataplaneTokenVerifier(store);
+
+  const { app, extensions } = createZoneApi({
+    zone: config.zone,
+    version: VERSION,
+    store,
+    storeKind,
+    adminToken: admin.token,
+    log,
+    readOnlyReason: readOnlyReason(config),
+    status: () => ({ global: url, kds: kds.status() }),
+  });
+  const tls = await serverTls(config);
+  const server = createServer({ cert: tls.certPem, key: tls.keyPem }, app);
+  const closers: (() => Promise<void>)[] = [async () => store.close()];
+  try {
+    if (config.extend !== undefined) {
+      const ext = await config.extend({ zone: config.zone, server, app: extensions, store, log, verifier });
+      closers.unshift(() => ext.close());
+    }
+    await listen(server, config.apiPort, config.apiAddress);
+  } catch (err) {
+    for (const close of closers) await close();
+    throw err;
+  }
+  const port = (server.address() as AddressInfo).port;
+  const host = config.apiAddress === '0.0.0.0' || config.apiAddress === '::' ? '127.0.0.1' : config.apiAddress;
+  const apiUrl = `https://${host}:${port}`;
+
+  kds.start();
+  const insight = startInsightWriter({
+    store,
+    zone: config.zone,
+    intervalMs: config.insightIntervalMs ?? 1000,
+    log,
+    spec: () => {
+      const s = kds.status();
+      return {
+        version: { name: 'meshca-zone', version: VERSION },
+        store: storeKind,
+        connected: s.connected,
+        ...(s.connectedAt === undefined ? {} : { connectedAt: s.connectedAt }),
+        lastRevision: s.lastRevision,
+        nacks: s.nacks.length,
+      };
+    },
+  });
+  log.info({ api: apiUrl, global: url, caFile: tls.caFile, zone: config.zone, store: storeKind }, 'zone control plane API listening');
+
+  return {
+    zone: config.zone,
+    apiUrl,
+    apiCaFile: tls.caFile,
+    adminTokenFile,
+    store,
+    kds,
+    verifier,
+    async close() {
+      await insight.stop();
+      await kds.stop();
+      server.closeIdleConnections();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+      for (const close of closers) await close();
+      log.info('zone control plane stopped');
+    },
+  };
+}
+
+async function serverTls(config: ZoneConfig): Promise<{ certPem: string; keyPem: string; caFile: string | undefined }> {
+  if (config.tlsCertFile || config.tlsKeyFile) {
+    if (!config.tlsCertFile || !config.tlsKeyFile) throw new Error('--tls-cert and --tls-key go together: give both or neither');
+    const [certPem, keyPem] = await Promise.all([readFile(config.tlsCertFile, 'utf8'), readFile(config.tlsKeyFile, 'utf8')]);
+    return { certPem, keyPem, caFile: undefined };
+  }
+  return loadOrCreateServerTls({ dir: config.dataDir, name: 'api', hosts: ['localhost', '127.0.0.1', '::1'] });
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,129 @@
+// Global and a zone in one process, over real TLS and a real WebSocket: the wiring of both apps.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '@meshca/common';
+import { ApiCallError, createClient, type ApiClient } from '@meshca/ctl';
+import { startGlobal, type GlobalControlPlane } from '@meshca/global';
+import { startZone, type ZoneControlPlane } from '../src/index.js';
+
+const silent = createLogger({ name: 'test', level: 'silent', pretty: false });
+let global: GlobalControlPlane;
+let zone: ZoneControlPlane;
+let onGlobal: ApiClient;
+let onZone: ApiClient;
+let extensionClosed = false;
+
+/** meshctl's client reads bodies as JSON and keeps a text/plain answer (a token) as `detail`. */
+async function token(path: string, body: unknown): Promise<string> {
+  const r = await onGlobal.call<{ detail?: string } | string>('POST', path, body, { accept: 'text/plain' });
+  return typeof r.body === 'string' ? r.body : String(r.body.detail);
+}
+
+async function eventually<T>(fn: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+beforeAll(async () => {
+  const globalDir = await mkdtemp(join(tmpdir(), 'meshca-g-'));
+  global = await startGlobal({ dataDir: globalDir, apiAddress: '127.0.0.1', apiPort: 0, log: silent, kds: { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 1000 } });
+  onGlobal = await createClient({ name: 'g', address: global.apiUrl, tokenFile: global.adminTokenFile, caCertFile: global.apiCaFile });
+  const zoneToken = await token('/tokens/zone', { zone: 'east', validFor: '1h' });
+  zone = await startZone({
+    zone: 'east',
+    globalUrl: global.syncUrl,
+    zoneToken,
+    ...(global.syncCaFile === undefined ? {} : { globalCaFile: global.syncCaFile }),
+    dataDir: await mkdtemp(join(tmpdir(), 'meshca-z-')),
+    apiAddress: '127.0.0.1',
+    apiPort: 0,
+    kds: { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 1000 },
+    backoff: { initialMs: 50, maxMs: 200 },
+    insightIntervalMs: 100,
+    log: silent,
+    extend: async (ctx) => {
+      ctx.app.post('/ext/verify', async (req, res) => {
+        const result = await ctx.verifier(String((req.body as { token?: string }).token));
+        res.json(result.ok ? { ok: true, name: result.claims.name, mesh: result.claims.mesh } : { ok: false, error: result.error.message });
+      });
+      return { close: async () => void (extensionClosed = true) };
+    },
+  });
+  onZone = await createClient({ name: 'z', address: zone.apiUrl, tokenFile: zone.adminTokenFile, caCertFile: zone.apiCaFile });
+});
+
+afterAll(async () => {
+  await zone?.close();
+  await global?.close();
+  expect(extensionClosed).toBe(true);
+});
+
+describe('zone wired to global', () => {
+  it('receives a Mesh applied on global and serves it read-only', async () => {
+    await onGlobal.call('PUT', '/meshes/m1', { type: 'Mesh', name: 'm1' });
+    const mesh = await eventually(() => onZone.call<{ name: string }>('GET', '/meshes/m1'));
+    expect(mesh.body.name).toBe('m1');
+    const err = await onZone.call('PUT', '/meshes/m1', { type: 'Mesh', name: 'm1' }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiCallError);
+    expect((err as ApiCallError).status).toBe(405);
+    expect((err as ApiCallError).message).toContain('apply this on the global control plane');
+  });
+
+  it('shows the zone online on global, with its ZoneInsight', async () => {
+    const z = await eventually(async () => {
+      const r = await onGlobal.call<{ status: { online: boolean; ackedRevision: number } }>('GET', '/zones/east');
+      expect(r.body.status.online).toBe(true);
+      return r.body;
+    });
+    expect(z.status.ackedRevision).toBeGreaterThan(0);
+    const insight = await eventually(async () => {
+      const r = await onGlobal.call<{ connected: boolean; store: string }>('GET', '/zone-insights/east');
+      expect(r.body.connected).toBe(true);
+      return r.body;
+    });
+    expect(insight.store).toBe('memory');
+    const status = await onZone.call<{ kds: { connected: boolean } }>('GET', '/status');
+    expect(status.body.kds.connected).toBe(true);
+  });
+
+  it('verifies dataplane tokens on the zone with the published keys, and honours revocation and key rotation', async () => {
+    const dpToken = await token('/tokens/dataplane', { mesh: 'm1', name: 'web-1', tags: { 'kuma.io/service': ['web'] }, validFor: '1h' });
+    const ok = await eventually(async () => {
+      const r = await onZone.call<{ ok: boolean; name?: string }>('POST', '/ext/verify', { token: dpToken });
+      expect(r.body.ok).toBe(true);
+      return r.body;
+    });
+    expect(ok.name).toBe('web-1');
+
+    // Rotation: the old key still verifies.
+    await onGlobal.call('POST', '/tokens/signing-keys/rotate');
+    const fresh = await token('/tokens/dataplane', { mesh: 'm1', name: 'web-2', validFor: '1h' });
+    await eventually(async () => expect((await onZone.call<{ ok: boolean }>('POST', '/ext/verify', { token: fresh })).body.ok).toBe(true));
+    expect((await onZone.call<{ ok: boolean }>('POST', '/ext/verify', { token: dpToken })).body.ok).toBe(true);
+
+    await onGlobal.call('POST', '/tokens/revoke', { token: dpToken });
+    await eventually(async () => {
+      const r = await onZone.call<{ ok: boolean; error?: string }>('POST', '/ext/verify', { token: dpToken });
+      expect(r.body.ok).toBe(false);
+      expect(r.body.error).toContain('revoked');
+    });
+    const forged = `${fresh.slice(0, -4)}AAAA`;
+    expect((await onZone.call<{ ok: boolean; error?: string }>('POST', '/ext/verify', { token: forged })).body.error).toMatch(/forged|altered/);
+  });
+
+  it('never publishes a private key to zones', async () => {
+    const secret = await onZone.call<{ data: string }>('GET', '/global-secrets/meshca-token-verification');
+    const published = JSON.parse(Buffer.from(secret.body.data, 'base64').toString()) as { keys: { jwk: Record<string, unknown> }[] };
+    expect(published.keys.length).toBe(2);
+    for (const k of published.keys) expect(k.jwk.d).toBeUndefined();
+  });
+});
