@@ -5,6 +5,10 @@ import { resolveConnection, type ConnectionFlags } from './config.js';
 import { applyCommand } from './commands/apply.js';
 import { addControlPlane, listControlPlanes, switchControlPlane } from './commands/config.js';
 import { deleteCommand, getCommand } from './commands/get.js';
+import {
+  generateDataplaneToken, generateZoneToken, listSigningKeys, parseTag, revokeSigningKey, revokeToken, rotateSigningKey,
+} from './commands/generate.js';
+import { inspectZones } from './commands/zones.js';
 import { parseFormat } from './output.js';
 
 const program = new Command('meshctl')
@@ -46,6 +50,56 @@ program
   .argument('<name>')
   .option('-m, --mesh <mesh>', 'mesh of mesh-scoped resources', 'default')
   .action(async (type: string, name: string, opts: { mesh: string }) => deleteCommand(await client(), type, name, opts));
+
+const generate = program.command('generate').description('tokens, signed by the global control plane');
+generate
+  .command('zone-token')
+  .description('a token that lets one zone connect to global (meshca-zone --zone-token-file)')
+  .requiredOption('--zone <name>', 'the zone it is for')
+  .option('--valid-for <duration>', 'lifetime, e.g. 8760h or 30d', '8760h')
+  .action(async (opts: { zone: string; validFor: string }) => generateZoneToken(await client(), opts));
+generate
+  .command('dataplane-token')
+  .description('a token a dataplane presents to its zone to get its identity')
+  .requiredOption('-m, --mesh <mesh>', 'mesh of the dataplane')
+  .requiredOption('--name <name>', 'dataplane name')
+  .option('--tag <key=value>', 'a tag the dataplane may claim, e.g. kuma.io/service=web; repeatable', parseTag, {} as Record<string, string[]>)
+  .option('--valid-for <duration>', 'lifetime, e.g. 24h', '24h')
+  .action(async (opts: { mesh: string; name: string; tag: Record<string, string[]>; validFor: string }) => generateDataplaneToken(await client(), opts));
+
+const rotate = program.command('rotate').description('rotate credentials on the global control plane');
+rotate
+  .command('signing-key')
+  .description('add a token signing key: it signs new tokens, older keys keep verifying until revoked')
+  .action(async () => rotateSigningKey(await client()));
+
+const revoke = program.command('revoke').description('revoke tokens or signing keys on the global control plane');
+revoke
+  .command('token')
+  .description('refuse one zone or dataplane token from now on')
+  .option('-f, --file <file>', 'file holding the token to revoke')
+  .option('--jti <id>', 'the token id (jti) to revoke')
+  .action(async (opts: { file?: string; jti?: string }) => revokeToken(await client(), opts));
+revoke
+  .command('signing-key')
+  .description('refuse every token signed by this key')
+  .argument('<kid>')
+  .action(async (kid: string) => revokeSigningKey(await client(), kid));
+
+program
+  .command('signing-keys')
+  .description('list the token signing keys of the global control plane')
+  .action(async () => listSigningKeys(await client()));
+
+program
+  .command('inspect')
+  .description('details of zones: stream state, revisions, NACKs, why the last stream ended')
+  .argument('<what>', 'zones')
+  .addOption(outputOption())
+  .action(async (what: string, opts: { output: ReturnType<typeof parseFormat> }) => {
+    if (what !== 'zones' && what !== 'zone') throw new Error(`inspect knows "zones" only, not "${what}"`);
+    await inspectZones(await client(), opts);
+  });
 
 const config = program.command('config').description('meshctl configuration');
 const cps = config.command('control-planes').description('the control planes meshctl talks to');
