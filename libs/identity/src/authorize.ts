@@ -1,0 +1,54 @@
+// What a dataplane token lets in: the token, not the dataplane, decides the identity.
+import { validateResource, type DataplaneSpec } from '@meshca/api';
+import { SERVICE_TAG, type DataplaneIdentity } from '@meshca/ca';
+import type { DataplaneDocument } from './protocol.js';
+
+export interface DataplaneTokenClaims {
+  mesh: string;
+  name: string;
+  /** When set, each tag named here restricts the inbounds' values of that tag (comma-separated list of allowed values). */
+  tags?: Record<string, string>;
+}
+
+export type TokenCheck =
+  | { ok: true; claims: DataplaneTokenClaims }
+  | { ok: false; error: { reason: string; message: string } };
+
+export type VerifyDataplaneToken = (token: string | undefined) => TokenCheck | Promise<TokenCheck>;
+
+export type Authorization =
+  | { ok: true; identity: DataplaneIdentity; spec: DataplaneSpec }
+  | { ok: false; reason: 'bad-request' | 'forbidden'; message: string };
+
+/**
+ * Checks a registration against the token's claims: same mesh and name, and every inbound tag the
+ * token names has a value the token allows. Tags the token does not name are free (as in Kuma).
+ */
+export function authorizeRegistration(claims: DataplaneTokenClaims, doc: DataplaneDocument): Authorization {
+  const errors = validateResource({ meta: { type: 'Dataplane', mesh: doc.mesh, name: doc.name }, spec: { networking: doc.networking } });
+  if (errors.length > 0) {
+    return { ok: false, reason: 'bad-request', message: `invalid Dataplane: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}` };
+  }
+  if (doc.mesh !== claims.mesh) {
+    return { ok: false, reason: 'forbidden', message: `the token is for mesh "${claims.mesh}", not "${doc.mesh}"; use the token generated for this dataplane` };
+  }
+  if (doc.name !== claims.name) {
+    return { ok: false, reason: 'forbidden', message: `the token is for dataplane "${claims.name}", not "${doc.name}"; use the token generated for this dataplane` };
+  }
+  const tags: Record<string, string[]> = {};
+  for (const [i, inbound] of doc.networking.inbound.entries()) {
+    for (const [tag, value] of Object.entries(inbound.tags)) {
+      const allowed = claims.tags?.[tag];
+      if (allowed !== undefined && !allowed.split(',').map((s) => s.trim()).includes(value)) {
+        return {
+          ok: false,
+          reason: 'forbidden',
+          message: `networking.inbound[${i}].tags["${tag}"]: the token allows ${JSON.stringify(allowed)}, not ${JSON.stringify(value)}; generate a token with this tag or fix the Dataplane`,
+        };
+      }
+      (tags[tag] ??= []).includes(value) || tags[tag].push(value);
+    }
+  }
+  if (!tags[SERVICE_TAG]) return { ok: false, reason: 'bad-request', message: `invalid Dataplane: no inbound has a ${SERVICE_TAG} tag` };
+  return { ok: true, identity: { mesh: doc.mesh, name: doc.name, tags }, spec: { networking: doc.networking } };
+}

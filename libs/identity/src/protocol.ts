@@ -1,0 +1,135 @@
+// The dataplane identity wire format: JSON text frames over one WebSocket. See docs/dataplanes.md.
+
+export const DATAPLANE_PATH = '/dataplanes';
+export const IDENTITY_PROTOCOL_VERSION = 1;
+
+/** WebSocket close codes; the reason text says what to do. */
+export const DP_CLOSE = {
+  goingAway: 1001,
+  badRequest: 4400,
+  forbidden: 4403,
+  registerTimeout: 4408,
+  replaced: 4409,
+} as const;
+
+/** A Dataplane in Universal form, as in dp.yaml. */
+export interface DataplaneDocument {
+  type?: 'Dataplane';
+  mesh: string;
+  name: string;
+  networking: {
+    address: string;
+    inbound: { port: number; servicePort?: number; address?: string; tags: Record<string, string> }[];
+  };
+}
+
+// ---- dataplane -> zone
+
+export interface RegisterMessage {
+  type: 'register';
+  dataplane: DataplaneDocument;
+  /** CSR mode: the dataplane keeps its key; the zone asks for a fresh CSR at every rotation. */
+  csrPem?: string;
+}
+
+/** Answer to `csr-request`. */
+export interface CsrMessage {
+  type: 'csr';
+  csrPem: string;
+}
+
+export type DataplaneMessage = RegisterMessage | CsrMessage;
+
+// ---- zone -> dataplane
+
+export interface RegisteredMessage {
+  type: 'registered';
+  protocol: number;
+  mesh: string;
+  name: string;
+}
+
+/** Nothing to issue yet (no such mesh, mTLS off, CA not synced); the zone sends `identity` when it can. */
+export interface WaitingMessage {
+  type: 'waiting';
+  reason: string;
+}
+
+export interface IdentityMessage {
+  type: 'identity';
+  /** Leaf first, then intermediates. */
+  certChainPem: string;
+  /** PKCS#8; absent in CSR mode. */
+  keyPem?: string;
+  /** The roots (with chains) of every backend of the mesh. */
+  bundlePem: string;
+  bundleBackends: string[];
+  backend: string;
+  serial: string;
+  notBefore: string;
+  notAfter: string;
+}
+
+/** The mesh's backends changed: trust this bundle from now on (the certificate is unchanged). */
+export interface BundleMessage {
+  type: 'bundle';
+  bundlePem: string;
+  bundleBackends: string[];
+}
+
+/** CSR mode: send a `csr` for a fresh key. */
+export interface CsrRequestMessage {
+  type: 'csr-request';
+}
+
+/** Issuance failed; the current certificate stays valid and the zone retries after `retryInMs`. */
+export interface IssueErrorMessage {
+  type: 'error';
+  message: string;
+  retryInMs: number;
+}
+
+/** The zone will not serve this dataplane; the connection closes after it. */
+export interface RefusedMessage {
+  type: 'refused';
+  reason: 'bad-request' | 'forbidden';
+  message: string;
+}
+
+export type ZoneMessage =
+  | RegisteredMessage
+  | WaitingMessage
+  | IdentityMessage
+  | BundleMessage
+  | CsrRequestMessage
+  | IssueErrorMessage
+  | RefusedMessage;
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Parses a frame from a dataplane; throws an Error naming the field when it is not a valid message. */
+export function decodeDataplaneMessage(text: string): DataplaneMessage {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new Error('message is not JSON');
+  }
+  if (!isRecord(v)) throw new Error('message must be a JSON object');
+  if (v.type === 'csr') {
+    if (typeof v.csrPem !== 'string') throw new Error('csr.csrPem must be a PEM certificate request');
+    return { type: 'csr', csrPem: v.csrPem };
+  }
+  if (v.type !== 'register') throw new Error(`message type must be "register" or "csr" (got ${JSON.stringify(v.type)})`);
+  if (v.csrPem !== undefined && typeof v.csrPem !== 'string') throw new Error('register.csrPem must be a PEM certificate request');
+  const dp = v.dataplane;
+  if (!isRecord(dp)) throw new Error('register.dataplane must be a Dataplane resource (mesh, name, networking)');
+  return { type: 'register', dataplane: dp as unknown as DataplaneDocument, ...(typeof v.csrPem === 'string' ? { csrPem: v.csrPem } : {}) };
+}
+
+/** Parses a frame from the zone (agent side). */
+export function decodeZoneMessage(text: string): ZoneMessage {
+  const v: unknown = JSON.parse(text);
+  if (!isRecord(v) || typeof v.type !== 'string') throw new Error('zone message must be a JSON object with a type');
+  return v as unknown as ZoneMessage;
+}

@@ -1,0 +1,557 @@
+// The zone's dataplane certificate service: one WebSocket per dataplane, issuance from the mesh's
+// enabled backend, renewal, re-issue on CA switch, bundle updates, and certificate state reporting.
+import { availableParallelism } from 'node:os';
+import type { WebSocket } from 'ws';
+import type { ResourceKey } from '@meshca/api';
+import { CaError, dpCertTtlSeconds, openCaBackend, type BackendEnv, type DataplaneIdentity } from '@meshca/ca';
+import type { Logger } from '@meshca/common';
+import { createIssuerPool, type IssuerPool } from '@meshca/pki';
+import type { ResourceStore } from '@meshca/store';
+import { authorizeRegistration, type DataplaneTokenClaims, type VerifyDataplaneToken } from './authorize.js';
+import { createMeshCaCache, type MeshView, type OpenBackend } from './mesh-cas.js';
+import {
+  DP_CLOSE, IDENTITY_PROTOCOL_VERSION, decodeDataplaneMessage, type IdentityMessage, type ZoneMessage,
+} from './protocol.js';
+import { createRateLimiter } from './rate-limit.js';
+import { removeIfPresent, upsert } from './store-writes.js';
+import { renewDelayMs, retryDelayMs, type BackoffOptions } from './timing.js';
+
+export interface IdentityServiceOptions {
+  store: ResourceStore;
+  /** This zone's name; reported in each DataplaneInsight. */
+  zone: string;
+  log: Logger;
+  /** Worker pool for builtin/provided signing; default: one made here with `workers` threads (and closed on close). */
+  pool?: IssuerPool;
+  /** Workers of the pool made here when none is given; 0 signs on the event loop thread. Default: available cores. */
+  workers?: number;
+  verifyToken: VerifyDataplaneToken;
+  /** One token bucket shared by all dataplanes of the zone. Default 1000/s, burst 1000. */
+  issuance?: { ratePerSecond: number; burst: number };
+  openBackend?: OpenBackend;
+  /** A disconnected dataplane is removed from the store after this long without reconnecting. Default 30s. */
+  graceMs?: number;
+  /** After an enabledBackend switch, re-issues are spread at random over this window. Default 10s. */
+  rotationSpreadMs?: number;
+  /** Retry of a failed issuance. Default 1s doubling to 5min, with jitter. */
+  retry?: BackoffOptions;
+  /** DataplaneInsight writes per dataplane at most once per this interval. Default 1000. */
+  insightIntervalMs?: number;
+  registerTimeoutMs?: number;
+  csrTimeoutMs?: number;
+  heartbeatMs?: number;
+}
+
+export interface IdentityStats {
+  /** Dataplanes with an open connection. */
+  connected: number;
+  /** Dataplanes known (connected or within their grace period). */
+  known: number;
+  issued: number;
+  failed: number;
+  /** Issuances waiting for the rate limiter. */
+  queued: number;
+}
+
+export interface DataplaneCertState {
+  mesh: string;
+  name: string;
+  connected: boolean;
+  backend?: string;
+  serial?: string;
+  notAfter?: string;
+  bundleBackends?: string[];
+  lastError?: { message: string; at: string };
+}
+
+export interface IdentityService {
+  /** Serves one upgraded WebSocket whose token was verified to `claims`. */
+  accept(ws: WebSocket, claims: DataplaneTokenClaims): void;
+  readonly verifyToken: VerifyDataplaneToken;
+  stats(): IdentityStats;
+  dataplanes(): DataplaneCertState[];
+  /** Writes pending DataplaneInsights now (tests, shutdown). */
+  flushInsights(): Promise<void>;
+  /** Closes connections (dataplanes reconnect to the next zone process) but keeps their store records. */
+  close(): Promise<void>;
+}
+
+interface Session {
+  ws: WebSocket | undefined;
+  readonly id: string;
+  readonly identity: DataplaneIdentity;
+  readonly csr: boolean;
+  firstCsr: string | undefined;
+  csrWaiter: ((csr: string | undefined) => void) | undefined;
+  issuing: boolean;
+  again: boolean;
+  alive: boolean;
+  timer: NodeJS.Timeout | undefined;
+  attempt: number;
+  backend: string | undefined;
+  serial: string | undefined;
+  notAfter: number | undefined;
+  issuedFrom: string | undefined;
+  bundleBackends: string[] | undefined;
+  regenerations: number;
+  lastIssuedAt: number | undefined;
+  lastError: { message: string; at: string } | undefined;
+  connectedAt: number;
+  disconnectedAt: number | undefined;
+  dpVersion: number | undefined;
+  insightVersion: number | undefined;
+}
+
+const DEFAULTS = {
+  graceMs: 30_000,
+  rotationSpreadMs: 10_000,
+  retry: { baseMs: 1000, maxMs: 300_000 },
+  insightIntervalMs: 1000,
+  registerTimeoutMs: 10_000,
+  csrTimeoutMs: 30_000,
+  heartbeatMs: 30_000,
+};
+
+export function createIdentityService(opts: IdentityServiceOptions): IdentityService {
+  const cfg = { ...DEFAULTS, ...definedOnly(opts) };
+  const { store, log } = opts;
+  const workers = opts.workers ?? availableParallelism();
+  const ownPool = opts.pool === undefined && workers > 0 ? createIssuerPool({ workers }) : undefined;
+  const pool = opts.pool ?? ownPool;
+  const env: BackendEnv = { get: (k) => store.get(k), log, ...(pool ? { pool } : {}) };
+  const cas = createMeshCaCache({ env, open: opts.openBackend ?? openCaBackend, log });
+  const limiter = createRateLimiter(opts.issuance ?? { ratePerSecond: 1000, burst: 1000 });
+  const sessions = new Map<string, Session>();
+  const byMesh = new Map<string, Set<Session>>();
+  const dirty = new Set<Session>();
+  const counters = { issued: 0, failed: 0 };
+  let closed = false;
+
+  // ---- store watch: Mesh and Secret changes arrive from global through KDS.
+  const pendingRefresh = new Map<string, Set<string>>();
+  let refreshTimer: NodeJS.Timeout | undefined;
+  let stopWatch: () => void = () => {};
+  const watching = startWatch();
+
+  async function startWatch(): Promise<void> {
+    const from = await store.revision();
+    if (closed) return;
+    stopWatch = store.watch(from, (event) => {
+      const { type, name, mesh } = event.key;
+      if (type === 'Mesh') queueRefresh(name, undefined);
+      else if (type === 'Secret' && mesh !== undefined) queueRefresh(mesh, name);
+      else if (type === 'GlobalSecret') for (const m of cas.loaded()) queueRefresh(m, name);
+    }, () => {
+      // Missed changes: re-read every mesh we serve and watch again.
+      for (const m of cas.loaded()) queueRefresh(m, undefined, true);
+      void startWatch();
+    });
+  }
+
+  function queueRefresh(mesh: string, secret: string | undefined, all = false): void {
+    if (cas.peek(mesh) === undefined) return; // not loaded: it will be read fresh on first use
+    const set = pendingRefresh.get(mesh) ?? new Set<string>();
+    if (secret !== undefined) set.add(secret);
+    if (all) set.add('\0all');
+    pendingRefresh.set(mesh, set);
+    // Coalesce a burst of KDS changes (a snapshot, a Mesh with its CA secrets) into one reload.
+    refreshTimer ??= setTimeout(runRefreshes, 20);
+  }
+
+  function runRefreshes(): void {
+    refreshTimer = undefined;
+    const work = [...pendingRefresh];
+    pendingRefresh.clear();
+    for (const [mesh, secrets] of work) {
+      void cas.refresh(mesh, secrets).then(({ before, after }) => onMeshChanged(before, after), (err: unknown) => {
+        log.error({ mesh, err: String(err) }, 'reloading mesh CAs failed');
+      });
+    }
+  }
+
+  function onMeshChanged(before: MeshView | undefined, after: MeshView): void {
+    if (closed) return;
+    const bundleChanged = before?.bundlePem !== after.bundlePem;
+    const recovered = after.enabled?.ca !== undefined && before?.enabled?.ca !== after.enabled.ca;
+    if (before?.enabledFp !== after.enabledFp) log.info({ mesh: after.mesh, backend: after.enabled?.backend.name }, 'mesh issuing CA changed: re-issuing its dataplane certificates');
+    for (const s of byMesh.get(after.mesh) ?? []) {
+      if (!s.ws) continue;
+      if (bundleChanged && s.serial !== undefined && after.bundlePem !== '') {
+        send(s, { type: 'bundle', bundlePem: after.bundlePem, bundleBackends: after.bundleBackends });
+        s.bundleBackends = after.bundleBackends;
+        dirty.add(s);
+      }
+      if (s.issuing) {
+        s.again ||= s.issuedFrom !== after.enabledFp;
+      } else if (s.serial === undefined || (recovered && s.lastError !== undefined)) {
+        schedule(s, Math.random() * Math.min(1000, cfg.rotationSpreadMs));
+      } else if (after.enabledFp !== undefined && s.issuedFrom !== after.enabledFp) {
+        schedule(s, Math.random() * cfg.rotationSpreadMs);
+      } else if (waitingReason(after) !== undefined) {
+        send(s, { type: 'waiting', reason: waitingReason(after) ?? '' });
+      }
+    }
+  }
+
+  // ---- connections
+
+  function send(s: Session, message: ZoneMessage): void {
+    if (s.ws && s.ws.readyState === s.ws.OPEN) s.ws.send(JSON.stringify(message));
+  }
+
+  const live = (s: Session): boolean => !closed && sessions.get(s.id) === s && s.ws !== undefined && s.ws.readyState === s.ws.OPEN;
+
+  function refuse(ws: WebSocket, reason: 'bad-request' | 'forbidden', message: string): void {
+    ws.send(JSON.stringify({ type: 'refused', reason, message } satisfies ZoneMessage));
+    ws.close(reason === 'forbidden' ? DP_CLOSE.forbidden : DP_CLOSE.badRequest, message.slice(0, 120));
+  }
+
+  function accept(ws: WebSocket, claims: DataplaneTokenClaims): void {
+    if (closed) {
+      ws.close(DP_CLOSE.goingAway, 'zone is shutting down');
+      return;
+    }
+    let session: Session | undefined;
+    const registerTimer = setTimeout(() => refuse(ws, 'bad-request', `no register message within ${cfg.registerTimeoutMs} ms`), cfg.registerTimeoutMs);
+    ws.on('message', (data, isBinary) => {
+      let msg;
+      try {
+        if (isBinary) throw new Error('binary frames are not part of the protocol; send JSON text');
+        msg = decodeDataplaneMessage(String(data));
+      } catch (err) {
+        refuse(ws, 'bad-request', (err as Error).message);
+        return;
+      }
+      if (msg.type === 'csr') {
+        if (!session?.csrWaiter) return refuse(ws, 'bad-request', 'csr sent without a csr-request');
+        const waiter = session.csrWaiter;
+        session.csrWaiter = undefined;
+        waiter(msg.csrPem);
+        return;
+      }
+      if (session) return refuse(ws, 'bad-request', 'register was already sent on this connection');
+      clearTimeout(registerTimer);
+      const auth = authorizeRegistration(claims, msg.dataplane);
+      if (!auth.ok) {
+        log.warn({ mesh: claims.mesh, dataplane: claims.name, reason: auth.message }, 'dataplane refused');
+        return refuse(ws, auth.reason, auth.message);
+      }
+      session = register(ws, auth.identity, msg.csrPem);
+      void writeDataplane(session, auth.spec);
+    });
+    ws.on('pong', () => {
+      if (session) session.alive = true;
+    });
+    ws.on('close', () => {
+      clearTimeout(registerTimer);
+      if (session) disconnected(session);
+    });
+    ws.on('error', (err) => log.debug({ err: err.message }, 'dataplane socket error'));
+  }
+
+  function register(ws: WebSocket, identity: DataplaneIdentity, csrPem: string | undefined): Session {
+    const id = `${identity.mesh}/${identity.name}`;
+    const previous = sessions.get(id);
+    const s: Session = {
+      ws, id, identity, csr: csrPem !== undefined, firstCsr: csrPem, csrWaiter: undefined,
+      issuing: false, again: false, alive: true, timer: undefined, attempt: 0,
+      backend: undefined, serial: undefined, notAfter: undefined, issuedFrom: undefined, bundleBackends: undefined,
+      regenerations: previous?.regenerations ?? 0, lastIssuedAt: undefined, lastError: undefined,
+      connectedAt: Date.now(), disconnectedAt: undefined,
+      dpVersion: previous?.dpVersion, insightVersion: previous?.insightVersion,
+    };
+    if (previous) {
+      retireSession(previous);
+      // The newest connection wins: the older one is a dataplane restart or a half-open socket.
+      previous.ws?.close(DP_CLOSE.replaced, 'replaced by a newer connection of the same dataplane');
+    }
+    sessions.set(id, s);
+    let set = byMesh.get(identity.mesh);
+    if (!set) byMesh.set(identity.mesh, (set = new Set()));
+    set.add(s);
+    send(s, { type: 'registered', protocol: IDENTITY_PROTOCOL_VERSION, mesh: identity.mesh, name: identity.name });
+    log.debug({ mesh: identity.mesh, dataplane: identity.name, csr: s.csr }, 'dataplane registered');
+    void issue(s);
+    return s;
+  }
+
+  function retireSession(s: Session): void {
+    if (s.timer) clearTimeout(s.timer);
+    s.timer = undefined;
+    s.csrWaiter?.(undefined);
+    s.csrWaiter = undefined;
+    byMesh.get(s.identity.mesh)?.delete(s);
+    dirty.delete(s);
+  }
+
+  function disconnected(s: Session): void {
+    if (sessions.get(s.id) !== s) return;
+    s.ws = undefined;
+    s.disconnectedAt = Date.now();
+    s.csrWaiter?.(undefined);
+    s.csrWaiter = undefined;
+    if (s.timer) clearTimeout(s.timer);
+    dirty.add(s);
+    if (closed) return;
+    s.timer = setTimeout(() => {
+      if (sessions.get(s.id) !== s || s.ws) return;
+      sessions.delete(s.id);
+      retireSession(s);
+      void removeDataplane(s);
+    }, cfg.graceMs);
+    s.timer.unref();
+  }
+
+  // ---- issuance
+
+  function schedule(s: Session, delayMs: number): void {
+    if (s.timer) clearTimeout(s.timer);
+    s.timer = setTimeout(() => {
+      s.timer = undefined;
+      void issue(s);
+    }, Math.max(0, delayMs));
+    s.timer.unref();
+  }
+
+  function waitingReason(view: MeshView): string | undefined {
+    if (!view.exists) return `mesh "${view.mesh}" does not exist in this zone (yet); it arrives from global`;
+    if (view.enabledMissing !== undefined) return `mesh "${view.mesh}" enables backend "${view.enabledMissing}", which it does not list`;
+    if (!view.enabled) return `mesh "${view.mesh}" has no mTLS enabled (mtls.enabledBackend is not set); waiting for it`;
+    return undefined;
+  }
+
+  function requestCsr(s: Session): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        s.csrWaiter = undefined;
+        resolve(undefined);
+      }, cfg.csrTimeoutMs);
+      s.csrWaiter = (csr) => {
+        clearTimeout(timer);
+        resolve(csr);
+      };
+      send(s, { type: 'csr-request' });
+    });
+  }
+
+  async function issue(s: Session): Promise<void> {
+    if (s.issuing) {
+      s.again = true;
+      return;
+    }
+    s.issuing = true;
+    s.again = false;
+    if (s.timer) clearTimeout(s.timer);
+    s.timer = undefined;
+    try {
+      await watching;
+      const view = await cas.view(s.identity.mesh);
+      if (!live(s)) return;
+      const waiting = waitingReason(view);
+      if (waiting !== undefined) {
+        send(s, { type: 'waiting', reason: waiting });
+        return;
+      }
+      const entry = view.enabled;
+      if (!entry?.ca) throw new CaError(entry?.error ?? 'the enabled backend is not available', true);
+      const fp = view.enabledFp;
+      let csrPem: string | undefined;
+      if (s.csr) {
+        csrPem = s.firstCsr ?? (await requestCsr(s));
+        s.firstCsr = undefined;
+        if (csrPem === undefined) {
+          if (live(s)) throw new Error(`the dataplane did not answer the CSR request within ${cfg.csrTimeoutMs} ms`);
+          return;
+        }
+      }
+      await limiter.acquire();
+      if (!live(s)) return;
+      const issuedAt = Date.now();
+      const cert = await entry.ca.issue({
+        identity: s.identity,
+        ttlSeconds: dpCertTtlSeconds(entry.backend),
+        ...(csrPem !== undefined ? { csrPem } : {}),
+      });
+      if (!live(s)) return;
+      const message: IdentityMessage = {
+        type: 'identity',
+        certChainPem: cert.certChainPem,
+        ...(cert.keyPem !== undefined ? { keyPem: cert.keyPem } : {}),
+        bundlePem: view.bundlePem,
+        bundleBackends: view.bundleBackends,
+        backend: entry.backend.name,
+        serial: cert.serial,
+        notBefore: cert.notBefore.toISOString(),
+        notAfter: cert.notAfter.toISOString(),
+      };
+      send(s, message);
+      counters.issued++;
+      s.backend = entry.backend.name;
+      s.serial = cert.serial;
+      s.notAfter = cert.notAfter.getTime();
+      s.issuedFrom = fp;
+      s.bundleBackends = view.bundleBackends;
+      s.regenerations++;
+      s.lastIssuedAt = issuedAt;
+      s.lastError = undefined;
+      s.attempt = 0;
+      schedule(s, renewDelayMs(issuedAt, s.notAfter));
+      // The bundle may have changed while this certificate was being issued.
+      const now = cas.peek(s.identity.mesh);
+      if (now && now.bundlePem !== view.bundlePem && now.bundlePem !== '') {
+        send(s, { type: 'bundle', bundlePem: now.bundlePem, bundleBackends: now.bundleBackends });
+        s.bundleBackends = now.bundleBackends;
+      }
+    } catch (err) {
+      if (!live(s)) return;
+      counters.failed++;
+      s.attempt++;
+      const message = err instanceof Error ? err.message : String(err);
+      const delay = retryDelayMs(s.attempt, cfg.retry, Date.now(), s.notAfter);
+      s.lastError = { message, at: new Date().toISOString() };
+      send(s, { type: 'error', message, retryInMs: Math.round(delay) });
+      if (s.attempt === 1) log.warn({ mesh: s.identity.mesh, dataplane: s.identity.name, err: message }, 'dataplane certificate issuance failed; retrying with backoff');
+      schedule(s, delay);
+    } finally {
+      s.issuing = false;
+      dirty.add(s);
+      if (s.again && live(s)) {
+        s.again = false;
+        void issue(s);
+      }
+    }
+  }
+
+  // ---- store records
+
+  async function writeDataplane(s: Session, spec: { networking: unknown }): Promise<void> {
+    try {
+      s.dpVersion = await upsert(store, { meta: { type: 'Dataplane', mesh: s.identity.mesh, name: s.identity.name }, spec: spec as Record<string, unknown> }, s.dpVersion);
+    } catch (err) {
+      log.error({ mesh: s.identity.mesh, dataplane: s.identity.name, err: String(err) }, 'storing Dataplane failed');
+    }
+  }
+
+  async function removeDataplane(s: Session): Promise<void> {
+    const keys: ResourceKey[] = [
+      { type: 'Dataplane', mesh: s.identity.mesh, name: s.identity.name },
+      { type: 'DataplaneInsight', mesh: s.identity.mesh, name: s.identity.name },
+    ];
+    try {
+      for (const key of keys) await removeIfPresent(store, key);
+      log.debug({ mesh: s.identity.mesh, dataplane: s.identity.name }, 'dataplane gone: removed');
+    } catch (err) {
+      log.error({ mesh: s.identity.mesh, dataplane: s.identity.name, err: String(err) }, 'removing Dataplane failed');
+    }
+  }
+
+  function insightSpec(s: Session): Record<string, unknown> {
+    const iso = (t: number | undefined) => (t === undefined ? undefined : new Date(t).toISOString());
+    return {
+      zone: opts.zone,
+      connected: s.ws !== undefined,
+      connectedAt: iso(s.connectedAt),
+      ...(s.disconnectedAt !== undefined && s.ws === undefined ? { disconnectedAt: iso(s.disconnectedAt) } : {}),
+      csr: s.csr,
+      // Kuma's DataplaneInsight.mTLS names, plus the serial and the last error.
+      mTLS: {
+        ...(s.backend !== undefined ? { issuedBackend: s.backend } : {}),
+        ...(s.serial !== undefined ? { certificateSerial: s.serial } : {}),
+        ...(s.notAfter !== undefined ? { certificateExpirationTime: iso(s.notAfter) } : {}),
+        ...(s.lastIssuedAt !== undefined ? { lastCertificateRegeneration: iso(s.lastIssuedAt) } : {}),
+        certificateRegenerations: s.regenerations,
+        supportedBackends: s.bundleBackends ?? [],
+        ...(s.lastError !== undefined ? { lastError: s.lastError } : {}),
+      },
+    };
+  }
+
+  let flushing: Promise<void> | undefined;
+  async function flushInsights(): Promise<void> {
+    while (flushing) await flushing;
+    const batch = [...dirty];
+    dirty.clear();
+    flushing = (async () => {
+      const CONCURRENCY = 32;
+      let next = 0;
+      const worker = async () => {
+        while (next < batch.length) {
+          const s = batch[next++] as Session;
+          if (sessions.get(s.id) !== s) continue;
+          try {
+            s.insightVersion = await upsert(store, { meta: { type: 'DataplaneInsight', mesh: s.identity.mesh, name: s.identity.name }, spec: insightSpec(s) }, s.insightVersion);
+          } catch (err) {
+            log.error({ mesh: s.identity.mesh, dataplane: s.identity.name, err: String(err) }, 'writing DataplaneInsight failed');
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(CONCURRENCY, batch.length) }, worker));
+    })();
+    try {
+      await flushing;
+    } finally {
+      flushing = undefined;
+    }
+  }
+  const insightTimer = setInterval(() => {
+    if (dirty.size > 0 && !flushing) void flushInsights();
+  }, cfg.insightIntervalMs);
+  insightTimer.unref();
+
+  const heartbeat = setInterval(() => {
+    for (const s of sessions.values()) {
+      if (!s.ws) continue;
+      if (!s.alive) {
+        s.ws.terminate();
+        continue;
+      }
+      s.alive = false;
+      s.ws.ping();
+    }
+  }, cfg.heartbeatMs);
+  heartbeat.unref();
+
+  return {
+    accept,
+    verifyToken: opts.verifyToken,
+    stats() {
+      let connected = 0;
+      for (const s of sessions.values()) if (s.ws) connected++;
+      return { connected, known: sessions.size, ...counters, queued: limiter.waiting };
+    },
+    dataplanes() {
+      return [...sessions.values()].map((s) => ({
+        mesh: s.identity.mesh,
+        name: s.identity.name,
+        connected: s.ws !== undefined,
+        ...(s.backend !== undefined ? { backend: s.backend } : {}),
+        ...(s.serial !== undefined ? { serial: s.serial } : {}),
+        ...(s.notAfter !== undefined ? { notAfter: new Date(s.notAfter).toISOString() } : {}),
+        ...(s.bundleBackends !== undefined ? { bundleBackends: s.bundleBackends } : {}),
+        ...(s.lastError !== undefined ? { lastError: s.lastError } : {}),
+      }));
+    },
+    flushInsights,
+    async close() {
+      if (closed) return;
+      await flushInsights().catch(() => {});
+      closed = true;
+      stopWatch();
+      clearInterval(insightTimer);
+      clearInterval(heartbeat);
+      if (refreshTimer) clearTimeout(refreshTimer);
+      limiter.close();
+      for (const s of sessions.values()) {
+        retireSession(s);
+        s.ws?.close(DP_CLOSE.goingAway, 'zone control plane is shutting down; reconnect');
+      }
+      sessions.clear();
+      await cas.close();
+      await ownPool?.close();
+    },
+  };
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
