@@ -1,2 +1,3 @@
 export * from './redis-server.js';
 export * from './global-process.js';
+export * from './zone-process.js';

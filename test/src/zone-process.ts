@@ -1,0 +1,131 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { REPO_ROOT, type GlobalProcess } from './global-process.js';
+
+/** Short heartbeats and backoff, so outages are noticed and healed within a second in tests. */
+export const FAST_GLOBAL_ARGS = ['--sync-address', '127.0.0.1', '--kds-heartbeat-interval', '200ms', '--kds-heartbeat-timeout', '1500ms'];
+export const FAST_ZONE_ARGS = [
+  '--kds-heartbeat-interval', '200ms', '--kds-heartbeat-timeout', '1500ms',
+  '--kds-backoff-initial', '100ms', '--kds-backoff-max', '400ms', '--insight-interval', '200ms',
+];
+
+export interface ZoneProcess {
+  zone: string;
+  apiUrl: string;
+  dataDir: string;
+  /** CA of the zone API's certificate. */
+  caFile: string;
+  /** The zone's admin token file. */
+  adminTokenFile: string;
+  child: ChildProcess;
+  logs: Record<string, unknown>[];
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface ZoneProcessOptions {
+  zone: string;
+  /** wss://host:port of global's sync port (see syncUrlOf). */
+  global: string;
+  /** File holding the zone token; see writeTokenFile. */
+  zoneTokenFile: string;
+  /** global's sync-ca.pem; without it the zone runs with --insecure-skip-verify. */
+  globalCaFile?: string;
+  store?: string;
+  dataDir?: string;
+  extraArgs?: string[];
+}
+
+/** The sync URL a started global logged (`{"sync": "wss://..."}`). */
+export function syncUrlOf(global: GlobalProcess): string {
+  const entry = global.logs.find((l) => typeof l.sync === 'string');
+  if (entry === undefined) throw new Error('meshca-global did not log its sync URL');
+  return String(entry.sync);
+}
+
+export function syncCaFileOf(global: GlobalProcess): string {
+  return join(global.dataDir, 'sync-ca.pem');
+}
+
+export async function writeTokenFile(token: string, dir?: string): Promise<string> {
+  const file = join(dir ?? (await mkdtemp(join(tmpdir(), 'meshca-token-'))), 'token');
+  await writeFile(file, token, { mode: 0o600 });
+  return file;
+}
+
+/** A free TCP port on 127.0.0.1 (for a global that must come back on the same sync port). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Starts a real `meshca-zone` process on a free API port and waits until its API listens. */
+export async function startZoneProcess(opts: ZoneProcessOptions): Promise<ZoneProcess> {
+  const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), `meshca-zone-${opts.zone}-`)));
+  const args = [
+    join(REPO_ROOT, 'apps/zone/bin/meshca-zone.mjs'),
+    '--zone', opts.zone, '--global', opts.global, '--zone-token-file', opts.zoneTokenFile,
+    ...(opts.globalCaFile === undefined ? ['--insecure-skip-verify'] : ['--global-ca-file', opts.globalCaFile]),
+    '--data-dir', dataDir, '--api-address', '127.0.0.1', '--api-port', '0', '--store', opts.store ?? 'memory',
+    ...FAST_ZONE_ARGS, ...(opts.extraArgs ?? []),
+  ];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MESHCA_LOG_LEVEL: 'debug' } });
+  const logs: Record<string, unknown>[] = [];
+  const apiUrl = await new Promise<string>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`meshca-zone ${opts.zone} did not start: ${JSON.stringify(logs.slice(-5))}`)), 20_000);
+    createInterface({ input: child.stderr! }).on('line', (line) => {
+      try {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        logs.push(entry);
+        if (typeof entry.api === 'string') {
+          clearTimeout(timer);
+          ok(entry.api);
+        }
+      } catch {
+        logs.push({ raw: line });
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`meshca-zone ${opts.zone} exited with ${code}: ${JSON.stringify(logs.slice(-5))}`));
+    });
+  });
+  return {
+    zone: opts.zone,
+    apiUrl,
+    dataDir,
+    caFile: join(dataDir, 'api-ca.pem'),
+    adminTokenFile: join(dataDir, 'admin-token'),
+    child,
+    logs,
+    stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+      return new Promise((ok) => {
+        child.once('exit', (code) => ok(code));
+        child.kill(signal);
+      });
+    },
+  };
+}
+
+/** Retries `fn` until it stops throwing (an assertion that becomes true), or rethrows after the timeout. */
+export async function eventually<T>(fn: () => Promise<T>, timeoutMs = 15_000, stepMs = 100): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, stepMs));
+    }
+  }
+}
