@@ -1,4 +1,4 @@
-import { parseCertificate } from '@meshca/pki';
+import { parseCertificate, parseCsr } from '@meshca/pki';
 import type { Logger } from '@meshca/common';
 import type { BackendContext, BackendHealth, CaBackend, IssuedCertificate, IssueRequest } from '../backend.js';
 import { CaError } from '../errors.js';
@@ -79,8 +79,10 @@ export function createVaultCa(ctx: BackendContext, s: VaultSettings, options: Va
       if (request.identity.mesh !== ctx.mesh) throw new Error(`${where} cannot issue for mesh "${request.identity.mesh}"`);
       if (!(request.ttlSeconds > 0)) throw new Error(`ttlSeconds must be positive, got ${request.ttlSeconds}`);
       const role = s.role;
+      const uris = identityUriSans(request.identity);
+      if (request.csrPem !== undefined) checkCsrSans(request.csrPem, uris);
       const body: Record<string, unknown> = {
-        uri_sans: identityUriSans(request.identity).join(','),
+        uri_sans: uris.join(','),
         ttl: `${Math.ceil(request.ttlSeconds)}s`,
         format: 'pem',
       };
@@ -112,6 +114,9 @@ export function createVaultCa(ctx: BackendContext, s: VaultSettings, options: Va
         keyPem = toPkcs8Pem(data.private_key);
       }
       const leaf = parseCertificate(leafPem);
+      if (!sameSet(leaf.uriSans, uris)) {
+        throw new CaError(`Vault at ${s.address} signed a certificate for ${leaf.uriSans.join(', ') || 'no URI'} instead of ${uris.join(', ')}; it is not handed out (check the role's use_csr_sans and allowed_uri_sans)`, false);
+      }
       return {
         certChainPem: leafPem + chain.filter((p) => !isSelfSigned(p)).join(''),
         ...(keyPem !== undefined ? { keyPem } : {}),
@@ -173,4 +178,22 @@ export function createVaultCa(ctx: BackendContext, s: VaultSettings, options: Va
       client.close();
     },
   };
+}
+
+const sameSet = (a: string[], b: string[]): boolean => a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
+
+/**
+ * Vault's sign endpoint puts the CSR's own SANs in the certificate (roles default to
+ * use_csr_sans=true), so a CSR must ask for exactly the dataplane's identity, nothing else.
+ */
+function checkCsrSans(csrPem: string, uris: string[]): void {
+  let asked: string[];
+  try {
+    asked = parseCsr(csrPem).uriSans;
+  } catch (err) {
+    throw new CaError(`the dataplane's CSR cannot be used: ${(err as Error).message}`, false);
+  }
+  if (!sameSet(asked, uris)) {
+    throw new CaError(`the dataplane's CSR asks for URI SANs [${asked.join(', ')}] but its identity is [${uris.join(', ')}]; Vault signs the CSR's own SANs, so the CSR must carry exactly the identity's URIs`, false);
+  }
 }
