@@ -1,1 +1,10 @@
-export {};
+export { connectIdentity, identityUrl } from './client.js';
+export type { AgentStatus, ConnectOptions, Identity, IdentityEvents, IdentityHandle } from './client.js';
+export { createMtlsServer, mtlsAgent, peerSpiffeIds, verifyPeerSpiffe } from './tls.js';
+export type { SpiffeAllow } from './tls.js';
+export { FILES, writeFileAtomic, writeIdentityFiles } from './files.js';
+export { createReloader } from './reload.js';
+export type { ReloadOptions } from './reload.js';
+export { dataplaneFromFlags, parseInbound, readDataplaneFile } from './dataplane.js';
+export { runAgent } from './agent.js';
+export type { AgentOptions, RunningAgent } from './agent.js';
