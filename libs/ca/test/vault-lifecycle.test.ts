@@ -108,7 +108,8 @@ describe('token lifecycle', () => {
       await sleep(4000);
       expect(ca.tokenState().logins).toBeGreaterThanOrEqual(2);
       await ca.issue({ identity: web, ttlSeconds: 3600 });
-      // No request was refused: the upkeep stayed ahead of expiry.
+      // No request was refused and repeated: the upkeep stayed ahead of expiry.
+      expect(v.stats().byPath['kmesh-pki-default/issue/dataplane-proxies']).toBe(2);
       expect(v.stats().byPath['auth/cert/login']).toBe(ca.tokenState().logins);
     });
 

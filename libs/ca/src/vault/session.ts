@@ -50,7 +50,7 @@ export function createTokenSession(s: VaultSettings, client: VaultClient, opts: 
     if (closed || !(seconds > 0)) return;
     timer = setTimeout(() => {
       what().catch((err: unknown) => opts.log?.warn({ pki: s.pki, err: (err as Error).message }, 'vault token upkeep failed'));
-    }, Math.max(1000, seconds * fraction * 1000));
+    }, Math.max(100, seconds * fraction * 1000)); // a floor against busy loops, below any sane TTL
     timer.unref();
   }
 
