@@ -36,8 +36,8 @@ export function seedMesh(file: string): MeshSpec {
   return structuredClone(doc.spec) as MeshSpec;
 }
 
-/** A proxy in front of an ACM PCA peer that strips the identity from what the CA is asked to sign. */
-export interface SanStripper {
+/** A proxy in front of an ACM PCA peer, for what no CA does on request. */
+export interface PeerProxy {
   endpoint: string;
   stop(): Promise<void>;
 }
@@ -48,25 +48,34 @@ async function body(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/**
- * Forwards AWS JSON requests; IssueCertificate loses its ApiPassthrough and its CSR is swapped for
- * one without SANs (the test peers do not check signatures unless told to). So the CA answers as
- * a CA that ignores the passthrough and the requested identity would.
- */
-export async function startSanStripper(target: string): Promise<SanStripper> {
+interface ProxyBehaviour {
+  /** Rewrites the JSON input of IssueCertificate before it reaches the CA. */
+  rewriteIssue?: (input: Record<string, unknown>) => void;
+  /** Forwards this many IssueCertificate calls to the CA, then cuts the connection instead of answering. */
+  dropIssueAnswers?: number;
+}
+
+async function startProxy(target: string, behaviour: ProxyBehaviour): Promise<PeerProxy> {
   const url = new URL(target);
+  let toDrop = behaviour.dropIssueAnswers ?? 0;
   const server: Server = createServer((req, res) => {
     void (async () => {
       let payload = await body(req);
-      if (String(req.headers['x-amz-target'] ?? '').endsWith('.IssueCertificate')) {
+      const isIssue = String(req.headers['x-amz-target'] ?? '').endsWith('.IssueCertificate');
+      if (isIssue && behaviour.rewriteIssue) {
         const input = JSON.parse(payload.toString('utf8')) as Record<string, unknown>;
-        delete input.ApiPassthrough;
-        const key = generateP256Key();
-        input.Csr = Buffer.from(createCsr({ keyPem: key.keyPem, uriSans: [], commonName: 'stripped' })).toString('base64');
+        behaviour.rewriteIssue(input);
         payload = Buffer.from(JSON.stringify(input));
       }
+      const drop = isIssue && toDrop > 0;
+      if (drop) toDrop -= 1;
       const headers = { ...req.headers, host: url.host, 'content-length': String(payload.length) };
       const out = httpRequest({ host: url.hostname, port: url.port, method: req.method, path: req.url, headers }, (answer) => {
+        if (drop) {
+          answer.resume();
+          answer.on('end', () => res.socket?.destroy());
+          return;
+        }
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       });
@@ -82,6 +91,26 @@ export async function startSanStripper(target: string): Promise<SanStripper> {
       server.close(() => r());
     }),
   };
+}
+
+/**
+ * IssueCertificate loses its ApiPassthrough and its CSR is swapped for one without SANs (the test
+ * peers do not check signatures unless told to): the CA answers as one that ignores the
+ * passthrough and the requested identity would.
+ */
+export function startSanStripper(target: string): Promise<PeerProxy> {
+  return startProxy(target, {
+    rewriteIssue(input) {
+      delete input.ApiPassthrough;
+      const key = generateP256Key();
+      input.Csr = Buffer.from(createCsr({ keyPem: key.keyPem, uriSans: [], commonName: 'stripped' })).toString('base64');
+    },
+  });
+}
+
+/** The CA issues, but the answer to the first `count` IssueCertificate calls is lost on the way back. */
+export function startAnswerDropper(target: string, count = 1): Promise<PeerProxy> {
+  return startProxy(target, { dropIssueAnswers: count });
 }
 
 /** A TCP port nothing listens on. */

@@ -11,6 +11,7 @@ import {
   acmpcaContext,
   closedPort,
   startAcmPcaServer,
+  startAnswerDropper,
   startSanStripper,
   storeWithSecrets,
   webIdentity,
@@ -176,8 +177,21 @@ describe('acmpca backend: RequestInProgress, throttling and the in-flight bound'
     const out = await Promise.all(identities.map((identity) => ca.issue({ identity, ttlSeconds: 3600 })));
     expect(out.map((o) => parseCertificate(o.certChainPem).uriSans[0])).toEqual(identities.map((i) => `spiffe://default/${i.name}`));
     expect(pca.stats().throttled).toBeGreaterThan(0);
-    // Retried IssueCertificate calls carry the same idempotency token: one certificate each.
     expect(pca.stats().issued).toBe(identities.length);
+  });
+
+  it('retries an IssueCertificate whose answer was lost with the same idempotency token: one certificate', async () => {
+    const { pca, arn } = await start({});
+    const proxy = await startAnswerDropper(pca.endpoint, 1);
+    try {
+      const { ca } = await open({ endpoint: proxy.endpoint, credentials: pca.credentials }, { arn, auth: creds });
+      const out = await ca.issue({ identity: webIdentity, ttlSeconds: 3600 });
+      expect(parseCertificate(out.certChainPem).uriSans[0]).toBe('spiffe://default/web');
+      expect(pca.stats().requests.IssueCertificate).toBe(2);
+      expect(pca.stats().issued).toBe(1);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('reports throttling that outlasts the attempts as retryable, with AWS code and message', async () => {
