@@ -92,7 +92,11 @@ describe('outages', () => {
     expect(byName.west?.lastSeen).toBeDefined();
     expect(byName.west?.ackedRevision).toBeGreaterThan(0);
     // east resumed from the revision it had applied, not from nothing.
-    const hello = global.logs.find((l) => l.msg === 'zone connected' && l.zone === 'east');
+    const hello = await eventually(async () => {
+      const line = global.logs.find((l) => l.msg === 'zone connected' && l.zone === 'east');
+      expect(line).toBeDefined();
+      return line;
+    });
     expect(Number(hello?.lastRevision)).toBeGreaterThan(0);
 
     await onGlobal.call('PUT', '/meshes/m2', { type: 'Mesh', name: 'm2' });
