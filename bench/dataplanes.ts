@@ -1,0 +1,283 @@
+// N simulated dataplanes against one zone identity service on a builtin mesh.
+// Run: node --import tsx bench/dataplanes.ts [--dataplanes 10000] [--rate 5000] [--burst 500]
+//
+// The service runs in a child process (so its RSS is its own, and each process stays under its
+// file descriptor limit: the clients hold N sockets here, the service N there). Measures: time until
+// all hold certificates from a cold start, identity latency p50/p99 (register sent -> identity
+// received), service RSS and heap per connected dataplane (after a forced GC, minus the idle
+// service), and the rotation of all after an enabledBackend switch with its peak rate vs the limit.
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import WebSocket from 'ws';
+
+export interface DataplaneBenchOptions {
+  dataplanes?: number;
+  ratePerSecond?: number;
+  burst?: number;
+  /** Spread of re-issues after the switch. */
+  rotationSpreadMs?: number;
+  /** Connections being opened at once. */
+  connectConcurrency?: number;
+  /** Serve over TLS as a zone does (default); false measures the service without the TLS sockets' cost. */
+  tls?: boolean;
+}
+
+export interface DataplaneBenchResult {
+  dataplanes: number;
+  tls: boolean;
+  fdLimit: number;
+  ratePerSecond: number;
+  burst: number;
+  /** First connect to the last dataplane holding a certificate. */
+  coldStartMs: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  /** Service RSS growth per connected dataplane, bytes (forced GC before both readings). */
+  rssPerDataplane: number;
+  /** Service V8 heap growth per connected dataplane, bytes. */
+  heapPerDataplane: number;
+  serviceRssMb: number;
+  /** enabledBackend switch to the last dataplane holding a certificate from the new backend. */
+  switchRotationMs: number;
+  /** Highest number of certificates received in any 1 s window during the switch. */
+  switchPeakPerSec: number;
+}
+
+type ToChild = { op: 'switch' } | { op: 'memory' } | { op: 'stop' };
+type FromChild =
+  | { op: 'ready'; port: number; tokens: string[] }
+  | { op: 'memory'; rss: number; heapUsed: number; connected: number }
+  | { op: 'switched' };
+
+const SELF = fileURLToPath(import.meta.url);
+
+// ---------------------------------------------------------------- service side (child process)
+
+async function serve(): Promise<void> {
+  const { createMemoryStore } = await import('@meshca/store');
+  const { ensureBuiltinCas } = await import('@meshca/ca');
+  const { createLogger, createSelfSignedServerTls, createTokenIssuer, generateSigningKey } = await import('@meshca/common');
+  const { attachDataplaneServer, createIdentityService } = await import('@meshca/identity');
+  const cfg = JSON.parse(process.env.BENCH_CONFIG ?? '{}') as Required<DataplaneBenchOptions>;
+  const log = createLogger({ name: 'bench-zone', level: 'error', pretty: false });
+  const store = createMemoryStore();
+  const tokens = createTokenIssuer({ keys: [await generateSigningKey()] });
+  const backends = [{ name: 'ca-1', type: 'builtin' as const, conf: {} }, { name: 'ca-2', type: 'builtin' as const, conf: {} }];
+  const spec = { mtls: { enabledBackend: 'ca-1', backends } };
+  await ensureBuiltinCas({ store, mesh: 'default', spec, log });
+  await store.create({ meta: { type: 'Mesh', name: 'default' }, spec });
+  const service = createIdentityService({
+    store, zone: 'bench', log,
+    workers: 2,
+    verifyToken: (t) => tokens.verify(t, 'dataplane'),
+    issuance: { ratePerSecond: cfg.ratePerSecond, burst: cfg.burst },
+    rotationSpreadMs: cfg.rotationSpreadMs,
+  });
+  const tls = await createSelfSignedServerTls('bench', ['127.0.0.1']);
+  const server = cfg.tls ? createServer({ cert: tls.certPem, key: tls.keyPem }) : createHttpServer();
+  attachDataplaneServer(service, { server });
+  await new Promise<void>((r) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, r));
+  const list: string[] = [];
+  for (let i = 0; i < cfg.dataplanes; i++) {
+    list.push(await tokens.issueDataplaneToken({ mesh: 'default', name: `dp-${i}`, tags: { 'kuma.io/service': `svc-${i % 100}` }, validFor: 3600 }));
+  }
+  const send = (m: FromChild) => process.send?.(m);
+  process.on('message', (m: ToChild) => {
+    if (m.op === 'memory') {
+      for (let i = 0; i < 3; i++) globalThis.gc?.();
+      const mem = process.memoryUsage();
+      send({ op: 'memory', rss: mem.rss, heapUsed: mem.heapUsed, connected: service.stats().connected });
+    } else if (m.op === 'switch') {
+      void store.get({ type: 'Mesh', name: 'default' }).then(async (mesh) => {
+        await store.update({ meta: { type: 'Mesh', name: 'default' }, spec: { mtls: { enabledBackend: 'ca-2', backends } } }, mesh!.meta.version);
+        send({ op: 'switched' });
+      });
+    } else if (m.op === 'stop') {
+      void service.close().then(() => process.exit(0));
+    }
+  });
+  send({ op: 'ready', port: (server.address() as AddressInfo).port, tokens: list });
+}
+
+// ---------------------------------------------------------------- clients (this process)
+
+function request<T extends FromChild['op']>(child: ChildProcess, message: ToChild, answer: T): Promise<Extract<FromChild, { op: T }>> {
+  return new Promise((resolve) => {
+    const on = (m: FromChild) => {
+      if (m.op !== answer) return;
+      child.off('message', on);
+      resolve(m as Extract<FromChild, { op: T }>);
+    };
+    child.on('message', on);
+    child.send(message);
+  });
+}
+
+function fdLimit(): number {
+  try {
+    return Number(execFileSync('sh', ['-c', 'ulimit -n']).toString().trim());
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+export async function runDataplaneBench(options: DataplaneBenchOptions = {}): Promise<DataplaneBenchResult> {
+  const cfg: Required<DataplaneBenchOptions> = {
+    dataplanes: 10_000, ratePerSecond: 5000, burst: 500, rotationSpreadMs: 2000, connectConcurrency: 200, tls: true, ...options,
+  };
+  const limit = fdLimit();
+  if (Number.isFinite(limit) && limit < cfg.dataplanes + 200) {
+    throw new Error(`ulimit -n is ${limit}: each process holds one socket per dataplane; raise it (ulimit -n ${cfg.dataplanes + 1000}) or pass --dataplanes ${limit - 200}`);
+  }
+  const child = fork(SELF, ['--serve'], {
+    execArgv: ['--expose-gc', '--import', 'tsx'],
+    env: { ...process.env, BENCH_CONFIG: JSON.stringify(cfg) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  try {
+    const ready = await new Promise<Extract<FromChild, { op: 'ready' }>>((resolve, reject) => {
+      child.once('message', (m: FromChild) => (m.op === 'ready' ? resolve(m) : reject(new Error('unexpected message'))));
+      child.once('exit', (code) => reject(new Error(`bench zone exited with ${code}`)));
+    });
+    const idle = await request(child, { op: 'memory' }, 'memory');
+    const url = `${cfg.tls ? 'wss' : 'ws'}://127.0.0.1:${ready.port}/dataplanes`;
+    const n = cfg.dataplanes;
+    const latencies: number[] = [];
+    const backendOf: string[] = new Array<string>(n);
+    const arrivals: number[] = [];
+    const sockets: WebSocket[] = [];
+    let holding = 0;
+    let allHolding: () => void = () => {};
+    let switching = false;
+    let onCa2 = 0;
+    let allOnCa2: () => void = () => {};
+
+    const start = performance.now();
+    const open = (i: number) =>
+      new Promise<void>((resolve, reject) => {
+        const ws = new WebSocket(url, {
+          headers: { authorization: `Bearer ${ready.tokens[i]}` },
+          rejectUnauthorized: false,
+          perMessageDeflate: false,
+        });
+        sockets.push(ws);
+        let sentAt = 0;
+        ws.once('open', () => {
+          sentAt = performance.now();
+          ws.send(JSON.stringify({
+            type: 'register',
+            dataplane: { type: 'Dataplane', mesh: 'default', name: `dp-${i}`, networking: { address: '10.0.0.1', inbound: [{ port: 8080, tags: { 'kuma.io/service': `svc-${i % 100}` } }] } },
+          }));
+          resolve();
+        });
+        ws.once('error', reject);
+        ws.on('message', (data) => {
+          const text = String(data);
+          if (!text.startsWith('{"type":"identity"')) return;
+          const backend = /"backend":"([^"]+)"/.exec(text)?.[1] ?? '';
+          const first = backendOf[i] === undefined;
+          backendOf[i] = backend;
+          if (first) {
+            latencies.push(performance.now() - sentAt);
+            if (++holding === n) allHolding();
+          } else if (switching && backend === 'ca-2') {
+            arrivals.push(performance.now());
+            if (++onCa2 === n) allOnCa2();
+          }
+        });
+      });
+    const holdingAll = new Promise<void>((r) => (allHolding = r));
+    let next = 0;
+    await Promise.all(Array.from({ length: cfg.connectConcurrency }, async () => {
+      while (next < n) await open(next++);
+    }));
+    await holdingAll;
+    const coldStartMs = performance.now() - start;
+
+    const loaded = await request(child, { op: 'memory' }, 'memory');
+
+    switching = true;
+    const onCa2All = new Promise<void>((r) => (allOnCa2 = r));
+    const switchStart = performance.now();
+    await request(child, { op: 'switch' }, 'switched');
+    await onCa2All;
+    const switchRotationMs = performance.now() - switchStart;
+    let peak = 0;
+    for (let lo = 0, hi = 0; hi < arrivals.length; hi++) {
+      while ((arrivals[hi] as number) - (arrivals[lo] as number) >= 1000) lo++;
+      peak = Math.max(peak, hi - lo + 1);
+    }
+
+    for (const ws of sockets) ws.terminate();
+    latencies.sort((a, b) => a - b);
+    return {
+      dataplanes: n,
+      tls: cfg.tls,
+      fdLimit: limit,
+      ratePerSecond: cfg.ratePerSecond,
+      burst: cfg.burst,
+      coldStartMs: Math.round(coldStartMs),
+      latencyP50Ms: Math.round(percentile(latencies, 50) * 10) / 10,
+      latencyP99Ms: Math.round(percentile(latencies, 99) * 10) / 10,
+      rssPerDataplane: Math.round((loaded.rss - idle.rss) / n),
+      heapPerDataplane: Math.round((loaded.heapUsed - idle.heapUsed) / n),
+      serviceRssMb: Math.round(loaded.rss / 2 ** 20),
+      switchRotationMs: Math.round(switchRotationMs),
+      switchPeakPerSec: peak,
+    };
+  } finally {
+    child.send({ op: 'stop' } satisfies ToChild);
+    await new Promise((r) => {
+      const t = setTimeout(() => {
+        child.kill('SIGKILL');
+        r(undefined);
+      }, 5000);
+      child.once('exit', () => {
+        clearTimeout(t);
+        r(undefined);
+      });
+    });
+  }
+}
+
+function flag(name: string): number | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : undefined;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  if (process.argv.includes('--serve')) {
+    void serve();
+  } else {
+    const opts: DataplaneBenchOptions = {};
+    const d = flag('dataplanes');
+    const rate = flag('rate');
+    const burst = flag('burst');
+    if (d !== undefined) opts.dataplanes = d;
+    if (rate !== undefined) opts.ratePerSecond = rate;
+    if (burst !== undefined) opts.burst = burst;
+    if (process.argv.includes('--plain')) opts.tls = false;
+    const r = await runDataplaneBench(opts);
+    const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
+    process.stdout.write(
+      [
+        `dataplanes                      ${r.dataplanes} over ${r.tls ? 'TLS (wss)' : 'plain ws (--plain)'}  (ulimit -n ${r.fdLimit})`,
+        `issuance limit                  ${r.ratePerSecond}/s, burst ${r.burst}`,
+        `cold start: all hold a cert     ${(r.coldStartMs / 1000).toFixed(1)} s`,
+        `identity latency p50 / p99      ${r.latencyP50Ms} ms / ${r.latencyP99Ms} ms`,
+        `service RSS per dataplane       ${kb(r.rssPerDataplane)}  (heap ${kb(r.heapPerDataplane)}; service RSS ${r.serviceRssMb} MB)`,
+        `enabledBackend switch: all      ${(r.switchRotationMs / 1000).toFixed(1)} s`,
+        `  peak re-issue rate            ${r.switchPeakPerSec}/s  (limit ${r.ratePerSecond}/s + burst ${r.burst})`,
+        '',
+      ].join('\n'),
+    );
+    process.exit(0);
+  }
+}
