@@ -9,7 +9,7 @@ import {
 import { checkMeshCas, ensureBuiltinCas, findSecretUsers } from '@meshca/ca';
 import { NotFoundError, type ResourceStore } from '@meshca/store';
 import type { Logger } from '@meshca/common';
-import { ApiError } from '@meshca/http';
+import { ApiError, TOKEN_VERIFICATION_SECRET } from '@meshca/http';
 
 export interface ApplyDeps {
   store: ResourceStore;
@@ -32,6 +32,7 @@ export interface ApplyResult {
  * what its CAs can do, then store in one write. Nothing is stored when any step refuses.
  */
 export async function applyResource(deps: ApplyDeps, input: ResourceInput, opts: ApplyOptions = {}): Promise<ApplyResult> {
+  refuseReserved(input.meta);
   const shapeErrors = validateResource(input);
   if (shapeErrors.length > 0) throw new ValidationError(shapeErrors);
 
@@ -72,6 +73,7 @@ export async function applyResource(deps: ApplyDeps, input: ResourceInput, opts:
  * still references is refused, naming the Mesh.
  */
 export async function deleteResource(deps: ApplyDeps, key: ResourceKey): Promise<void> {
+  refuseReserved(key);
   if (key.type === 'Secret' || key.type === 'GlobalSecret') {
     const users = await findSecretUsers(deps.store, key);
     if (users.length > 0) {
@@ -92,4 +94,11 @@ export async function deleteResource(deps: ApplyDeps, key: ResourceKey): Promise
 /** A concurrent delete of the same resource is not a failure of this one. */
 function ignoreNotFound(err: unknown): void {
   if (!(err instanceof NotFoundError)) throw err;
+}
+
+/** The token verification keys are written by global itself; an operator edit would lock dataplanes out. */
+function refuseReserved(key: ResourceKey): void {
+  if (key.type === 'GlobalSecret' && key.name === TOKEN_VERIFICATION_SECRET) {
+    throw new ApiError(403, 'Reserved resource', `GlobalSecret "${TOKEN_VERIFICATION_SECRET}" is managed by global (token signing keys); rotate or revoke keys with meshctl rotate signing-key / revoke signing-key instead`);
+  }
 }

@@ -193,3 +193,12 @@ describe('global HTTP API', () => {
     expect(status).toBe(400);
   });
 });
+
+describe('reserved resources', () => {
+  it('refuses API writes to the token verification GlobalSecret', async () => {
+    const put = await failure(admin.call('PUT', '/global-secrets/meshca-token-verification', { type: 'GlobalSecret', name: 'meshca-token-verification', data: 'YQ==' }));
+    expect(put.status).toBe(403);
+    expect(put.message).toContain('managed by global');
+    expect((await failure(admin.call('DELETE', '/global-secrets/meshca-token-verification'))).status).toBe(403);
+  });
+});

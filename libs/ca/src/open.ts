@@ -6,8 +6,8 @@ import { createBuiltinBackend, loadBuiltinCa } from './builtin/index.js';
 import { createDataSourceReader, type ResourceGetter } from './datasource.js';
 import { CaError } from './errors.js';
 import { createProvidedBackend } from './provided/index.js';
-import { createVaultBackend } from './vault/index.js';
-import { createAcmPcaBackend } from './acmpca/index.js';
+import { createVaultBackend, type VaultBackendOptions } from './vault/index.js';
+import { createAcmPcaBackend, type AcmPcaOptions } from './acmpca/index.js';
 
 /** What a backend may use of the control plane that runs it. */
 export interface BackendEnv {
@@ -16,6 +16,9 @@ export interface BackendEnv {
   /** Worker threads for local signing (builtin, provided). */
   pool?: IssuerPool;
   log?: Logger;
+  /** Per-backend client settings (requests in flight, token renewal). */
+  vault?: VaultBackendOptions;
+  acmpca?: AcmPcaOptions;
 }
 
 /** Opens the CA behind one backend of one mesh: the one place that maps a backend type to its code. */
@@ -31,9 +34,9 @@ export async function openCaBackend(mesh: string, backend: MtlsBackend, env: Bac
     case 'provided':
       return createProvidedBackend(ctx, local);
     case 'vault':
-      return createVaultBackend(ctx, env);
+      return createVaultBackend(ctx, env, { ...env.vault, ...(env.log ? { log: env.log } : {}) });
     case 'acmpca':
-      return createAcmPcaBackend(ctx, env);
+      return createAcmPcaBackend(ctx, env, { ...env.acmpca, ...(env.log ? { log: env.log } : {}) });
     case 'cert-manager':
       throw new CaError(`backend "${backend.name}" of mesh "${mesh}" is a cert-manager issuer, which needs Kubernetes; meshca cannot issue from it`, false);
   }

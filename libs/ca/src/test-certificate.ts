@@ -26,7 +26,8 @@ export async function validateByTestCertificate(mesh: string, spec: MtlsBackend,
     issued = await ca.issue({ identity, ttlSeconds: ttl });
     await ca.roots();
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
+    // Backends already start their messages with their own name; say it once.
+    const reason = (err instanceof Error ? err.message : String(err)).replace(`${where}: `, '');
     return [{ field, message: `${where} could not issue a test certificate: ${reason}` }];
   }
   const leaf = parseCertificate(issued.certChainPem);
@@ -40,7 +41,7 @@ export async function validateByTestCertificate(mesh: string, spec: MtlsBackend,
     const hours = (s: number) => `${Math.round((s / 3600) * 10) / 10}h`;
     return [{
       field: `${field}.dpCert.rotation.expiration`,
-      message: `${where} issued a test certificate valid for ${hours(lifetime)}, shorter than dpCert.rotation.expiration (${hours(ttl)}); the CA caps lifetimes (for Vault, the role's max_ttl): lower the expiration below that cap, or raise the cap`,
+      message: `${where} issued a test certificate valid for ${hours(lifetime)}, shorter than dpCert.rotation.expiration (${hours(ttl)}); the CA caps lifetimes: dpCert.rotation.expiration must be lower than the cap (for Vault, the role's max_ttl; for ACM PCA, the CA's own validity) — lower the expiration, or raise the cap`,
     }];
   }
   return [];

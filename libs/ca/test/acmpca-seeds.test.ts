@@ -75,7 +75,7 @@ describe('seed 004: acmpca backend with caCert, secret and file credentials, ove
     const errors = await checkMeshCas({ store, mesh: 'default', spec });
     expect(errors).toHaveLength(1);
     expect(errors[0]!.field).toBe('mtls.backends[0]');
-    expect(errors[0]!.message.startsWith('acmpca backend "acmpca-1" could not issue a test certificate: acmpca backend "acmpca-1": ')).toBe(true);
+    expect(errors[0]!.message.startsWith('acmpca backend "acmpca-1" could not issue a test certificate: ')).toBe(true);
     return errors[0]!.message;
   };
 
@@ -169,7 +169,7 @@ describe('seed 002: `type: acm` with secret credentials and the default TLS trus
     const store = await storeWithSecrets({ 'aws-access-key': pca.credentials.accessKeyId, 'aws-secret-key': pca.credentials.secretAccessKey });
     process.env.MESHCA_ACMPCA_ENDPOINT = pca.endpoint;
     const errors = await checkMeshCas({ store, mesh: 'default', spec });
-    expect(errors).toEqual([{ field: 'mtls.backends[0]', message: expect.stringMatching(/^acmpca backend "aws-acm-ca" could not issue a test certificate: acmpca backend "aws-acm-ca": .*arn:aws:acm-pca:region:account:certificate-authority\/uuid.* \((InvalidArnException|ResourceNotFoundException): /) }]);
+    expect(errors).toEqual([{ field: 'mtls.backends[0]', message: expect.stringMatching(/^acmpca backend "aws-acm-ca" could not issue a test certificate: .*arn:aws:acm-pca:region:account:certificate-authority\/uuid.* \((InvalidArnException|ResourceNotFoundException): /) }]);
   });
 
   it('refuses a CA that drops the URI SANs, naming the template', async () => {
@@ -180,7 +180,7 @@ describe('seed 002: `type: acm` with secret credentials and the default TLS trus
       const errors = await checkMeshCas({ store, mesh: 'default', spec });
       expect(errors).toEqual([{
         field: 'mtls.backends[0]',
-        message: `acmpca backend "aws-acm-ca" could not issue a test certificate: acmpca backend "aws-acm-ca": ACM PCA issued a certificate without the URI SANs spiffe://default/meshca-validation, kuma://kuma.io/service/meshca-validation (template EndEntityCertificate_APIPassthrough/V1); the CA dropped the dataplane identity — the CA or a template policy must allow API-passthrough subject alternative names`,
+        message: `acmpca backend "aws-acm-ca" could not issue a test certificate: ACM PCA issued a certificate without the URI SANs spiffe://default/meshca-validation, kuma://kuma.io/service/meshca-validation (template EndEntityCertificate_APIPassthrough/V1); the CA dropped the dataplane identity — the CA or a template policy must allow API-passthrough subject alternative names`,
       }]);
       expect(validationIdentity('default').tags['kuma.io/service']).toEqual(['meshca-validation']);
     } finally {
