@@ -7,6 +7,7 @@ const ALIASES: Record<string, ResourceType> = {
   'global-secret': 'GlobalSecret', 'global-secrets': 'GlobalSecret',
   zone: 'Zone', zones: 'Zone',
   dataplane: 'Dataplane', dataplanes: 'Dataplane',
+  'dataplane-insight': 'DataplaneInsight', 'dataplane-insights': 'DataplaneInsight',
   'zone-insight': 'ZoneInsight', 'zone-insights': 'ZoneInsight',
   meshidentity: 'MeshIdentity', meshidentities: 'MeshIdentity',
 };

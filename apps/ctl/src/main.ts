@@ -9,6 +9,7 @@ import {
   generateDataplaneToken, generateZoneToken, listSigningKeys, parseTag, revokeSigningKey, revokeToken, rotateSigningKey,
 } from './commands/generate.js';
 import { inspectZones } from './commands/zones.js';
+import { inspectMesh } from './commands/inspect-mesh.js';
 import { parseFormat } from './output.js';
 
 const program = new Command('meshctl')
@@ -29,7 +30,8 @@ program
   .description('create or update resources from YAML or JSON files (Universal or Kubernetes form)')
   .requiredOption('-f, --file <file>', 'file to apply, or - for standard input; repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
   .option('--dry-run', 'validate everything, including the CA checks, and store nothing')
-  .action(async (opts: { file: string[]; dryRun?: boolean }) => applyCommand(await client(), opts));
+  .option('--force-rotation', 'skip the CA rotation validators for this apply (global logs it)')
+  .action(async (opts: { file: string[]; dryRun?: boolean; forceRotation?: boolean }) => applyCommand(await client(), opts));
 
 const outputOption = () => new Option('-o, --output <format>', 'table, yaml or json').default('table').argParser(parseFormat);
 
@@ -93,12 +95,17 @@ program
 
 program
   .command('inspect')
-  .description('details of zones: stream state, revisions, NACKs, why the last stream ended')
-  .argument('<what>', 'zones')
+  .description('zones: stream state, revisions, NACKs; mesh NAME: where a CA rotation stands, per backend and zone')
+  .argument('<what>', 'zones, or mesh')
+  .argument('[name]', 'the mesh, for inspect mesh')
   .addOption(outputOption())
-  .action(async (what: string, opts: { output: ReturnType<typeof parseFormat> }) => {
-    if (what !== 'zones' && what !== 'zone') throw new Error(`inspect knows "zones" only, not "${what}"`);
-    await inspectZones(await client(), opts);
+  .action(async (what: string, name: string | undefined, opts: { output: ReturnType<typeof parseFormat> }) => {
+    if (what === 'zones' || what === 'zone') return inspectZones(await client(), opts);
+    if (what === 'mesh' || what === 'meshes') {
+      if (!name) throw new Error('inspect mesh needs the mesh name: meshctl inspect mesh default');
+      return inspectMesh(await client(), name, opts);
+    }
+    throw new Error(`inspect knows "zones" and "mesh NAME", not "${what}"`);
   });
 
 const config = program.command('config').description('meshctl configuration');

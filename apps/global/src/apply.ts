@@ -6,7 +6,7 @@ import {
   type ResourceInput,
   type ResourceKey,
 } from '@meshca/api';
-import { checkMeshCas, ensureBuiltinCas, findSecretUsers } from '@meshca/ca';
+import { checkMeshCas, checkRotation, ensureBuiltinCas, findSecretUsers, type RotationView } from '@meshca/ca';
 import { NotFoundError, type ResourceStore } from '@meshca/store';
 import type { Logger } from '@meshca/common';
 import { ApiError, TOKEN_VERIFICATION_SECRET } from '@meshca/http';
@@ -14,12 +14,19 @@ import { ApiError, TOKEN_VERIFICATION_SECRET } from '@meshca/http';
 export interface ApplyDeps {
   store: ResourceStore;
   log: Logger;
+  /** What the zones reported of a mesh's dataplanes; absent, rotation steps are not checked. */
+  rotationView?: (mesh: string) => Promise<RotationView>;
 }
+
+/** A Mesh label that skips the rotation validators for one apply, like --force-rotation. */
+export const FORCE_ROTATION_LABEL = 'meshca.io/force-rotation';
 
 export interface ApplyOptions {
   dryRun?: boolean;
   /** When set, the write is refused unless the stored version is still this one. */
   expectedVersion?: number;
+  /** Skip the CA rotation validators (logged). */
+  forceRotation?: boolean;
 }
 
 export interface ApplyResult {
@@ -45,6 +52,14 @@ export async function applyResource(deps: ApplyDeps, input: ResourceInput, opts:
     throw new ValidationError([{ field: 'mesh', message: `mesh "${key.mesh}" does not exist; apply the Mesh first, then its secrets` }]);
   }
 
+  if (key.type === 'Mesh' && existing && deps.rotationView) {
+    const rotation = checkRotation(existing.spec as MeshSpec, input.spec as MeshSpec, await deps.rotationView(key.name));
+    const forced = opts.forceRotation === true || input.meta.labels?.[FORCE_ROTATION_LABEL] === 'true';
+    if (rotation.errors.length > 0 && !forced) throw new ValidationError(rotation.errors, `CA rotation step "${rotation.step}" taken too soon`);
+    if (rotation.errors.length > 0) {
+      deps.log.warn({ mesh: key.name, step: rotation.step, skipped: rotation.errors.map((e) => e.message) }, 'rotation validators overridden (force rotation)');
+    }
+  }
   if (key.type === 'Mesh') {
     const caErrors = await checkMeshCas({
       store: deps.store,

@@ -12,6 +12,7 @@ import { startSync } from './kds.js';
 import { createTokenService, type TokenService } from './tokens.js';
 import { tokensRouter } from './tokens-api.js';
 import { zonesRouter } from './zones-api.js';
+import { rotationView } from './rotation-view.js';
 
 export const VERSION = '0.1.0';
 
@@ -58,7 +59,6 @@ export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPl
   if (admin.created) log.info({ file: adminTokenFile }, 'created the admin token; meshctl needs it for writes (--token-file)');
 
   const tls = await serverTls(config);
-  const deps = { store, log };
   const tokens = await createTokenService({ dataDir: config.dataDir, store, log });
   const sync = await startSync({
     dataDir: config.dataDir,
@@ -70,6 +70,7 @@ export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPl
     ...(config.kds === undefined ? {} : { limits: config.kds }),
     software: { name: 'meshca-global', version: VERSION },
   }, { store, tokens, log });
+  const deps = { store, log, rotationView: (mesh: string) => rotationView(store, sync.kds, mesh) };
   const app = createApiApp({
     store,
     log,

@@ -10,6 +10,7 @@ import { createLogger, loadOrCreateServerTls, ZONE_NAME, type Logger } from '@me
 import { createDataplaneTokenVerifier, loadOrCreateAdminToken, type DataplaneTokenVerifier } from '@meshca/http';
 import { createKdsClient, KDS_PATH, type Backoff, type KdsClient, type KdsLimits } from '@meshca/kds';
 import { openStore, type ResourceStore } from '@meshca/store';
+import { attachDataplaneServer, createIdentityService, DATAPLANE_PATH, type IdentityService } from '@meshca/identity';
 import { createZoneApi } from './api.js';
 import { startInsightWriter } from './insight.js';
 
@@ -57,6 +58,10 @@ export interface ZoneConfig {
   /** How often the ZoneInsight is checked for changes (default 1s). */
   insightIntervalMs?: number;
   log?: Logger;
+  /** Dataplane certificate issuance: one token bucket for the whole zone (default 1000/s, burst 1000). */
+  issuance?: { ratePerSecond: number; burst: number };
+  /** Signing worker threads for builtin/provided CAs (default: one per core). */
+  signingWorkers?: number;
   extend?: (ctx: ZoneExtensionContext) => Promise<ZoneExtension>;
 }
 
@@ -68,6 +73,8 @@ export interface ZoneControlPlane {
   store: ResourceStore;
   kds: KdsClient;
   verifier: DataplaneTokenVerifier;
+  /** Issues and rotates the certificates of the dataplanes connected at DATAPLANE_PATH. */
+  identity: IdentityService;
   close(): Promise<void>;
 }
 
@@ -153,6 +160,19 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
   const tls = await serverTls(config);
   const server = createServer({ cert: tls.certPem, key: tls.keyPem }, app);
   const closers: (() => Promise<void>)[] = [async () => store.close()];
+  const identity = createIdentityService({
+    store,
+    zone: config.zone,
+    log: log.child({ component: 'identity' }),
+    verifyToken: verifier,
+    ...(config.issuance === undefined ? {} : { issuance: config.issuance }),
+    ...(config.signingWorkers === undefined ? {} : { workers: config.signingWorkers }),
+  });
+  const dataplanes = attachDataplaneServer(identity, { server, path: DATAPLANE_PATH });
+  closers.unshift(async () => {
+    await dataplanes.close();
+    await identity.close();
+  });
   try {
     if (config.extend !== undefined) {
       const ext = await config.extend({ zone: config.zone, server, app: extensions, store, log, verifier });
@@ -195,6 +215,7 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
     store,
     kds,
     verifier,
+    identity,
     async close() {
       await insight.stop();
       await kds.stop();

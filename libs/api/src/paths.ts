@@ -21,6 +21,7 @@ export const ROUTES: readonly ResourceRoute[] = [
   { type: 'MeshIdentity', collection: '/meshes/:mesh/meshidentities', item: '/meshes/:mesh/meshidentities/:name', all: '/meshidentities' },
   { type: 'Zone', collection: '/zones', item: '/zones/:name' },
   { type: 'Dataplane', collection: '/meshes/:mesh/dataplanes', item: '/meshes/:mesh/dataplanes/:name', all: '/dataplanes', zoneOwned: true },
+  { type: 'DataplaneInsight', collection: '/meshes/:mesh/dataplane-insights', item: '/meshes/:mesh/dataplane-insights/:name', all: '/dataplane-insights', zoneOwned: true },
   { type: 'ZoneInsight', collection: '/zone-insights', item: '/zone-insights/:name', zoneOwned: true },
 ];
 

@@ -87,3 +87,58 @@ function perZone(dps: DataplaneCaState[]): string {
 function offline(view: RotationView): string[] {
   return view.offlineZones.length === 0 ? [] : [`${view.offlineZones.length === 1 ? 'zone' : 'zones'} ${view.offlineZones.map((z) => `"${z}"`).join(', ')} ${view.offlineZones.length === 1 ? 'is' : 'are'} offline, so what its dataplanes trust is unknown`];
 }
+
+/** The part of a DataplaneInsight (as zones write it, Kuma's `mTLS` names) the validators read. */
+export interface DataplaneInsightLike {
+  name: string;
+  labels?: Record<string, string>;
+  zone?: unknown;
+  connected?: unknown;
+  mTLS?: { issuedBackend?: string; supportedBackends?: string[] };
+}
+
+export function caStateOfInsight(insight: DataplaneInsightLike): DataplaneCaState {
+  const zone = typeof insight.zone === 'string' ? insight.zone : insight.labels?.['kuma.io/zone'] ?? 'unknown';
+  return {
+    zone,
+    name: insight.name,
+    connected: insight.connected === true,
+    bundleBackends: insight.mTLS?.supportedBackends ?? [],
+    ...(insight.mTLS?.issuedBackend === undefined ? {} : { certificateBackend: insight.mTLS.issuedBackend }),
+  };
+}
+
+export interface BackendRotationState {
+  backend: string;
+  type: string;
+  enabled: boolean;
+  zone: string;
+  /** Connected dataplanes in the zone. */
+  dataplanes: number;
+  /** Of those, how many hold a bundle with this backend's roots. */
+  trusting: number;
+  /** Of those, how many hold a certificate this backend issued. */
+  holding: number;
+}
+
+/** Per backend and zone: how far a rotation has come (what `meshctl inspect mesh` prints). */
+export function rotationState(spec: MeshSpec, dataplanes: DataplaneCaState[]): BackendRotationState[] {
+  const connected = dataplanes.filter((d) => d.connected);
+  const zones = [...new Set(connected.map((d) => d.zone))].sort();
+  const rows: BackendRotationState[] = [];
+  for (const backend of spec.mtls?.backends ?? []) {
+    for (const zone of zones) {
+      const inZone = connected.filter((d) => d.zone === zone);
+      rows.push({
+        backend: backend.name,
+        type: backend.type,
+        enabled: spec.mtls?.enabledBackend === backend.name,
+        zone,
+        dataplanes: inZone.length,
+        trusting: inZone.filter((d) => d.bundleBackends.includes(backend.name)).length,
+        holding: inZone.filter((d) => d.certificateBackend === backend.name).length,
+      });
+    }
+  }
+  return rows;
+}

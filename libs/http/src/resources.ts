@@ -8,7 +8,7 @@ import { ApiError } from './errors.js';
 
 /** How writes are carried out; global passes its apply pipeline, zones pass none. */
 export interface ResourceWriter {
-  apply(input: ResourceInput, opts: { dryRun: boolean; expectedVersion: number | undefined }): Promise<{ resource: Resource | undefined; created: boolean }>;
+  apply(input: ResourceInput, opts: { dryRun: boolean; expectedVersion: number | undefined; forceRotation: boolean }): Promise<{ resource: Resource | undefined; created: boolean }>;
   remove(key: ResourceKey): Promise<void>;
 }
 
@@ -50,7 +50,7 @@ export function resourceRouter(opts: ResourceApiOptions): Router {
           { field: input.meta.name !== key.name ? 'name' : input.meta.type !== key.type ? 'type' : 'mesh', message: 'must match the request path' },
         ]);
       }
-      const result = await writer(route, opts).apply(input, { dryRun: req.query.dryRun === 'true', expectedVersion: ifMatch(req) });
+      const result = await writer(route, opts).apply(input, { dryRun: req.query.dryRun === 'true', expectedVersion: ifMatch(req), forceRotation: req.query.forceRotation === 'true' });
       const body = result.resource ? toUniversal(result.resource) : {};
       res.status(result.created ? 201 : 200).json(body);
     });

@@ -29,7 +29,13 @@ export function verificationSecret(keyring: Keyring): ResourceInput {
   };
 }
 
-export type DataplaneTokenResult = { ok: true; claims: DataplaneClaims } | { ok: false; error: TokenError | Error };
+export type DataplaneTokenResult = { ok: true; claims: DataplaneClaims } | { ok: false; error: TokenError | KeysUnavailable };
+
+/** The zone cannot check any token: global's published keys are missing or unreadable. */
+export interface KeysUnavailable {
+  reason: 'keys-unavailable';
+  message: string;
+}
 export type DataplaneTokenVerifier = (token: string | undefined) => Promise<DataplaneTokenResult>;
 
 /**
@@ -41,7 +47,7 @@ export function createDataplaneTokenVerifier(store: ResourceStore): DataplaneTok
   return async (token) => {
     const secret = await store.get({ type: 'GlobalSecret', name: TOKEN_VERIFICATION_SECRET });
     if (secret === undefined) {
-      return { ok: false, error: new Error(`cannot verify dataplane tokens yet: GlobalSecret "${TOKEN_VERIFICATION_SECRET}" has not been received from global`) };
+      return { ok: false, error: { reason: 'keys-unavailable', message: `cannot verify dataplane tokens yet: GlobalSecret "${TOKEN_VERIFICATION_SECRET}" has not been received from global` } };
     }
     if (cached?.version !== secret.meta.version) {
       let published: PublishedKeys;
@@ -50,7 +56,7 @@ export function createDataplaneTokenVerifier(store: ResourceStore): DataplaneTok
         published = JSON.parse(Buffer.from(String(data), 'base64').toString('utf8')) as PublishedKeys;
         if (!Array.isArray(published.keys)) throw new Error('no keys');
       } catch {
-        return { ok: false, error: new Error(`GlobalSecret "${TOKEN_VERIFICATION_SECRET}" is not a meshca key set; it is written by global only`) };
+        return { ok: false, error: { reason: 'keys-unavailable', message: `GlobalSecret "${TOKEN_VERIFICATION_SECRET}" is not a meshca key set; it is written by global only` } };
       }
       const revoked = new Set(Array.isArray(published.revokedTokens) ? published.revokedTokens : []);
       cached = { version: secret.meta.version, issuer: createTokenIssuer({ keys: published.keys, revoked }) };

@@ -5,6 +5,7 @@ import type { ApiClient } from '../client.js';
 export interface ApplyFlags {
   file: string[];
   dryRun?: boolean;
+  forceRotation?: boolean;
 }
 
 /** Each document is one PUT, in file order, as kumactl does; the first refusal stops the rest. */
@@ -16,7 +17,8 @@ export async function applyCommand(client: ApiClient, flags: ApplyFlags): Promis
   }
   if (inputs.length === 0) throw new Error(`no resources found in ${flags.file.join(', ')}`);
   for (const { input } of inputs) {
-    const path = itemPath(input.meta.type, input.meta.name, input.meta.mesh) + (flags.dryRun ? '?dryRun=true' : '');
+    const query = new URLSearchParams({ ...(flags.dryRun ? { dryRun: 'true' } : {}), ...(flags.forceRotation ? { forceRotation: 'true' } : {}) }).toString();
+    const path = itemPath(input.meta.type, input.meta.name, input.meta.mesh) + (query ? `?${query}` : '');
     const { status } = await client.call('PUT', path, toUniversal(input));
     const what = `${input.meta.type} "${input.meta.name}"${input.meta.mesh ? ` in mesh "${input.meta.mesh}"` : ''}`;
     process.stdout.write(flags.dryRun ? `${what} is valid (dry run, nothing stored)\n` : `${what} ${status === 201 ? 'created' : 'updated'}\n`);
