@@ -1,3 +1,4 @@
 export * from './redis-server.js';
 export * from './global-process.js';
 export * from './zone-process.js';
+export * from './mesh-env.js';

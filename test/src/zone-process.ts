@@ -37,6 +37,8 @@ export interface ZoneProcessOptions {
   store?: string;
   dataDir?: string;
   extraArgs?: string[];
+  /** Extra environment for the process. */
+  env?: Record<string, string>;
 }
 
 /** The sync URL a started global logged (`{"sync": "wss://..."}`). */
@@ -78,7 +80,7 @@ export async function startZoneProcess(opts: ZoneProcessOptions): Promise<ZonePr
     '--data-dir', dataDir, '--api-address', '127.0.0.1', '--api-port', '0', '--store', opts.store ?? 'memory',
     ...FAST_ZONE_ARGS, ...(opts.extraArgs ?? []),
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MESHCA_LOG_LEVEL: 'debug' } });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MESHCA_LOG_LEVEL: 'debug', ...opts.env } });
   const logs: Record<string, unknown>[] = [];
   const apiUrl = await new Promise<string>((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`meshca-zone ${opts.zone} did not start: ${JSON.stringify(logs.slice(-5))}`)), 20_000);

@@ -1,0 +1,152 @@
+// A whole deployment for end-to-end tests: a real meshca-global, real meshca-zone processes, and
+// mesh services in this process that get their identity from their zone over the real stream and
+// call each other over real mTLS.
+import { readFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
+import { request, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectIdentity, createMtlsServer, mtlsAgent, type IdentityHandle } from '@meshca/dp-agent';
+import { createClient, type ApiClient } from '@meshca/ctl';
+import { startGlobalProcess, runBin, type CommandResult, type GlobalProcess } from './global-process.js';
+import { FAST_GLOBAL_ARGS, startZoneProcess, syncCaFileOf, syncUrlOf, writeTokenFile, type ZoneProcess } from './zone-process.js';
+
+export interface MeshEnvOptions {
+  zones?: string[];
+  globalStore?: string;
+  zoneStores?: Record<string, string>;
+  globalArgs?: string[];
+  zoneArgs?: string[];
+  /** Environment for the zone processes (e.g. an ACM PCA endpoint override). */
+  zoneEnv?: Record<string, string>;
+}
+
+export interface MeshService {
+  zone: string;
+  mesh: string;
+  name: string;
+  service: string;
+  spiffeId: string;
+  handle: IdentityHandle;
+  server: Server;
+  url: string;
+  /** One mTLS request to another service; resolves with its answer ("<service>@<zone>"). */
+  call(target: MeshService): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface MeshEnv {
+  global: GlobalProcess;
+  zones: Record<string, ZoneProcess>;
+  /** Admin client of global's API. */
+  admin: ApiClient;
+  meshctl(...args: string[]): Promise<CommandResult>;
+  /** meshctl with standard input. */
+  meshctlInput(input: string, ...args: string[]): Promise<CommandResult>;
+  dataplaneToken(opts: { mesh: string; name: string; tags?: Record<string, string>; validFor?: string }): Promise<string>;
+  startService(zone: string, opts: { mesh?: string; name: string; service: string; csr?: boolean; token?: string }): Promise<MeshService>;
+  /** Starts a zone process again (after stopping it), on a fresh API port, same data dir and token. */
+  restartZone(zone: string): Promise<ZoneProcess>;
+  stop(): Promise<void>;
+}
+
+export async function startMeshEnv(opts: MeshEnvOptions = {}): Promise<MeshEnv> {
+  const global = await startGlobalProcess({
+    ...(opts.globalStore === undefined ? {} : { store: opts.globalStore }),
+    extraArgs: [...FAST_GLOBAL_ARGS, '--sync-port', '0', ...(opts.globalArgs ?? [])],
+  });
+  const admin = await createClient({ name: 'g', address: global.apiUrl, tokenFile: global.tokenFile, caCertFile: global.caFile });
+  const home = await mkdtemp(join(tmpdir(), 'meshctl-'));
+  const ctlEnv = { MESHCTL_CONFIG: join(home, 'meshctl.yaml') };
+  const added = await runBin('meshctl', ['config', 'control-planes', 'add', '--name', 'g', '--address', global.apiUrl, '--token-file', global.tokenFile, '--ca-cert-file', global.caFile], { env: ctlEnv });
+  if (added.code !== 0) throw new Error(added.stderr);
+
+  const text = async (path: string, body: unknown) => String((await admin.call<{ detail?: string }>('POST', path, body, { accept: 'text/plain' })).body.detail);
+  const zones: Record<string, ZoneProcess> = {};
+  const tokenFiles: Record<string, string> = {};
+  const zoneApis: Record<string, string> = {};
+  const services: MeshService[] = [];
+  const startZone = async (zone: string) => {
+    const proc = await startZoneProcessWithEnv(zone);
+    zones[zone] = proc;
+    zoneApis[zone] = proc.apiUrl;
+    return proc;
+  };
+  const startZoneProcessWithEnv = async (zone: string) => {
+    const previous = zones[zone];
+    // A restarted zone comes back on its old API port, so its dataplanes find it again.
+    const samePort = previous === undefined ? [] : ['--api-port', new URL(previous.apiUrl).port];
+    return startZoneProcess({
+        zone,
+        global: syncUrlOf(global),
+        globalCaFile: syncCaFileOf(global),
+        zoneTokenFile: tokenFiles[zone]!,
+        ...(opts.zoneStores?.[zone] === undefined ? {} : { store: opts.zoneStores[zone] }),
+        ...(previous === undefined ? {} : { dataDir: previous.dataDir }),
+        ...(opts.zoneEnv === undefined ? {} : { env: opts.zoneEnv }),
+        extraArgs: [...(opts.zoneArgs ?? []), ...samePort],
+      });
+  };
+  for (const zone of opts.zones ?? ['zone-1', 'zone-2']) {
+    tokenFiles[zone] = await writeTokenFile(await text('/tokens/zone', { zone, validFor: '2h' }));
+  }
+  await Promise.all((opts.zones ?? ['zone-1', 'zone-2']).map(startZone));
+
+  const env: MeshEnv = {
+    global,
+    zones,
+    admin,
+    meshctl: (...args) => runBin('meshctl', args, { env: ctlEnv }),
+    meshctlInput: (input, ...args) => runBin('meshctl', args, { env: ctlEnv, input }),
+    dataplaneToken: (o) => text('/tokens/dataplane', { mesh: o.mesh, name: o.name, ...(o.tags ? { tags: o.tags } : {}), validFor: o.validFor ?? '2h' }),
+    async startService(zone, o) {
+      const mesh = o.mesh ?? 'default';
+      const token = o.token ?? (await env.dataplaneToken({ mesh, name: o.name, tags: { 'kuma.io/service': o.service } }));
+      const proc = zones[zone];
+      if (!proc) throw new Error(`no zone ${zone}`);
+      const handle = connectIdentity({
+        // Follows the zone across restarts (its API port changes).
+        zone: proc.apiUrl,
+        token,
+        ca: await readFile(proc.caFile, 'utf8'),
+        csr: o.csr === true,
+        reconnect: { baseMs: 100, maxMs: 500 },
+        dataplane: { mesh, name: o.name, networking: { address: '127.0.0.1', inbound: [{ port: 1, tags: { 'kuma.io/service': o.service } }] } },
+      });
+      const inMesh = (id: string) => id.startsWith(`spiffe://${mesh}/`);
+      const server = await createMtlsServer(handle, inMesh, (_req, res) => res.end(`${o.service}@${zone}`));
+      await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const agentFor = mtlsAgent(handle, inMesh);
+      const svc: MeshService = {
+        zone, mesh, name: o.name, service: o.service, spiffeId: `spiffe://${mesh}/${o.service}`, handle, server, url,
+        call: (target) => new Promise((ok, fail) => {
+          const req = request(`${target.url}/`, { agent: agentFor(), servername: 'localhost', checkServerIdentity: () => undefined }, (res) => {
+            let body = '';
+            res.on('data', (d: Buffer) => (body += d.toString()));
+            res.on('end', () => (res.statusCode === 200 ? ok(body) : fail(new Error(`HTTP ${res.statusCode}: ${body}`))));
+          });
+          req.on('error', fail);
+          req.end();
+        }),
+        async close() {
+          server.closeAllConnections();
+          await new Promise<void>((ok) => server.close(() => ok()));
+          await handle.close();
+        },
+      };
+      services.push(svc);
+      return svc;
+    },
+    async restartZone(zone) {
+      return startZone(zone);
+    },
+    async stop() {
+      await Promise.all(services.map((s) => s.close().catch(() => undefined)));
+      await Promise.all(Object.values(zones).map((z) => z.stop()));
+      await global.stop();
+    },
+  };
+  return env;
+}
