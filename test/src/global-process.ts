@@ -18,10 +18,10 @@ export interface GlobalProcess {
 }
 
 /** Starts a real `meshca-global` process on a free port and waits until its API listens. */
-export async function startGlobalProcess(opts: { dataDir?: string; store?: string; extraArgs?: string[] } = {}): Promise<GlobalProcess> {
+export async function startGlobalProcess(opts: { dataDir?: string; store?: string; extraArgs?: string[]; env?: Record<string, string> } = {}): Promise<GlobalProcess> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'meshca-global-')));
   const args = [join(REPO_ROOT, 'apps/global/bin/meshca-global.mjs'), '--data-dir', dataDir, '--api-address', '127.0.0.1', '--api-port', '0', '--store', opts.store ?? 'memory', ...(opts.extraArgs ?? [])];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MESHCA_LOG_LEVEL: 'debug' } });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MESHCA_LOG_LEVEL: 'debug', ...opts.env } });
   const logs: Record<string, unknown>[] = [];
   const apiUrl = await new Promise<string>((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`meshca-global did not start: ${JSON.stringify(logs.slice(-5))}`)), 20_000);

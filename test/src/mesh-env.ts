@@ -20,6 +20,8 @@ export interface MeshEnvOptions {
   zoneArgs?: string[];
   /** Environment for the zone processes (e.g. an ACM PCA endpoint override). */
   zoneEnv?: Record<string, string>;
+  /** Environment for the global process (e.g. the same ACM PCA endpoint override). */
+  globalEnv?: Record<string, string>;
 }
 
 export interface MeshService {
@@ -54,6 +56,7 @@ export interface MeshEnv {
 export async function startMeshEnv(opts: MeshEnvOptions = {}): Promise<MeshEnv> {
   const global = await startGlobalProcess({
     ...(opts.globalStore === undefined ? {} : { store: opts.globalStore }),
+    ...(opts.globalEnv === undefined ? {} : { env: opts.globalEnv }),
     extraArgs: [...FAST_GLOBAL_ARGS, '--sync-port', '0', ...(opts.globalArgs ?? [])],
   });
   const admin = await createClient({ name: 'g', address: global.apiUrl, tokenFile: global.tokenFile, caCertFile: global.caFile });
