@@ -1,0 +1,117 @@
+// CA rotation end to end (seed 003): builtin ca-1 to provided ca-2 in the page's three applies,
+// through meshctl, with services in two zones calling each other over real mTLS the whole time.
+// Each step taken too soon is refused with its reason and changes nothing.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateCa, type CaMaterial } from '@meshca/pki';
+import { startMeshEnv, type MeshEnv, type MeshService } from '../src/index.js';
+import {
+  bundleHas, expectUnchanged, getMesh, inspectMesh, issuedBy, secretYaml, seedFile, trafficLoop, waitForRotation, type TrafficLoop,
+} from './rotation-helpers.js';
+
+const ZONES = { 'zone-1': 2, 'zone-2': 2 };
+
+let env: MeshEnv;
+let services: MeshService[];
+let ca1Pem: string;
+let ca2: CaMaterial;
+let loops: TrafficLoop[] = [];
+
+beforeAll(async () => {
+  env = await startMeshEnv();
+  const applied = await env.meshctl('apply', '-f', seedFile('003-start-universal.yaml'));
+  expect(applied.code, applied.stderr).toBe(0);
+  services = await Promise.all([
+    env.startService('zone-1', { name: 'web-1', service: 'web' }),
+    env.startService('zone-1', { name: 'web-2', service: 'web' }),
+    env.startService('zone-2', { name: 'backend-1', service: 'backend' }),
+    env.startService('zone-2', { name: 'backend-2', service: 'backend' }),
+  ]);
+  ca1Pem = (await services[0]!.handle.ready()).bundlePem;
+  ca2 = generateCa({ commonName: 'ca-2', keyType: 'ecdsa-p256', validitySeconds: 3600 * 24 });
+  // The page's secrets, created before the Mesh that names them.
+  const secrets = await env.meshctlInput(secretYaml('ca-2-cert', ca2.certPem) + '---\n' + secretYaml('ca-2-key', ca2.keyPem), 'apply', '-f', '-');
+  expect(secrets.code, secrets.stderr).toBe(0);
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(loops.map((l) => l.stop()));
+  await env?.stop();
+});
+
+function startTraffic(): TrafficLoop[] {
+  const [web1, web2, backend1, backend2] = services as [MeshService, MeshService, MeshService, MeshService];
+  loops = [trafficLoop(web1, backend1), trafficLoop(backend1, web1), trafficLoop(web2, backend2), trafficLoop(backend2, web2)];
+  return loops;
+}
+
+const apply = (fixture: string, ...flags: string[]) => env.meshctl('apply', '-f', seedFile(fixture), ...flags);
+
+describe('seed 003: builtin ca-1 to provided ca-2 in three steps', () => {
+  it('refuses each step taken too soon, allows it once the zones report it safe, and no request fails', async () => {
+    startTraffic();
+    await waitForRotation(env, { backend: 'ca-1', trusting: 'all', holding: 'all' }, ZONES);
+    await Promise.all(loops.map((l) => l.more(2)));
+
+    // Switching before the backend was added: no dataplane trusts ca-2.
+    const before = await getMesh(env);
+    const early2 = await apply('003-step2-universal.yaml');
+    expect(early2.code).not.toBe(0);
+    expect(early2.stderr).toContain('cannot switch to "ca-2" yet: 4 dataplanes do not trust backend "ca-2" yet (zone "zone-1": 2, zone "zone-2": 2)');
+    await expectUnchanged(env, before);
+
+    // Step 1: add ca-2. Every dataplane gets a bundle with both CAs; certificates stay from ca-1.
+    const step1 = await apply('003-step1-universal.yaml');
+    expect(step1.code, step1.stderr).toBe(0);
+    const afterAdd = await waitForRotation(env, { backend: 'ca-2', trusting: 'all', holding: 'none' }, ZONES);
+    expect(afterAdd.filter((r) => r.backend === 'ca-1').map((r) => [r.zone, r.trusting, r.holding])).toEqual([['zone-1', 2, 2], ['zone-2', 2, 2]]);
+    const table = await env.meshctl('inspect', 'mesh', 'default');
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toContain('enabledBackend ca-1');
+    expect(table.stdout).toMatch(/ca-1\s+builtin\s+yes\s+zone-1\s+2\s+2\s+2/);
+    expect(table.stdout).toMatch(/ca-2\s+provided\s+zone-2\s+2\s+2\s+0/);
+    for (const s of services) {
+      const id = s.handle.current()!;
+      expect(id.backend).toBe('ca-1');
+      expect(bundleHas(id.bundlePem, ca2.certPem) && bundleHas(id.bundlePem, ca1Pem)).toBe(true);
+    }
+
+    // Removing ca-1 before the switch: every dataplane still holds a ca-1 certificate.
+    const mid = await getMesh(env);
+    const early3 = await apply('003-step3-universal.yaml');
+    expect(early3.code).not.toBe(0);
+    expect(early3.stderr).toContain('cannot remove backend "ca-1" yet: 4 dataplanes still hold certificates it issued (zone "zone-1": 2, zone "zone-2": 2)');
+    await expectUnchanged(env, mid);
+
+    // Step 2: switch. Re-issues are spread over the zone's window, so removing ca-1 right away is refused.
+    const step2 = await apply('003-step2-universal.yaml');
+    expect(step2.code, step2.stderr).toBe(0);
+    const switched = await getMesh(env);
+    const tooSoon = await apply('003-step3-universal.yaml');
+    expect(tooSoon.code).not.toBe(0);
+    expect(tooSoon.stderr).toMatch(/cannot remove backend "ca-1" yet: (1 dataplane still holds a certificate|\d dataplanes still hold certificates) it issued \(zone "zone-/);
+    await expectUnchanged(env, switched);
+
+    await waitForRotation(env, { backend: 'ca-2', trusting: 'all', holding: 'all' }, ZONES);
+    for (const s of services) expect(issuedBy(s.handle.current()!.certChainPem, ca2.certPem)).toBe(true);
+    await Promise.all(loops.map((l) => l.more(2)));
+
+    // Step 3: remove ca-1. Bundles lose ca-1; certificates stay from ca-2.
+    const step3 = await apply('003-step3-universal.yaml');
+    expect(step3.code, step3.stderr).toBe(0);
+    const final = await waitForRotation(env, { backend: 'ca-2', trusting: 'all', holding: 'all' }, ZONES);
+    expect(final.map((r) => r.backend)).not.toContain('ca-1');
+    await expect.poll(() => services.every((s) => !bundleHas(s.handle.current()!.bundlePem, ca1Pem)), { timeout: 10_000 }).toBe(true);
+    for (const s of services) {
+      const id = s.handle.current()!;
+      expect(id.backend).toBe('ca-2');
+      expect(id.bundleBackends).toEqual(['ca-2']);
+      expect(issuedBy(id.certChainPem, ca2.certPem)).toBe(true);
+      expect(bundleHas(id.bundlePem, ca2.certPem)).toBe(true);
+    }
+    await Promise.all(loops.map((l) => l.more(3)));
+    await Promise.all(loops.map((l) => l.stop()));
+    expect(loops.flatMap((l) => l.failures)).toEqual([]);
+    expect(loops.every((l) => l.ok > 10)).toBe(true);
+    expect((await inspectMesh(env)).enabledBackend).toBe('ca-2');
+  }, 60_000);
+});
