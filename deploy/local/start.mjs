@@ -1,49 +1,247 @@
 #!/usr/bin/env node
-// `npm start`: runs global on the in-memory store, configures meshctl for it, and prints how to use it.
-// Later capabilities extend this to two zones and demo dataplanes.
+// `npm start`: a whole mesh on this machine. Global (in-memory store), two zones with zone tokens made
+// here, a builtin Mesh "default", and in each zone one dataplane: a meshca-dp agent writing
+// cert.pem/key.pem/bundle.pem and a tiny HTTPS service (deploy/demo/service.mjs) that reloads them on
+// SIGHUP. The services call each other across zones over mTLS. See docs/demo.md.
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const home = join(root, '.meshca');
-const dataDir = join(home, 'global');
-const apiPort = process.env.MESHCA_API_PORT ?? '5681';
-mkdirSync(dataDir, { recursive: true });
+const rel = (p) => relative(process.cwd(), p) || '.';
+const env = process.env;
+const port = (name, fallback) => {
+  const value = Number(env[name] ?? fallback);
+  if (!Number.isInteger(value) || value <= 0 || value > 65535) fail(`${name}=${env[name]} is not a TCP port`);
+  return value;
+};
+const ports = {
+  globalApi: port('MESHCA_GLOBAL_API_PORT', env.MESHCA_API_PORT ?? 5681),
+  globalSync: port('MESHCA_GLOBAL_SYNC_PORT', 5685),
+  zones: { 'zone-1': port('MESHCA_ZONE1_PORT', 5682), 'zone-2': port('MESHCA_ZONE2_PORT', 5692) },
+  services: { 'zone-1': port('MESHCA_DEMO_WEB_PORT', 5683), 'zone-2': port('MESHCA_DEMO_BACKEND_PORT', 5693) },
+};
+const certTtl = env.MESHCA_DEMO_CERT_TTL;
+const interval = env.MESHCA_DEMO_INTERVAL ?? '1500';
+const withDemo = env.MESHCA_DEMO !== '0';
+// One dataplane per zone: web in zone-1 calls backend in zone-2 and back.
+const dataplanes = [
+  { zone: 'zone-1', name: 'web-1', service: 'web', peer: 'zone-2' },
+  { zone: 'zone-2', name: 'backend-1', service: 'backend', peer: 'zone-1' },
+];
 
-const env = { ...process.env, MESHCTL_CONFIG: join(home, 'meshctl.yaml') };
-const global = spawn(process.execPath, [join(root, 'apps/global/bin/meshca-global.mjs'), '--data-dir', dataDir, '--api-port', apiPort, '--api-address', '127.0.0.1'], { stdio: 'inherit', env });
+const bins = {
+  global: join(root, 'apps/global/bin/meshca-global.mjs'),
+  zone: join(root, 'apps/zone/bin/meshca-zone.mjs'),
+  meshctl: join(root, 'apps/ctl/bin/meshctl.mjs'),
+  dp: join(root, 'apps/dp-agent/bin/meshca-dp.mjs'),
+  service: join(root, 'deploy/demo/service.mjs'),
+};
+const logs = join(home, 'logs');
+const tokens = join(home, 'tokens');
+mkdirSync(logs, { recursive: true });
+mkdirSync(tokens, { recursive: true, mode: 0o700 });
+// The children read no MESHCA_* settings of this shell: every one gets explicit flags.
+const childEnv = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('MESHCA_') || k === 'MESHCA_LOG_LEVEL'));
+const ctlEnv = { ...childEnv, MESHCTL_CONFIG: join(home, 'meshctl.yaml') };
 
-const api = `https://127.0.0.1:${apiPort}`;
-await waitForApi(api);
-const meshctl = join(root, 'apps/ctl/bin/meshctl.mjs');
-await run(process.execPath, [meshctl, 'config', 'control-planes', 'add', '--name', 'local', '--address', api, '--token-file', join(dataDir, 'admin-token'), '--ca-cert-file', join(dataDir, 'api-ca.pem'), '--overwrite'], env);
-console.log(`
-meshca global is running at ${api} (in-memory store; data in ${home}).
-In another terminal, from ${root}:
-  export MESHCTL_CONFIG=${env.MESHCTL_CONFIG}
-  npx meshctl apply -f deploy/examples/mesh-builtin.yaml
-  npx meshctl get meshes
-Ctrl-C stops it.
-`);
+/** @type {{ name: string, child: import('node:child_process').ChildProcess }[]} */
+const children = [];
+let stopping = false;
 
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => global.kill(sig));
-global.on('exit', (code) => process.exit(code ?? 0));
+function fail(message) {
+  console.error(`npm start: ${message}`);
+  process.exit(1);
+}
 
-async function waitForApi(url) {
-  for (let i = 0; i < 100; i++) {
-    try {
-      const { request } = await import('node:https');
-      await new Promise((ok, fail) => request(`${url}/healthz`, { rejectUnauthorized: false }, (r) => (r.resume(), ok())).on('error', fail).end());
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 200));
+function print(who, line) {
+  console.log(`[${who}] ${line}`);
+}
+
+/**
+ * Starts a child whose output goes to .meshca/logs/<name>.log. JSON log lines (pino) are offered
+ * to `onLog`; plain lines to `onText`. Resolves when `ready(entry)` holds for a log line.
+ */
+function startChild(name, args, { onLog, onText, ready } = {}) {
+  const out = createWriteStream(join(logs, `${name}.log`), { flags: 'w' });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv });
+  children.push({ name, child });
+  let readyEntry;
+  const started = new Promise((ok, no) => {
+    const onLine = (line) => {
+      out.write(`${line}\n`);
+      let entry;
+      try {
+        entry = JSON.parse(line);
+      } catch {
+        onText?.(line);
+        return;
+      }
+      if (ready && readyEntry === undefined && ready(entry)) {
+        readyEntry = entry;
+        ok(entry);
+      }
+      onLog?.(entry);
+    };
+    createInterface({ input: child.stdout }).on('line', onLine);
+    createInterface({ input: child.stderr }).on('line', onLine);
+    child.once('exit', (code, signal) => {
+      out.end();
+      if (stopping) return;
+      no(new Error(`${name} exited (${signal ?? code}); see ${rel(join(logs, `${name}.log`))}`));
+      console.error(`[${name}] exited (${signal ?? code}); see ${rel(join(logs, `${name}.log`))}. Stopping everything.`);
+      void stopAll(1);
+    });
+    if (!ready) ok(undefined);
+  });
+  return { child, started };
+}
+
+/** Warnings and errors of the control planes, one readable line each. */
+const warnings = (who) => (entry) => {
+  if (!stopping && typeof entry.level === 'number' && entry.level >= 40) print(who, `${entry.level >= 50 ? 'error' : 'warn'}: ${entry.msg}${entry.err ? ` (${typeof entry.err === 'string' ? entry.err : entry.err.message ?? ''})` : ''}`);
+};
+
+function meshctl(args, input) {
+  return new Promise((ok, no) => {
+    const child = spawn(process.execPath, [bins.meshctl, ...args], { env: ctlEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdin.end(input ?? '');
+    child.on('exit', (code) => (code === 0 ? ok(stdout) : no(new Error(`meshctl ${args.slice(0, 2).join(' ')} failed: ${stderr.trim()}`))));
+  });
+}
+
+async function stopAll(code) {
+  if (stopping) return;
+  stopping = true;
+  // Dataplanes first, then zones, then global; each gets SIGTERM and, after 5 s, SIGKILL.
+  for (const group of [children.filter((c) => !/^(global|zone-\d)$/.test(c.name)), children.filter((c) => c.name.startsWith('zone-')), children.filter((c) => c.name === 'global')]) {
+    await Promise.all(group.map(({ child }) => new Promise((ok) => {
+      if (child.exitCode !== null || child.signalCode !== null) return ok();
+      const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+      child.once('exit', () => (clearTimeout(kill), ok()));
+      child.kill('SIGTERM');
+    })));
+  }
+  process.exit(code);
+}
+
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    if (!stopping) console.log(`\n${sig}: stopping services, agents, zones and global...`);
+    void stopAll(0);
+  });
+}
+// Last resort: whatever happens to this process, its children do not outlive it.
+process.on('exit', () => {
+  for (const { child } of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+async function main() {
+  // --- global
+  const globalDir = join(home, 'global');
+  mkdirSync(globalDir, { recursive: true });
+  const global = startChild('global', [bins.global, '--data-dir', globalDir, '--store', 'memory', '--api-address', '127.0.0.1', '--api-port', String(ports.globalApi), '--sync-port', String(ports.globalSync)], {
+    ready: (e) => typeof e.api === 'string',
+    onLog: warnings('global'),
+  });
+  await global.started;
+  const api = `https://127.0.0.1:${ports.globalApi}`;
+  print('global', `API ${api}, zone sync wss://127.0.0.1:${ports.globalSync} (in-memory store; data in ${rel(globalDir)})`);
+  await meshctl(['config', 'control-planes', 'add', '--name', 'local', '--address', api, '--token-file', join(globalDir, 'admin-token'), '--ca-cert-file', join(globalDir, 'api-ca.pem'), '--overwrite']);
+
+  if (!withDemo) return banner(api);
+
+  // --- the Mesh
+  const mesh = ['type: Mesh', 'name: default', 'mtls:', '  enabledBackend: ca-1', '  backends:', '  - name: ca-1', '    type: builtin'];
+  if (certTtl) mesh.push('    dpCert:', '      rotation:', `        expiration: ${certTtl}`);
+  await meshctl(['apply', '-f', '-'], `${mesh.join('\n')}\n`);
+  print('global', `applied Mesh default: builtin CA "ca-1", dataplane certificates valid ${certTtl ?? '24h (default)'}`);
+
+  // --- zones
+  const zones = {};
+  await Promise.all(Object.keys(ports.zones).map(async (zone) => {
+    const tokenFile = join(tokens, `${zone}.token`);
+    writeFileSync(tokenFile, await meshctl(['generate', 'zone-token', '--zone', zone, '--valid-for', '720h']), { mode: 0o600 });
+    const dataDir = join(home, zone);
+    mkdirSync(dataDir, { recursive: true });
+    const proc = startChild(zone, [bins.zone, '--zone', zone, '--global', `wss://127.0.0.1:${ports.globalSync}`, '--global-ca-file', join(globalDir, 'sync-ca.pem'),
+      '--zone-token-file', tokenFile, '--data-dir', dataDir, '--store', 'memory', '--api-address', '127.0.0.1', '--api-port', String(ports.zones[zone])], {
+      ready: (e) => typeof e.api === 'string',
+      onLog: warnings(zone),
+    });
+    await proc.started;
+    zones[zone] = { api: `https://127.0.0.1:${ports.zones[zone]}`, caFile: join(dataDir, 'api-ca.pem') };
+    print(zone, `zone control plane ${zones[zone].api}, synced from global with its zone token (${rel(tokenFile)})`);
+  }));
+
+  // --- one dataplane per zone: the service (waits for its files), then the agent that signals it
+  for (const dp of dataplanes) {
+    const tokenFile = join(tokens, `${dp.name}.token`);
+    writeFileSync(tokenFile, await meshctl(['generate', 'dataplane-token', '--mesh', 'default', '--name', dp.name, '--tag', `kuma.io/service=${dp.service}`, '--valid-for', '720h']), { mode: 0o600 });
+    const dir = join(home, 'dp', dp.name);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const peer = dataplanes.find((d) => d.zone === dp.peer);
+    const service = startChild(`${dp.zone}-${dp.service}`, [bins.service, '--zone', dp.zone, '--service', dp.service, '--dir', dir, '--port', String(ports.services[dp.zone]),
+      '--peer', `${peer.service}@${peer.zone}=https://127.0.0.1:${ports.services[peer.zone]}`, '--interval', interval], { onText: (line) => console.log(line) });
+    const statusPort = ports.services[dp.zone] + 1;
+    startChild(`${dp.zone}-meshca-dp`, [bins.dp, '--zone', zones[dp.zone].api, '--ca-file', zones[dp.zone].caFile, '--token-file', tokenFile, '--dir', dir,
+      '--name', dp.name, '--mesh', 'default', '--address', '127.0.0.1', '--inbound', `port=${ports.services[dp.zone]},kuma.io/service=${dp.service}`,
+      '--signal-pid', String(service.child.pid), '--signal', 'SIGHUP', '--status-port', String(statusPort)], { onLog: agentLine(`${dp.zone} meshca-dp ${dp.name}`) });
+    dp.dir = dir;
+    dp.statusPort = statusPort;
+  }
+  banner(api);
+}
+
+/** The agent's story in readable lines: files written, waiting, problems. */
+function agentLine(who) {
+  return (e) => {
+    if (e.msg === 'wrote identity files') print(who, `wrote ${e.change === 'bundle' ? 'bundle.pem' : 'cert.pem, key.pem, bundle.pem'} (backend ${e.backend}, serial ${String(e.serial).slice(0, 8)}..) and sent SIGHUP to the service`);
+    else if (e.msg === 'waiting for the zone') print(who, `waiting: ${e.reason}`);
+    else if (typeof e.level === 'number' && e.level >= 40) print(who, `${e.msg}${e.err ? `: ${e.err}` : ''}`);
+  };
+}
+
+function banner(api) {
+  const lines = [
+    '',
+    `meshca is running (data and logs in ${rel(home)}; Ctrl-C stops everything):`,
+    `  global   ${api}  (zones sync from wss://127.0.0.1:${ports.globalSync})`,
+  ];
+  if (withDemo) {
+    for (const dp of dataplanes) {
+      lines.push(`  ${dp.zone}   https://127.0.0.1:${ports.zones[dp.zone]}  dataplane ${dp.name} (${dp.service}) on https://127.0.0.1:${ports.services[dp.zone]}, files ${rel(dp.dir)}/, agent status http://127.0.0.1:${dp.statusPort}/status`);
     }
   }
-  throw new Error(`global did not answer at ${url}`);
+  lines.push(
+    '',
+    `In another terminal, from ${root}:`,
+    `  export MESHCTL_CONFIG=${ctlEnv.MESHCTL_CONFIG}`,
+    '  npx meshctl get meshes',
+    '  npx meshctl get dataplanes            # every zone\'s dataplanes, as global sees them',
+    '  npx meshctl inspect zones',
+    '  npx meshctl inspect mesh default',
+  );
+  if (withDemo) {
+    lines.push(
+      `  curl -s http://127.0.0.1:${dataplanes[0].statusPort}/status`,
+      `  openssl x509 -noout -subject -ext subjectAltName -enddate -in ${rel(dataplanes[0].dir)}/cert.pem`,
+      `  curl -s --cacert ${rel(join(home, 'global/api-ca.pem'))} ${api}/meshes/default/dataplane-insights`,
+    );
+    if (!certTtl) lines.push('Watch a rotation: MESHCA_DEMO_CERT_TTL=2m npm start');
+  }
+  console.log(`${lines.join('\n')}\n`);
 }
 
-function run(cmd, args, env) {
-  return new Promise((ok, fail) => spawn(cmd, args, { stdio: 'inherit', env }).on('exit', (c) => (c === 0 ? ok() : fail(new Error(`${args[1]} exited ${c}`)))));
-}
+main().catch((err) => {
+  console.error(`npm start: ${err.message}`);
+  void stopAll(1);
+});
