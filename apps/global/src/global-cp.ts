@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:https';
 import { join } from 'node:path';
-import { createLogger, loadOrCreateServerTls, type Logger } from '@meshca/common';
+import { createLogger, listen, localUrl, serverTlsFromFilesOrGenerated, type Logger } from '@meshca/common';
 import { createApiApp, loadOrCreateAdminToken } from '@meshca/http';
 import type { KdsLimits, KdsServer } from '@meshca/kds';
 import { openStore, type ResourceStore } from '@meshca/store';
@@ -58,7 +56,7 @@ export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPl
   const admin = await loadOrCreateAdminToken(adminTokenFile);
   if (admin.created) log.info({ file: adminTokenFile }, 'created the admin token; meshctl needs it for writes (--token-file)');
 
-  const tls = await serverTls(config);
+  const tls = await serverTlsFromFilesOrGenerated({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile, dir: config.dataDir, name: 'api' });
   const tokens = await createTokenService({ dataDir: config.dataDir, store, log });
   const sync = await startSync({
     dataDir: config.dataDir,
@@ -93,9 +91,7 @@ export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPl
     await store.close();
     throw err;
   }
-  const port = (server.address() as AddressInfo).port;
-  const host = config.apiAddress === '0.0.0.0' || config.apiAddress === '::' ? '127.0.0.1' : config.apiAddress;
-  const apiUrl = `https://${host}:${port}`;
+  const apiUrl = localUrl(server, config.apiAddress);
   log.info({ api: apiUrl, caFile: tls.caFile }, 'global control plane API listening');
 
   return {
@@ -117,21 +113,4 @@ export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPl
   };
 }
 
-async function serverTls(config: GlobalConfig): Promise<{ certPem: string; keyPem: string; caFile: string | undefined }> {
-  if (config.tlsCertFile || config.tlsKeyFile) {
-    if (!config.tlsCertFile || !config.tlsKeyFile) throw new Error('--tls-cert and --tls-key go together: give both or neither');
-    const [certPem, keyPem] = await Promise.all([readFile(config.tlsCertFile, 'utf8'), readFile(config.tlsKeyFile, 'utf8')]);
-    return { certPem, keyPem, caFile: undefined };
-  }
-  return loadOrCreateServerTls({ dir: config.dataDir, name: 'api', hosts: ['localhost', '127.0.0.1', '::1'] });
-}
 
-export function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}

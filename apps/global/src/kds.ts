@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Resource, ZoneSpec } from '@meshca/api';
-import { loadOrCreateServerTls, type Logger } from '@meshca/common';
+import { listen, loadOrCreateServerTls, type Logger } from '@meshca/common';
 import { createKdsServer, zoneTokenAuthenticator, type KdsLimits, type KdsServer, type ZoneState } from '@meshca/kds';
 import { ConflictError, NotFoundError, type ResourceStore } from '@meshca/store';
 import type { TokenService } from './tokens.js';
@@ -57,13 +57,7 @@ export async function startSync(config: SyncConfig, deps: { store: ResourceStore
     },
     onZoneState: persist.onState,
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.address, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listen(server, config.port, config.address);
   const port = (server.address() as AddressInfo).port;
   const host = config.address === '0.0.0.0' || config.address === '::' ? '127.0.0.1' : config.address;
   const url = `wss://${host.includes(':') ? `[${host}]` : host}:${port}`;

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { createLogger } from '@meshca/common';
 import { startGlobal, VERSION } from './global-cp.js';
-import { kdsLimitOptions, millis, port, type KdsLimitFlags } from './flags.js';
+import { millis, port } from '@meshca/common';
+import { kdsLimitOptions, type KdsLimitFlags } from './flags.js';
 
 const program = new Command('meshca-global')
   .description('The global control plane: holds Meshes, validates their CAs and streams them to zones')

@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { createLogger } from '@meshca/common';
-import { fromEnv, millis, port } from './flags.js';
+import { fromEnv, millis, port } from '@meshca/common';
 import { startZone, VERSION } from './zone-cp.js';
 
 interface Flags {

@@ -2,11 +2,10 @@
 // that store, its ZoneInsight reported up, and a hook for services mounted on the same server.
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Router } from 'express';
 import { validateResource } from '@meshca/api';
-import { createLogger, loadOrCreateServerTls, ZONE_NAME, type Logger } from '@meshca/common';
+import { createLogger, listen, localUrl, serverTlsFromFilesOrGenerated, ZONE_NAME, type Logger } from '@meshca/common';
 import { createDataplaneTokenVerifier, loadOrCreateAdminToken, type DataplaneTokenVerifier } from '@meshca/http';
 import { createKdsClient, KDS_PATH, type Backoff, type KdsClient, type KdsLimits } from '@meshca/kds';
 import { openStore, type ResourceStore } from '@meshca/store';
@@ -157,7 +156,7 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
     readOnlyReason: readOnlyReason(config),
     status: () => ({ global: url, kds: kds.status() }),
   });
-  const tls = await serverTls(config);
+  const tls = await serverTlsFromFilesOrGenerated({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile, dir: config.dataDir, name: 'api' });
   const server = createServer({ cert: tls.certPem, key: tls.keyPem }, app);
   const closers: (() => Promise<void>)[] = [async () => store.close()];
   const identity = createIdentityService({
@@ -183,9 +182,7 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
     for (const close of closers) await close();
     throw err;
   }
-  const port = (server.address() as AddressInfo).port;
-  const host = config.apiAddress === '0.0.0.0' || config.apiAddress === '::' ? '127.0.0.1' : config.apiAddress;
-  const apiUrl = `https://${host}:${port}`;
+  const apiUrl = localUrl(server, config.apiAddress);
 
   kds.start();
   const insight = startInsightWriter({
@@ -229,21 +226,4 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
   };
 }
 
-async function serverTls(config: ZoneConfig): Promise<{ certPem: string; keyPem: string; caFile: string | undefined }> {
-  if (config.tlsCertFile || config.tlsKeyFile) {
-    if (!config.tlsCertFile || !config.tlsKeyFile) throw new Error('--tls-cert and --tls-key go together: give both or neither');
-    const [certPem, keyPem] = await Promise.all([readFile(config.tlsCertFile, 'utf8'), readFile(config.tlsKeyFile, 'utf8')]);
-    return { certPem, keyPem, caFile: undefined };
-  }
-  return loadOrCreateServerTls({ dir: config.dataDir, name: 'api', hosts: ['localhost', '127.0.0.1', '::1'] });
-}
 
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}

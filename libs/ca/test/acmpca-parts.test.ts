@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { classify, toCaError } from '../src/acmpca/aws-errors.js';
 import { endpointLabel, parseCaArn, resolveRegion } from '../src/acmpca/config.js';
-import { createLimiter } from '../src/acmpca/limiter.js';
+import { createLimiter } from '../src/limiter.js';
 import { backoffDelayMs } from '../src/acmpca/retry.js';
 import { buildIssueInput, signingAlgorithmFor } from '../src/acmpca/request.js';
 
@@ -25,8 +25,8 @@ describe('limiter', () => {
     });
     const settled = Promise.allSettled([task(0, true), task(1), task(2), task(3)]);
     await new Promise((r) => setImmediate(r));
-    expect(limiter.inFlight).toBe(2);
-    expect(limiter.queued).toBe(2);
+    expect(limiter.load().running).toBe(2);
+    expect(limiter.load().queued).toBe(2);
     while (releases.length > 0 || order.length < 4) {
       releases.shift()?.();
       await new Promise((r) => setImmediate(r));
@@ -35,11 +35,11 @@ describe('limiter', () => {
     expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
     expect(order).toEqual([0, 1, 2, 3]);
     expect(peak).toBe(2);
-    expect(limiter.inFlight).toBe(0);
+    expect(limiter.load().running).toBe(0);
   });
 
   it('refuses a bound below one', () => {
-    expect(() => createLimiter(0)).toThrow('maxInFlight must be a positive integer, got 0');
+    expect(() => createLimiter(0)).toThrow('maxInFlight must be a whole number of at least 1, got 0');
   });
 });
 

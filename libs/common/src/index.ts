@@ -1,3 +1,5 @@
 export * from './logger.js';
 export * from './server-tls.js';
 export * from './tokens.js';
+export * from './flags.js';
+export * from './server.js';

@@ -17,7 +17,7 @@ import { CaError } from '../errors.js';
 import { identityUriSans, renderCommonName } from '../identity.js';
 import { classify, toCaError, type FailureContext } from './aws-errors.js';
 import { createClient, endpointLabel } from './config.js';
-import { createLimiter } from './limiter.js';
+import { createLimiter } from '../limiter.js';
 import { buildIssueInput, signingAlgorithmFor, TEMPLATE } from './request.js';
 import { backoffDelayMs, sleep } from './retry.js';
 import { checkIssued } from './verify.js';

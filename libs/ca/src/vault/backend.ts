@@ -7,7 +7,7 @@ import { dedupe, isSelfSigned, splitCertificates } from './chain.js';
 import { createVaultClient, type VaultResponse } from './client.js';
 import { isInvalidToken, responseFailure, transportFailure, vaultMessage, type VaultCall } from './failure.js';
 import { toPkcs8Pem } from './keys.js';
-import { createLimiter } from './limiter.js';
+import { createLimiter } from '../limiter.js';
 import { createTokenSession } from './session.js';
 import type { VaultSettings } from './settings.js';
 

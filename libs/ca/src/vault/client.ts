@@ -2,7 +2,7 @@
 // certificate, CA and server name are connection settings), at most N requests in flight.
 import http from 'node:http';
 import https from 'node:https';
-import type { Limiter } from './limiter.js';
+import type { Limiter } from '../limiter.js';
 import type { VaultSettings } from './settings.js';
 
 export interface VaultRequest {

@@ -7,8 +7,8 @@ export { createVaultCa, DEFAULT_MAX_IN_FLIGHT } from './backend.js';
 export type { VaultBackendOptions, VaultCaBackend } from './backend.js';
 export { resolveVaultSettings } from './settings.js';
 export type { VaultSettings, VaultAuth } from './settings.js';
-export { createLimiter } from './limiter.js';
-export type { Limiter } from './limiter.js';
+export { createLimiter } from '../limiter.js';
+export type { Limiter } from '../limiter.js';
 
 /**
  * Issues through a Vault PKI mount (`POST <pki>/issue/<role>`, or `sign/<role>` for a CSR).

@@ -1,3 +1,4 @@
+// Parsers for command-line flags shared by the control plane binaries (commander argParsers).
 import { InvalidArgumentError } from 'commander';
 import { parseDuration } from '@meshca/api';
 
