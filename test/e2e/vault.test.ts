@@ -1,0 +1,257 @@
+// End to end with the vault backend: a Vault-compatible test server set up with the `vault` commands
+// of seed 001, the vault Mesh examples of seeds 000, 001 and 002 applied through meshctl on a real
+// global (only the address, the secrets and the file path pointed at the test server; of the two
+// auth methods that 000/001 set together, one removed), dataplanes in two zones with Vault-issued
+// certificates talking mTLS across zones, and a Vault outage during rotation.
+import { X509Certificate } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
+import { createLocalIssuer, generateCa, parseCertificate } from '@meshca/pki';
+import { eventually, startMeshEnv, type MeshEnv, type MeshService } from '../src/index.js';
+import { SEED_ROLE, ok, seedVault, startVaultServer, vaultCall, type SeedSetup, type VaultServer } from '../../libs/ca/test/vault-setup.js';
+
+const SEEDS = join(import.meta.dirname, '../../libs/api/test/fixtures/seeds');
+/** EC keys keep Vault-side key generation fast; everything else is the role of seed 001. */
+const EC = { key_type: 'ec', key_bits: '256' };
+
+let vault: VaultServer;
+let env: MeshEnv;
+let dir: string;
+/** Seed 001's setup replayed once per mount/role the seeds name. */
+let s000: SeedSetup; // kuma-pki-default / dataplanes (000 sets neither pki nor role: the defaults)
+let s001: SeedSetup; // kmesh-pki-default / dataplane-proxies, intermediate CA variant
+let s002: SeedSetup; // kuma-pki-default / mesh-dp
+
+/** A role, policy and token on a mount seedVault already made (seed 001 steps 2-4). */
+async function addRole(v: VaultServer, mount: string, role: string, rootPem: string): Promise<SeedSetup> {
+  await ok(vaultCall(v, 'POST', `${mount}/roles/${role}`, { ...SEED_ROLE, ...EC }));
+  const policy = `kmesh-${mount}-${role}`;
+  await ok(vaultCall(v, 'POST', `sys/policies/acl/${policy}`, { policy: `path "/${mount}/issue/${role}"\n{\n  capabilities = ["create", "update"]\n}\n` }));
+  const created = await ok(vaultCall(v, 'POST', 'auth/token/create', { policies: [policy], renewable: true }));
+  return { mount, role, rootPem, token: String(created.json.auth?.client_token), policy };
+}
+
+/** A seed file's text with edits made through the YAML document, so its comments and layout stay. */
+async function seed(file: string, edit: (set: (path: (string | number)[], value: unknown) => void, del: (path: (string | number)[]) => void) => void): Promise<string> {
+  const doc = parseDocument(await readFile(join(SEEDS, file), 'utf8'));
+  const base = doc.has('spec') ? ['spec', 'mtls', 'backends', 0, 'conf', 'fromCp'] : ['mtls', 'backends', 0, 'conf', 'fromCp'];
+  edit((p, v) => doc.setIn([...base, ...p], v), (p) => doc.deleteIn([...base, ...p]));
+  return String(doc);
+}
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+async function applySecrets(secrets: Record<string, string>): Promise<void> {
+  const docs = Object.entries(secrets).map(([name, text]) => `type: Secret\nname: ${name}\nmesh: default\ndata: ${b64(text)}\n`).join('---\n');
+  const r = await env.meshctlInput(docs, 'apply', '-f', '-');
+  expect(r.code, r.stderr).toBe(0);
+}
+async function apply(yaml: string): Promise<void> {
+  const r = await env.meshctlInput(yaml, 'apply', '-f', '-');
+  expect(r.code, r.stderr).toBe(0);
+}
+
+const certsOf = (pem: string) => [...pem.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)].map((m) => new X509Certificate(m[0]));
+
+/** The chain the dataplane holds leads, signature by signature, to this root, and never contains it. */
+function expectChainTo(chainPem: string, rootPem: string, length: number): void {
+  const root = new X509Certificate(rootPem);
+  const chain = certsOf(chainPem);
+  expect(chain).toHaveLength(length);
+  expect(chain.some((c) => c.fingerprint256 === root.fingerprint256)).toBe(false);
+  const path = [...chain, root];
+  for (let i = 0; i + 1 < path.length; i++) {
+    expect(path[i]!.checkIssued(path[i + 1]!)).toBe(true);
+    expect(path[i]!.verify(path[i + 1]!.publicKey)).toBe(true);
+  }
+}
+
+async function pair(suffix: string): Promise<[MeshService, MeshService]> {
+  const web = await env.startService('zone-1', { name: `web-${suffix}`, service: 'web' });
+  const backend = await env.startService('zone-2', { name: `backend-${suffix}`, service: 'backend' });
+  await Promise.all([web.handle.ready(20_000), backend.handle.ready(20_000)]);
+  return [web, backend];
+}
+
+async function crossZone(web: MeshService, backend: MeshService): Promise<void> {
+  expect(await web.call(backend)).toBe('backend@zone-2');
+  expect(await backend.call(web)).toBe('web@zone-1');
+}
+
+interface InsightItem {
+  name: string;
+  zone?: string;
+  connected?: boolean;
+  mTLS?: { issuedBackend?: string; certificateSerial?: string; lastError?: { message: string } };
+}
+/** Global names a zone's dataplane (and its insight) `<zone>.<name>`. */
+const onGlobal = (svc: MeshService) => `${svc.zone}.${svc.name}`;
+async function insightsOnGlobal(): Promise<InsightItem[]> {
+  const { body } = await env.admin.call<{ items: InsightItem[] }>('GET', '/meshes/default/dataplane-insights');
+  return body.items;
+}
+
+/** Closes the services and waits until global sees them disconnected, so the next switch is not a rotation step taken too soon. */
+async function retire(...services: MeshService[]): Promise<void> {
+  await Promise.all(services.map((s) => s.close()));
+  const names = new Set(services.map(onGlobal));
+  await eventually(async () => {
+    const mine = (await insightsOnGlobal()).filter((i) => names.has(i.name));
+    expect(mine.map((i) => [i.name, i.connected]).sort()).toEqual([...names].sort().map((n) => [n, false]));
+  });
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'meshca-e2e-vault-'));
+  vault = await startVaultServer({ tls: true });
+  s000 = await seedVault(vault, { mount: 'kuma-pki-default', role: 'dataplanes', roleArgs: EC });
+  s001 = await seedVault(vault, { intermediate: true, roleArgs: EC });
+  s002 = await addRole(vault, 'kuma-pki-default', 'mesh-dp', s000.rootPem);
+  env = await startMeshEnv();
+  // Secrets live in a mesh: the Mesh exists (without mTLS) before the secrets its backend names.
+  await apply('type: Mesh\nname: default\n');
+}, 60_000);
+
+afterAll(async () => {
+  await env?.stop();
+  await vault?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('vault backend across two zones', () => {
+  it('refuses the seed 000 Mesh while Vault denies its token, naming the backend and Vault\'s answer; nothing is stored', async () => {
+    await applySecrets({ 'sec-1': vault.caCertPem!, 'token-1': 'hvs.not-a-token-vault-knows' });
+    const yaml = await seed('000-vault-universal.yaml', (set, del) => {
+      set(['address'], vault.address);
+      del(['auth', 'tls']);
+    });
+    const r = await env.meshctlInput(yaml, 'apply', '-f', '-');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('vault backend "vault-1" could not issue a test certificate');
+    expect(r.stderr).toContain('permission denied');
+    expect(r.stderr).not.toContain('hvs.not-a-token-vault-knows');
+    const mesh = JSON.parse((await env.meshctl('get', 'mesh', 'default', '-o', 'json')).stdout) as { mtls?: unknown };
+    expect(mesh.mtls).toBeUndefined();
+  });
+
+  it('seed 000 (token auth): dataplanes in both zones get certificates from kuma-pki-default and talk mTLS', async () => {
+    await applySecrets({ 'token-1': s000.token });
+    for (const file of ['000-vault-universal.yaml', '000-vault-kubernetes.yaml']) {
+      await apply(await seed(file, (set, del) => {
+        set(['address'], vault.address);
+        del(['auth', 'tls']);
+      }));
+    }
+    const [web, backend] = await pair('000');
+    for (const svc of [web, backend]) {
+      const id = svc.handle.current()!;
+      expect(id.backend).toBe('vault-1');
+      expectChainTo(id.certChainPem, s000.rootPem, 1);
+      expect(parseCertificate(id.certChainPem).uriSans).toContain(svc.spiffeId);
+    }
+    await crossZone(web, backend);
+    // Issued through the default mount and role of 000, by the zones (the test certificate is global's one).
+    expect(vault.stats().byPath['kuma-pki-default/issue/dataplanes']).toBeGreaterThanOrEqual(3);
+    await retire(web, backend);
+  });
+
+  it('seed 001 (TLS certificate auth, intermediate CA): each zone logs in itself; chains go through the intermediate', async () => {
+    const clientCa = generateCa({ commonName: 'meshca control planes', keyType: 'ecdsa-p256', validitySeconds: 3600 });
+    const issuer = createLocalIssuer({ caCertPem: clientCa.certPem, caKeyPem: clientCa.keyPem });
+    const client = await issuer.issue({ uriSans: [], commonName: 'meshca', notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 3600_000) });
+    await issuer.close();
+    await ok(vaultCall(vault, 'POST', 'sys/auth/cert', { type: 'cert' }));
+    await ok(vaultCall(vault, 'POST', 'auth/cert/certs/meshca', { certificate: clientCa.certPem, token_policies: s001.policy }));
+    const certFile = join(dir, 'cert.pem');
+    await writeFile(certFile, client.certPem);
+    await applySecrets({ 'sec-2': client.keyPem! });
+    const logins = vault.stats().byPath['auth/cert/login'] ?? 0;
+    for (const file of ['001-vault-universal.yaml', '001-vault-kubernetes.yaml']) {
+      await apply(await seed(file, (set, del) => {
+        set(['address'], vault.address);
+        set(['auth', 'tls', 'clientCert', 'file'], certFile);
+        del(['auth', 'token']);
+      }));
+    }
+    const [web, backend] = await pair('001');
+    for (const svc of [web, backend]) {
+      const id = svc.handle.current()!;
+      expect(id.backend).toBe('vault-1');
+      expectChainTo(id.certChainPem, s001.rootPem, 2);
+      const leaf = parseCertificate(id.certChainPem);
+      expect(leaf.uriSans).toContain(svc.spiffeId);
+      expect(leaf.commonName).toBe(`${svc.service}.mesh`);
+    }
+    await crossZone(web, backend);
+    // Global's validation and each zone's own connection: three logins at least.
+    expect((vault.stats().byPath['auth/cert/login'] ?? 0) - logins).toBeGreaterThanOrEqual(3);
+    await retire(web, backend);
+  });
+
+  it('seed 002 (vault-ca, role mesh-dp, meshServices Exclusive): switched to, issued from, mTLS across zones', async () => {
+    await applySecrets({ 'vault-token': s002.token, 'vault-ca-cert': vault.caCertPem! });
+    for (const file of ['002-vault-universal.yaml', '002-vault-kubernetes.yaml']) {
+      await apply(await seed(file, (set) => set(['address'], vault.address)));
+    }
+    const [web, backend] = await pair('002');
+    for (const svc of [web, backend]) {
+      const id = svc.handle.current()!;
+      expect(id.backend).toBe('vault-ca');
+      expectChainTo(id.certChainPem, s002.rootPem, 1);
+    }
+    await crossZone(web, backend);
+    expect(vault.stats().byPath['kuma-pki-default/issue/mesh-dp']).toBeGreaterThanOrEqual(3);
+    await retire(web, backend);
+  });
+
+  it('a sealed Vault during rotation takes no valid certificate away; the failure shows on global; unsealed, certificates are issued again', async () => {
+    // Seed 002 with a 15s dpCert lifetime (the role's max_ttl stays 720h), so renewal falls inside the outage.
+    await apply(await seed('002-vault-universal.yaml', (set) => set(['address'], vault.address)).then((y) => y.replace('expiration: 1d', 'expiration: 15s')));
+    const [web, backend] = await pair('outage');
+    await crossZone(web, backend);
+    const before = { web: web.handle.current()!, backend: backend.handle.current()! };
+    const validUntil = Math.min(before.web.notAfter.getTime(), before.backend.notAfter.getTime());
+    vault.seal();
+
+    // Traffic while the certificates are still valid: every request succeeds, until global shows the failure.
+    const failures: string[] = [];
+    let calls = 0;
+    let seen: InsightItem | undefined;
+    while (Date.now() < validUntil - 1500 && seen === undefined) {
+      for (const [from, to] of [[web, backend], [backend, web]] as const) {
+        calls++;
+        await from.call(to).catch((err: unknown) => failures.push(String(err)));
+      }
+      seen = (await insightsOnGlobal()).find((i) => [onGlobal(web), onGlobal(backend)].includes(i.name) && i.mTLS?.lastError !== undefined);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(failures).toEqual([]);
+    expect(calls).toBeGreaterThan(4);
+    seen ??= await eventually(async () => {
+      const found = (await insightsOnGlobal()).find((i) => [onGlobal(web), onGlobal(backend)].includes(i.name) && i.mTLS?.lastError !== undefined);
+      expect(found).toBeDefined();
+      return found!;
+    }, 20_000);
+    expect(seen.mTLS!.lastError!.message).toContain('sealed');
+        // The zone keeps the certificate it issued: the dataplane still holds it and still reports its serial.
+    const held = seen.name === onGlobal(web) ? web : backend;
+    expect(seen.zone).toBe(held.zone);
+    expect(held.handle.current()!.serial).toBe(before[held === web ? 'web' : 'backend'].serial);
+    expect(seen.mTLS!.certificateSerial).toBe(held.handle.current()!.serial);
+
+    vault.unseal();
+    await eventually(async () => {
+      expect(web.handle.current()!.serial).not.toBe(before.web.serial);
+      expect(backend.handle.current()!.serial).not.toBe(before.backend.serial);
+    }, 25_000, 200);
+    for (const svc of [web, backend]) expectChainTo(svc.handle.current()!.certChainPem, s002.rootPem, 1);
+    await crossZone(web, backend);
+    await eventually(async () => {
+      const items = (await insightsOnGlobal()).filter((i) => [onGlobal(web), onGlobal(backend)].includes(i.name));
+      expect(items).toHaveLength(2);
+      for (const i of items) expect(i.mTLS?.lastError).toBeUndefined();
+    });
+  }, 60_000);
+});
