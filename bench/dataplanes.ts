@@ -1,5 +1,5 @@
 // N simulated dataplanes against one zone identity service on a builtin mesh.
-// Run: node --import tsx bench/dataplanes.ts [--dataplanes 10000] [--rate 5000] [--burst 500]
+// Run: node --import tsx bench/dataplanes.ts [--dataplanes 10000] [--rate 5000] [--burst 500] [--plain] [--json]
 //
 // The service runs in a child process (so its RSS is its own, and each process stays under its
 // file descriptor limit: the clients hold N sockets here, the service N there). Measures: time until
@@ -247,6 +247,19 @@ export async function runDataplaneBench(options: DataplaneBenchOptions = {}): Pr
   }
 }
 
+export function formatDataplaneBench(r: DataplaneBenchResult): string {
+  const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
+  return [
+    `dataplanes                      ${r.dataplanes} over ${r.tls ? 'TLS (wss)' : 'plain ws (--plain)'}  (ulimit -n ${r.fdLimit})`,
+    `issuance limit                  ${r.ratePerSecond}/s, burst ${r.burst}`,
+    `cold start: all hold a cert     ${(r.coldStartMs / 1000).toFixed(1)} s`,
+    `identity latency p50 / p99      ${r.latencyP50Ms} ms / ${r.latencyP99Ms} ms`,
+    `service RSS per dataplane       ${kb(r.rssPerDataplane)}  (heap ${kb(r.heapPerDataplane)}; service RSS ${r.serviceRssMb} MB)`,
+    `enabledBackend switch: all      ${(r.switchRotationMs / 1000).toFixed(1)} s`,
+    `  peak re-issue rate            ${r.switchPeakPerSec}/s  (limit ${r.ratePerSecond}/s + burst ${r.burst})`,
+  ].join('\n');
+}
+
 function flag(name: string): number | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : undefined;
@@ -265,19 +278,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     if (burst !== undefined) opts.burst = burst;
     if (process.argv.includes('--plain')) opts.tls = false;
     const r = await runDataplaneBench(opts);
-    const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
-    process.stdout.write(
-      [
-        `dataplanes                      ${r.dataplanes} over ${r.tls ? 'TLS (wss)' : 'plain ws (--plain)'}  (ulimit -n ${r.fdLimit})`,
-        `issuance limit                  ${r.ratePerSecond}/s, burst ${r.burst}`,
-        `cold start: all hold a cert     ${(r.coldStartMs / 1000).toFixed(1)} s`,
-        `identity latency p50 / p99      ${r.latencyP50Ms} ms / ${r.latencyP99Ms} ms`,
-        `service RSS per dataplane       ${kb(r.rssPerDataplane)}  (heap ${kb(r.heapPerDataplane)}; service RSS ${r.serviceRssMb} MB)`,
-        `enabledBackend switch: all      ${(r.switchRotationMs / 1000).toFixed(1)} s`,
-        `  peak re-issue rate            ${r.switchPeakPerSec}/s  (limit ${r.ratePerSecond}/s + burst ${r.burst})`,
-        '',
-      ].join('\n'),
-    );
+    process.stdout.write(process.argv.includes('--json') ? `${JSON.stringify(r)}\n` : `${formatDataplaneBench(r)}\n`);
     process.exit(0);
   }
 }

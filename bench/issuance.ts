@@ -136,7 +136,7 @@ export async function runIssuanceBench(options: IssuanceBenchOptions = {}): Prom
 /** The obvious implementation, for comparison: WebCrypto keys and @peculiar/x509's generator. */
 async function peculiarRate(ca: { certPem: string; keyPem: string }, job: LeafJob, windowMs: number): Promise<number> {
   const subtle = webcrypto.subtle;
-  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+  x509.cryptoProvider.set(webcrypto as unknown as Crypto);
   const algorithm = { name: 'ECDSA', namedCurve: 'P-256' };
   const caCert = new x509.X509Certificate(ca.certPem);
   const caKey = await subtle.importKey('pkcs8', pemToDer(ca.keyPem, 'PRIVATE KEY'), algorithm, false, ['sign']);

@@ -248,8 +248,10 @@ export async function runSyncBench(options: SyncBenchOptions = {}): Promise<Sync
         log,
         signingWorkers: 0, // no dataplanes here: no signing threads
       });
-      cleanup.unshift(() => z.close());
-      return z;
+      let closing: Promise<void> | undefined;
+      const close = (): Promise<void> => (closing ??= z.close());
+      cleanup.unshift(close);
+      return { ...z, close };
     };
 
     // ---- all zones at once, each with a full snapshot

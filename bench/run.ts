@@ -1,0 +1,247 @@
+// `npm run bench`: every benchmark in sequence, one table, and bench/results.json with every figure,
+// the machine, and each speed figure next to a floor or peer measured in the same run.
+// Run: npm run bench [-- --only issuance,sync,dataplanes,vault,acmpca] [--dataplanes 10000] [--out FILE]
+// (about 5 minutes on a 2-core machine)
+import { execFileSync, spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { cpus, loadavg, platform, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatAcmPcaBench, runAcmPcaBench, type AcmPcaBenchResult } from './acmpca.js';
+import { formatDataplaneBench, type DataplaneBenchResult } from './dataplanes.js';
+import { formatIssuanceBench, runIssuanceBench, type IssuanceBenchResult } from './issuance.js';
+import { formatSyncBench, runSyncBench, SYNC_TARGETS, type SyncBenchResult } from './sync.js';
+import { formatVaultBench, runVaultBench, type VaultBenchResult } from './vault.js';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const SECTIONS = ['issuance', 'sync', 'dataplanes', 'vault', 'acmpca'] as const;
+type Section = (typeof SECTIONS)[number];
+
+/** One line of the table: a figure, optionally next to what it is compared with and a target. */
+export interface Row {
+  section: Section;
+  figure: string;
+  value: number;
+  unit: string;
+  /** The floor or peer measured in the same run. */
+  reference?: { label: string; value: number };
+  /** value / reference.value */
+  ratio?: number;
+  target?: string;
+  met?: boolean;
+}
+
+export interface BenchResults {
+  date: string;
+  machine: { cpus: number; cpuModel: string; node: string; platform: string; totalMemMb: number; loadAvgAtStart: number[] };
+  durationMs: number;
+  sections: {
+    issuance?: IssuanceBenchResult;
+    sync?: SyncBenchResult[];
+    dataplanes?: DataplaneBenchResult;
+    vault?: VaultBenchResult;
+    acmpca?: AcmPcaBenchResult;
+  };
+  rows: Row[];
+  notes: string[];
+  errors: { section: Section; message: string }[];
+  /** 1-minute load average when each section started and ended: the machine is shared. */
+  load: Record<string, { start: number; end: number }>;
+}
+
+const DATAPLANE_TARGETS = { coldStartMs: 15_000, bytesPerDataplane: 20 * 1024, dataplanes: 10_000 } as const;
+
+function ref(label: string, value: number): Pick<Row, 'reference'> {
+  return { reference: { label, value } };
+}
+
+function row(section: Section, figure: string, value: number, unit: string, extra: Partial<Row> = {}): Row {
+  const r: Row = { section, figure, value, unit, ...extra };
+  if (r.reference !== undefined) r.ratio = value / r.reference.value;
+  return r;
+}
+
+function issuanceRows(r: IssuanceBenchResult): Row[] {
+  const floor = 'keygen + 1 signature (floor)';
+  return [
+    row('issuance', 'builtin issuance, one thread', r.singleThreadPerSec, '/s', { ...ref(floor, r.floorPerSec), target: '>= 50% of floor', met: r.ratioToFloor >= 0.5 }),
+    row('issuance', `builtin issuance, ${r.poolWorkers}-worker pool`, r.poolPerSec, '/s', ref(floor, r.floorPerSec)),
+    row('issuance', 'CSR-mode signing (verify + sign)', r.csrPerSec, '/s', ref('1 bare signature', r.bareSignPerSec)),
+    row('issuance', '@peculiar/x509 naive build (peer)', r.peculiarPerSec, '/s', ref(floor, r.floorPerSec)),
+  ];
+}
+
+function syncRows(r: SyncBenchResult): Row[] {
+  const s = `[${r.store}] `;
+  return [
+    row('sync', `${s}Mesh change -> ${r.zones} zones, p50`, r.propagationP50Ms, 'ms'),
+    row('sync', `${s}Mesh change -> ${r.zones} zones, p99`, r.propagationP99Ms, 'ms', {
+      target: `< ${SYNC_TARGETS.propagationP99Ms} ms`, met: r.propagationP99Ms < SYNC_TARGETS.propagationP99Ms,
+    }),
+    row('sync', `${s}  of which the PUT round trip, p50`, r.putP50Ms, 'ms'),
+    row('sync', `${s}new zone full sync, median of ${r.fullSyncMs.length}`, r.fullSyncMedianMs, 'ms', {
+      target: `< ${SYNC_TARGETS.fullSyncMs} ms`, met: r.fullSyncMedianMs < SYNC_TARGETS.fullSyncMs,
+    }),
+    row('sync', `${s}${r.zones} zones' first sync, all at once`, r.initialSyncAllZonesMs, 'ms'),
+  ];
+}
+
+function dataplaneRows(r: DataplaneBenchResult): Row[] {
+  const full = r.dataplanes >= DATAPLANE_TARGETS.dataplanes;
+  const limit = r.ratePerSecond + r.burst;
+  return [
+    row('dataplanes', `${r.dataplanes} dataplanes cold start, all hold a cert`, r.coldStartMs, 'ms', {
+      target: `< ${DATAPLANE_TARGETS.coldStartMs / 1000} s at 10,000`, ...(full ? { met: r.coldStartMs < DATAPLANE_TARGETS.coldStartMs } : {}),
+    }),
+    row('dataplanes', 'identity latency p50', r.latencyP50Ms, 'ms'),
+    row('dataplanes', 'identity latency p99', r.latencyP99Ms, 'ms'),
+    row('dataplanes', `zone RSS per dataplane (${r.tls ? 'TLS' : 'plain ws'})`, r.rssPerDataplane / 1024, 'KB', {
+      target: `< ${DATAPLANE_TARGETS.bytesPerDataplane / 1024} KB`, met: r.rssPerDataplane < DATAPLANE_TARGETS.bytesPerDataplane,
+    }),
+    row('dataplanes', 'enabledBackend switch, all rotated', r.switchRotationMs, 'ms'),
+    row('dataplanes', 'switch peak re-issue rate (1 s window)', r.switchPeakPerSec, '/s', {
+      ...ref(`limit ${r.ratePerSecond}/s + burst ${r.burst}`, limit), target: '<= limit + burst', met: r.switchPeakPerSec <= limit,
+    }),
+  ];
+}
+
+function vaultRows(r: VaultBenchResult): Row[] {
+  return (['ec', 'rsa'] as const).map((k) => {
+    const f = r[k];
+    return row('vault', `vault ${k.toUpperCase()} role, ${f.concurrency} in flight (+${r.latencyMs} ms)`, f.concurrentPerSec, '/s', ref('one at a time', f.sequentialPerSec));
+  });
+}
+
+function acmpcaRows(r: AcmPcaBenchResult): Row[] {
+  return [
+    row('acmpca', `acmpca, ${r.maxInFlight} in flight (+${r.latencyMs} ms)`, r.concurrentPerSec, '/s', {
+      ...ref('one at a time', r.sequentialPerSec), target: `server sees <= ${r.maxInFlight} at once`, met: r.observedMaxInFlight <= r.maxInFlight,
+    }),
+  ];
+}
+
+function shell(script: string): string {
+  return execFileSync('bash', ['-c', script]).toString().trim();
+}
+
+/** Runs bench/dataplanes.ts in a child whose open-file limit is raised as far as the hard limit allows. */
+async function runDataplanes(wanted: number, notes: string[]): Promise<DataplaneBenchResult> {
+  const hardText = shell('ulimit -Hn');
+  const hard = hardText === 'unlimited' ? Number.POSITIVE_INFINITY : Number(hardText);
+  const soft = Number(shell('ulimit -n'));
+  const fdLimit = Math.min(hard, Math.max(soft, wanted + 1000));
+  let n = wanted;
+  if (fdLimit < wanted + 200) {
+    n = Math.max(100, Math.floor((fdLimit - 200) / 1000) * 1000);
+    notes.push(`dataplanes: ulimit -n hard limit is ${hardText}, so ${n} dataplanes were run instead of ${wanted} (raise the hard limit for the full figure)`);
+  }
+  const script = `ulimit -n ${fdLimit} && exec "$0" --import tsx "$1" --dataplanes ${n} --json`;
+  const child = spawn('bash', ['-c', script, process.execPath, join(HERE, 'dataplanes.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  const last = out.trim().split('\n').at(-1) ?? '';
+  if (code !== 0 || !last.startsWith('{')) throw new Error(`bench/dataplanes.ts exited with ${code}: ${out.slice(-500)}`);
+  return JSON.parse(last) as DataplaneBenchResult;
+}
+
+function formatTable(rows: Row[]): string {
+  const num = (v: number, unit: string): string => {
+    const digits = unit === 'ms' && v < 100 ? 1 : unit === 'KB' ? 1 : v < 100 ? 1 : 0;
+    return `${v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })} ${unit}`;
+  };
+  const cells = rows.map((r) => [
+    r.figure,
+    num(r.value, r.unit),
+    r.reference ? `${r.reference.label}: ${num(r.reference.value, r.unit)}` : '',
+    r.ratio === undefined ? '' : r.ratio >= 10 ? `${r.ratio.toFixed(0)}x` : r.ratio >= 1.5 ? `${r.ratio.toFixed(1)}x` : `${(r.ratio * 100).toFixed(0)}%`,
+    r.target ?? '',
+    r.met === undefined ? '' : r.met ? 'met' : 'MISSED',
+  ]);
+  const header = ['figure', 'value', 'measured next to (same run)', 'ratio', 'target', ''];
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
+  const line = (c: string[]): string => `| ${c.map((v, i) => (i === 1 || i === 3 ? v.padStart(widths[i] ?? 0) : v.padEnd(widths[i] ?? 0))).join(' | ')} |`;
+  return [line(header), `|${widths.map((w, i) => (i === 1 || i === 3 ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`, ...cells.map(line)].join('\n');
+}
+
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  const only = flag('only');
+  const chosen: Section[] = only === undefined ? [...SECTIONS] : only.split(',').map((s) => s.trim()) as Section[];
+  const unknown = chosen.filter((s) => !SECTIONS.includes(s));
+  if (unknown.length > 0) throw new Error(`--only ${unknown.join(',')}: the benchmarks are ${SECTIONS.join(', ')}`);
+  const out = flag('out') ?? join(HERE, 'results.json');
+  const dataplanes = Number(flag('dataplanes') ?? DATAPLANE_TARGETS.dataplanes);
+
+  const started = performance.now();
+  const results: BenchResults = {
+    date: new Date().toISOString(),
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      platform: `${platform()} ${release()}`,
+      totalMemMb: Math.round(totalmem() / 2 ** 20),
+      loadAvgAtStart: loadavg().map((v) => Math.round(v * 100) / 100),
+    },
+    durationMs: 0,
+    sections: {},
+    rows: [],
+    notes: [],
+    errors: [],
+    load: {},
+  };
+  const load1 = (): number => Math.round((loadavg()[0] ?? 0) * 100) / 100;
+  const step = async <T>(section: Section, run: () => Promise<T>, show: (r: T) => string, rows: (r: T) => Row[]): Promise<void> => {
+    if (!chosen.includes(section)) return;
+    const t = performance.now();
+    const loadStart = load1();
+    console.error(`== ${section} ...`);
+    try {
+      const r = await run();
+      (results.sections as Record<string, unknown>)[section] = r;
+      results.rows.push(...rows(r));
+      console.error(`${show(r)}\n   (${section}: ${((performance.now() - t) / 1000).toFixed(1)} s)\n`);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      results.errors.push({ section, message });
+      console.error(`   ${section} failed: ${message}\n`);
+    }
+    results.load[section] = { start: loadStart, end: load1() };
+  };
+
+  await step('issuance', () => runIssuanceBench(), formatIssuanceBench, issuanceRows);
+  await step(
+    'sync',
+    async () => [await runSyncBench({ store: 'memory' }), await runSyncBench({ store: 'redis' })],
+    (rs) => rs.map(formatSyncBench).join('\n'),
+    (rs) => rs.flatMap(syncRows),
+  );
+  await step('dataplanes', () => runDataplanes(dataplanes, results.notes), formatDataplaneBench, dataplaneRows);
+  await step('vault', () => runVaultBench(), formatVaultBench, vaultRows);
+  await step('acmpca', () => runAcmPcaBench(), formatAcmPcaBench, acmpcaRows);
+
+  results.durationMs = Math.round(performance.now() - started);
+  const busiest = Math.max(...Object.values(results.load).map((l) => Math.max(l.start, l.end)));
+  if (busiest > results.machine.cpus * 1.5) {
+    results.notes.push(`the machine was shared: 1-minute load average up to ${busiest} on ${results.machine.cpus} cores during the run, this benchmark included (per section in "load"); absolute rates are low, ratios to same-run floors less so`);
+  }
+  await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
+  const m = results.machine;
+  console.log(`meshca benchmarks, ${results.date.slice(0, 16).replace('T', ' ')} UTC — ${m.cpus} x ${m.cpuModel}, Node ${m.node}, ${(results.durationMs / 1000).toFixed(0)} s`);
+  console.log(formatTable(results.rows));
+  console.log(`load average (1 min) per section: ${Object.entries(results.load).map(([k, l]) => `${k} ${l.start}->${l.end}`).join(', ')}`);
+  for (const n of results.notes) console.log(`note: ${n}`);
+  for (const e of results.errors) console.log(`FAILED ${e.section}: ${e.message}`);
+  console.log(`figures written to ${out}`);
+  process.exit(results.errors.length > 0 ? 1 : 0);
+}
+
+await main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(2);
+});
