@@ -70,9 +70,12 @@ function startChild(name, args, { onLog, onText, ready } = {}) {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv });
   children.push({ name, child });
   let readyEntry;
+  const recent = [];
   const started = new Promise((ok, no) => {
     const onLine = (line) => {
       out.write(`${line}\n`);
+      recent.push(line);
+      if (recent.length > 30) recent.shift();
       let entry;
       try {
         entry = JSON.parse(line);
@@ -92,7 +95,14 @@ function startChild(name, args, { onLog, onText, ready } = {}) {
       out.end();
       if (stopping) return;
       no(new Error(`${name} exited (${signal ?? code}); see ${rel(join(logs, `${name}.log`))}`));
-      console.error(`[${name}] exited (${signal ?? code}); see ${rel(join(logs, `${name}.log`))}. Stopping everything.`);
+      // The line that says why: an error log entry or a thrown Error, else the last line.
+      const why = [...recent].reverse().find((l) => /"level":(50|60)|^\w*Error\b|Error:/.test(l)) ?? recent.at(-1) ?? '';
+      let said = why;
+      try {
+        const entry = JSON.parse(why);
+        said = [entry.msg, entry.err?.message ?? entry.err].filter(Boolean).join(': ');
+      } catch {}
+      console.error(`[${name}] exited (${signal ?? code}): ${said}\n  see ${rel(join(logs, `${name}.log`))}; ports can be changed with MESHCA_*_PORT (docs/demo.md). Stopping everything.`);
       void stopAll(1);
     });
     if (!ready) ok(undefined);
@@ -233,7 +243,7 @@ function banner(api) {
   if (withDemo) {
     lines.push(
       `  curl -s http://127.0.0.1:${dataplanes[0].statusPort}/status`,
-      `  openssl x509 -noout -subject -ext subjectAltName -enddate -in ${rel(dataplanes[0].dir)}/cert.pem`,
+      `  openssl x509 -noout -ext subjectAltName -enddate -in ${rel(dataplanes[0].dir)}/cert.pem`,
       `  curl -s --cacert ${rel(join(home, 'global/api-ca.pem'))} ${api}/meshes/default/dataplane-insights`,
     );
     if (!certTtl) lines.push('Watch a rotation: MESHCA_DEMO_CERT_TTL=2m npm start');
