@@ -13,8 +13,8 @@ export const seedText = (name: string): string => readFileSync(seedFile(name), '
 export interface TrafficLoop {
   readonly ok: number;
   readonly failures: string[];
-  /** Resolves once at least `n` more requests succeeded (proof traffic flows at this point). */
-  more(n: number): Promise<void>;
+  /** Resolves once at least `n` more requests succeeded (proof traffic flows at this point); rejects after `timeoutMs`. */
+  more(n: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -46,7 +46,10 @@ export function trafficLoop(from: MeshService, to: MeshService): TrafficLoop {
       return ok;
     },
     failures,
-    more: (n) => new Promise((resolve) => waiters.push({ at: ok + n, resolve })),
+    more: (n, timeoutMs = 10_000) => new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${from.name} -> ${to.name}: not ${n} more answers within ${timeoutMs} ms; last failures: ${failures.slice(-3).join(' | ')}`)), timeoutMs);
+      waiters.push({ at: ok + n, resolve: () => { clearTimeout(timer); resolve(); } });
+    }),
     async stop() {
       stopped = true;
       await running;

@@ -115,3 +115,68 @@ describe('seed 003: builtin ca-1 to provided ca-2 in three steps', () => {
     expect((await inspectMesh(env)).enabledBackend).toBe('ca-2');
   }, 60_000);
 });
+
+describe('a backend changed in place is checked like a new one', () => {
+  it('refuses provided ca-2 pointed at a certificate its key does not match, or at a missing secret, and changes nothing', async () => {
+    const ca3 = generateCa({ commonName: 'ca-3', keyType: 'ecdsa-p256', validitySeconds: 3600 });
+    const made = await env.meshctlInput(secretYaml('ca-3-cert', ca3.certPem), 'apply', '-f', '-');
+    expect(made.code, made.stderr).toBe(0);
+    const before = await getMesh(env);
+    const mesh = (cert: string) => `type: Mesh\nname: default\nmtls:\n  enabledBackend: ca-2\n  backends:\n  - name: ca-2\n    type: provided\n    conf:\n      cert:\n        secret: ${cert}\n      key:\n        secret: ca-2-key\n`;
+
+    const mismatched = await env.meshctlInput(mesh('ca-3-cert'), 'apply', '-f', '-');
+    expect(mismatched.code).not.toBe(0);
+    expect(mismatched.stderr).toContain('mtls.backends[0].conf.key: the key of provided backend "ca-2" does not match its certificate');
+    await expectUnchanged(env, before);
+
+    const missing = await env.meshctlInput(mesh('ca-9-cert'), 'apply', '-f', '-');
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('secret "ca-9-cert" does not exist in mesh "default"');
+    await expectUnchanged(env, before);
+  });
+});
+
+describe('an offline zone', () => {
+  it('is named in a refused switch; --force-rotation skips the check and global logs it; traffic keeps flowing', async () => {
+    const [web1, , backend1] = services as [MeshService, MeshService, MeshService, MeshService];
+    const ca3 = 'type: Mesh\nname: default\nmtls:\n  enabledBackend: ENABLED\n  backends:\n  - name: ca-2\n    type: provided\n    conf:\n      cert:\n        secret: ca-2-cert\n      key:\n        secret: ca-2-key\n  - name: ca-3\n    type: builtin\n';
+    const added = await env.meshctlInput(ca3.replace('ENABLED', 'ca-2'), 'apply', '-f', '-');
+    expect(added.code, added.stderr).toBe(0);
+    await waitForRotation(env, { backend: 'ca-3', trusting: 'all' }, ZONES);
+    loops = [trafficLoop(web1, backend1), trafficLoop(backend1, web1)];
+    await Promise.all(loops.map((l) => l.more(2)));
+
+    // A crash: SIGTERM would wait for the zone's dataplane sockets to drain (see the report).
+    await env.zones['zone-2']!.stop('SIGKILL');
+    await expect.poll(async () => (await env.admin.call<{ status: { online: boolean } }>('GET', '/zones/zone-2')).body.status.online, { timeout: 10_000 }).toBe(false);
+
+    const before = await getMesh(env);
+    const refused = await env.meshctlInput(ca3.replace('ENABLED', 'ca-3'), 'apply', '-f', '-');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('cannot switch to "ca-3" yet: zone "zone-2" is offline, so what its dataplanes trust is unknown');
+    await expectUnchanged(env, before);
+
+    const forced = await env.meshctlInput(ca3.replace('ENABLED', 'ca-3'), 'apply', '-f', '-', '--force-rotation');
+    expect(forced.code, forced.stderr).toBe(0);
+    expect((await getMesh(env)).mtls).toMatchObject({ enabledBackend: 'ca-3' });
+    const logged = env.global.logs.find((l) => l.msg === 'rotation validators overridden (force rotation)');
+    expect(logged).toMatchObject({ mesh: 'default', step: 'switch', skipped: [expect.stringContaining('zone "zone-2" is offline')] });
+
+    // zone-1 re-issues from ca-3, which zone-2's dataplanes already trust; zone-2's keep their ca-2 certificates.
+    await expect.poll(() => web1.handle.current()?.backend, { timeout: 15_000 }).toBe('ca-3');
+    expect(backend1.handle.current()?.backend).toBe('ca-2');
+    await Promise.all(loops.map((l) => l.more(3)));
+    await Promise.all(loops.map((l) => l.stop()));
+    expect(loops.flatMap((l) => l.failures)).toEqual([]);
+
+    // The Mesh label does the same for one apply, and is not stored (a later edit of the stored Mesh is checked again).
+    const withLabel = 'type: Mesh\nname: default\nlabels:\n  meshca.io/force-rotation: "true"\nmtls:\n  enabledBackend: ca-3\n  backends:\n  - name: ca-3\n    type: builtin\n';
+    const removed = await env.meshctlInput(withLabel, 'apply', '-f', '-');
+    expect(removed.code, removed.stderr).toBe(0);
+    const stored = await getMesh(env);
+    expect(stored.mtls).toEqual({ enabledBackend: 'ca-3', backends: [{ name: 'ca-3', type: 'builtin' }] });
+    expect(stored.labels ?? {}).not.toHaveProperty('meshca.io/force-rotation');
+    const overrides = env.global.logs.filter((l) => l.msg === 'rotation validators overridden (force rotation)');
+    expect(overrides.at(-1)).toMatchObject({ step: 'remove', skipped: [expect.stringContaining('cannot remove backend "ca-2" yet')] });
+  }, 40_000);
+});

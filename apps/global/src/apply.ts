@@ -38,8 +38,9 @@ export interface ApplyResult {
  * The data path of an apply on global: validate the shape, check what the Mesh references and
  * what its CAs can do, then store in one write. Nothing is stored when any step refuses.
  */
-export async function applyResource(deps: ApplyDeps, input: ResourceInput, opts: ApplyOptions = {}): Promise<ApplyResult> {
-  refuseReserved(input.meta);
+export async function applyResource(deps: ApplyDeps, applied: ResourceInput, opts: ApplyOptions = {}): Promise<ApplyResult> {
+  refuseReserved(applied.meta);
+  const { input, forceLabel } = withoutForceLabel(applied);
   const shapeErrors = validateResource(input);
   if (shapeErrors.length > 0) throw new ValidationError(shapeErrors);
 
@@ -54,7 +55,7 @@ export async function applyResource(deps: ApplyDeps, input: ResourceInput, opts:
 
   if (key.type === 'Mesh' && existing && deps.rotationView) {
     const rotation = checkRotation(existing.spec as MeshSpec, input.spec as MeshSpec, await deps.rotationView(key.name));
-    const forced = opts.forceRotation === true || input.meta.labels?.[FORCE_ROTATION_LABEL] === 'true';
+    const forced = opts.forceRotation === true || forceLabel;
     if (rotation.errors.length > 0 && !forced) throw new ValidationError(rotation.errors, `CA rotation step "${rotation.step}" taken too soon`);
     if (rotation.errors.length > 0) {
       deps.log.warn({ mesh: key.name, step: rotation.step, skipped: rotation.errors.map((e) => e.message) }, 'rotation validators overridden (force rotation)');
@@ -81,6 +82,17 @@ export async function applyResource(deps: ApplyDeps, input: ResourceInput, opts:
     : await deps.store.create(input);
   deps.log.info({ type: key.type, name: key.name, mesh: key.mesh, version: resource.meta.version }, existing ? 'updated' : 'created');
   return { resource, created: !existing };
+}
+
+/**
+ * The override label acts on the apply that carries it and is not stored: otherwise every later
+ * edit of the stored Mesh (get, change, apply) would skip the validators without anyone asking.
+ */
+function withoutForceLabel(input: ResourceInput): { input: ResourceInput; forceLabel: boolean } {
+  const labels = input.meta.labels;
+  if (input.meta.type !== 'Mesh' || labels?.[FORCE_ROTATION_LABEL] === undefined) return { input, forceLabel: false };
+  const { [FORCE_ROTATION_LABEL]: value, ...rest } = labels;
+  return { input: { ...input, meta: { ...input.meta, labels: rest } }, forceLabel: value === 'true' };
 }
 
 /**
