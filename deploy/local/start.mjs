@@ -235,6 +235,7 @@ function banner(api) {
     '',
     `In another terminal, from ${root}:`,
     `  export MESHCTL_CONFIG=${ctlEnv.MESHCTL_CONFIG}`,
+    ...(withDemo ? [] : ['  npx meshctl apply -f deploy/examples/mesh-builtin.yaml']),
     '  npx meshctl get meshes',
     '  npx meshctl get dataplanes            # every zone\'s dataplanes, as global sees them',
     '  npx meshctl inspect zones',
