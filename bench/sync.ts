@@ -148,8 +148,9 @@ async function serveGlobal(): Promise<void> {
 
 // ---------------------------------------------------------------- zones and measurements (this process)
 
+/** Nearest rank: the smallest value with at least p% of the samples at or below it (p99 of 100 is the 99th). */
 function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
 
 const round1 = (v: number): number => Math.round(v * 10) / 10;
