@@ -158,7 +158,8 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
   });
   const tls = await serverTlsFromFilesOrGenerated({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile, dir: config.dataDir, name: 'api' });
   const server = createServer({ cert: tls.certPem, key: tls.keyPem }, app);
-  const closers: (() => Promise<void>)[] = [async () => store.close()];
+  // Services on the server (dataplane streams, extensions), closed before it: upgraded sockets keep server.close() waiting.
+  const closers: (() => Promise<void>)[] = [];
   const identity = createIdentityService({
     store,
     zone: config.zone,
@@ -180,6 +181,7 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
     await listen(server, config.apiPort, config.apiAddress);
   } catch (err) {
     for (const close of closers) await close();
+    await store.close();
     throw err;
   }
   const apiUrl = localUrl(server, config.apiAddress);
@@ -216,11 +218,12 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
     async close() {
       await insight.stop();
       await kds.stop();
+      for (const close of closers) await close();
       server.closeIdleConnections();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
-      for (const close of closers) await close();
+      await store.close();
       log.info('zone control plane stopped');
     },
   };
