@@ -27,6 +27,8 @@ export interface MeshView {
   readonly enabledFp?: string;
   readonly entries: ReadonlyMap<string, BackendEntry>;
   readonly bundlePem: string;
+  /** The distinct root PEMs of `bundlePem`, in backend order. */
+  readonly roots: readonly string[];
   readonly bundleBackends: string[];
 }
 
@@ -117,6 +119,7 @@ export function createMeshCaCache(opts: { env: BackendEnv; open: OpenBackend; lo
       entries,
       // Share the previous strings when unchanged: every session holds a reference to them.
       bundlePem: before?.bundlePem === bundlePem ? before.bundlePem : bundlePem,
+      roots: before?.bundlePem === bundlePem ? before.roots : pems,
       bundleBackends: before && sameList(before.bundleBackends, bundleBackends) ? before.bundleBackends : bundleBackends,
       ...(enabled ? { enabled } : {}),
       ...(enabledName !== undefined && !enabled ? { enabledMissing: enabledName } : {}),

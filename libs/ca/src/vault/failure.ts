@@ -92,9 +92,9 @@ export function responseFailure(s: VaultSettings, call: VaultCall, res: VaultRes
     return fail('the CA expires before the requested certificate would: rotate the CA in Vault or lower dpCert.rotation.expiration', false);
   }
   if (res.status === 503) {
-    return fail('Vault is sealed or unavailable: unseal it (vault operator unseal); meshca keeps retrying', true);
+    return fail('Vault is sealed or unavailable: unseal it (vault operator unseal); zones retry this with backoff', true);
   }
-  if (res.status === 429 || res.status >= 500) return fail('meshca keeps retrying', true);
+  if (res.status === 429 || res.status >= 500) return fail('Vault answered with a server error; zones retry this with backoff', true);
   return fail('', false);
 }
 
@@ -111,7 +111,7 @@ export function transportFailure(s: VaultSettings, call: VaultCall, err: unknown
     );
   }
   return new CaError(
-    `cannot reach Vault at ${s.address} (${call.method} ${fullPath(s, call.path)}): ${e.message} (${e.code}); check conf.fromCp.address and that Vault is running; meshca keeps retrying`,
+    `cannot reach Vault at ${s.address} (${call.method} ${fullPath(s, call.path)}): ${e.message} (${e.code}); check conf.fromCp.address and that Vault is running (zones retry this with backoff)`,
     true,
     { cause: err },
   );
