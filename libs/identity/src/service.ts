@@ -15,6 +15,7 @@ import {
 import { createRateLimiter } from './rate-limit.js';
 import { removeIfPresent, upsert } from './store-writes.js';
 import { renewDelayMs, retryDelayMs, type BackoffOptions } from './timing.js';
+import { createHeldRoots, trustBundle, type HeldRoots, type TrustBundle } from './trust-bundle.js';
 
 export interface IdentityServiceOptions {
   store: ResourceStore;
@@ -61,6 +62,8 @@ export interface DataplaneCertState {
   serial?: string;
   notAfter?: string;
   bundleBackends?: string[];
+  /** Roots in its bundle that belong to no backend any more but that held certificates still chain to. */
+  retiredRoots?: number;
   lastError?: { message: string; at: string };
 }
 
@@ -92,7 +95,10 @@ interface Session {
   serial: string | undefined;
   notAfter: number | undefined;
   issuedFrom: string | undefined;
-  bundleBackends: string[] | undefined;
+  /** The roots its certificate chains to (the issuing backend's, shared); counted in its mesh's HeldRoots. */
+  heldRoots: readonly string[] | undefined;
+  /** The bundle it holds (shared by the sessions of its mesh). */
+  bundle: TrustBundle | undefined;
   regenerations: number;
   lastIssuedAt: number | undefined;
   lastError: { message: string; at: string } | undefined;
@@ -124,6 +130,7 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
   const sessions = new Map<string, Session>();
   const byMesh = new Map<string, Set<Session>>();
   const dirty = new Set<Session>();
+  const trust = new Map<string, MeshTrust>();
   const counters = { issued: 0, failed: 0 };
   let closed = false;
 
@@ -171,16 +178,14 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
 
   function onMeshChanged(before: MeshView | undefined, after: MeshView): void {
     if (closed) return;
-    const bundleChanged = before?.bundlePem !== after.bundlePem;
+    const bundle = currentBundle(after.mesh, after);
     const recovered = after.enabled?.ca !== undefined && before?.enabled?.ca !== after.enabled.ca;
     if (before?.enabledFp !== after.enabledFp) log.info({ mesh: after.mesh, backend: after.enabled?.backend.name }, 'mesh issuing CA changed: re-issuing its dataplane certificates');
     for (const s of byMesh.get(after.mesh) ?? []) {
       if (!s.ws) continue;
-      if (bundleChanged && s.serial !== undefined && after.bundlePem !== '') {
-        send(s, { type: 'bundle', bundlePem: after.bundlePem, bundleBackends: after.bundleBackends });
-        s.bundleBackends = after.bundleBackends;
-        dirty.add(s);
-      }
+      sendBundle(s, bundle);
+      // A certificate chaining to a retired root was issued from roots other than the enabled
+      // backend's now, so it differs from enabledFp too: it is re-issued below like after a switch.
       if (s.issuing) {
         s.again ||= s.issuedFrom !== after.enabledFp;
       } else if (s.serial === undefined || (recovered && s.lastError !== undefined)) {
@@ -191,6 +196,57 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
         send(s, { type: 'waiting', reason: waitingReason(after) ?? '' });
       }
     }
+  }
+
+  // ---- trust bundles: the backends' roots plus retired roots still held (see trust-bundle.ts)
+
+  function meshTrust(mesh: string): MeshTrust {
+    let t = trust.get(mesh);
+    if (!t) trust.set(mesh, (t = { held: createHeldRoots(), view: undefined, bundle: undefined }));
+    return t;
+  }
+
+  function currentBundle(mesh: string, view: MeshView): TrustBundle {
+    const t = meshTrust(mesh);
+    if (t.bundle === undefined || t.view !== view || t.held.changed) {
+      const previous = t.bundle;
+      t.held.changed = false;
+      t.view = view;
+      t.bundle = trustBundle(view, t.held.sets(), previous);
+      const was = previous?.retiredRoots ?? 0;
+      if (t.bundle.retiredRoots !== was) {
+        log.info({ mesh, retiredRoots: t.bundle.retiredRoots }, t.bundle.retiredRoots > was
+          ? 'CA roots left the mesh\'s backends but dataplane certificates still chain to them: they stay in the trust bundle until those are re-issued'
+          : 'retired CA roots no dataplane certificate chains to any more left the trust bundle');
+      }
+    }
+    return t.bundle;
+  }
+
+  /** Moves what `s` holds to `roots`; when a root set appears or disappears, the mesh's bundle follows. */
+  function holdRoots(s: Session, roots: readonly string[] | undefined): void {
+    const { held } = meshTrust(s.identity.mesh);
+    if (s.heldRoots) held.release(s.heldRoots);
+    if (roots) held.hold(roots);
+    s.heldRoots = roots;
+  }
+
+  function sendBundle(s: Session, bundle: TrustBundle): void {
+    if (!s.ws || s.serial === undefined || s.bundle === bundle || bundle.bundlePem === '') return;
+    if (s.bundle?.bundlePem !== bundle.bundlePem) send(s, { type: 'bundle', bundlePem: bundle.bundlePem, bundleBackends: bundle.bundleBackends });
+    s.bundle = bundle;
+    dirty.add(s);
+  }
+
+  /** After held root sets changed: every session of the mesh gets the bundle if it changed. */
+  function bundleFollowsHolders(mesh: string): void {
+    const t = trust.get(mesh);
+    const view = cas.peek(mesh);
+    if (closed || !t?.held.changed || !view) return;
+    const before = t.bundle;
+    const bundle = currentBundle(mesh, view);
+    if (bundle === before) return;
+    for (const s of byMesh.get(mesh) ?? []) sendBundle(s, bundle);
   }
 
   // ---- connections
@@ -255,12 +311,15 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
     const s: Session = {
       ws, id, identity, csr: csrPem !== undefined, firstCsr: csrPem, csrWaiter: undefined,
       issuing: false, again: false, alive: true, timer: undefined, attempt: 0,
-      backend: undefined, serial: undefined, notAfter: undefined, issuedFrom: undefined, bundleBackends: undefined,
+      backend: undefined, serial: undefined, notAfter: undefined, issuedFrom: undefined,
+      // Until it is issued again, the dataplane still presents the certificate of its previous connection.
+      heldRoots: previous?.heldRoots, bundle: undefined,
       regenerations: previous?.regenerations ?? 0, lastIssuedAt: undefined, lastError: undefined,
       connectedAt: Date.now(), disconnectedAt: undefined,
       dpVersion: previous?.dpVersion, insightVersion: previous?.insightVersion,
     };
     if (previous) {
+      previous.heldRoots = undefined; // handed over to the new session above
       retireSession(previous);
       // The newest connection wins: the older one is a dataplane restart or a half-open socket.
       previous.ws?.close(DP_CLOSE.replaced, 'replaced by a newer connection of the same dataplane');
@@ -282,6 +341,8 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
     s.csrWaiter = undefined;
     byMesh.get(s.identity.mesh)?.delete(s);
     dirty.delete(s);
+    holdRoots(s, undefined);
+    bundleFollowsHolders(s.identity.mesh);
   }
 
   function disconnected(s: Session): void {
@@ -373,12 +434,16 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
         ...(csrPem !== undefined ? { csrPem } : {}),
       });
       if (!live(s)) return;
+      holdRoots(s, entry.roots);
+      const before = meshTrust(s.identity.mesh).bundle;
+      // The latest view: the mesh may have changed while this certificate was being issued.
+      const bundle = currentBundle(s.identity.mesh, cas.peek(s.identity.mesh) ?? view);
       const message: IdentityMessage = {
         type: 'identity',
         certChainPem: cert.certChainPem,
         ...(cert.keyPem !== undefined ? { keyPem: cert.keyPem } : {}),
-        bundlePem: view.bundlePem,
-        bundleBackends: view.bundleBackends,
+        bundlePem: bundle.bundlePem,
+        bundleBackends: bundle.bundleBackends,
         backend: entry.backend.name,
         serial: cert.serial,
         notBefore: cert.notBefore.toISOString(),
@@ -390,18 +455,15 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
       s.serial = cert.serial;
       s.notAfter = cert.notAfter.getTime();
       s.issuedFrom = fp;
-      s.bundleBackends = view.bundleBackends;
+      s.bundle = bundle;
       s.regenerations++;
       s.lastIssuedAt = issuedAt;
       s.lastError = undefined;
       s.attempt = 0;
       schedule(s, renewDelayMs(issuedAt, s.notAfter));
-      // The bundle may have changed while this certificate was being issued.
-      const now = cas.peek(s.identity.mesh);
-      if (now && now.bundlePem !== view.bundlePem && now.bundlePem !== '') {
-        send(s, { type: 'bundle', bundlePem: now.bundlePem, bundleBackends: now.bundleBackends });
-        s.bundleBackends = now.bundleBackends;
-      }
+      // This was the last certificate under a retired root, or (a change raced this issuance) the
+      // first under a root no backend has any more: the others' bundles follow.
+      if (bundle !== before) for (const other of byMesh.get(s.identity.mesh) ?? []) sendBundle(other, bundle);
     } catch (err) {
       if (!live(s)) return;
       counters.failed++;
@@ -460,7 +522,8 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
         ...(s.notAfter !== undefined ? { certificateExpirationTime: iso(s.notAfter) } : {}),
         ...(s.lastIssuedAt !== undefined ? { lastCertificateRegeneration: iso(s.lastIssuedAt) } : {}),
         certificateRegenerations: s.regenerations,
-        supportedBackends: s.bundleBackends ?? [],
+        supportedBackends: s.bundle?.bundleBackends ?? [],
+        ...(s.bundle?.retiredRoots ? { retiredRoots: s.bundle.retiredRoots } : {}),
         ...(s.lastError !== undefined ? { lastError: s.lastError } : {}),
       },
     };
@@ -527,7 +590,8 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
         ...(s.backend !== undefined ? { backend: s.backend } : {}),
         ...(s.serial !== undefined ? { serial: s.serial } : {}),
         ...(s.notAfter !== undefined ? { notAfter: new Date(s.notAfter).toISOString() } : {}),
-        ...(s.bundleBackends !== undefined ? { bundleBackends: s.bundleBackends } : {}),
+        ...(s.bundle !== undefined ? { bundleBackends: s.bundle.bundleBackends } : {}),
+        ...(s.bundle?.retiredRoots ? { retiredRoots: s.bundle.retiredRoots } : {}),
         ...(s.lastError !== undefined ? { lastError: s.lastError } : {}),
       }));
     },
@@ -550,6 +614,13 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
       await ownPool?.close();
     },
   };
+}
+
+interface MeshTrust {
+  readonly held: HeldRoots;
+  /** The view `bundle` was computed from. */
+  view: MeshView | undefined;
+  bundle: TrustBundle | undefined;
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

@@ -1,0 +1,79 @@
+// The trust bundle a zone sends for one mesh: the roots of its listed backends, plus "retired" roots —
+// roots that are no longer any backend's (a backend changed to another CA in place, or removed) but
+// that a certificate some dataplane of the zone still holds chains to. Dropping such a root at once
+// would break handshakes with that dataplane until it is re-issued; keeping it until the last holder
+// is re-issued (or gone) makes an in-place CA change as safe as a three-step rotation.
+
+export interface TrustBundle {
+  readonly bundlePem: string;
+  /** The backends whose roots are in it; retired roots belong to no backend and are not listed. */
+  readonly bundleBackends: string[];
+  /** How many roots are in it only because a held certificate still chains to them. */
+  readonly retiredRoots: number;
+}
+
+/**
+ * Counts, per root set, the dataplanes holding a certificate issued under it. Keys are the root
+ * arrays of the backend entries that issued (shared, so counting costs no copies); `changed` is set
+ * when a root set appears or disappears, i.e. when the bundle may have to change.
+ */
+export interface HeldRoots {
+  hold(roots: readonly string[]): void;
+  release(roots: readonly string[]): void;
+  sets(): Iterable<readonly string[]>;
+  changed: boolean;
+}
+
+export function createHeldRoots(): HeldRoots {
+  const counts = new Map<readonly string[], number>();
+  const held: HeldRoots = {
+    changed: false,
+    hold(roots) {
+      const n = counts.get(roots) ?? 0;
+      counts.set(roots, n + 1);
+      if (n === 0) held.changed = true;
+    },
+    release(roots) {
+      const n = counts.get(roots);
+      if (n === undefined) return;
+      if (n > 1) counts.set(roots, n - 1);
+      else {
+        counts.delete(roots);
+        held.changed = true;
+      }
+    },
+    sets: () => counts.keys(),
+  };
+  return held;
+}
+
+/**
+ * The bundle of the backends' roots (`roots`, in backend order) followed by every held root not
+ * among them. Returns `previous` when nothing changed, so sessions keep sharing one string.
+ */
+export function trustBundle(
+  current: { roots: readonly string[]; bundleBackends: string[] },
+  held: Iterable<readonly string[]>,
+  previous: TrustBundle | undefined,
+): TrustBundle {
+  const pems = [...current.roots];
+  const seen = new Set(pems);
+  let retiredRoots = 0;
+  for (const set of held) {
+    for (const pem of set) {
+      if (seen.has(pem)) continue;
+      seen.add(pem);
+      pems.push(pem);
+      retiredRoots++;
+    }
+  }
+  const bundlePem = pems.join('');
+  if (previous && previous.bundlePem === bundlePem && previous.retiredRoots === retiredRoots && sameList(previous.bundleBackends, current.bundleBackends)) {
+    return previous;
+  }
+  return { bundlePem, bundleBackends: current.bundleBackends, retiredRoots };
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
