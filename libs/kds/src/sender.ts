@@ -86,6 +86,8 @@ export function createSender(opts: SenderOptions): Sender {
         }
       }
     } catch (err) {
+      // A read cut short by shutdown (the store closing under it) is not a failure.
+      if (stopped) return;
       logger.error({ err: errorText(err) }, 'KDS sender failed reading the store; retrying in 1s');
       setTimeout(wake, 1000).unref();
     } finally {
