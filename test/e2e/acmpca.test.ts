@@ -171,12 +171,21 @@ describe('acmpca backend across two zones', () => {
   });
 
   it('a disabled CA during rotation takes no valid certificate away; the failure shows on global; enabled again, certificates are issued again', async () => {
-    // Seed 004 with a 30s dpCert lifetime, so renewal falls inside the outage.
+    // Seed 004 again (acmpca-1) with a 30s dpCert lifetime, so renewal falls inside the outage.
+    // Switching away from aws-acm-ca makes the zones re-issue any certificate they issued before the
+    // new Mesh reached them, so both end up on the 30s lifetime.
     await apply(await seed('004-acmpca-universal.yaml', (set) => {
       set(['arn'], arn1);
       set(['auth', 'awsCredentials', 'accessKeySecret', 'file'], keyFile);
     }).then((y) => y.replace('expiration: 24h', 'expiration: 30s')));
     const [web, backend] = await pair('outage');
+    await eventually(async () => {
+      for (const svc of [web, backend]) {
+        const id = svc.handle.current()!;
+        expect(id.backend).toBe('acmpca-1');
+        expect(id.notAfter.getTime() - Date.now()).toBeLessThan(31_000);
+      }
+    }, 15_000);
     await crossZone(web, backend);
     const before = { web: web.handle.current()!, backend: backend.handle.current()! };
     const validUntil = Math.min(before.web.notAfter.getTime(), before.backend.notAfter.getTime());
