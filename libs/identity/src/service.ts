@@ -15,7 +15,7 @@ import {
 import { createRateLimiter } from './rate-limit.js';
 import { removeIfPresent, upsert } from './store-writes.js';
 import { renewDelayMs, retryDelayMs, type BackoffOptions } from './timing.js';
-import { createHeldRoots, trustBundle, type HeldRoots, type TrustBundle } from './trust-bundle.js';
+import { createHeldRoots, isRetired, trustBundle, type HeldRoots, type TrustBundle } from './trust-bundle.js';
 
 export interface IdentityServiceOptions {
   store: ResourceStore;
@@ -34,6 +34,12 @@ export interface IdentityServiceOptions {
   graceMs?: number;
   /** After an enabledBackend switch, re-issues are spread at random over this window. Default 10s. */
   rotationSpreadMs?: number;
+  /**
+   * A root that no backend of the mesh has any more stays in the bundle while a dataplane of this zone
+   * holds a certificate under it, and this long after the last one is re-issued: other zones re-issue
+   * theirs on their own clocks. Default 60s.
+   */
+  retiredRootLingerMs?: number;
   /** Retry of a failed issuance. Default 1s doubling to 5min, with jitter. */
   retry?: BackoffOptions;
   /** DataplaneInsight writes per dataplane at most once per this interval. Default 1000. */
@@ -111,6 +117,7 @@ interface Session {
 const DEFAULTS = {
   graceMs: 30_000,
   rotationSpreadMs: 10_000,
+  retiredRootLingerMs: 60_000,
   retry: { baseMs: 1000, maxMs: 300_000 },
   insightIntervalMs: 1000,
   registerTimeoutMs: 10_000,
@@ -202,7 +209,7 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
 
   function meshTrust(mesh: string): MeshTrust {
     let t = trust.get(mesh);
-    if (!t) trust.set(mesh, (t = { held: createHeldRoots(), view: undefined, bundle: undefined }));
+    if (!t) trust.set(mesh, (t = { held: createHeldRoots(() => bundleFollowsHolders(mesh)), view: undefined, bundle: undefined }));
     return t;
   }
 
@@ -226,7 +233,12 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
   /** Moves what `s` holds to `roots`; when a root set appears or disappears, the mesh's bundle follows. */
   function holdRoots(s: Session, roots: readonly string[] | undefined): void {
     const { held } = meshTrust(s.identity.mesh);
-    if (s.heldRoots) held.release(s.heldRoots);
+    if (s.heldRoots) {
+      // Only a root that left the backends lingers: a removal (step 3) was checked on global against
+      // every zone, so it leaves the bundle at once.
+      const current = cas.peek(s.identity.mesh)?.roots ?? [];
+      held.release(s.heldRoots, isRetired(s.heldRoots, current) ? cfg.retiredRootLingerMs : 0);
+    }
     if (roots) held.hold(roots);
     s.heldRoots = roots;
   }
@@ -610,6 +622,7 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
         s.ws?.close(DP_CLOSE.goingAway, 'zone control plane is shutting down; reconnect');
       }
       sessions.clear();
+      for (const t of trust.values()) t.held.close();
       await cas.close();
       await ownPool?.close();
     },

@@ -19,32 +19,63 @@ export interface TrustBundle {
  */
 export interface HeldRoots {
   hold(roots: readonly string[]): void;
-  release(roots: readonly string[]): void;
+  /**
+   * One holder fewer. The last one's set lingers `lingerMs` more (other zones' dataplanes may still
+   * hold certificates under it: their re-issues run on their own clocks); then `changed` is set and
+   * `onExpired` called.
+   */
+  release(roots: readonly string[], lingerMs: number): void;
   sets(): Iterable<readonly string[]>;
   changed: boolean;
+  close(): void;
 }
 
-export function createHeldRoots(): HeldRoots {
+export function createHeldRoots(onExpired: () => void): HeldRoots {
   const counts = new Map<readonly string[], number>();
+  const lingering = new Map<readonly string[], NodeJS.Timeout>();
   const held: HeldRoots = {
     changed: false,
     hold(roots) {
+      const timer = lingering.get(roots);
+      if (timer) {
+        clearTimeout(timer);
+        lingering.delete(roots);
+      }
       const n = counts.get(roots) ?? 0;
       counts.set(roots, n + 1);
-      if (n === 0) held.changed = true;
+      if (n === 0 && !timer) held.changed = true;
     },
-    release(roots) {
+    release(roots, lingerMs) {
       const n = counts.get(roots);
-      if (n === undefined) return;
-      if (n > 1) counts.set(roots, n - 1);
-      else {
+      if (n === undefined || n === 0) return;
+      if (n > 1) return void counts.set(roots, n - 1);
+      if (lingerMs <= 0) {
         counts.delete(roots);
         held.changed = true;
+        return;
       }
+      counts.set(roots, 0);
+      const timer = setTimeout(() => {
+        lingering.delete(roots);
+        counts.delete(roots);
+        held.changed = true;
+        onExpired();
+      }, lingerMs);
+      timer.unref();
+      lingering.set(roots, timer);
     },
     sets: () => counts.keys(),
+    close() {
+      for (const t of lingering.values()) clearTimeout(t);
+      lingering.clear();
+    },
   };
   return held;
+}
+
+/** Whether a root set has a root that is not among the mesh's backends' roots any more. */
+export function isRetired(roots: readonly string[], current: readonly string[]): boolean {
+  return roots.some((pem) => !current.includes(pem));
 }
 
 /**

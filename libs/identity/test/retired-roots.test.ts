@@ -158,7 +158,7 @@ describe('retired roots', () => {
   it('a provided backend switched in place to another CA: no failed handshake, new-CA certificates, then the old root leaves the bundle', async () => {
     const ca1 = generateCa({ commonName: 'old', keyType: 'ecdsa-p256', validitySeconds: 3600 });
     const ca2 = generateCa({ commonName: 'new', keyType: 'ecdsa-p256', validitySeconds: 3600 });
-    zone = await startZone({ rotationSpreadMs: 300 });
+    zone = await startZone({ rotationSpreadMs: 300, retiredRootLingerMs: 2000 });
     const z = zone;
     await putSecret(z, 'ca-p-cert', ca1.certPem);
     await putSecret(z, 'ca-p-key', ca1.keyPem);
@@ -189,7 +189,9 @@ describe('retired roots', () => {
 
     api.answerCsr();
     await until(() => leafIssuedBy(api.cert, ca2.certPem), 'api-1 re-issued from the new CA');
-    // The last certificate under the old root is gone: every bundle is re-sent without it.
+    // The last certificate under the old root is gone here; it lingers for other zones' dataplanes,
+    // then every bundle is re-sent without it.
+    expect(has(api.bundle, ca1.certPem) && has(web.bundle, ca1.certPem)).toBe(true);
     await until(() => !has(web.bundle, ca1.certPem) && !has(api.bundle, ca1.certPem), 'bundles without the old root');
     for (const p of [web, api]) {
       expect(certificateChainFromPem(p.bundle)).toEqual(certificateChainFromPem(ca2.certPem));
@@ -205,8 +207,8 @@ describe('retired roots', () => {
     expect(loops.flatMap((l) => l.failures)).toEqual([]);
   }, 30_000);
 
-  it('removal (step 3) after the re-issue drops the root at once; a removal while a certificate still chains to it keeps it until that one is re-issued', async () => {
-    zone = await startZone({ graceMs: 60_000 });
+  it('removal (step 3) after the re-issue drops the root at once; a removal while a certificate still chains to it keeps it (and it lingers after the re-issue)', async () => {
+    zone = await startZone({ graceMs: 60_000, retiredRootLingerMs: 60_000 });
     const z = zone;
     const rootOf = async (backend: string) => {
       const s = await z.store.get({ type: 'Secret', mesh: 'default', name: builtinSecretNames('default', backend).cert });
@@ -246,14 +248,30 @@ describe('retired roots', () => {
     expect(web.client.messages.filter((m) => m.type === 'identity').at(-1)).toMatchObject({ backend: 'ca-3', bundleBackends: ['ca-3'] });
     expect(await insightMtls(z, 'web-1')).toMatchObject({ supportedBackends: ['ca-3'], retiredRoots: 1 });
 
-    // api-1 comes back (the new connection takes over what it holds) and is re-issued from ca-3:
-    // nothing chains to ca-2 any more, so web-1's bundle is re-sent without it.
+    // api-1 comes back (the new connection takes over what it holds) and is re-issued from ca-3; ca-2
+    // then lingers (retiredRootLingerMs) for dataplanes of other zones.
     const back = await startPeer(z, 'api-1', 'api');
     expect(leafIssuedBy(back.cert, ca3)).toBe(true);
-    await until(() => !has(web.bundle, ca2), 'web-1 bundle without ca-2');
-    expect(certificateChainFromPem(web.bundle)).toEqual(certificateChainFromPem(ca3));
-    expect(certificateChainFromPem(back.bundle)).toEqual(certificateChainFromPem(ca3));
+    expect(has(back.bundle, ca2) && has(web.bundle, ca2)).toBe(true);
+    expect(await insightMtls(z, 'api-1')).toMatchObject({ issuedBackend: 'ca-3', supportedBackends: ['ca-3'], retiredRoots: 1 });
     await call(web, back);
     await call(back, web);
+  }, 30_000);
+
+  it('without lingering, the retired root leaves as soon as the last holder, away past its grace period, is removed', async () => {
+    zone = await startZone({ graceMs: 1500, retiredRootLingerMs: 0 });
+    const z = zone;
+    await applyMesh(z.store, 'default', { enabledBackend: 'ca-1', backends: [builtin('ca-1')] });
+    const web = await startPeer(z, 'web-1', 'web');
+    const api = await startPeer(z, 'api-1', 'api');
+    const ca1 = certificateChainFromPem(web.bundle)[0] as string;
+    api.client.ws.close();
+    await api.client.closed;
+    await applyMesh(z.store, 'default', { enabledBackend: 'ca-2', backends: [builtin('ca-2')] });
+    await until(() => !leafIssuedBy(web.cert, ca1), 'web-1 re-issued from ca-2');
+    expect(has(web.bundle, ca1)).toBe(true); // api-1 may come back with its ca-1 certificate
+    await until(async () => (await z.store.get({ type: 'Dataplane', mesh: 'default', name: 'api-1' })) === undefined, 'api-1 removed');
+    await until(() => !has(web.bundle, ca1), 'web-1 bundle without ca-1');
+    expect(certificateChainFromPem(web.bundle)).toHaveLength(1);
   }, 30_000);
 });
