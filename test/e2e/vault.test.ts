@@ -10,7 +10,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { createLocalIssuer, generateCa, parseCertificate } from '@meshca/pki';
-import { eventually, startMeshEnv, type MeshEnv, type MeshService } from '../src/index.js';
+import {
+  applySecrets as applySecretsVia, applyYaml, certsOf, eventually, expectCrossZone, expectSignedPath, insightsOnGlobal, nameOnGlobal,
+  retireServices, startMeshEnv, startPair, type InsightItem, type MeshEnv, type MeshService,
+} from '../src/index.js';
 import { SEED_ROLE, ok, seedVault, startVaultServer, vaultCall, type SeedSetup, type VaultServer } from '../../libs/ca/test/vault-setup.js';
 
 const SEEDS = join(import.meta.dirname, '../../libs/api/test/fixtures/seeds');
@@ -42,18 +45,9 @@ async function seed(file: string, edit: (set: (path: (string | number)[], value:
   return String(doc);
 }
 
-const b64 = (s: string) => Buffer.from(s).toString('base64');
-async function applySecrets(secrets: Record<string, string>): Promise<void> {
-  const docs = Object.entries(secrets).map(([name, text]) => `type: Secret\nname: ${name}\nmesh: default\ndata: ${b64(text)}\n`).join('---\n');
-  const r = await env.meshctlInput(docs, 'apply', '-f', '-');
-  expect(r.code, r.stderr).toBe(0);
-}
-async function apply(yaml: string): Promise<void> {
-  const r = await env.meshctlInput(yaml, 'apply', '-f', '-');
-  expect(r.code, r.stderr).toBe(0);
-}
+const applySecrets = (secrets: Record<string, string>) => applySecretsVia(env, secrets);
+const apply = (yaml: string) => applyYaml(env, yaml);
 
-const certsOf = (pem: string) => [...pem.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)].map((m) => new X509Certificate(m[0]));
 
 /** The chain the dataplane holds leads, signature by signature, to this root, and never contains it. */
 function expectChainTo(chainPem: string, rootPem: string, length: number): void {
@@ -62,46 +56,14 @@ function expectChainTo(chainPem: string, rootPem: string, length: number): void 
   expect(chain).toHaveLength(length);
   expect(chain.some((c) => c.fingerprint256 === root.fingerprint256)).toBe(false);
   const path = [...chain, root];
-  for (let i = 0; i + 1 < path.length; i++) {
-    expect(path[i]!.checkIssued(path[i + 1]!)).toBe(true);
-    expect(path[i]!.verify(path[i + 1]!.publicKey)).toBe(true);
-  }
+  expectSignedPath(path);
 }
 
-async function pair(suffix: string): Promise<[MeshService, MeshService]> {
-  const web = await env.startService('zone-1', { name: `web-${suffix}`, service: 'web' });
-  const backend = await env.startService('zone-2', { name: `backend-${suffix}`, service: 'backend' });
-  await Promise.all([web.handle.ready(20_000), backend.handle.ready(20_000)]);
-  return [web, backend];
-}
-
-async function crossZone(web: MeshService, backend: MeshService): Promise<void> {
-  expect(await web.call(backend)).toBe('backend@zone-2');
-  expect(await backend.call(web)).toBe('web@zone-1');
-}
-
-interface InsightItem {
-  name: string;
-  zone?: string;
-  connected?: boolean;
-  mTLS?: { issuedBackend?: string; certificateSerial?: string; lastError?: { message: string } };
-}
-/** Global names a zone's dataplane (and its insight) `<zone>.<name>`. */
-const onGlobal = (svc: MeshService) => `${svc.zone}.${svc.name}`;
-async function insightsOnGlobal(): Promise<InsightItem[]> {
-  const { body } = await env.admin.call<{ items: InsightItem[] }>('GET', '/meshes/default/dataplane-insights');
-  return body.items;
-}
-
-/** Closes the services and waits until global sees them disconnected, so the next switch is not a rotation step taken too soon. */
-async function retire(...services: MeshService[]): Promise<void> {
-  await Promise.all(services.map((s) => s.close()));
-  const names = new Set(services.map(onGlobal));
-  await eventually(async () => {
-    const mine = (await insightsOnGlobal()).filter((i) => names.has(i.name));
-    expect(mine.map((i) => [i.name, i.connected]).sort()).toEqual([...names].sort().map((n) => [n, false]));
-  });
-}
+const pair = (suffix: string) => startPair(env, suffix);
+const crossZone = expectCrossZone;
+const onGlobal = nameOnGlobal;
+const insights = () => insightsOnGlobal(env);
+const retire = (...services: MeshService[]) => retireServices(env, ...services);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'meshca-e2e-vault-'));
@@ -238,7 +200,7 @@ describe('vault backend across two zones', () => {
         calls++;
         await from.call(to).catch((err: unknown) => failures.push(String(err)));
       }
-      const insight = (await insightsOnGlobal()).find((i) => ours(i) && i.mTLS?.lastError !== undefined);
+      const insight = (await insights()).find((i) => ours(i) && i.mTLS?.lastError !== undefined);
       if (insight) {
         const held = insight.name === onGlobal(web) ? web : backend;
         seen = { insight, held, serial: held.handle.current()!.serial, agentError: held.handle.status().lastError?.message };
@@ -267,7 +229,7 @@ describe('vault backend across two zones', () => {
     for (const svc of [web, backend]) expectChainTo(svc.handle.current()!.certChainPem, s000.rootPem, 1);
     await crossZone(web, backend);
     await eventually(async () => {
-      const items = (await insightsOnGlobal()).filter((i) => [onGlobal(web), onGlobal(backend)].includes(i.name));
+      const items = (await insights()).filter((i) => [onGlobal(web), onGlobal(backend)].includes(i.name));
       expect(items).toHaveLength(2);
       for (const i of items) expect(i.mTLS?.lastError).toBeUndefined();
     });

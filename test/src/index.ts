@@ -2,3 +2,4 @@ export * from './redis-server.js';
 export * from './global-process.js';
 export * from './zone-process.js';
 export * from './mesh-env.js';
+export * from './mesh-checks.js';
