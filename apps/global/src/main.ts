@@ -1,9 +1,8 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { createLogger } from '@meshca/common';
 import { startGlobal, VERSION } from './global-cp.js';
-import { millis, port } from '@meshca/common';
+import { closeOnSignals, createLogger, millis, port } from '@meshca/common';
 import { kdsLimitOptions, type KdsLimitFlags } from './flags.js';
 
 const program = new Command('meshca-global')
@@ -45,16 +44,7 @@ const program = new Command('meshca-global')
     log.info(`reach it with: meshctl config control-planes add --name global --address ${cp.apiUrl} --token-file ${cp.adminTokenFile}${caFlag}`);
     const zoneCa = cp.syncCaFile ? ` --global-ca-file ${cp.syncCaFile}` : '';
     log.info(`start a zone with: meshctl generate zone-token --zone NAME > zone.token; meshca-zone --zone NAME --global ${cp.syncUrl} --zone-token-file zone.token${zoneCa}`);
-    let stopping = false;
-    const stop = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      log.info({ signal }, 'shutting down');
-      await cp.close();
-      process.exit(0);
-    };
-    process.on('SIGINT', () => void stop('SIGINT'));
-    process.on('SIGTERM', () => void stop('SIGTERM'));
+    closeOnSignals(cp, log);
   });
 
 

@@ -1,8 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { createLogger } from '@meshca/common';
-import { fromEnv, millis, port } from '@meshca/common';
+import { closeOnSignals, createLogger, fromEnv, millis, port } from '@meshca/common';
 import { startZone, VERSION } from './zone-cp.js';
 
 interface Flags {
@@ -79,16 +78,7 @@ const program = new Command('meshca-zone')
     });
     const caFlag = cp.apiCaFile ? ` --ca-cert-file ${cp.apiCaFile}` : '';
     log.info(`read it with: meshctl --address ${cp.apiUrl} --token-file ${cp.adminTokenFile}${caFlag} get meshes`);
-    let stopping = false;
-    const stop = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      log.info({ signal }, 'shutting down');
-      await cp.close();
-      process.exit(0);
-    };
-    process.on('SIGINT', () => void stop('SIGINT'));
-    process.on('SIGTERM', () => void stop('SIGTERM'));
+    closeOnSignals(cp, log);
   });
 
 program.parseAsync().catch((err: unknown) => {

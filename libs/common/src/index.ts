@@ -3,3 +3,4 @@ export * from './server-tls.js';
 export * from './tokens.js';
 export * from './flags.js';
 export * from './server.js';
+export * from './shutdown.js';
