@@ -6,10 +6,14 @@
 // all hold certificates from a cold start, identity latency p50/p99 (register sent -> identity
 // received), service RSS and heap per connected dataplane (after a forced GC, minus the idle
 // service), and the rotation of all after an enabledBackend switch with its peak rate vs the limit.
+// The clients' TLS handshakes share the machine's cores with the zone, so the cold start is also
+// given as CPU time: the zone's (all threads, and its event loop thread alone) and the clients'.
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 
@@ -33,6 +37,18 @@ export interface DataplaneBenchResult {
   burst: number;
   /** First connect to the last dataplane holding a certificate. */
   coldStartMs: number;
+  /** CPU time of the zone process (all threads: event loop and signing workers) during the cold start. */
+  zoneCpuColdStartMs: number;
+  /** CPU time of the zone's event loop thread alone (TLS handshakes, WebSocket, sessions) during the cold start. */
+  zoneMainThreadCpuColdStartMs: number;
+  /** CPU time of the bench's N clients (their TLS handshakes) during the cold start, on the same cores. */
+  clientCpuColdStartMs: number;
+  /**
+   * The cold start the zone's own work allows with the machine's cores to itself:
+   * max(event loop thread CPU, process CPU / cores). A lower bound; the clients' CPU is not in it.
+   */
+  coldStartZoneBoundMs: number;
+  cores: number;
   latencyP50Ms: number;
   latencyP99Ms: number;
   /** Service RSS growth per connected dataplane, bytes (forced GC before both readings). */
@@ -49,7 +65,7 @@ export interface DataplaneBenchResult {
 type ToChild = { op: 'switch' } | { op: 'memory' } | { op: 'stop' };
 type FromChild =
   | { op: 'ready'; port: number; tokens: string[] }
-  | { op: 'memory'; rss: number; heapUsed: number; connected: number }
+  | { op: 'memory'; rss: number; heapUsed: number; connected: number; cpuMs: number; mainThreadCpuMs: number }
   | { op: 'switched' };
 
 const SELF = fileURLToPath(import.meta.url);
@@ -87,9 +103,15 @@ async function serve(): Promise<void> {
   const send = (m: FromChild) => process.send?.(m);
   process.on('message', (m: ToChild) => {
     if (m.op === 'memory') {
+      // CPU first: the forced GCs below are the bench's, not the zone's.
+      const cpu = process.cpuUsage();
+      const mainCpu = mainThreadCpuMs();
       for (let i = 0; i < 3; i++) globalThis.gc?.();
       const mem = process.memoryUsage();
-      send({ op: 'memory', rss: mem.rss, heapUsed: mem.heapUsed, connected: service.stats().connected });
+      send({
+        op: 'memory', rss: mem.rss, heapUsed: mem.heapUsed, connected: service.stats().connected,
+        cpuMs: (cpu.user + cpu.system) / 1000, mainThreadCpuMs: mainCpu,
+      });
     } else if (m.op === 'switch') {
       void store.get({ type: 'Mesh', name: 'default' }).then(async (mesh) => {
         await store.update({ meta: { type: 'Mesh', name: 'default' }, spec: { mtls: { enabledBackend: 'ca-2', backends } } }, mesh!.meta.version);
@@ -100,6 +122,19 @@ async function serve(): Promise<void> {
     }
   });
   send({ op: 'ready', port: (server.address() as AddressInfo).port, tokens: list });
+}
+
+/** CPU time of this process's main thread (Linux: /proc/self/task/<pid>/stat); NaN elsewhere. */
+function mainThreadCpuMs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th fields.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return Number.NaN;
+  }
 }
 
 // ---------------------------------------------------------------- clients (this process)
@@ -160,6 +195,7 @@ export async function runDataplaneBench(options: DataplaneBenchOptions = {}): Pr
     let allOnCa2: () => void = () => {};
 
     const start = performance.now();
+    const clientCpuStart = process.cpuUsage();
     const open = (i: number) =>
       new Promise<void>((resolve, reject) => {
         const ws = new WebSocket(url, {
@@ -200,8 +236,12 @@ export async function runDataplaneBench(options: DataplaneBenchOptions = {}): Pr
     }));
     await holdingAll;
     const coldStartMs = performance.now() - start;
+    const clientCpu = process.cpuUsage(clientCpuStart);
 
     const loaded = await request(child, { op: 'memory' }, 'memory');
+    const cores = availableParallelism();
+    const zoneCpu = loaded.cpuMs - idle.cpuMs;
+    const zoneMainCpu = loaded.mainThreadCpuMs - idle.mainThreadCpuMs;
 
     switching = true;
     const onCa2All = new Promise<void>((r) => (allOnCa2 = r));
@@ -224,6 +264,11 @@ export async function runDataplaneBench(options: DataplaneBenchOptions = {}): Pr
       ratePerSecond: cfg.ratePerSecond,
       burst: cfg.burst,
       coldStartMs: Math.round(coldStartMs),
+      zoneCpuColdStartMs: Math.round(zoneCpu),
+      zoneMainThreadCpuColdStartMs: Math.round(zoneMainCpu),
+      clientCpuColdStartMs: Math.round((clientCpu.user + clientCpu.system) / 1000),
+      coldStartZoneBoundMs: Math.round(Math.max(zoneMainCpu, zoneCpu / cores)),
+      cores,
       latencyP50Ms: Math.round(percentile(latencies, 50) * 10) / 10,
       latencyP99Ms: Math.round(percentile(latencies, 99) * 10) / 10,
       rssPerDataplane: Math.round((loaded.rss - idle.rss) / n),
@@ -249,10 +294,13 @@ export async function runDataplaneBench(options: DataplaneBenchOptions = {}): Pr
 
 export function formatDataplaneBench(r: DataplaneBenchResult): string {
   const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   return [
     `dataplanes                      ${r.dataplanes} over ${r.tls ? 'TLS (wss)' : 'plain ws (--plain)'}  (ulimit -n ${r.fdLimit})`,
     `issuance limit                  ${r.ratePerSecond}/s, burst ${r.burst}`,
     `cold start: all hold a cert     ${(r.coldStartMs / 1000).toFixed(1)} s`,
+    `  CPU: zone / its event loop    ${s(r.zoneCpuColdStartMs)} / ${s(r.zoneMainThreadCpuColdStartMs)}  (clients ${s(r.clientCpuColdStartMs)}, same ${r.cores} cores)`,
+    `  zone-bound cold start         ${s(r.coldStartZoneBoundMs)}  (max(event loop CPU, zone CPU / ${r.cores} cores))`,
     `identity latency p50 / p99      ${r.latencyP50Ms} ms / ${r.latencyP99Ms} ms`,
     `service RSS per dataplane       ${kb(r.rssPerDataplane)}  (heap ${kb(r.heapPerDataplane)}; service RSS ${r.serviceRssMb} MB)`,
     `enabledBackend switch: all      ${(r.switchRotationMs / 1000).toFixed(1)} s`,
