@@ -2,7 +2,7 @@
 // (query flag or Mesh label) lets the step through, is logged, and leaves no label behind.
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { ValidationError, type ResourceInput } from '@meshca/api';
+import { parseDocuments, ValidationError, type ResourceInput } from '@meshca/api';
 import type { RotationView } from '@meshca/ca';
 import { createMemoryStore } from '@meshca/store';
 import { applyResource, FORCE_ROTATION_LABEL, type ApplyDeps } from '../src/apply.js';
@@ -38,6 +38,21 @@ describe('rotation validators in apply', () => {
   it.each([
     { how: 'forceRotation option', input: mesh('ca-2'), opts: { forceRotation: true } },
     { how: 'Mesh label', input: mesh('ca-2', { [FORCE_ROTATION_LABEL]: 'true', team: 'x' }), opts: {} },
+    {
+      how: 'Kubernetes annotation',
+      input: parseDocuments(`apiVersion: kuma.io/v1alpha1
+kind: Mesh
+metadata:
+  name: default
+  annotations:
+    ${FORCE_ROTATION_LABEL}: "true"
+spec:
+  mtls:
+    enabledBackend: ca-2
+    backends: [{ name: ca-1, type: builtin }, { name: ca-2, type: builtin }]
+`)[0]!,
+      opts: {},
+    },
   ])('lets it through with the $how, logs what it skipped, and stores no override label', async ({ input, opts }) => {
     const { deps, warnings } = await setup();
     const { resource } = await applyResource(deps, input, opts);

@@ -11,6 +11,8 @@ import { MESH_SCOPED, RESOURCE_TYPES, type ResourceInput, type ResourceType } fr
 export const KUMA_API_VERSION = 'kuma.io/v1alpha1';
 export const MESH_LABEL = 'kuma.io/mesh';
 export const DEFAULT_MESH = 'default';
+/** Kubernetes annotations under this prefix are read as labels: they carry meshca directives. */
+export const MESHCA_ANNOTATION_PREFIX = 'meshca.io/';
 export const K8S_SECRET_TYPES: Record<string, ResourceType> = {
   'system.kuma.io/secret': 'Secret',
   'system.kuma.io/global-secret': 'GlobalSecret',
@@ -153,6 +155,10 @@ function fromKubernetes(doc: Obj): Parsed {
   checkKnownKeys(doc, ['apiVersion', 'kind', 'metadata', 'spec', 'status'], '', errors, 'a Kubernetes resource (fields go under spec)');
   const { name, labels, annotations } = kubeMeta(doc, errors);
   const mesh = MESH_SCOPED.has(rtype) ? takeMesh(labels, annotations) : undefined;
+  // meshca's own directives (meshca.io/force-rotation) are annotations on Kubernetes; the model keeps them as labels.
+  for (const [key, value] of Object.entries(annotations)) {
+    if (key.startsWith(MESHCA_ANNOTATION_PREFIX) && typeof value === 'string' && labels[key] === undefined) labels[key] = value;
+  }
   let spec: Obj = {};
   if (isRecord(doc.spec)) spec = doc.spec;
   else if (doc.spec !== undefined && doc.spec !== null) {
