@@ -3,6 +3,7 @@
 import type { MeshSpec, MtlsBackend } from '@meshca/api';
 import { builtinSecretNames, type BackendEnv, type CaBackend } from '@meshca/ca';
 import type { Logger } from '@meshca/common';
+import { issuanceFingerprint } from './fingerprint.js';
 
 export type OpenBackend = (mesh: string, backend: MtlsBackend, env: BackendEnv) => Promise<CaBackend>;
 
@@ -23,7 +24,10 @@ export interface MeshView {
   readonly enabled?: BackendEntry;
   /** `enabledBackend` names a backend that is not listed. */
   readonly enabledMissing?: string;
-  /** Identifies what a certificate is issued from (backend name and its roots); changes mean re-issue. */
+  /**
+   * What a certificate is issued from: a hash of the enabled backend's settings (name, type, dpCert,
+   * conf) and its roots (see fingerprint.ts). A certificate issued under another one is re-issued.
+   */
   readonly enabledFp?: string;
   readonly entries: ReadonlyMap<string, BackendEntry>;
   readonly bundlePem: string;
@@ -112,7 +116,7 @@ export function createMeshCaCache(opts: { env: BackendEnv; open: OpenBackend; lo
       for (const pem of entry.roots) if (!pems.includes(pem)) pems.push(pem);
     }
     const bundlePem = pems.join('');
-    const enabledFp = enabled?.roots ? `${enabled.backend.name}\n${enabled.roots.join('')}` : undefined;
+    const enabledFp = enabled?.roots ? issuanceFingerprint(enabled.backend, enabled.roots) : undefined;
     const after: MeshView = {
       mesh,
       exists: resource !== undefined,
@@ -123,7 +127,7 @@ export function createMeshCaCache(opts: { env: BackendEnv; open: OpenBackend; lo
       bundleBackends: before && sameList(before.bundleBackends, bundleBackends) ? before.bundleBackends : bundleBackends,
       ...(enabled ? { enabled } : {}),
       ...(enabledName !== undefined && !enabled ? { enabledMissing: enabledName } : {}),
-      ...(enabledFp !== undefined ? { enabledFp: before?.enabledFp === enabledFp ? before.enabledFp : enabledFp } : {}),
+      ...(enabledFp !== undefined ? { enabledFp } : {}),
     };
     if (closed) {
       for (const e of entries.values()) if (e.ca && before?.entries.get(e.backend.name) !== e) await e.ca.close().catch(() => {});

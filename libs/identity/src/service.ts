@@ -3,12 +3,12 @@
 import { availableParallelism } from 'node:os';
 import type { WebSocket } from 'ws';
 import type { ResourceKey } from '@meshca/api';
-import { CaError, dpCertTtlSeconds, openCaBackend, type BackendEnv, type DataplaneIdentity } from '@meshca/ca';
+import { CaError, dpCertTtlSeconds, openCaBackend, type BackendEnv, type CaBackend, type DataplaneIdentity } from '@meshca/ca';
 import type { Logger } from '@meshca/common';
 import { createIssuerPool, type IssuerPool } from '@meshca/pki';
 import type { ResourceStore } from '@meshca/store';
 import { authorizeRegistration, type DataplaneTokenClaims, type VerifyDataplaneToken } from './authorize.js';
-import { createMeshCaCache, type MeshView, type OpenBackend } from './mesh-cas.js';
+import { createMeshCaCache, type BackendEntry, type MeshView, type OpenBackend } from './mesh-cas.js';
 import {
   DP_CLOSE, IDENTITY_PROTOCOL_VERSION, decodeDataplaneMessage, type IdentityMessage, type ZoneMessage,
 } from './protocol.js';
@@ -100,6 +100,7 @@ interface Session {
   backend: string | undefined;
   serial: string | undefined;
   notAfter: number | undefined;
+  /** The mesh's `enabledFp` its certificate was issued under: another one means re-issue. */
   issuedFrom: string | undefined;
   /** The roots its certificate chains to (the issuing backend's, shared); counted in its mesh's HeldRoots. */
   heldRoots: readonly string[] | undefined;
@@ -187,14 +188,22 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
     if (closed) return;
     const bundle = currentBundle(after.mesh, after);
     const recovered = after.enabled?.ca !== undefined && before?.enabled?.ca !== after.enabled.ca;
-    if (before?.enabledFp !== after.enabledFp) log.info({ mesh: after.mesh, backend: after.enabled?.backend.name }, 'mesh issuing CA changed: re-issuing its dataplane certificates');
+    if (after.enabledFp !== undefined && before?.enabledFp !== after.enabledFp) {
+      const backend = after.enabled?.backend.name;
+      // The fingerprint only, never the settings: a backend's conf may hold inline secrets.
+      log.info({ mesh: after.mesh, backend, fingerprint: after.enabledFp }, before?.enabled?.backend.name === backend
+        ? 'enabled CA backend\'s settings or roots changed: re-issuing dataplane certificates issued under the old ones'
+        : 'mesh issuing CA changed: re-issuing its dataplane certificates');
+    }
     for (const s of byMesh.get(after.mesh) ?? []) {
       if (!s.ws) continue;
       sendBundle(s, bundle);
       // A certificate chaining to a retired root was issued from roots other than the enabled
       // backend's now, so it differs from enabledFp too: it is re-issued below like after a switch.
       if (s.issuing) {
-        s.again ||= s.issuedFrom !== after.enabledFp;
+        // Decided when it ends: a success under the current fingerprint needs nothing more; a
+        // failure is retried at once, since this change may be what it was waiting for.
+        s.again = true;
       } else if (s.serial === undefined || (recovered && s.lastError !== undefined)) {
         schedule(s, Math.random() * Math.min(1000, cfg.rotationSpreadMs));
       } else if (after.enabledFp !== undefined && s.issuedFrom !== after.enabledFp) {
@@ -393,6 +402,18 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
     return undefined;
   }
 
+  /** The enabled backend to issue from; undefined after telling the dataplane what it waits for. */
+  function issuingEntry(s: Session, view: MeshView): (BackendEntry & { ca: CaBackend }) | undefined {
+    const waiting = waitingReason(view);
+    if (waiting !== undefined) {
+      send(s, { type: 'waiting', reason: waiting });
+      return undefined;
+    }
+    const entry = view.enabled;
+    if (!entry?.ca) throw new CaError(entry?.error ?? 'the enabled backend is not available', true);
+    return entry as BackendEntry & { ca: CaBackend };
+  }
+
   function requestCsr(s: Session): Promise<string | undefined> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -418,16 +439,10 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
     s.timer = undefined;
     try {
       await watching;
-      const view = await cas.view(s.identity.mesh);
+      let view = await cas.view(s.identity.mesh);
       if (!live(s)) return;
-      const waiting = waitingReason(view);
-      if (waiting !== undefined) {
-        send(s, { type: 'waiting', reason: waiting });
-        return;
-      }
-      const entry = view.enabled;
-      if (!entry?.ca) throw new CaError(entry?.error ?? 'the enabled backend is not available', true);
-      const fp = view.enabledFp;
+      let entry = issuingEntry(s, view);
+      if (!entry) return;
       let csrPem: string | undefined;
       if (s.csr) {
         csrPem = s.firstCsr ?? (await requestCsr(s));
@@ -439,6 +454,15 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
       }
       await limiter.acquire();
       if (!live(s)) return;
+      // The Mesh may have changed while this waited for a CSR or its turn (a fleet re-issue can
+      // queue for seconds): issue under the settings current now, not replaced ones.
+      const latest = cas.peek(s.identity.mesh) ?? view;
+      if (latest !== view) {
+        view = latest;
+        entry = issuingEntry(s, view);
+        if (!entry) return;
+      }
+      const fp = view.enabledFp;
       const issuedAt = Date.now();
       const cert = await entry.ca.issue({
         identity: s.identity,
@@ -473,6 +497,10 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
       s.lastError = undefined;
       s.attempt = 0;
       schedule(s, renewDelayMs(issuedAt, s.notAfter));
+      // The Mesh changed while the CA was signing: this certificate is already outdated, issue
+      // again (a change that left the fingerprint as it was needs nothing more).
+      const now = cas.peek(s.identity.mesh);
+      s.again = now !== undefined && now.enabledFp !== fp && (now.enabledFp !== undefined || waitingReason(now) !== undefined);
       // This was the last certificate under a retired root, or (a change raced this issuance) the
       // first under a root no backend has any more: the others' bundles follow.
       if (bundle !== before) for (const other of byMesh.get(s.identity.mesh) ?? []) sendBundle(other, bundle);
