@@ -50,7 +50,7 @@ beforeAll(async () => {
   syncUrl = syncUrlOf(global);
   caFile = syncCaFileOf(global);
   const token = async (zone: string) =>
-    writeTokenFile(String((await onGlobal.call<{ detail?: string }>('POST', '/tokens/zone', { zone, validFor: '1h' }, { accept: 'text/plain' })).body.detail));
+    writeTokenFile(await onGlobal.callText('POST', '/tokens/zone', { zone, validFor: '1h' }));
   await Promise.all([
     startZone('east', { tokenFile: await token('east'), store: `${redis.url}?prefix=east:` }),
     startZone('west', { tokenFile: await token('west'), store: 'memory' }),

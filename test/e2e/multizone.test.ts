@@ -17,10 +17,7 @@ const extra: ZoneProcess[] = [];
 let ctlEnv: Record<string, string>;
 const meshctl = (...args: string[]) => runBin('meshctl', args, { env: ctlEnv });
 
-async function token(path: string, body: unknown): Promise<string> {
-  const r = await onGlobal.call<{ detail?: string }>('POST', path, body, { accept: 'text/plain' });
-  return String(r.body.detail);
-}
+const token = (path: string, body: unknown): Promise<string> => onGlobal.callText('POST', path, body);
 
 async function startZone(zone: string, tokenFile: string): Promise<ZoneProcess> {
   return startZoneProcess({ zone, global: syncUrlOf(global), globalCaFile: syncCaFileOf(global), zoneTokenFile: tokenFile });

@@ -1,10 +1,10 @@
 // Shared parts of the CA rotation end-to-end tests: continuous cross-zone traffic that counts
 // every request (each one a fresh mTLS handshake), and readers of what meshctl and global say.
-import { X509Certificate } from 'node:crypto';
+import type { BackendRotationState } from '@meshca/ca/rotation';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import type { MeshEnv, MeshService } from '../src/index.js';
+import { certsOf, type MeshEnv, type MeshService } from '../src/index.js';
 
 export const SEEDS = join(import.meta.dirname, '../../libs/api/test/fixtures/seeds');
 export const seedFile = (name: string): string => join(SEEDS, name);
@@ -57,15 +57,8 @@ export function trafficLoop(from: MeshService, to: MeshService): TrafficLoop {
   };
 }
 
-export interface RotationRow {
-  backend: string;
-  type: string;
-  enabled: boolean;
-  zone: string;
-  dataplanes: number;
-  trusting: number;
-  holding: number;
-}
+/** One row of `meshctl inspect mesh -o json`. */
+export type RotationRow = BackendRotationState;
 
 export async function inspectMesh(env: MeshEnv, mesh = 'default'): Promise<{ enabledBackend: string | null; backends: RotationRow[] }> {
   const r = await env.meshctl('inspect', 'mesh', mesh, '-o', 'json');
@@ -106,10 +99,8 @@ export async function expectUnchanged(env: MeshEnv, before: Record<string, unkno
   expect(await getMesh(env)).toEqual(before);
 }
 
-/** Subject of each certificate in a PEM bundle, and the issuer of the leaf, as X509Certificate objects. */
-export function certs(pem: string): X509Certificate[] {
-  return [...pem.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)].map((m) => new X509Certificate(m[0]));
-}
+/** Each certificate of a PEM bundle. */
+export const certs = certsOf;
 
 /** Whether the leaf of `chainPem` was signed by the root `caPem`. */
 export function issuedBy(chainPem: string, caPem: string): boolean {

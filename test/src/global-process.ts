@@ -21,10 +21,34 @@ export interface GlobalProcess {
 export async function startGlobalProcess(opts: { dataDir?: string; store?: string; extraArgs?: string[]; env?: Record<string, string> } = {}): Promise<GlobalProcess> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'meshca-global-')));
   const args = [join(REPO_ROOT, 'apps/global/bin/meshca-global.mjs'), '--data-dir', dataDir, '--api-address', '127.0.0.1', '--api-port', '0', '--store', opts.store ?? 'memory', ...(opts.extraArgs ?? [])];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MESHCA_LOG_LEVEL: 'debug', ...opts.env } });
+  const { child, logs, apiUrl, stop } = await spawnControlPlane('meshca-global', args, opts.env);
+  return {
+    apiUrl,
+    dataDir,
+    caFile: join(dataDir, 'api-ca.pem'),
+    tokenFile: join(dataDir, 'admin-token'),
+    child,
+    logs,
+    stop,
+  };
+}
+
+export interface SpawnedControlPlane {
+  child: ChildProcess;
+  /** Every log line the process wrote, parsed. */
+  logs: Record<string, unknown>[];
+  /** From its "API listening" log line (`{"api": "https://..."}`). */
+  apiUrl: string;
+  /** Signals it and resolves with its exit code (at once when it has already exited). */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Spawns a control plane binary with debug JSON logs and waits for the log line naming its API URL. */
+export async function spawnControlPlane(label: string, args: string[], env?: Record<string, string>): Promise<SpawnedControlPlane> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MESHCA_LOG_LEVEL: 'debug', ...env } });
   const logs: Record<string, unknown>[] = [];
   const apiUrl = await new Promise<string>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`meshca-global did not start: ${JSON.stringify(logs.slice(-5))}`)), 20_000);
+    const timer = setTimeout(() => fail(new Error(`${label} did not start: ${JSON.stringify(logs.slice(-5))}`)), 20_000);
     createInterface({ input: child.stderr! }).on('line', (line) => {
       try {
         const entry = JSON.parse(line) as Record<string, unknown>;
@@ -37,23 +61,19 @@ export async function startGlobalProcess(opts: { dataDir?: string; store?: strin
         logs.push({ raw: line });
       }
     });
-    child.once('exit', (code) => fail(new Error(`meshca-global exited with ${code}: ${JSON.stringify(logs.slice(-5))}`)));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`${label} exited with ${code}: ${JSON.stringify(logs.slice(-5))}`));
+    });
   });
-  return {
-    apiUrl,
-    dataDir,
-    caFile: join(dataDir, 'api-ca.pem'),
-    tokenFile: join(dataDir, 'admin-token'),
-    child,
-    logs,
-    stop(signal = 'SIGTERM') {
-      if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-      return new Promise((ok) => {
-        child.once('exit', (code) => ok(code));
-        child.kill(signal);
-      });
-    },
+  const stop = (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> => {
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+    return new Promise((ok) => {
+      child.once('exit', (code) => ok(code));
+      child.kill(signal);
+    });
   };
+  return { child, logs, apiUrl, stop };
 }
 
 export interface CommandResult {

@@ -65,7 +65,7 @@ export async function startMeshEnv(opts: MeshEnvOptions = {}): Promise<MeshEnv> 
   const added = await runBin('meshctl', ['config', 'control-planes', 'add', '--name', 'g', '--address', global.apiUrl, '--token-file', global.tokenFile, '--ca-cert-file', global.caFile], { env: ctlEnv });
   if (added.code !== 0) throw new Error(added.stderr);
 
-  const text = async (path: string, body: unknown) => String((await admin.call<{ detail?: string }>('POST', path, body, { accept: 'text/plain' })).body.detail);
+  const text = (path: string, body: unknown) => admin.callText('POST', path, body);
   const zones: Record<string, ZoneProcess> = {};
   const tokenFiles: Record<string, string> = {};
   const zoneApis: Record<string, string> = {};

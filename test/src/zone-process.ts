@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { REPO_ROOT, type GlobalProcess } from './global-process.js';
+import { REPO_ROOT, spawnControlPlane, type GlobalProcess } from './global-process.js';
 
 /** Short heartbeats and backoff, so outages are noticed and healed within a second in tests. */
 export const FAST_GLOBAL_ARGS = ['--sync-address', '127.0.0.1', '--kds-heartbeat-interval', '200ms', '--kds-heartbeat-timeout', '1500ms'];
@@ -80,27 +79,7 @@ export async function startZoneProcess(opts: ZoneProcessOptions): Promise<ZonePr
     '--data-dir', dataDir, '--api-address', '127.0.0.1', '--api-port', '0', '--store', opts.store ?? 'memory',
     ...FAST_ZONE_ARGS, ...(opts.extraArgs ?? []),
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MESHCA_LOG_LEVEL: 'debug', ...opts.env } });
-  const logs: Record<string, unknown>[] = [];
-  const apiUrl = await new Promise<string>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`meshca-zone ${opts.zone} did not start: ${JSON.stringify(logs.slice(-5))}`)), 20_000);
-    createInterface({ input: child.stderr! }).on('line', (line) => {
-      try {
-        const entry = JSON.parse(line) as Record<string, unknown>;
-        logs.push(entry);
-        if (typeof entry.api === 'string') {
-          clearTimeout(timer);
-          ok(entry.api);
-        }
-      } catch {
-        logs.push({ raw: line });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`meshca-zone ${opts.zone} exited with ${code}: ${JSON.stringify(logs.slice(-5))}`));
-    });
-  });
+  const { child, logs, apiUrl, stop } = await spawnControlPlane(`meshca-zone ${opts.zone}`, args, opts.env);
   return {
     zone: opts.zone,
     apiUrl,
@@ -109,13 +88,7 @@ export async function startZoneProcess(opts: ZoneProcessOptions): Promise<ZonePr
     adminTokenFile: join(dataDir, 'admin-token'),
     child,
     logs,
-    stop(signal = 'SIGTERM') {
-      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-      return new Promise((ok) => {
-        child.once('exit', (code) => ok(code));
-        child.kill(signal);
-      });
-    },
+    stop,
   };
 }
 

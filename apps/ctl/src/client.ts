@@ -23,6 +23,8 @@ export class ApiCallError extends Error {
 
 export interface ApiClient {
   call<T = unknown>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T }>;
+  /** For text/plain answers (tokens, in Kuma's shape): the body as text. Errors still come as ApiCallError. */
+  callText(method: string, path: string, body?: unknown): Promise<string>;
 }
 
 export async function createClient(cp: ControlPlaneEntry): Promise<ApiClient> {
@@ -30,42 +32,55 @@ export async function createClient(cp: ControlPlaneEntry): Promise<ApiClient> {
   const ca = cp.caCertFile ? await readFileOr(cp.caCertFile, 'CA certificate file') : undefined;
   const base = new URL(cp.address);
   const isHttps = base.protocol === 'https:';
-  return {
-    call(method, path, body, headers = {}) {
-      const url = new URL(path, base);
-      const payload = body === undefined ? undefined : JSON.stringify(body);
-      const opts = {
-        method,
-        headers: {
-          accept: 'application/json',
-          ...(payload !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...headers,
-        },
-        ...(isHttps ? { ca, rejectUnauthorized: !cp.skipVerify } : {}),
-      };
-      return new Promise((resolve, reject) => {
-        const req = (isHttps ? httpsRequest : httpRequest)(url, opts, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown = undefined;
-            try {
-              parsed = text ? JSON.parse(text) : undefined;
-            } catch {
-              parsed = { detail: text };
-            }
-            const status = res.statusCode ?? 0;
-            if (status >= 400) reject(new ApiCallError(status, (parsed ?? {}) as ApiErrorBody));
-            else resolve({ status, body: parsed as never });
-          });
+
+  /** One request; an answer of 400 or more becomes an ApiCallError carrying the control plane's error body. */
+  const send = (method: string, path: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; text: string }> => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const opts = {
+      method,
+      headers: {
+        accept: 'application/json',
+        ...(payload !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...headers,
+      },
+      ...(isHttps ? { ca, rejectUnauthorized: !cp.skipVerify } : {}),
+    };
+    return new Promise((resolve, reject) => {
+      const req = (isHttps ? httpsRequest : httpRequest)(new URL(path, base), opts, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const status = res.statusCode ?? 0;
+          if (status >= 400) reject(new ApiCallError(status, (parseJson(text) ?? {}) as ApiErrorBody));
+          else resolve({ status, text });
         });
-        req.on('error', (err) => reject(new Error(`cannot reach the control plane at ${cp.address}: ${err.message}`)));
-        req.end(payload);
       });
+      req.on('error', (err) => reject(new Error(`cannot reach the control plane at ${cp.address}: ${err.message}`)));
+      req.end(payload);
+    });
+  };
+
+  return {
+    async call(method, path, body, headers = {}) {
+      const { status, text } = await send(method, path, body, headers);
+      return { status, body: parseJson(text) as never };
+    },
+    async callText(method, path, body) {
+      return (await send(method, path, body, { accept: 'text/plain' })).text;
     },
   };
+}
+
+/** JSON when it is JSON; anything else (a proxy's HTML page, plain text) is kept as `detail` so it can be shown. */
+function parseJson(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { detail: text };
+  }
 }
 
 async function readFileOr(file: string, what: string): Promise<string> {

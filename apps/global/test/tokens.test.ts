@@ -13,7 +13,7 @@ let admin: ApiClient;
 let anonymous: ApiClient;
 
 const refusal = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as ApiCallError);
-const text = async (path: string, body: unknown) => String((await admin.call<{ detail?: string }>('POST', path, body, { accept: 'text/plain' })).body.detail);
+const text = (path: string, body: unknown) => admin.callText('POST', path, body);
 
 beforeAll(async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'meshca-tokens-'));

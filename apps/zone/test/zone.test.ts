@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@meshca/common';
 import { ApiCallError, createClient, type ApiClient } from '@meshca/ctl';
 import { startGlobal, type GlobalControlPlane } from '@meshca/global';
+import { eventually } from '@meshca/test';
 import { startZone, type ZoneControlPlane } from '../src/index.js';
 
 const silent = createLogger({ name: 'test', level: 'silent', pretty: false });
@@ -15,23 +16,8 @@ let onGlobal: ApiClient;
 let onZone: ApiClient;
 let extensionClosed = false;
 
-/** meshctl's client reads bodies as JSON and keeps a text/plain answer (a token) as `detail`. */
-async function token(path: string, body: unknown): Promise<string> {
-  const r = await onGlobal.call<{ detail?: string } | string>('POST', path, body, { accept: 'text/plain' });
-  return typeof r.body === 'string' ? r.body : String(r.body.detail);
-}
+const token = (path: string, body: unknown): Promise<string> => onGlobal.callText('POST', path, body);
 
-async function eventually<T>(fn: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > until) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
 
 beforeAll(async () => {
   const globalDir = await mkdtemp(join(tmpdir(), 'meshca-g-'));

@@ -2,17 +2,14 @@ import { readFile } from 'node:fs/promises';
 import type { ApiClient } from '../client.js';
 import { printTable } from '../output.js';
 
-/** Global answers tokens as text/plain; the client keeps a non-JSON body as `detail`. */
-function tokenText(body: unknown): string {
-  if (typeof body === 'string') return body;
-  const detail = (body as { detail?: unknown } | undefined)?.detail;
-  if (typeof detail !== 'string' || detail === '') throw new Error('the control plane answered without a token; is --address the global control plane?');
-  return detail;
+function tokenText(text: string): string {
+  if (text.trim() === '') throw new Error('the control plane answered without a token; is --address the global control plane?');
+  return text.trim();
 }
 
 export async function generateZoneToken(client: ApiClient, flags: { zone: string; validFor: string }): Promise<void> {
-  const { body } = await client.call('POST', '/tokens/zone', { zone: flags.zone, validFor: flags.validFor }, { accept: 'text/plain' });
-  process.stdout.write(`${tokenText(body)}\n`);
+  const text = await client.callText('POST', '/tokens/zone', { zone: flags.zone, validFor: flags.validFor });
+  process.stdout.write(`${tokenText(text)}\n`);
 }
 
 /** `--tag kuma.io/service=web` (repeatable) becomes Kuma's `{ "kuma.io/service": ["web"] }`. */
@@ -26,8 +23,7 @@ export function parseTag(value: string, previous: Record<string, string[]>): Rec
 
 export async function generateDataplaneToken(client: ApiClient, flags: { mesh: string; name: string; tag: Record<string, string[]>; validFor: string }): Promise<void> {
   const body = { mesh: flags.mesh, name: flags.name, validFor: flags.validFor, ...(Object.keys(flags.tag).length > 0 ? { tags: flags.tag } : {}) };
-  const answer = await client.call('POST', '/tokens/dataplane', body, { accept: 'text/plain' });
-  process.stdout.write(`${tokenText(answer.body)}\n`);
+  process.stdout.write(`${tokenText(await client.callText('POST', '/tokens/dataplane', body))}\n`);
 }
 
 export async function rotateSigningKey(client: ApiClient): Promise<void> {
