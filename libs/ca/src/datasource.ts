@@ -9,9 +9,10 @@ export type ResourceGetter = (key: ResourceKey) => Promise<Resource | undefined>
 export class DataSourceError extends Error {
   constructor(
     readonly field: string,
-    message: string,
+    /** What is wrong and what to do, without the field path (for a FieldError). */
+    readonly reason: string,
   ) {
-    super(`${field}: ${message}`);
+    super(`${field}: ${reason}`);
     this.name = 'DataSourceError';
   }
 }

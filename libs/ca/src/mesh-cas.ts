@@ -41,7 +41,7 @@ export async function checkMeshCas(check: MeshCaCheck): Promise<FieldError[]> {
     try {
       errors.push(...(await checkBackend(backend, field, { mesh: check.mesh, backend, readDataSource }, get, check.skipTestCertificate === true)));
     } catch (err) {
-      if (err instanceof DataSourceError) errors.push({ field: err.field.startsWith('mtls.') ? err.field : `${field}.${err.field}`, message: err.message.slice(err.field.length + 2) });
+      if (err instanceof DataSourceError) errors.push({ field: err.field.startsWith('mtls.') ? err.field : `${field}.${err.field}`, message: err.reason });
       else throw err;
     }
   }

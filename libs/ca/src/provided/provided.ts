@@ -32,7 +32,7 @@ async function load(ctx: BackendContext, path: string, now: Date): Promise<Loade
     try {
       return (await ctx.readDataSource(source, field)).toString('utf8');
     } catch (err) {
-      if (err instanceof DataSourceError) errors.push({ field: err.field, message: err.message.slice(err.field.length + 2) });
+      if (err instanceof DataSourceError) errors.push({ field: err.field, message: err.reason });
       else errors.push({ field, message: `cannot read ${what} of provided backend "${name}": ${(err as Error).message}` });
       return undefined;
     }
