@@ -172,7 +172,8 @@ export async function runDataplaneBench(options: DataplaneBenchOptions = {}): Pr
     throw new Error(`ulimit -n is ${limit}: each process holds one socket per dataplane; raise it (ulimit -n ${cfg.dataplanes + 1000}) or pass --dataplanes ${limit - 200}`);
   }
   const child = fork(SELF, ['--serve'], {
-    execArgv: ['--expose-gc', '--import', 'tsx'],
+    // BENCH_ZONE_PROF=<dir>: a V8 CPU profile of the zone, for finding where its time goes.
+    execArgv: ['--expose-gc', '--import', 'tsx', ...(process.env.BENCH_ZONE_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_ZONE_PROF}`] : [])],
     env: { ...process.env, BENCH_CONFIG: JSON.stringify(cfg) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -283,7 +284,7 @@ export async function runDataplaneBench(options: DataplaneBenchOptions = {}): Pr
       const t = setTimeout(() => {
         child.kill('SIGKILL');
         r(undefined);
-      }, 5000);
+      }, process.env.BENCH_ZONE_PROF ? 60_000 : 5000);
       child.once('exit', () => {
         clearTimeout(t);
         r(undefined);

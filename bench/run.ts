@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatAcmPcaBench, runAcmPcaBench, type AcmPcaBenchResult } from './acmpca.js';
 import { formatDataplaneBench, type DataplaneBenchResult } from './dataplanes.js';
+import { formatFloors, type FloorResult } from './tls-floor.js';
 import { formatIssuanceBench, runIssuanceBench, type IssuanceBenchResult } from './issuance.js';
 import { formatSyncBench, runSyncBench, SYNC_TARGETS, type SyncBenchResult } from './sync.js';
 import { formatVaultBench, runVaultBench, type VaultBenchResult } from './vault.js';
@@ -38,7 +39,7 @@ export interface BenchResults {
   sections: {
     issuance?: IssuanceBenchResult;
     sync?: SyncBenchResult[];
-    dataplanes?: DataplaneBenchResult;
+    dataplanes?: DataplaneSection;
     vault?: VaultBenchResult;
     acmpca?: AcmPcaBenchResult;
   };
@@ -48,6 +49,9 @@ export interface BenchResults {
   /** 1-minute load average when each section started and ended: the machine is shared. */
   load: Record<string, { start: number; end: number }>;
 }
+
+/** The zone's figures and, from the same run, a bare Node server holding as many connections. */
+type DataplaneSection = DataplaneBenchResult & { floors: FloorResult[] };
 
 const DATAPLANE_TARGETS = { coldStartMs: 15_000, bytesPerDataplane: 20 * 1024, dataplanes: 10_000 } as const;
 
@@ -86,18 +90,26 @@ function syncRows(r: SyncBenchResult): Row[] {
   ];
 }
 
-function dataplaneRows(r: DataplaneBenchResult): Row[] {
+function dataplaneRows(r: DataplaneSection): Row[] {
   const full = r.dataplanes >= DATAPLANE_TARGETS.dataplanes;
   const limit = r.ratePerSecond + r.burst;
+  const floorOf = (mode: FloorResult['mode']) => r.floors.find((f) => f.mode === mode);
+  const wss = floorOf(r.tls ? 'wss' : 'ws');
+  const floorLabel = r.tls ? 'bare https + ws server (floor)' : 'bare http + ws server (floor)';
+  const floorRows = r.floors.map((f) =>
+    row('dataplanes', `  floor: ${f.mode === 'tls' ? 'bare node:tls echo' : f.mode === 'wss' ? 'bare https + ws' : 'bare http + ws'}, RSS per connection`, f.rssPerConnection / 1024, 'KB'));
   return [
     row('dataplanes', `${r.dataplanes} dataplanes cold start, all hold a cert`, r.coldStartMs, 'ms', {
+      ...(wss ? ref(`${floorLabel}: all ${wss.connections} connected`, wss.connectAllMs) : {}),
       target: `< ${DATAPLANE_TARGETS.coldStartMs / 1000} s at 10,000`, ...(full ? { met: r.coldStartMs < DATAPLANE_TARGETS.coldStartMs } : {}),
     }),
     row('dataplanes', 'identity latency p50', r.latencyP50Ms, 'ms'),
     row('dataplanes', 'identity latency p99', r.latencyP99Ms, 'ms'),
     row('dataplanes', `zone RSS per dataplane (${r.tls ? 'TLS' : 'plain ws'})`, r.rssPerDataplane / 1024, 'KB', {
+      ...(wss ? ref(floorLabel, wss.rssPerConnection / 1024) : {}),
       target: `< ${DATAPLANE_TARGETS.bytesPerDataplane / 1024} KB`, met: r.rssPerDataplane < DATAPLANE_TARGETS.bytesPerDataplane,
     }),
+    ...floorRows,
     row('dataplanes', 'enabledBackend switch, all rotated', r.switchRotationMs, 'ms'),
     row('dataplanes', 'switch peak re-issue rate (1 s window)', r.switchPeakPerSec, '/s', {
       ...ref(`limit ${r.ratePerSecond}/s + burst ${r.burst}`, limit), target: '<= limit + burst', met: r.switchPeakPerSec <= limit,
@@ -124,8 +136,8 @@ function shell(script: string): string {
   return execFileSync('bash', ['-c', script]).toString().trim();
 }
 
-/** Runs bench/dataplanes.ts in a child whose open-file limit is raised as far as the hard limit allows. */
-async function runDataplanes(wanted: number, notes: string[]): Promise<DataplaneBenchResult> {
+/** Runs a bench script in a child whose open-file limit is raised as far as the hard limit allows; returns its --json line. */
+async function runWithConnections<T>(script: string, countFlag: string, wanted: number, notes: string[]): Promise<T> {
   const hardText = shell('ulimit -Hn');
   const hard = hardText === 'unlimited' ? Number.POSITIVE_INFINITY : Number(hardText);
   const soft = Number(shell('ulimit -n'));
@@ -133,16 +145,22 @@ async function runDataplanes(wanted: number, notes: string[]): Promise<Dataplane
   let n = wanted;
   if (fdLimit < wanted + 200) {
     n = Math.max(100, Math.floor((fdLimit - 200) / 1000) * 1000);
-    notes.push(`dataplanes: ulimit -n hard limit is ${hardText}, so ${n} dataplanes were run instead of ${wanted} (raise the hard limit for the full figure)`);
+    notes.push(`${script}: ulimit -n hard limit is ${hardText}, so ${n} connections were run instead of ${wanted} (raise the hard limit for the full figure)`);
   }
-  const script = `ulimit -n ${fdLimit} && exec "$0" --import tsx "$1" --dataplanes ${n} --json`;
-  const child = spawn('bash', ['-c', script, process.execPath, join(HERE, 'dataplanes.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const cmd = `ulimit -n ${fdLimit} && exec "$0" --import tsx "$1" --${countFlag} ${n} --json`;
+  const child = spawn('bash', ['-c', cmd, process.execPath, join(HERE, script)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   const code = await new Promise<number | null>((r) => child.once('exit', r));
   const last = out.trim().split('\n').at(-1) ?? '';
-  if (code !== 0 || !last.startsWith('{')) throw new Error(`bench/dataplanes.ts exited with ${code}: ${out.slice(-500)}`);
-  return JSON.parse(last) as DataplaneBenchResult;
+  if (code !== 0 || !(last.startsWith('{') || last.startsWith('['))) throw new Error(`bench/${script} exited with ${code}: ${out.slice(-500)}`);
+  return JSON.parse(last) as T;
+}
+
+async function runDataplanes(wanted: number, notes: string[]): Promise<DataplaneSection> {
+  const zone = await runWithConnections<DataplaneBenchResult>('dataplanes.ts', 'dataplanes', wanted, notes);
+  const floors = await runWithConnections<FloorResult[]>('tls-floor.ts', 'connections', zone.dataplanes, notes);
+  return { ...zone, floors };
 }
 
 function formatTable(rows: Row[]): string {
@@ -221,7 +239,7 @@ async function main(): Promise<void> {
     (rs) => rs.map(formatSyncBench).join('\n'),
     (rs) => rs.flatMap(syncRows),
   );
-  await step('dataplanes', () => runDataplanes(dataplanes, results.notes), formatDataplaneBench, dataplaneRows);
+  await step('dataplanes', () => runDataplanes(dataplanes, results.notes), (r) => `${formatDataplaneBench(r)}\n${formatFloors(r.floors)}`, dataplaneRows);
   await step('vault', () => runVaultBench(), formatVaultBench, vaultRows);
   await step('acmpca', () => runAcmPcaBench(), formatAcmPcaBench, acmpcaRows);
 
