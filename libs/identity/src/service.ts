@@ -13,6 +13,7 @@ import {
   DP_CLOSE, IDENTITY_PROTOCOL_VERSION, decodeDataplaneMessage, type IdentityMessage, type ZoneMessage,
 } from './protocol.js';
 import { createRateLimiter } from './rate-limit.js';
+import { closeAfterSends, sendInSmallFrames } from './small-frames.js';
 import { removeIfPresent, upsert } from './store-writes.js';
 import { renewDelayMs, retryDelayMs, type BackoffOptions } from './timing.js';
 import { createHeldRoots, isRetired, trustBundle, type HeldRoots, type TrustBundle } from './trust-bundle.js';
@@ -273,14 +274,14 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
   // ---- connections
 
   function send(s: Session, message: ZoneMessage): void {
-    if (s.ws && s.ws.readyState === s.ws.OPEN) s.ws.send(JSON.stringify(message));
+    if (s.ws && s.ws.readyState === s.ws.OPEN) sendInSmallFrames(s.ws, JSON.stringify(message));
   }
 
   const live = (s: Session): boolean => !closed && sessions.get(s.id) === s && s.ws !== undefined && s.ws.readyState === s.ws.OPEN;
 
   function refuse(ws: WebSocket, reason: 'bad-request' | 'forbidden', message: string): void {
-    ws.send(JSON.stringify({ type: 'refused', reason, message } satisfies ZoneMessage));
-    ws.close(reason === 'forbidden' ? DP_CLOSE.forbidden : DP_CLOSE.badRequest, message.slice(0, 120));
+    sendInSmallFrames(ws, JSON.stringify({ type: 'refused', reason, message } satisfies ZoneMessage));
+    closeAfterSends(ws, reason === 'forbidden' ? DP_CLOSE.forbidden : DP_CLOSE.badRequest, message.slice(0, 120));
   }
 
   function accept(ws: WebSocket, claims: DataplaneTokenClaims): void {
