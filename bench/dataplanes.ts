@@ -15,6 +15,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { writeHeapSnapshot } from 'node:v8';
 import WebSocket from 'ws';
 
 export interface DataplaneBenchOptions {
@@ -108,6 +109,8 @@ async function serve(): Promise<void> {
       const mainCpu = mainThreadCpuMs();
       for (let i = 0; i < 3; i++) globalThis.gc?.();
       const mem = process.memoryUsage();
+      // BENCH_ZONE_HEAP=<file>: a heap snapshot of the zone holding its dataplanes (what each one costs).
+      if (process.env.BENCH_ZONE_HEAP && service.stats().connected > 0) writeHeapSnapshot(process.env.BENCH_ZONE_HEAP);
       send({
         op: 'memory', rss: mem.rss, heapUsed: mem.heapUsed, connected: service.stats().connected,
         cpuMs: (cpu.user + cpu.system) / 1000, mainThreadCpuMs: mainCpu,

@@ -29,7 +29,9 @@ export function attachDataplaneServer(service: IdentityService, opts: DataplaneS
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = new URL(req.url ?? '/', 'http://zone');
     if (url.pathname !== path) return; // another handler's path (the zone may serve more than one)
-    socket.on('error', () => socket.destroy());
+    // A named function, not a closure: a closure here would keep this request (its headers, the
+    // token) alive for the whole life of the connection. ws handles errors after the upgrade.
+    socket.on('error', destroySocket);
     const header = req.headers.authorization;
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
     Promise.resolve(service.verifyToken(token)).then((result) => {
@@ -37,6 +39,7 @@ export function attachDataplaneServer(service: IdentityService, opts: DataplaneS
         reject(socket, 401, { reason: result.error.reason, message: `dataplane token refused: ${result.error.message}` });
         return;
       }
+      socket.off('error', destroySocket);
       wss.handleUpgrade(req, socket, head, (ws) => service.accept(ws, result.claims));
     }, (err: unknown) => {
       reject(socket, 500, { reason: 'internal', message: `token check failed: ${err instanceof Error ? err.message : String(err)}` });
@@ -50,6 +53,10 @@ export function attachDataplaneServer(service: IdentityService, opts: DataplaneS
       wss.close();
     },
   };
+}
+
+function destroySocket(this: Duplex): void {
+  this.destroy();
 }
 
 function reject(socket: Duplex, status: number, body: { reason: string; message: string }): void {
