@@ -77,20 +77,20 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
       (input.spec as { nested: { y: number[] } }).nested.y.push(2);
       const first = await store.changesSince(from);
       if (first === 'compacted') throw new Error('compacted');
-      const event = first[0];
-      if (event?.op !== 'upsert') throw new Error('expected an upsert');
-      (event.resource.spec as { x: number }).x = 5;
+      const resource = first[0]?.resource;
+      if (resource === undefined) throw new Error('expected an upsert');
+      (resource.spec as { x: number }).x = 5;
       const watched = await new Promise<unknown>((resolve) => {
         const stop = store.watch(from, (e) => {
           stop();
-          resolve(e.op === 'upsert' ? e.resource.spec : undefined);
+          resolve(e.resource?.spec);
         });
       });
       (watched as { x: number }).x = 6;
       const again = await store.changesSince(from);
       if (again === 'compacted') throw new Error('compacted');
       const expected = { x: 1, nested: { y: [1] } };
-      expect(again[0]?.op === 'upsert' ? again[0].resource.spec : undefined).toEqual(expected);
+      expect(again[0]?.resource?.spec).toEqual(expected);
       expect(watched).toEqual({ ...expected, x: 6 });
       expect((await store.get({ type: 'Mesh', name: 'm' }))?.spec).toEqual(expected);
     });
