@@ -6,7 +6,11 @@ import { ConflictError, NotFoundError, type ChangeEvent, type ListOptions, type 
 export function createMemoryStore(opts: { feedRetention?: number } = {}): ResourceStore {
   const retention = validRetention(opts.feedRetention);
   const items = new Map<string, Resource>(); // `${type}:${keyId}` -> resource
-  const feed: ChangeEvent[] = []; // contiguous revisions, oldest first
+  // Contiguous revisions, oldest first, from feed[head]. Dropping the oldest moves `head` and the
+  // array is cut only once the dead prefix is as long as the window: splicing the front on every
+  // write moved the whole window each time (O(retention) per write).
+  let feed: (ChangeEvent | undefined)[] = [];
+  let head = 0;
   const watchers = new Set<() => void>();
   let rev = 0;
 
@@ -14,15 +18,22 @@ export function createMemoryStore(opts: { feedRetention?: number } = {}): Resour
 
   function since(from: number, limit = Infinity): ChangeEvent[] | 'compacted' {
     const after = Math.max(0, from);
-    const first = feed[0]?.revision ?? rev + 1;
+    const first = feed[head]?.revision ?? rev + 1;
     if (after < first - 1) return 'compacted';
-    const start = Math.max(0, after - first + 1);
-    return feed.slice(start, start + limit).map((e) => structuredClone(e));
+    const start = head + Math.max(0, after - first + 1);
+    return feed.slice(start, start + limit).map((e) => structuredClone(e as ChangeEvent));
   }
 
   function record(event: ChangeEvent): void {
     feed.push(event);
-    if (feed.length > retention) feed.splice(0, feed.length - retention);
+    if (feed.length - head > retention) {
+      feed[head] = undefined;
+      head += 1;
+      if (head >= retention) {
+        feed = feed.slice(head);
+        head = 0;
+      }
+    }
     // Deliver after the write returns, so a listener never runs inside a writer's call.
     for (const drain of watchers) queueMicrotask(drain);
   }

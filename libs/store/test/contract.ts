@@ -229,6 +229,17 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
       current.stop();
     });
 
+    it('keeps exactly the last retention changes across many writes', async () => {
+      const store = await open({ feedRetention: 3 });
+      for (let i = 1; i <= 20; i++) {
+        await store.create(mesh(`m${i}`));
+        const window = [i - 2, i - 1, i].filter((r) => r >= 1);
+        expect(revisions(await store.changesSince(0 + Math.max(0, i - 3)))).toEqual(window);
+        if (i > 3) expect(await store.changesSince(i - 4)).toBe('compacted');
+        expect(revisions(await store.changesSince(i - 1))).toEqual([i]);
+      }
+    });
+
     it('watches past and new changes in order, with no duplicates, until stopped', async () => {
       const store = await open();
       const a = await store.create(mesh('a'));
