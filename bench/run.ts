@@ -1,7 +1,7 @@
 // `npm run bench`: every benchmark in sequence, one table, and bench/results.json with every figure,
 // the machine, and each speed figure next to a floor or peer measured in the same run.
-// Run: npm run bench [-- --only issuance,sync,dataplanes,vault,acmpca] [--dataplanes 10000] [--out FILE]
-// (about 5 minutes on a 2-core machine)
+// Run: npm run bench [-- --only issuance,tokens,sync,dataplanes,vault,acmpca] [--dataplanes 10000] [--out FILE]
+// (about 2 minutes on a 2-core machine)
 import { execFileSync, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
@@ -12,10 +12,11 @@ import { formatDataplaneBench, type DataplaneBenchResult } from './dataplanes.js
 import { formatFloors, type FloorResult } from './tls-floor.js';
 import { formatIssuanceBench, runIssuanceBench, type IssuanceBenchResult } from './issuance.js';
 import { formatSyncBench, runSyncBench, SYNC_TARGETS, type SyncBenchResult } from './sync.js';
+import { formatTokenBench, runTokenBench, type TokenBenchResult } from './tokens.js';
 import { formatVaultBench, runVaultBench, type VaultBenchResult } from './vault.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-const SECTIONS = ['issuance', 'sync', 'dataplanes', 'vault', 'acmpca'] as const;
+const SECTIONS = ['issuance', 'tokens', 'sync', 'dataplanes', 'vault', 'acmpca'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** One line of the table: a figure, optionally next to what it is compared with and a target. */
@@ -38,6 +39,7 @@ export interface BenchResults {
   durationMs: number;
   sections: {
     issuance?: IssuanceBenchResult;
+    tokens?: TokenBenchResult;
     sync?: SyncBenchResult[];
     dataplanes?: DataplaneSection;
     vault?: VaultBenchResult;
@@ -73,6 +75,10 @@ function issuanceRows(r: IssuanceBenchResult): Row[] {
     row('issuance', 'CSR-mode signing (verify + sign)', r.csrPerSec, '/s', ref('1 bare signature', r.bareSignPerSec)),
     row('issuance', '@peculiar/x509 naive build (peer)', r.peculiarPerSec, '/s', ref(floor, r.floorPerSec)),
   ];
+}
+
+function tokenRows(r: TokenBenchResult): Row[] {
+  return [row('tokens', 'dataplane token verify (node:crypto)', r.meshcaPerSec, '/s', ref('jose jwtVerify (peer)', r.josePerSec))];
 }
 
 function syncRows(r: SyncBenchResult): Row[] {
@@ -233,6 +239,7 @@ async function main(): Promise<void> {
   };
 
   await step('issuance', () => runIssuanceBench(), formatIssuanceBench, issuanceRows);
+  await step('tokens', () => runTokenBench(), formatTokenBench, tokenRows);
   await step(
     'sync',
     async () => [await runSyncBench({ store: 'memory' }), await runSyncBench({ store: 'redis' })],

@@ -2,10 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  SignJWT, decodeProtectedHeader, errors as joseErrors, exportJWK, generateKeyPair, importJWK, jwtVerify,
-  type JWK, type JWTPayload,
-} from 'jose';
+import type { KeyObject } from 'node:crypto';
+import { SignJWT, exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload } from 'jose';
+import { decodeJwt, publicKeyFromJwk, verifyJwt } from './jwt-verify.js';
 
 const ALG = 'Ed25519';
 const ISSUER = 'meshca';
@@ -87,12 +86,11 @@ export function createTokenIssuer(opts: TokenIssuerOptions): TokenIssuer {
   const active = opts.keys.filter((k) => k.revoked !== true);
   const signer = [...active].sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1);
   const byKid = new Map(opts.keys.map((k) => [k.kid, k]));
-  const publicKeys = new Map<string, Promise<CryptoKey | Uint8Array>>();
-  const publicKey = (k: SigningKey) => {
+  const publicKeys = new Map<string, KeyObject>();
+  const publicKey = (k: SigningKey): KeyObject => {
     let p = publicKeys.get(k.kid);
     if (p === undefined) {
-      const { d: _private, ...pub } = k.jwk;
-      p = importJWK(pub, ALG);
+      p = publicKeyFromJwk(k.jwk);
       publicKeys.set(k.kid, p);
     }
     return p;
@@ -116,27 +114,22 @@ export function createTokenIssuer(opts: TokenIssuerOptions): TokenIssuer {
     const fail = (reason: TokenErrorReason, message: string, at?: Date): VerifyResult =>
       ({ ok: false, error: new TokenError(reason, message, at) });
     if (token === undefined || token.trim() === '') return fail('missing', 'no token was presented');
-    let kid: string | undefined;
-    try {
-      kid = decodeProtectedHeader(token).kid;
-    } catch {
-      return fail('malformed', 'token is not a well-formed signed JWT');
-    }
-    const key = kid === undefined ? undefined : byKid.get(kid);
+    const decoded = decodeJwt(token.trim());
+    if (decoded === undefined) return fail('malformed', 'token is not a well-formed signed JWT');
+    const kid = decoded.header.kid;
+    const key = typeof kid === 'string' ? byKid.get(kid) : undefined;
     if (key === undefined) return fail('forged', 'token is signed by a key this control plane does not know (forged or from another installation)');
     if (key.revoked === true) return fail('revoked', `token's signing key ${key.kid} was revoked; issue a new token`);
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(token, await publicKey(key), { issuer: ISSUER, algorithms: [ALG] }));
-    } catch (err) {
-      if (err instanceof joseErrors.JWTExpired) {
-        const exp = typeof err.payload.exp === 'number' ? new Date(err.payload.exp * 1000) : undefined;
-        return fail('expired', `token expired at ${exp?.toISOString() ?? 'an unknown time'}; issue a new token`, exp);
+    const checked = verifyJwt(decoded, publicKey(key), { alg: ALG, issuer: ISSUER });
+    if (!checked.ok) {
+      if (checked.reason === 'expired') {
+        const exp = new Date(checked.exp * 1000);
+        return fail('expired', `token expired at ${exp.toISOString()}; issue a new token`, exp);
       }
-      if (err instanceof joseErrors.JWSSignatureVerificationFailed) return fail('forged', 'token signature does not verify (forged or altered)');
+      if (checked.reason === 'forged') return fail('forged', 'token signature does not verify (forged or altered)');
       return fail('malformed', 'token is not a well-formed meshca token');
     }
-    const claims = toClaims(payload);
+    const claims = toClaims(checked.payload as JWTPayload);
     if (claims === undefined) return fail('malformed', 'token claims are incomplete (kind, zone or mesh/name, jti, exp)');
     if (revoked.has(claims.jti)) return fail('revoked', `token ${claims.jti} was revoked; issue a new token`);
     if (kind !== undefined && claims.kind !== kind) return fail('wrong-kind', `this is a ${claims.kind} token; a ${kind} token is required`);

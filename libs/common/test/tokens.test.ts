@@ -119,6 +119,44 @@ describe('token verification', async () => {
     expect(err.message).toContain(new Date(exp * 1000).toISOString());
   });
 
+  // Tokens that jose itself signs with a real key of the keyring, each wrong in one way: the
+  // verifier must refuse every one of them the way jose's jwtVerify did.
+  async function signed(claims: Record<string, unknown>, header: Record<string, unknown> = {}): Promise<string> {
+    const key = keyring.keys[0];
+    if (key === undefined) throw new Error('no key');
+    return new SignJWT(claims).setProtectedHeader({ alg: 'Ed25519', kid: key.kid, ...header }).sign(await importJWK(key.jwk, 'Ed25519'));
+  }
+  const now = () => Math.floor(Date.now() / 1000);
+  const valid = () => ({ kind: 'zone', zone: 'east', iss: 'meshca', jti: 'j1', iat: now(), exp: now() + 60 });
+
+  it('verifies a token jose signed, and refuses each claim or header it must not accept', async () => {
+    expect((await issuer.verify(await signed(valid()), 'zone')).ok).toBe(true);
+    const reasons = async (claims: Record<string, unknown>, header?: Record<string, unknown>) =>
+      refused(await issuer.verify(await signed(claims, header), 'zone')).reason;
+    expect(await reasons({ ...valid(), iss: 'someone-else' })).toBe('malformed');
+    expect(await reasons({ ...valid(), exp: String(now() + 60) })).toBe('malformed');
+    expect(await reasons({ ...valid(), nbf: now() + 600 })).toBe('malformed');
+    expect(await reasons({ ...valid(), iat: 'yesterday' })).toBe('malformed');
+    expect(await reasons({ ...valid(), exp: now() })).toBe('expired');
+    expect(await reasons(valid(), { crit: ['b64'], b64: true })).toBe('malformed');
+  });
+
+  it('refuses alg "none", a cut signature, a fourth part and non-base64url characters', async () => {
+    const [h, p, sig] = (await signed(valid())).split('.') as [string, string, string];
+    const none = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(h, 'base64url').toString()), alg: 'none' })).toString('base64url');
+    expect(refused(await issuer.verify(`${none}.${p}.`, 'zone')).reason).toBe('malformed');
+    expect(refused(await issuer.verify(`${none}.${p}.${sig}`, 'zone')).reason).toBe('malformed');
+    expect(refused(await issuer.verify(`${h}.${p}.${sig.slice(0, 40)}`, 'zone')).reason).toBe('forged');
+    expect(refused(await issuer.verify(`${h}.${p}.${sig}.${sig}`, 'zone')).reason).toBe('malformed');
+    expect(refused(await issuer.verify(`${h}.${p}.${sig.slice(0, -2)}+/`, 'zone')).reason).toBe('malformed');
+  });
+
+  it('calls an expired token with a bad signature forged, not expired', async () => {
+    const [h, p] = (await signed({ ...valid(), exp: now() - 10 })).split('.') as [string, string, string];
+    const other = (await issuerFromKeyring(await loadOrCreateKeyring(await tempDir())).issueZoneToken({ zone: 'east', validFor: 60 })).split('.')[2];
+    expect(refused(await issuer.verify(`${h}.${p}.${other}`, 'zone')).reason).toBe('forged');
+  });
+
   it('refuses a revoked token by jti, and a live revocation set takes effect at once', async () => {
     const token = await issuer.issueZoneToken({ zone: 'east', validFor: 60 });
     const jti = decodeJwt(token).jti ?? '';
