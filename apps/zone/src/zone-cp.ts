@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import type { Router } from 'express';
 import { validateResource } from '@meshca/api';
 import { createLogger, listen, localUrl, serverTlsFromFilesOrGenerated, ZONE_NAME, type Logger } from '@meshca/common';
-import { createDataplaneTokenVerifier, loadOrCreateAdminToken, type DataplaneTokenVerifier } from '@meshca/http';
+import { createPublishedTokenKeys, loadOrCreateAdminToken, type DataplaneTokenVerifier } from '@meshca/http';
 import { createKdsClient, KDS_PATH, type Backoff, type KdsClient, type KdsLimits } from '@meshca/kds';
 import { openStore, type ResourceStore } from '@meshca/store';
 import { attachDataplaneServer, createIdentityService, DATAPLANE_PATH, type IdentityService } from '@meshca/identity';
 import { createZoneApi } from './api.js';
+import { enforceTokenRevocations } from './token-revocations.js';
 import { startInsightWriter } from './insight.js';
 
 export const VERSION = '0.1.0';
@@ -144,7 +145,8 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
     },
     software: { name: 'meshca-zone', version: VERSION },
   });
-  const verifier = createDataplaneTokenVerifier(store);
+  const tokenKeys = createPublishedTokenKeys(store);
+  const verifier = tokenKeys.verify;
 
   const { app, extensions } = createZoneApi({
     zone: config.zone,
@@ -169,7 +171,9 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
     ...(config.signingWorkers === undefined ? {} : { workers: config.signingWorkers }),
   });
   const dataplanes = attachDataplaneServer(identity, { server, path: DATAPLANE_PATH });
+  const stopRevocations = enforceTokenRevocations({ store, keys: tokenKeys, identity, log: log.child({ component: 'identity' }) });
   closers.unshift(async () => {
+    stopRevocations();
     await dataplanes.close();
     await identity.close();
   });

@@ -2,7 +2,9 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { createLogger } from '@meshca/common';
 import { ApiCallError, createClient, type ApiClient } from '@meshca/ctl';
 import { startGlobal, type GlobalControlPlane } from '@meshca/global';
@@ -106,10 +108,89 @@ describe('zone wired to global', () => {
     expect((await onZone.call<{ ok: boolean; error?: string }>('POST', '/ext/verify', { token: forged })).body.error).toMatch(/forged|altered/);
   });
 
+  it('closes an open dataplane connection when its token, or the key that signed it, is revoked on global', async () => {
+    await onGlobal.call('PUT', '/meshes/m2', { type: 'Mesh', name: 'm2', mtls: { enabledBackend: 'ca-1', backends: [{ name: 'ca-1', type: 'builtin' }] } });
+    const ca = await readFile(zone.apiCaFile as string, 'utf8');
+    const connect = (name: string, dpToken: string) => {
+      const ws = new WebSocket(`${zone.apiUrl.replace('https:', 'wss:')}/dataplanes`, { ca, headers: { authorization: `Bearer ${dpToken}` } });
+      const messages: { type: string; reason?: string; message?: string }[] = [];
+      const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+      const refused = new Promise<number>((resolve) => ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
+      ws.on('error', () => {});
+      ws.on('message', (d) => messages.push(JSON.parse(String(d)) as { type: string }));
+      ws.on('open', () => ws.send(JSON.stringify({
+        type: 'register',
+        dataplane: { type: 'Dataplane', mesh: 'm2', name, networking: { address: '10.0.0.1', inbound: [{ port: 8080, tags: { 'kuma.io/service': name } }] } },
+      })));
+      return { ws, messages, closed, refused };
+    };
+    const tokenA = await token('/tokens/dataplane', { mesh: 'm2', name: 'web-a', validFor: '1h' });
+    const tokenB = await token('/tokens/dataplane', { mesh: 'm2', name: 'web-b', validFor: '1h' });
+    const a = connect('web-a', tokenA);
+    const b = connect('web-b', tokenB);
+    await eventually(async () => {
+      expect(a.messages.some((m) => m.type === 'identity')).toBe(true);
+      expect(b.messages.some((m) => m.type === 'identity')).toBe(true);
+    });
+
+    await onGlobal.call('POST', '/tokens/revoke', { token: tokenA });
+    expect(await a.closed).toBe(4403);
+    expect(a.messages.at(-1)).toMatchObject({ type: 'refused', reason: 'forbidden' });
+    expect(a.messages.at(-1)?.message).toMatch(/no longer valid: token .* was revoked/);
+    expect(b.ws.readyState).toBe(WebSocket.OPEN);
+    expect(await connect('web-a', tokenA).refused).toBe(401);
+
+    // Key revocation: web-b's token was signed by the current key; rotate, then revoke that key.
+    const signer = (await onGlobal.call<{ items: { kid: string; signing: boolean }[] }>('GET', '/tokens/signing-keys')).body.items.find((k) => k.signing);
+    await onGlobal.call('POST', '/tokens/signing-keys/rotate');
+    await onGlobal.call('POST', '/tokens/signing-keys/revoke', { kid: signer?.kid });
+    expect(await b.closed).toBe(4403);
+    expect(b.messages.at(-1)?.message).toContain(`signing key ${signer?.kid} was revoked`);
+  });
+
+  it('ends an open zone stream when its zone token is revoked, and refuses the reconnect', async () => {
+    const westToken = await token('/tokens/zone', { zone: 'west', validFor: '1h' });
+    const west = await startZone({
+      zone: 'west',
+      globalUrl: global.syncUrl,
+      zoneToken: westToken,
+      ...(global.syncCaFile === undefined ? {} : { globalCaFile: global.syncCaFile }),
+      dataDir: await mkdtemp(join(tmpdir(), 'meshca-z-')),
+      apiAddress: '127.0.0.1',
+      apiPort: 0,
+      kds: { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 1000 },
+      backoff: { initialMs: 50, maxMs: 200 },
+      log: silent,
+    });
+    try {
+      await eventually(async () => expect(west.kds.status().connected).toBe(true));
+      await onGlobal.call('POST', '/tokens/revoke', { token: westToken });
+      const status = await eventually(async () => {
+        const s = west.kds.status();
+        expect(s.connected).toBe(false);
+        expect(s.lastError).toMatch(/was revoked/);
+        return s;
+      });
+      expect(status.failures).toBeGreaterThanOrEqual(1);
+      const onGlobalWest = await eventually(async () => {
+        const r = await onGlobal.call<{ status: { online: boolean; lastDisconnect?: string } }>('GET', '/zones/west');
+        expect(r.body.status.online).toBe(false);
+        return r.body.status;
+      });
+      expect(onGlobalWest.lastDisconnect).toContain('zone token is no longer valid');
+      // East, whose token is untouched, stays connected.
+      expect(zone.kds.status().connected).toBe(true);
+    } finally {
+      await west.close();
+    }
+  });
+
   it('never publishes a private key to zones', async () => {
     const secret = await onZone.call<{ data: string }>('GET', '/global-secrets/meshca-token-verification');
     const published = JSON.parse(Buffer.from(secret.body.data, 'base64').toString()) as { keys: { jwk: Record<string, unknown> }[] };
-    expect(published.keys.length).toBe(2);
+    const onGlobalKeys = (await onGlobal.call<{ items: unknown[] }>('GET', '/tokens/signing-keys')).body.items;
+    expect(published.keys.length).toBe(onGlobalKeys.length);
+    expect(published.keys.length).toBeGreaterThanOrEqual(2);
     for (const k of published.keys) expect(k.jwk.d).toBeUndefined();
   });
 });

@@ -29,6 +29,8 @@ export interface ZoneClaims {
   kind: 'zone';
   zone: string;
   jti: string;
+  /** The signing key's id: a token dies with its key. */
+  kid: string;
   issuedAt: Date;
   expiresAt: Date;
 }
@@ -39,6 +41,7 @@ export interface DataplaneClaims {
   name: string;
   tags?: Record<string, string>;
   jti: string;
+  kid: string;
   issuedAt: Date;
   expiresAt: Date;
 }
@@ -71,6 +74,12 @@ export interface TokenIssuer {
   /** Checks signature, expiry, revocation and, when `kind` is given, the token kind. */
   verify<K extends TokenKind>(token: string | undefined, kind: K): Promise<VerifyResult<ClaimsOf<K>>>;
   verify(token: string | undefined): Promise<VerifyResult>;
+  /**
+   * For a token verified earlier and still in use (an open stream): a `revoked` error once its jti
+   * or its signing key has been revoked, or the key is gone from the keyring. Expiry is not
+   * re-checked: a token is checked for that when a connection opens.
+   */
+  stillValid(claims: { jti: string; kid: string }): TokenError | undefined;
 }
 
 export interface TokenIssuerOptions {
@@ -129,7 +138,7 @@ export function createTokenIssuer(opts: TokenIssuerOptions): TokenIssuer {
       if (checked.reason === 'forged') return fail('forged', 'token signature does not verify (forged or altered)');
       return fail('malformed', 'token is not a well-formed meshca token');
     }
-    const claims = toClaims(checked.payload as JWTPayload);
+    const claims = toClaims(checked.payload as JWTPayload, key.kid);
     if (claims === undefined) return fail('malformed', 'token claims are incomplete (kind, zone or mesh/name, jti, exp)');
     if (revoked.has(claims.jti)) return fail('revoked', `token ${claims.jti} was revoked; issue a new token`);
     if (kind !== undefined && claims.kind !== kind) return fail('wrong-kind', `this is a ${claims.kind} token; a ${kind} token is required`);
@@ -144,12 +153,19 @@ export function createTokenIssuer(opts: TokenIssuerOptions): TokenIssuer {
     issueDataplaneToken: ({ mesh, name, tags, validFor }) =>
       sign({ kind: 'dataplane', mesh, name, ...(tags === undefined ? {} : { tags }) }, validFor),
     verify: verify as TokenIssuer['verify'],
+    stillValid({ jti, kid }) {
+      const key = byKid.get(kid);
+      if (key === undefined) return new TokenError('revoked', `token's signing key ${kid} is no longer in the keyring; issue a new token`);
+      if (key.revoked === true) return new TokenError('revoked', `token's signing key ${kid} was revoked; issue a new token`);
+      if (revoked.has(jti)) return new TokenError('revoked', `token ${jti} was revoked; issue a new token`);
+      return undefined;
+    },
   };
 }
 
-function toClaims(p: JWTPayload): TokenClaims | undefined {
+function toClaims(p: JWTPayload, kid: string): TokenClaims | undefined {
   if (typeof p.jti !== 'string' || typeof p.exp !== 'number' || typeof p.iat !== 'number') return undefined;
-  const times = { jti: p.jti, issuedAt: new Date(p.iat * 1000), expiresAt: new Date(p.exp * 1000) };
+  const times = { jti: p.jti, kid, issuedAt: new Date(p.iat * 1000), expiresAt: new Date(p.exp * 1000) };
   if (p.kind === 'zone' && typeof p.zone === 'string') return { kind: 'zone', zone: p.zone, ...times };
   if (p.kind === 'dataplane' && typeof p.mesh === 'string' && typeof p.name === 'string') {
     const tags = p.tags;

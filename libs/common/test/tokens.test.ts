@@ -171,6 +171,19 @@ describe('token verification', async () => {
     expect(err.message).not.toContain(token);
   });
 
+  it('stillValid: a token verified earlier dies with its jti, its signing key, or the key leaving the keyring', async () => {
+    const token = await issuer.issueDataplaneToken({ mesh: 'default', name: 'web-1', validFor: 60 });
+    const verified = await issuer.verify(token, 'dataplane');
+    if (!verified.ok) throw new Error('expected a valid token');
+    const { jti, kid } = verified.claims;
+    expect(kid).toBe(JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString()).kid);
+    expect(issuer.stillValid({ jti, kid })).toBeUndefined();
+    expect(issuerFromKeyring(revokeToken(keyring, jti)).stillValid({ jti, kid })?.message).toBe(`token ${jti} was revoked; issue a new token`);
+    expect(issuerFromKeyring(revokeKey(keyring, kid)).stillValid({ jti, kid })?.reason).toBe('revoked');
+    const other = await loadOrCreateKeyring(await tempDir());
+    expect(issuerFromKeyring(other).stillValid({ jti, kid })?.message).toContain('no longer in the keyring');
+  });
+
   it('refuses a token of the wrong kind', async () => {
     const dp = await issuer.issueDataplaneToken({ mesh: 'default', name: 'web-1', validFor: 60 });
     const err = refused(await issuer.verify(dp, 'zone'));

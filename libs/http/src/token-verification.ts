@@ -38,16 +38,28 @@ export interface KeysUnavailable {
 }
 export type DataplaneTokenVerifier = (token: string | undefined) => Promise<DataplaneTokenResult>;
 
+export interface PublishedTokenKeys {
+  /** Verifies a dataplane token as it connects. */
+  verify: DataplaneTokenVerifier;
+  /**
+   * Reads the published keys once and returns, for tokens verified earlier and still in use, why
+   * each is no longer valid (its jti or its signing key was revoked) or undefined. While the keys
+   * are missing or unreadable every token passes: a zone that cannot read them keeps the
+   * dataplanes it has.
+   */
+  revocations(): Promise<(claims: { jti: string; kid: string }) => string | undefined>;
+}
+
 /**
- * Verifies dataplane tokens from the published GlobalSecret in `store` (a zone's store, or global's).
+ * Dataplane token checks from the published GlobalSecret in `store` (a zone's store, or global's).
  * Re-reads the secret on every call (one store get) and rebuilds the verifier only when it changed.
  */
-export function createDataplaneTokenVerifier(store: ResourceStore): DataplaneTokenVerifier {
+export function createPublishedTokenKeys(store: ResourceStore): PublishedTokenKeys {
   let cached: { version: number; issuer: TokenIssuer } | undefined;
-  return async (token) => {
+  const current = async (): Promise<TokenIssuer | KeysUnavailable> => {
     const secret = await store.get({ type: 'GlobalSecret', name: TOKEN_VERIFICATION_SECRET });
     if (secret === undefined) {
-      return { ok: false, error: { reason: 'keys-unavailable', message: `cannot verify dataplane tokens yet: GlobalSecret "${TOKEN_VERIFICATION_SECRET}" has not been received from global` } };
+      return { reason: 'keys-unavailable', message: `cannot verify dataplane tokens yet: GlobalSecret "${TOKEN_VERIFICATION_SECRET}" has not been received from global` };
     }
     if (cached?.version !== secret.meta.version) {
       let published: PublishedKeys;
@@ -56,11 +68,25 @@ export function createDataplaneTokenVerifier(store: ResourceStore): DataplaneTok
         published = JSON.parse(Buffer.from(String(data), 'base64').toString('utf8')) as PublishedKeys;
         if (!Array.isArray(published.keys)) throw new Error('no keys');
       } catch {
-        return { ok: false, error: { reason: 'keys-unavailable', message: `GlobalSecret "${TOKEN_VERIFICATION_SECRET}" is not a meshca key set; it is written by global only` } };
+        return { reason: 'keys-unavailable', message: `GlobalSecret "${TOKEN_VERIFICATION_SECRET}" is not a meshca key set; it is written by global only` };
       }
       const revoked = new Set(Array.isArray(published.revokedTokens) ? published.revokedTokens : []);
       cached = { version: secret.meta.version, issuer: createTokenIssuer({ keys: published.keys, revoked }) };
     }
-    return cached.issuer.verify(token, 'dataplane');
+    return cached.issuer;
   };
+  return {
+    async verify(token) {
+      const issuer = await current();
+      return 'reason' in issuer ? { ok: false, error: issuer } : issuer.verify(token, 'dataplane');
+    },
+    async revocations() {
+      const issuer = await current();
+      return 'reason' in issuer ? () => undefined : (claims) => issuer.stillValid(claims)?.message;
+    },
+  };
+}
+
+export function createDataplaneTokenVerifier(store: ResourceStore): DataplaneTokenVerifier {
+  return createPublishedTokenKeys(store).verify;
 }

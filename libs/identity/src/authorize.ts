@@ -8,6 +8,9 @@ export interface DataplaneTokenClaims {
   name: string;
   /** When set, each tag named here restricts the inbounds' values of that tag (comma-separated list of allowed values). */
   tags?: Record<string, string>;
+  /** The token's id and signing key, so a revocation can reach a connection that is already open. */
+  jti?: string;
+  kid?: string;
 }
 
 export type TokenCheck =

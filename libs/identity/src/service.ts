@@ -80,6 +80,13 @@ export interface IdentityService {
   readonly verifyToken: VerifyDataplaneToken;
   stats(): IdentityStats;
   dataplanes(): DataplaneCertState[];
+  /**
+   * Closes (4403, with a `refused` message saying why) every open connection whose token `check`
+   * says is no longer valid — the zone calls it when global's published keys or revocations change.
+   * The dataplane keeps the certificate it holds until it expires; it gets no other. Returns how
+   * many were closed.
+   */
+  revalidate(check: (claims: DataplaneTokenClaims) => string | undefined): number;
   /** Writes pending DataplaneInsights now (tests, shutdown). */
   flushInsights(): Promise<void>;
   /** Closes connections (dataplanes reconnect to the next zone process) but keeps their store records. */
@@ -139,6 +146,8 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
   const sessions = new Map<string, Session>();
   const byMesh = new Map<string, Set<Session>>();
   const dirty = new Set<Session>();
+  /** Every open connection and the token it came in with, registered or not yet. */
+  const connections = new Map<WebSocket, DataplaneTokenClaims>();
   const trust = new Map<string, MeshTrust>();
   const counters = { issued: 0, failed: 0 };
   let closed = false;
@@ -290,6 +299,7 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
       return;
     }
     let session: Session | undefined;
+    connections.set(ws, claims);
     const registerTimer = setTimeout(() => refuse(ws, 'bad-request', `no register message within ${cfg.registerTimeoutMs} ms`), cfg.registerTimeoutMs);
     ws.on('message', (data, isBinary) => {
       let msg;
@@ -321,6 +331,7 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
       if (session) session.alive = true;
     });
     ws.on('close', () => {
+      connections.delete(ws);
       clearTimeout(registerTimer);
       if (session) disconnected(session);
     });
@@ -635,6 +646,18 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
         ...(s.bundle?.retiredRoots ? { retiredRoots: s.bundle.retiredRoots } : {}),
         ...(s.lastError !== undefined ? { lastError: s.lastError } : {}),
       }));
+    },
+    revalidate(check) {
+      let count = 0;
+      for (const [ws, claims] of connections) {
+        const why = check(claims);
+        if (why === undefined) continue;
+        connections.delete(ws);
+        log.warn({ mesh: claims.mesh, dataplane: claims.name, reason: why }, 'dataplane token is no longer valid: closing its connection (it keeps its current certificate until that expires)');
+        refuse(ws, 'forbidden', `dataplane token is no longer valid: ${why}`);
+        count++;
+      }
+      return count;
     },
     flushInsights,
     async close() {
