@@ -57,6 +57,10 @@ export async function startSync(config: SyncConfig, deps: { store: ResourceStore
     },
     onZoneState: persist.onState,
   });
+  // A revoked zone token (or signing key) also ends the stream it opened.
+  deps.tokens.onChange(() => {
+    kds.revalidate((_zone, credential) => deps.tokens.issuer().stillValid(credential)?.message);
+  });
   await listen(server, config.port, config.address);
   const port = (server.address() as AddressInfo).port;
   const host = config.address === '0.0.0.0' || config.address === '::' ? '127.0.0.1' : config.address;

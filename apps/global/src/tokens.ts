@@ -27,6 +27,8 @@ export interface TokenService {
   rotate(): Promise<SigningKeyInfo>;
   revokeKey(kid: string): Promise<void>;
   revokeJti(jti: string): Promise<void>;
+  /** Called after each keyring change (rotation, revocation) is saved and published. */
+  onChange(listener: () => void): void;
 }
 
 export async function createTokenService(opts: { dataDir: string; store: ResourceStore; log: Logger }): Promise<TokenService> {
@@ -49,11 +51,13 @@ export async function createTokenService(opts: { dataDir: string; store: Resourc
     chain = next.catch(() => undefined);
     return next;
   };
+  const listeners: (() => void)[] = [];
   const change = (fn: (k: Keyring) => Keyring | Promise<Keyring>) => serial(async () => {
     keyring = await fn(keyring);
     await saveKeyring(opts.dataDir, keyring);
     issuer = issuerFromKeyring(keyring);
     await publish(true);
+    for (const l of listeners) l();
   });
   const keys = (): SigningKeyInfo[] => {
     const signer = keyring.keys.filter((k) => k.revoked !== true).sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1);
@@ -83,6 +87,9 @@ export async function createTokenService(opts: { dataDir: string; store: Resourc
     async revokeJti(jti) {
       await change((k) => revokeToken(k, jti));
       opts.log.warn({ jti }, 'token revoked');
+    },
+    onChange(listener) {
+      listeners.push(listener);
     },
   };
 }

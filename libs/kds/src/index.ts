@@ -3,7 +3,7 @@ export { DEFAULT_LIMITS, type KdsLimits } from './limits.js';
 export { applyBatch, BatchRefused, type ApplyOptions, type Batch } from './apply.js';
 export {
   createKdsServer, globalKeyForZone, zoneTokenAuthenticator,
-  type KdsAuthResult, type KdsServer, type KdsServerOptions, type ZoneNack, type ZoneState,
+  type KdsAuthResult, type KdsServer, type KdsServerOptions, type ZoneCredential, type ZoneNack, type ZoneState,
 } from './server.js';
 export {
   APPLIED_REVISION_LABEL, backoffDelay, createKdsClient, readAppliedRevision,

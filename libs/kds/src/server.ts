@@ -14,7 +14,13 @@ import {
 import { createReceiver, type Receiver } from './receiver.js';
 import { createSender, errorText, type Sender } from './sender.js';
 
-export type KdsAuthResult = { ok: true; zone: string } | { ok: false; code: 4401 | 4403; reason: string };
+/** `credential`: what the zone came in with, so revoking it later can end the open stream (see revalidate). */
+export type KdsAuthResult = { ok: true; zone: string; credential?: ZoneCredential } | { ok: false; code: 4401 | 4403; reason: string };
+
+export interface ZoneCredential {
+  jti: string;
+  kid: string;
+}
 
 export interface ZoneNack {
   revision: number;
@@ -68,6 +74,11 @@ export interface KdsServerOptions extends Partial<KdsLimits> {
 export interface KdsServer {
   zones(): ZoneState[];
   zone(name: string): ZoneState | undefined;
+  /**
+   * Ends (4401, with the reason) every open stream whose credential `check` says is no longer
+   * valid; global calls it when a token or signing key is revoked. Returns the zones ended.
+   */
+  revalidate(check: (zone: string, credential: ZoneCredential) => string | undefined): string[];
   /** Ends every stream (1001) and stops accepting. */
   close(): Promise<void>;
 }
@@ -83,7 +94,7 @@ export function globalKeyForZone(zone: string, key: ResourceKey): ResourceKey {
 export function zoneTokenAuthenticator(issuer: TokenIssuer): (token: string | undefined) => Promise<KdsAuthResult> {
   return async (token) => {
     const result = await issuer.verify(token, 'zone');
-    if (result.ok) return { ok: true, zone: result.claims.zone };
+    if (result.ok) return { ok: true, zone: result.claims.zone, credential: { jti: result.claims.jti, kid: result.claims.kid } };
     const code = result.error.reason === 'wrong-kind' ? CLOSE.forbidden : CLOSE.unauthenticated;
     return { ok: false, code, reason: `zone token refused: ${result.error.message}` };
   };
@@ -94,7 +105,7 @@ export function createKdsServer(opts: KdsServerOptions): KdsServer {
   const { store, logger } = opts;
   const software = opts.software ?? DEFAULT_SOFTWARE;
   const states = new Map<string, ZoneState>();
-  const sessions = new Map<string, { ws: WebSocket; sender: Sender }>();
+  const sessions = new Map<string, { ws: WebSocket; sender: Sender; credential: ZoneCredential | undefined; end: (code: number, reason: string) => void }>();
   const wss = new WebSocketServer({ server: opts.server, path: opts.path ?? KDS_PATH, maxPayload: limits.maxMessageBytes });
 
   const publish = (s: ZoneState) => opts.onZoneState?.(snapshotOf(s));
@@ -111,6 +122,7 @@ export function createKdsServer(opts: KdsServerOptions): KdsServer {
     let chain: Promise<void> = Promise.resolve();
     let zone: string | undefined; // set once hello is accepted
     let authed: string | undefined;
+    let credential: ZoneCredential | undefined;
     let receiver: Receiver | undefined;
     let closed = false;
 
@@ -151,6 +163,7 @@ export function createKdsServer(opts: KdsServerOptions): KdsServer {
       const auth = await opts.authenticate(bearer(req));
       if (!auth.ok) return refuse(auth.code, auth.reason);
       authed = auth.zone;
+      credential = auth.credential;
     });
 
     const seen = () => {
@@ -251,7 +264,7 @@ export function createKdsServer(opts: KdsServerOptions): KdsServer {
       states.set(name, s);
       const transport = { send: (t: string) => ws.send(t), bufferedAmount: () => ws.bufferedAmount, isOpen: () => ws.readyState === ws.OPEN };
       const sender = createSender({ store, types: KDS_GLOBAL_TO_ZONE, transport, limits, logger: logger.child({ zone: name }) });
-      sessions.set(name, { ws, sender });
+      sessions.set(name, { ws, sender, credential, end: close });
       receiver = createReceiver({
         store,
         apply: {
@@ -283,6 +296,17 @@ export function createKdsServer(opts: KdsServerOptions): KdsServer {
     zone: (name) => {
       const s = states.get(name);
       return s === undefined ? undefined : snapshotOf(s);
+    },
+    revalidate(check) {
+      const ended: string[] = [];
+      for (const [zone, session] of sessions) {
+        const why = session.credential === undefined ? undefined : check(zone, session.credential);
+        if (why === undefined) continue;
+        logger.warn({ zone, reason: why }, 'zone token is no longer valid: ending its stream');
+        session.end(CLOSE.unauthenticated, `zone token is no longer valid: ${why}`);
+        ended.push(zone);
+      }
+      return ended;
     },
     async close() {
       for (const { ws } of sessions.values()) ws.close(CLOSE.goingAway, 'global control plane is shutting down');
