@@ -9,7 +9,7 @@ import { createLogger } from '@meshca/common';
 import { ApiCallError, createClient, type ApiClient } from '@meshca/ctl';
 import { startGlobal, type GlobalControlPlane } from '@meshca/global';
 import { eventually } from '@meshca/test';
-import { startZone, type ZoneControlPlane } from '../src/index.js';
+import { startZone, type ZoneConfig, type ZoneControlPlane } from '../src/index.js';
 
 const silent = createLogger({ name: 'test', level: 'silent', pretty: false });
 let global: GlobalControlPlane;
@@ -21,13 +21,10 @@ let extensionClosed = false;
 const token = (path: string, body: unknown): Promise<string> => onGlobal.callText('POST', path, body);
 
 
-beforeAll(async () => {
-  const globalDir = await mkdtemp(join(tmpdir(), 'meshca-g-'));
-  global = await startGlobal({ dataDir: globalDir, apiAddress: '127.0.0.1', apiPort: 0, log: silent, kds: { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 1000 } });
-  onGlobal = await createClient({ name: 'g', address: global.apiUrl, tokenFile: global.adminTokenFile, caCertFile: global.apiCaFile });
-  const zoneToken = await token('/tokens/zone', { zone: 'east', validFor: '1h' });
-  zone = await startZone({
-    zone: 'east',
+/** A zone of this global on free ports, with fast heartbeats and reconnects. */
+async function zoneConfig(name: string, zoneToken: string): Promise<ZoneConfig> {
+  return {
+    zone: name,
     globalUrl: global.syncUrl,
     zoneToken,
     ...(global.syncCaFile === undefined ? {} : { globalCaFile: global.syncCaFile }),
@@ -36,8 +33,18 @@ beforeAll(async () => {
     apiPort: 0,
     kds: { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 1000 },
     backoff: { initialMs: 50, maxMs: 200 },
-    insightIntervalMs: 100,
     log: silent,
+  };
+}
+
+beforeAll(async () => {
+  const globalDir = await mkdtemp(join(tmpdir(), 'meshca-g-'));
+  global = await startGlobal({ dataDir: globalDir, apiAddress: '127.0.0.1', apiPort: 0, log: silent, kds: { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 1000 } });
+  onGlobal = await createClient({ name: 'g', address: global.apiUrl, tokenFile: global.adminTokenFile, caCertFile: global.apiCaFile });
+  const zoneToken = await token('/tokens/zone', { zone: 'east', validFor: '1h' });
+  zone = await startZone({
+    ...(await zoneConfig('east', zoneToken)),
+    insightIntervalMs: 100,
     extend: async (ctx) => {
       ctx.app.post('/ext/verify', async (req, res) => {
         const result = await ctx.verifier(String((req.body as { token?: string }).token));
@@ -150,18 +157,7 @@ describe('zone wired to global', () => {
 
   it('ends an open zone stream when its zone token is revoked, and refuses the reconnect', async () => {
     const westToken = await token('/tokens/zone', { zone: 'west', validFor: '1h' });
-    const west = await startZone({
-      zone: 'west',
-      globalUrl: global.syncUrl,
-      zoneToken: westToken,
-      ...(global.syncCaFile === undefined ? {} : { globalCaFile: global.syncCaFile }),
-      dataDir: await mkdtemp(join(tmpdir(), 'meshca-z-')),
-      apiAddress: '127.0.0.1',
-      apiPort: 0,
-      kds: { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 1000 },
-      backoff: { initialMs: 50, maxMs: 200 },
-      log: silent,
-    });
+    const west = await startZone(await zoneConfig('west', westToken));
     try {
       await eventually(async () => expect(west.kds.status().connected).toBe(true));
       await onGlobal.call('POST', '/tokens/revoke', { token: westToken });
