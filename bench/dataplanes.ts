@@ -1,5 +1,7 @@
 // N simulated dataplanes against one zone identity service on a builtin mesh.
-// Run: node --import tsx bench/dataplanes.ts [--dataplanes 10000] [--rate 5000] [--burst 500] [--plain] [--json]
+// Run: node --import tsx bench/dataplanes.ts [--dataplanes 10000] [--rate 5000] [--burst 500] [--plain | --haproxy] [--json]
+// --haproxy: TLS terminated by HAProxy (apt-get install haproxy) in front of the plain zone; its RSS
+// and CPU are reported next to the zone's, so the two add up to what the dataplanes cost.
 //
 // The service runs in a child process (so its RSS is its own, and each process stays under its
 // file descriptor limit: the clients hold N sockets here, the service N there). Measures: time until
@@ -17,6 +19,8 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { writeHeapSnapshot } from 'node:v8';
 import WebSocket from 'ws';
+import { createSelfSignedServerTls } from '@meshca/common';
+import { startHaproxy, type Haproxy } from './haproxy.js';
 
 export interface DataplaneBenchOptions {
   dataplanes?: number;
@@ -28,11 +32,15 @@ export interface DataplaneBenchOptions {
   connectConcurrency?: number;
   /** Serve over TLS as a zone does (default); false measures the service without the TLS sockets' cost. */
   tls?: boolean;
+  /** TLS terminated by HAProxy in front of the zone, which then serves plain WebSocket. */
+  haproxy?: boolean;
 }
 
 export interface DataplaneBenchResult {
   dataplanes: number;
   tls: boolean;
+  /** With --haproxy: the terminator's own cost, to add to the zone's. */
+  haproxy?: { rssPerDataplane: number; cpuColdStartMs: number; rssMb: number };
   fdLimit: number;
   ratePerSecond: number;
   burst: number;
@@ -168,11 +176,14 @@ function percentile(sorted: number[], p: number): number {
 
 export async function runDataplaneBench(options: DataplaneBenchOptions = {}): Promise<DataplaneBenchResult> {
   const cfg: Required<DataplaneBenchOptions> = {
-    dataplanes: 10_000, ratePerSecond: 5000, burst: 500, rotationSpreadMs: 2000, connectConcurrency: 200, tls: true, ...options,
+    dataplanes: 10_000, ratePerSecond: 5000, burst: 500, rotationSpreadMs: 2000, connectConcurrency: 200, tls: true, haproxy: false, ...options,
   };
+  if (cfg.haproxy) cfg.tls = false; // the zone behind HAProxy serves plain WebSocket
   const limit = fdLimit();
-  if (Number.isFinite(limit) && limit < cfg.dataplanes + 200) {
-    throw new Error(`ulimit -n is ${limit}: each process holds one socket per dataplane; raise it (ulimit -n ${cfg.dataplanes + 1000}) or pass --dataplanes ${limit - 200}`);
+  // HAProxy holds two sockets per dataplane (client and zone side).
+  const perProcess = cfg.haproxy ? 2 * cfg.dataplanes : cfg.dataplanes;
+  if (Number.isFinite(limit) && limit < perProcess + 200) {
+    throw new Error(`ulimit -n is ${limit}: each process holds ${cfg.haproxy ? 'two sockets (HAProxy)' : 'one socket'} per dataplane; raise it (ulimit -n ${perProcess + 1000}) or pass --dataplanes ${Math.floor((limit - 200) / (perProcess / cfg.dataplanes))}`);
   }
   const child = fork(SELF, ['--serve'], {
     // BENCH_ZONE_PROF=<dir>: a V8 CPU profile of the zone, for finding where its time goes.
@@ -180,13 +191,21 @@ export async function runDataplaneBench(options: DataplaneBenchOptions = {}): Pr
     env: { ...process.env, BENCH_CONFIG: JSON.stringify(cfg) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  let stopHaproxy: () => Promise<void> = () => Promise.resolve();
   try {
     const ready = await new Promise<Extract<FromChild, { op: 'ready' }>>((resolve, reject) => {
       child.once('message', (m: FromChild) => (m.op === 'ready' ? resolve(m) : reject(new Error('unexpected message'))));
       child.once('exit', (code) => reject(new Error(`bench zone exited with ${code}`)));
     });
+    let haproxy: Haproxy | undefined;
+    if (cfg.haproxy) {
+      const front = await createSelfSignedServerTls('bench-haproxy', ['127.0.0.1']);
+      haproxy = await startHaproxy({ backendPort: ready.port, certPem: front.certPem, keyPem: front.keyPem, port: ready.port + 1, maxconn: cfg.dataplanes + 100 });
+      stopHaproxy = () => haproxy?.stop() ?? Promise.resolve();
+    }
+    const haproxyIdle = haproxy ? { rss: await haproxy.rss(), cpuMs: await haproxy.cpuMs() } : undefined;
     const idle = await request(child, { op: 'memory' }, 'memory');
-    const url = `${cfg.tls ? 'wss' : 'ws'}://127.0.0.1:${ready.port}/dataplanes`;
+    const url = haproxy ? `wss://127.0.0.1:${haproxy.port}/dataplanes` : `${cfg.tls ? 'wss' : 'ws'}://127.0.0.1:${ready.port}/dataplanes`;
     const n = cfg.dataplanes;
     const latencies: number[] = [];
     const backendOf: string[] = new Array<string>(n);
@@ -242,6 +261,7 @@ export async function runDataplaneBench(options: DataplaneBenchOptions = {}): Pr
     const coldStartMs = performance.now() - start;
     const clientCpu = process.cpuUsage(clientCpuStart);
 
+    const haproxyLoaded = haproxy ? { rss: await haproxy.rss(), cpuMs: await haproxy.cpuMs() } : undefined;
     const loaded = await request(child, { op: 'memory' }, 'memory');
     const cores = availableParallelism();
     const zoneCpu = loaded.cpuMs - idle.cpuMs;
@@ -264,6 +284,13 @@ export async function runDataplaneBench(options: DataplaneBenchOptions = {}): Pr
     return {
       dataplanes: n,
       tls: cfg.tls,
+      ...(haproxyIdle && haproxyLoaded ? {
+        haproxy: {
+          rssPerDataplane: Math.round((haproxyLoaded.rss - haproxyIdle.rss) / n),
+          cpuColdStartMs: Math.round(haproxyLoaded.cpuMs - haproxyIdle.cpuMs),
+          rssMb: Math.round(haproxyLoaded.rss / 2 ** 20),
+        },
+      } : {}),
       fdLimit: limit,
       ratePerSecond: cfg.ratePerSecond,
       burst: cfg.burst,
@@ -282,6 +309,7 @@ export async function runDataplaneBench(options: DataplaneBenchOptions = {}): Pr
       switchPeakPerSec: peak,
     };
   } finally {
+    await stopHaproxy();
     child.send({ op: 'stop' } satisfies ToChild);
     await new Promise((r) => {
       const t = setTimeout(() => {
@@ -300,13 +328,17 @@ export function formatDataplaneBench(r: DataplaneBenchResult): string {
   const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   return [
-    `dataplanes                      ${r.dataplanes} over ${r.tls ? 'TLS (wss)' : 'plain ws (--plain)'}  (ulimit -n ${r.fdLimit})`,
+    `dataplanes                      ${r.dataplanes} over ${r.haproxy ? 'TLS terminated by HAProxy, plain ws to the zone (--haproxy)' : r.tls ? 'TLS (wss)' : 'plain ws (--plain)'}  (ulimit -n ${r.fdLimit})`,
     `issuance limit                  ${r.ratePerSecond}/s, burst ${r.burst}`,
     `cold start: all hold a cert     ${(r.coldStartMs / 1000).toFixed(1)} s`,
     `  CPU: zone / its event loop    ${s(r.zoneCpuColdStartMs)} / ${s(r.zoneMainThreadCpuColdStartMs)}  (clients ${s(r.clientCpuColdStartMs)}, same ${r.cores} cores)`,
     `  zone-bound cold start         ${s(r.coldStartZoneBoundMs)}  (max(event loop CPU, zone CPU / ${r.cores} cores))`,
     `identity latency p50 / p99      ${r.latencyP50Ms} ms / ${r.latencyP99Ms} ms`,
     `service RSS per dataplane       ${kb(r.rssPerDataplane)}  (heap ${kb(r.heapPerDataplane)}; service RSS ${r.serviceRssMb} MB)`,
+    ...(r.haproxy ? [
+      `HAProxy RSS per dataplane       ${kb(r.haproxy.rssPerDataplane)}  (HAProxy RSS ${r.haproxy.rssMb} MB; CPU during the cold start ${s(r.haproxy.cpuColdStartMs)})`,
+      `zone + HAProxy per dataplane    ${kb(r.rssPerDataplane + r.haproxy.rssPerDataplane)}`,
+    ] : []),
     `enabledBackend switch: all      ${(r.switchRotationMs / 1000).toFixed(1)} s`,
     `  peak re-issue rate            ${r.switchPeakPerSec}/s  (limit ${r.ratePerSecond}/s + burst ${r.burst})`,
   ].join('\n');
@@ -329,6 +361,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     if (rate !== undefined) opts.ratePerSecond = rate;
     if (burst !== undefined) opts.burst = burst;
     if (process.argv.includes('--plain')) opts.tls = false;
+    if (process.argv.includes('--haproxy')) opts.haproxy = true;
     const r = await runDataplaneBench(opts);
     process.stdout.write(process.argv.includes('--json') ? `${JSON.stringify(r)}\n` : `${formatDataplaneBench(r)}\n`);
     process.exit(0);
