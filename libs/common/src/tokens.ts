@@ -119,6 +119,14 @@ export function createTokenIssuer(opts: TokenIssuerOptions): TokenIssuer {
       .sign(await importJWK(signer.jwk, ALG));
   }
 
+  function stillValid({ jti, kid }: { jti: string; kid: string }): TokenError | undefined {
+    const key = byKid.get(kid);
+    if (key === undefined) return new TokenError('revoked', `token's signing key ${kid} is no longer in the keyring; issue a new token`);
+    if (key.revoked === true) return new TokenError('revoked', `token's signing key ${kid} was revoked; issue a new token`);
+    if (revoked.has(jti)) return new TokenError('revoked', `token ${jti} was revoked; issue a new token`);
+    return undefined;
+  }
+
   async function verify(token: string | undefined, kind?: TokenKind): Promise<VerifyResult> {
     const fail = (reason: TokenErrorReason, message: string, at?: Date): VerifyResult =>
       ({ ok: false, error: new TokenError(reason, message, at) });
@@ -128,7 +136,6 @@ export function createTokenIssuer(opts: TokenIssuerOptions): TokenIssuer {
     const kid = decoded.header.kid;
     const key = typeof kid === 'string' ? byKid.get(kid) : undefined;
     if (key === undefined) return fail('forged', 'token is signed by a key this control plane does not know (forged or from another installation)');
-    if (key.revoked === true) return fail('revoked', `token's signing key ${key.kid} was revoked; issue a new token`);
     const checked = verifyJwt(decoded, publicKey(key), { alg: ALG, issuer: ISSUER });
     if (!checked.ok) {
       if (checked.reason === 'expired') {
@@ -140,7 +147,8 @@ export function createTokenIssuer(opts: TokenIssuerOptions): TokenIssuer {
     }
     const claims = toClaims(checked.payload as JWTPayload, key.kid);
     if (claims === undefined) return fail('malformed', 'token claims are incomplete (kind, zone or mesh/name, jti, exp)');
-    if (revoked.has(claims.jti)) return fail('revoked', `token ${claims.jti} was revoked; issue a new token`);
+    const gone = stillValid(claims);
+    if (gone !== undefined) return { ok: false, error: gone };
     if (kind !== undefined && claims.kind !== kind) return fail('wrong-kind', `this is a ${claims.kind} token; a ${kind} token is required`);
     return { ok: true, claims };
   }
@@ -153,13 +161,7 @@ export function createTokenIssuer(opts: TokenIssuerOptions): TokenIssuer {
     issueDataplaneToken: ({ mesh, name, tags, validFor }) =>
       sign({ kind: 'dataplane', mesh, name, ...(tags === undefined ? {} : { tags }) }, validFor),
     verify: verify as TokenIssuer['verify'],
-    stillValid({ jti, kid }) {
-      const key = byKid.get(kid);
-      if (key === undefined) return new TokenError('revoked', `token's signing key ${kid} is no longer in the keyring; issue a new token`);
-      if (key.revoked === true) return new TokenError('revoked', `token's signing key ${kid} was revoked; issue a new token`);
-      if (revoked.has(jti)) return new TokenError('revoked', `token ${jti} was revoked; issue a new token`);
-      return undefined;
-    },
+    stillValid,
   };
 }
 
