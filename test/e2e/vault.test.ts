@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { createLocalIssuer, generateCa, parseCertificate } from '@meshca/pki';
 import {
-  applySecrets as applySecretsVia, applyYaml, certsOf, eventually, expectCrossZone, expectSignedPath, insightsOnGlobal, nameOnGlobal,
-  retireServices, startMeshEnv, startPair, type InsightItem, type MeshEnv, type MeshService,
+  applySecrets as applySecretsVia, applyYaml, certsOf, eventually, expectCrossZone, expectOutageKeepsCertificates, expectSignedPath,
+  retireServices, startMeshEnv, startPair, type MeshEnv, type MeshService,
 } from '../src/index.js';
 import { SEED_ROLE, ok, seedVault, startVaultServer, vaultCall, type SeedSetup, type VaultServer } from '../../libs/ca/test/vault-setup.js';
 
@@ -61,8 +61,6 @@ function expectChainTo(chainPem: string, rootPem: string, length: number): void 
 
 const pair = (suffix: string) => startPair(env, suffix);
 const crossZone = expectCrossZone;
-const onGlobal = nameOnGlobal;
-const insights = () => insightsOnGlobal(env);
 const retire = (...services: MeshService[]) => retireServices(env, ...services);
 
 beforeAll(async () => {
@@ -184,54 +182,11 @@ describe('vault backend across two zones', () => {
         expect(id.notAfter.getTime() - Date.now()).toBeLessThan(31_000);
       }
     }, 15_000);
-    await crossZone(web, backend);
-    const before = { web: web.handle.current()!, backend: backend.handle.current()! };
-    const validUntil = Math.min(before.web.notAfter.getTime(), before.backend.notAfter.getTime());
-    vault.seal();
-
-    const ours = (i: InsightItem) => [onGlobal(web), onGlobal(backend)].includes(i.name);
-    // Traffic while the certificates are valid; the outage ends when global shows the failure, or
-    // a little before the certificates run out (then the test fails below: global never showed it).
-    const failures: string[] = [];
-    let calls = 0;
-    let seen: { insight: InsightItem; held: MeshService; serial: string; agentError: string | undefined } | undefined;
-    while (seen === undefined && Date.now() < validUntil - 3000) {
-      for (const [from, to] of [[web, backend], [backend, web]] as const) {
-        calls++;
-        await from.call(to).catch((err: unknown) => failures.push(String(err)));
-      }
-      const insight = (await insights()).find((i) => ours(i) && i.mTLS?.lastError !== undefined);
-      if (insight) {
-        const held = insight.name === onGlobal(web) ? web : backend;
-        seen = { insight, held, serial: held.handle.current()!.serial, agentError: held.handle.status().lastError?.message };
-      } else {
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
-    vault.unseal();
-    expect(failures).toEqual([]);
-    expect(calls).toBeGreaterThan(4);
-    expect(seen, 'global showed no issuance failure while the certificates were valid').toBeDefined();
-    const { insight, held } = seen!;
-    expect(insight.mTLS!.lastError!.message).toContain('sealed');
-    expect(insight.zone).toBe(held.zone);
-    // The dataplane kept the certificate it had (global reports that one), and was told of the failure.
-    expect(seen!.serial).toBe(before[held === web ? 'web' : 'backend'].serial);
-    expect(insight.mTLS!.certificateSerial).toBe(seen!.serial);
-    expect(seen!.agentError).toContain('sealed');
-    // The zone retries with backoff.
-    expect(env.zones[held.zone]!.logs.some((l) => l.msg === 'dataplane certificate issuance failed; retrying with backoff' && l.dataplane === held.name)).toBe(true);
-
-    await eventually(async () => {
-      expect(web.handle.current()!.serial).not.toBe(before.web.serial);
-      expect(backend.handle.current()!.serial).not.toBe(before.backend.serial);
-    }, 30_000, 200);
-    for (const svc of [web, backend]) expectChainTo(svc.handle.current()!.certChainPem, s000.rootPem, 1);
-    await crossZone(web, backend);
-    await eventually(async () => {
-      const items = (await insights()).filter((i) => [onGlobal(web), onGlobal(backend)].includes(i.name));
-      expect(items).toHaveLength(2);
-      for (const i of items) expect(i.mTLS?.lastError).toBeUndefined();
+    await expectOutageKeepsCertificates(env, web, backend, {
+      breakCa: () => vault.seal(),
+      repairCa: () => vault.unseal(),
+      errorText: 'sealed',
+      reissued: (svc) => expectChainTo(svc.handle.current()!.certChainPem, s000.rootPem, 1),
     });
   }, 90_000);
 });
