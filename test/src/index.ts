@@ -1,3 +1,4 @@
+export * from './free-port.js';
 export * from './redis-server.js';
 export * from './global-process.js';
 export * from './zone-process.js';

@@ -1,6 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, spawnControlPlane, type GlobalProcess } from './global-process.js';
@@ -57,17 +56,6 @@ export async function writeTokenFile(token: string, dir?: string): Promise<strin
   return file;
 }
 
-/** A free TCP port on 127.0.0.1 (for a global that must come back on the same sync port). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** Starts a real `meshca-zone` process on a free API port and waits until its API listens. */
 export async function startZoneProcess(opts: ZoneProcessOptions): Promise<ZoneProcess> {
