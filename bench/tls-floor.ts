@@ -174,10 +174,19 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     const modes = (flag('only')?.split(',') ?? [...FLOOR_MODES]) as FloorMode[];
     const bad = modes.filter((m) => !FLOOR_MODES.includes(m));
     if (bad.length > 0) throw new Error(`--only ${bad.join(',')}: the floors are ${FLOOR_MODES.join(', ')}`);
+    const count = (name: string): number | undefined => {
+      const v = flag(name);
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} ${v}: give a positive whole number`);
+      return n;
+    };
     const opts: FloorOptions = {};
-    if (flag('reply') !== undefined) opts.replyBytes = Number(flag('reply'));
-    if (flag('fragment') !== undefined) opts.fragmentBytes = Number(flag('fragment'));
-    const rs = await runFloors(Number(flag('connections') ?? 10_000), modes, opts);
+    const reply = count('reply');
+    const fragment = count('fragment');
+    if (reply !== undefined) opts.replyBytes = reply;
+    if (fragment !== undefined) opts.fragmentBytes = fragment;
+    const rs = await runFloors(count('connections') ?? 10_000, modes, opts);
     process.stdout.write(process.argv.includes('--json') ? `${JSON.stringify(rs)}\n` : `${formatFloors(rs)}\n`);
     process.exit(0);
   }
