@@ -20,6 +20,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { writeHeapSnapshot } from 'node:v8';
 import WebSocket from 'ws';
 import { createSelfSignedServerTls } from '@meshca/common';
+import { freePort } from '../test/src/free-port.js';
 import { startHaproxy, type Haproxy } from './haproxy.js';
 
 export interface DataplaneBenchOptions {
@@ -200,7 +201,7 @@ export async function runDataplaneBench(options: DataplaneBenchOptions = {}): Pr
     let haproxy: Haproxy | undefined;
     if (cfg.haproxy) {
       const front = await createSelfSignedServerTls('bench-haproxy', ['127.0.0.1']);
-      haproxy = await startHaproxy({ backendPort: ready.port, certPem: front.certPem, keyPem: front.keyPem, port: ready.port + 1, maxconn: cfg.dataplanes + 100 });
+      haproxy = await startHaproxy({ backendPort: ready.port, certPem: front.certPem, keyPem: front.keyPem, port: await freePort(), maxconn: cfg.dataplanes + 100 });
       stopHaproxy = () => haproxy?.stop() ?? Promise.resolve();
     }
     const haproxyIdle = haproxy ? { rss: await haproxy.rss(), cpuMs: await haproxy.cpuMs() } : undefined;
