@@ -128,7 +128,13 @@ export function connectIdentity(opts: ConnectOptions): IdentityHandle {
       connected = true;
       log?.info({ zone: url }, 'connected to zone');
       emitter.emit('connected');
-      socket.send(JSON.stringify({ type: 'register', dataplane: opts.dataplane, ...(opts.csr === true ? { csrPem: newCsr() } : {}) }));
+      socket.send(JSON.stringify({
+        type: 'register',
+        dataplane: opts.dataplane,
+        ...(opts.csr === true ? { csrPem: newCsr() } : {}),
+        // So a zone that cannot issue at once still retries before this certificate expires.
+        ...(identity !== undefined ? { heldNotAfter: identity.notAfter.toISOString() } : {}),
+      }));
     });
     socket.on('unexpected-response', (_req, res) => {
       let body = '';

@@ -8,8 +8,10 @@ export interface DataplaneCaState {
   connected: boolean;
   /** Backends whose roots are in the bundle the dataplane holds. */
   bundleBackends: string[];
-  /** Backend that issued the certificate it holds, if it holds one. */
+  /** Backend that issued the certificate it holds, if it holds one that has not expired. */
   certificateBackend?: string;
+  /** Backend that issued the certificate it holds, when that certificate has expired. */
+  expiredBackend?: string;
 }
 
 export interface RotationView {
@@ -18,7 +20,7 @@ export interface RotationView {
   offlineZones: string[];
 }
 
-export type RotationStep = 'none' | 'add' | 'switch' | 'remove';
+export type RotationStep = 'none' | 'add' | 'switch' | 'disable' | 'remove';
 
 export interface RotationCheck {
   step: RotationStep;
@@ -28,18 +30,22 @@ export interface RotationCheck {
 /**
  * The validators of the three-step CA rotation (add a backend, switch `enabledBackend`, remove the
  * old backend): a switch waits until every connected dataplane trusts the new CA; a removal waits
- * until none holds a certificate from the backend being removed. Offline zones block both, since
- * what their dataplanes hold is unknown.
+ * until none holds a certificate from the backend being removed. Turning mTLS off (unsetting
+ * `enabledBackend`, or dropping `mtls` and so every backend) is checked the same way: Kuma
+ * forbids disabling mTLS by accident too. Offline zones block all of them, since what their
+ * dataplanes hold is unknown.
  */
 export function checkRotation(previous: MeshSpec | undefined, next: MeshSpec, view: RotationView): RotationCheck {
   const before = previous?.mtls;
   const after = next.mtls;
-  if (!before?.enabledBackend || !after?.enabledBackend) return { step: 'none', errors: [] };
+  // A new Mesh, or mTLS turned on: nothing can hold its certificates yet.
+  if (!before?.enabledBackend) return { step: 'none', errors: [] };
   const errors: FieldError[] = [];
   let step: RotationStep = 'none';
   const connected = view.dataplanes.filter((d) => d.connected);
+  const kept = new Set((after?.backends ?? []).map((b) => b.name));
 
-  if (before.enabledBackend !== after.enabledBackend) {
+  if (after?.enabledBackend !== undefined && before.enabledBackend !== after.enabledBackend) {
     step = 'switch';
     const target = after.enabledBackend;
     const lagging = connected.filter((d) => !d.bundleBackends.includes(target));
@@ -55,23 +61,39 @@ export function checkRotation(previous: MeshSpec | undefined, next: MeshSpec, vi
     }
   }
 
-  const kept = new Set(after.backends.map((b) => b.name));
-  for (const removed of before.backends.filter((b) => !kept.has(b.name))) {
-    step = step === 'none' ? 'remove' : step;
-    const holders = connected.filter((d) => d.certificateBackend === removed.name);
-    const problems = [
-      ...(holders.length > 0 ? [`${count(holders.length)} still ${holders.length === 1 ? 'holds a certificate' : 'hold certificates'} it issued (${perZone(holders)})`] : []),
-      ...offline(view),
-    ];
+  if (after?.enabledBackend === undefined && kept.has(before.enabledBackend)) {
+    // mTLS off with the backends kept: the holders of the enabled backend's certificates stop being renewed.
+    step = 'disable';
+    const problems = holdersOf(before.enabledBackend, connected, view, `backend "${before.enabledBackend}"`);
     if (problems.length > 0) {
       errors.push({
-        field: 'mtls.backends',
-        message: `cannot remove backend "${removed.name}" yet: ${problems.join('; ')}. Switch enabledBackend away from it and wait until those dataplanes are re-issued (meshctl inspect mesh), or apply with --force-rotation`,
+        field: after === undefined ? 'mtls' : 'mtls.enabledBackend',
+        message: `cannot turn mTLS off yet: ${problems.join('; ')}, and they would no longer be renewed. Set enabledBackend again, or apply with --force-rotation to turn mTLS off anyway`,
       });
     }
   }
-  if (step === 'none' && after.backends.some((b) => !before.backends.some((p) => p.name === b.name))) step = 'add';
+
+  for (const removed of before.backends.filter((b) => !kept.has(b.name))) {
+    step = step === 'none' ? 'remove' : step;
+    const problems = holdersOf(removed.name, connected, view);
+    if (problems.length > 0) {
+      errors.push({
+        field: after === undefined ? 'mtls' : 'mtls.backends',
+        message: `cannot remove backend "${removed.name}" yet${after === undefined ? ' (a Mesh without mtls removes every backend)' : ''}: ${problems.join('; ')}. Switch enabledBackend away from it and wait until those dataplanes are re-issued (meshctl inspect mesh), or apply with --force-rotation`,
+      });
+    }
+  }
+  if (step === 'none' && (after?.backends ?? []).some((b) => !before.backends.some((p) => p.name === b.name))) step = 'add';
   return { step, errors };
+}
+
+/** Why `backend` cannot go yet: connected dataplanes holding its certificates, and offline zones. */
+function holdersOf(backend: string, connected: DataplaneCaState[], view: RotationView, issuer = 'it'): string[] {
+  const holders = connected.filter((d) => d.certificateBackend === backend);
+  return [
+    ...(holders.length > 0 ? [`${count(holders.length)} still ${holders.length === 1 ? 'holds a certificate' : 'hold certificates'} ${issuer} issued (${perZone(holders)})`] : []),
+    ...offline(view),
+  ];
 }
 
 function count(n: number): string {
@@ -94,17 +116,21 @@ export interface DataplaneInsightLike {
   labels?: Record<string, string>;
   zone?: unknown;
   connected?: unknown;
-  mTLS?: { issuedBackend?: string; supportedBackends?: string[] };
+  mTLS?: { issuedBackend?: string; supportedBackends?: string[]; certificateExpirationTime?: string };
 }
 
-export function caStateOfInsight(insight: DataplaneInsightLike): DataplaneCaState {
+/** An expired certificate is not counted as held: it protects nothing and blocks no removal. */
+export function caStateOfInsight(insight: DataplaneInsightLike, now: number = Date.now()): DataplaneCaState {
   const zone = typeof insight.zone === 'string' ? insight.zone : insight.labels?.['kuma.io/zone'] ?? 'unknown';
+  const issued = insight.mTLS?.issuedBackend;
+  const notAfter = Date.parse(insight.mTLS?.certificateExpirationTime ?? '');
+  const expired = issued !== undefined && Number.isFinite(notAfter) && notAfter <= now;
   return {
     zone,
     name: insight.name,
     connected: insight.connected === true,
     bundleBackends: insight.mTLS?.supportedBackends ?? [],
-    ...(insight.mTLS?.issuedBackend === undefined ? {} : { certificateBackend: insight.mTLS.issuedBackend }),
+    ...(issued === undefined ? {} : expired ? { expiredBackend: issued } : { certificateBackend: issued }),
   };
 }
 
@@ -117,8 +143,10 @@ export interface BackendRotationState {
   dataplanes: number;
   /** Of those, how many hold a bundle with this backend's roots. */
   trusting: number;
-  /** Of those, how many hold a certificate this backend issued. */
+  /** Of those, how many hold a certificate this backend issued (and that has not expired). */
   holding: number;
+  /** Of those, how many hold a certificate this backend issued that has expired. */
+  expired: number;
 }
 
 /** Per backend and zone: how far a rotation has come (what `meshctl inspect mesh` prints). */
@@ -137,6 +165,7 @@ export function rotationState(spec: MeshSpec, dataplanes: DataplaneCaState[]): B
         dataplanes: inZone.length,
         trusting: inZone.filter((d) => d.bundleBackends.includes(backend.name)).length,
         holding: inZone.filter((d) => d.certificateBackend === backend.name).length,
+        expired: inZone.filter((d) => d.expiredBackend === backend.name).length,
       });
     }
   }

@@ -30,6 +30,11 @@ export interface RegisterMessage {
   dataplane: DataplaneDocument;
   /** CSR mode: the dataplane keeps its key; the zone asks for a fresh CSR at every rotation. */
   csrPem?: string;
+  /**
+   * When the certificate it still holds (from an earlier connection, maybe to another zone process)
+   * expires, ISO 8601: the zone plans its retries before then even when it cannot issue at once.
+   */
+  heldNotAfter?: string;
 }
 
 /** Answer to `csr-request`. */
@@ -122,9 +127,17 @@ export function decodeDataplaneMessage(text: string): DataplaneMessage {
   }
   if (v.type !== 'register') throw new Error(`message type must be "register" or "csr" (got ${JSON.stringify(v.type)})`);
   if (v.csrPem !== undefined && typeof v.csrPem !== 'string') throw new Error('register.csrPem must be a PEM certificate request');
+  if (v.heldNotAfter !== undefined && (typeof v.heldNotAfter !== 'string' || Number.isNaN(Date.parse(v.heldNotAfter)))) {
+    throw new Error('register.heldNotAfter must be an ISO 8601 time (the notAfter of the certificate the dataplane holds)');
+  }
   const dp = v.dataplane;
   if (!isRecord(dp)) throw new Error('register.dataplane must be a Dataplane resource (mesh, name, networking)');
-  return { type: 'register', dataplane: dp as unknown as DataplaneDocument, ...(typeof v.csrPem === 'string' ? { csrPem: v.csrPem } : {}) };
+  return {
+    type: 'register',
+    dataplane: dp as unknown as DataplaneDocument,
+    ...(typeof v.csrPem === 'string' ? { csrPem: v.csrPem } : {}),
+    ...(typeof v.heldNotAfter === 'string' ? { heldNotAfter: v.heldNotAfter } : {}),
+  };
 }
 
 /** Parses a frame from the zone (agent side). */

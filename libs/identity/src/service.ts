@@ -71,6 +71,14 @@ export interface DataplaneCertState {
   bundleBackends?: string[];
   /** Roots in its bundle that belong to no backend any more but that held certificates still chain to. */
   retiredRoots?: number;
+  /** When the held certificate is due for renewal. */
+  renewalAt?: string;
+  /** When the zone next tries to issue for it (renewal, retry after a failure, re-check while waiting). */
+  nextAttemptAt?: string;
+  /** An issuance for it is in flight now. */
+  issuing?: boolean;
+  /** What it waits for (the zone told it so). */
+  waiting?: string;
   lastError?: { message: string; at: string };
 }
 
@@ -103,8 +111,17 @@ interface Session {
   issuing: boolean;
   again: boolean;
   alive: boolean;
+  /** The next issuance attempt (renewal, retry, re-check); while connected, armed whenever `issuing` is false. */
   timer: NodeJS.Timeout | undefined;
+  /** When `timer` fires. */
+  dueAt: number | undefined;
+  /** After a disconnect: removes its records when it has not come back within the grace period. */
+  removal: NodeJS.Timeout | undefined;
+  /** When the held certificate is to be renewed (between 50% and 80% of its lifetime). */
+  renewAt: number | undefined;
   attempt: number;
+  /** What the dataplane was last told it waits for (no mTLS, no mesh, ...); undefined once it is issued. */
+  waiting: string | undefined;
   backend: string | undefined;
   serial: string | undefined;
   notAfter: number | undefined;
@@ -183,6 +200,15 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
     refreshTimer ??= setTimeout(runRefreshes, 20);
   }
 
+  const lastReopen = new Map<string, number>();
+  /** Reloads a mesh whose enabled backend failed to open, at most once per retry base interval. */
+  function reopenSoon(mesh: string): void {
+    const now = Date.now();
+    if (now - (lastReopen.get(mesh) ?? -Infinity) < cfg.retry.baseMs) return;
+    lastReopen.set(mesh, now);
+    queueRefresh(mesh, undefined);
+  }
+
   function runRefreshes(): void {
     refreshTimer = undefined;
     const work = [...pendingRefresh];
@@ -205,21 +231,29 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
         ? 'enabled CA backend\'s settings or roots changed: re-issuing dataplane certificates issued under the old ones'
         : 'mesh issuing CA changed: re-issuing its dataplane certificates');
     }
+    const canIssue = after.enabled?.ca !== undefined;
+    // Whether what a dataplane is issued from (or waits for) changed; a refresh that only reopened
+    // a backend that fails again changes nothing, and the sessions' own retry timers stand.
+    const enabledChanged = before === undefined || before.enabled?.ca !== after.enabled?.ca || before.enabledFp !== after.enabledFp
+      || waitingReason(before) !== waitingReason(after);
     for (const s of byMesh.get(after.mesh) ?? []) {
       if (!s.ws) continue;
       sendBundle(s, bundle);
+      if (!enabledChanged) continue;
       // A certificate chaining to a retired root was issued from roots other than the enabled
       // backend's now, so it differs from enabledFp too: it is re-issued below like after a switch.
       if (s.issuing) {
         // Decided when it ends: a success under the current fingerprint needs nothing more; a
         // failure is retried at once, since this change may be what it was waiting for.
         s.again = true;
-      } else if (s.serial === undefined || (recovered && s.lastError !== undefined)) {
-        schedule(s, Math.random() * Math.min(1000, cfg.rotationSpreadMs));
+      } else if (s.serial === undefined || (canIssue && (s.lastError !== undefined || s.waiting !== undefined))) {
+        // Nothing held yet, or it was failing or waiting: this change may be what it waited for.
+        reissueWithin(s, Math.min(1000, cfg.rotationSpreadMs));
       } else if (after.enabledFp !== undefined && s.issuedFrom !== after.enabledFp) {
-        schedule(s, Math.random() * cfg.rotationSpreadMs);
-      } else if (waitingReason(after) !== undefined) {
-        send(s, { type: 'waiting', reason: waitingReason(after) ?? '' });
+        reissueWithin(s, cfg.rotationSpreadMs);
+      } else {
+        const waiting = waitingReason(after);
+        if (waiting !== undefined) tellWaiting(s, waiting);
       }
     }
   }
@@ -264,7 +298,10 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
 
   function sendBundle(s: Session, bundle: TrustBundle): void {
     if (!s.ws || s.serial === undefined || s.bundle === bundle || bundle.bundlePem === '') return;
-    if (s.bundle?.bundlePem !== bundle.bundlePem) send(s, { type: 'bundle', bundlePem: bundle.bundlePem, bundleBackends: bundle.bundleBackends });
+    if (s.bundle?.bundlePem !== bundle.bundlePem) {
+      send(s, { type: 'bundle', bundlePem: bundle.bundlePem, bundleBackends: bundle.bundleBackends });
+      s.waiting = undefined; // a bundle ends the dataplane's "waiting"; it is told again if it still waits
+    }
     s.bundle = bundle;
     dirty.add(s);
   }
@@ -324,7 +361,7 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
         log.warn({ mesh: claims.mesh, dataplane: claims.name, reason: auth.message }, 'dataplane refused');
         return refuse(ws, auth.reason, auth.message);
       }
-      session = register(ws, auth.identity, msg.csrPem);
+      session = register(ws, auth.identity, msg.csrPem, msg.heldNotAfter);
       void writeDataplane(session, auth.spec);
     });
     ws.on('pong', () => {
@@ -338,13 +375,14 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
     ws.on('error', (err) => log.debug({ err: err.message }, 'dataplane socket error'));
   }
 
-  function register(ws: WebSocket, identity: DataplaneIdentity, csrPem: string | undefined): Session {
+  function register(ws: WebSocket, identity: DataplaneIdentity, csrPem: string | undefined, heldNotAfter: string | undefined): Session {
     const id = `${identity.mesh}/${identity.name}`;
     const previous = sessions.get(id);
     const s: Session = {
       ws, id, identity, csr: csrPem !== undefined, firstCsr: csrPem, csrWaiter: undefined,
-      issuing: false, again: false, alive: true, timer: undefined, attempt: 0,
-      backend: undefined, serial: undefined, notAfter: undefined, issuedFrom: undefined,
+      issuing: false, again: false, alive: true, timer: undefined, dueAt: undefined, removal: undefined, renewAt: undefined, attempt: 0, waiting: undefined,
+      // What it holds bounds the retries until this zone issues it one (it is issued one at once).
+      backend: undefined, serial: undefined, notAfter: heldUntil(heldNotAfter), issuedFrom: undefined,
       // Until it is issued again, the dataplane still presents the certificate of its previous connection.
       heldRoots: previous?.heldRoots, bundle: undefined,
       regenerations: previous?.regenerations ?? 0, lastIssuedAt: undefined, lastError: undefined,
@@ -368,8 +406,9 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
   }
 
   function retireSession(s: Session): void {
-    if (s.timer) clearTimeout(s.timer);
-    s.timer = undefined;
+    clearTimer(s);
+    if (s.removal) clearTimeout(s.removal);
+    s.removal = undefined;
     s.csrWaiter?.(undefined);
     s.csrWaiter = undefined;
     byMesh.get(s.identity.mesh)?.delete(s);
@@ -384,27 +423,62 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
     s.disconnectedAt = Date.now();
     s.csrWaiter?.(undefined);
     s.csrWaiter = undefined;
-    if (s.timer) clearTimeout(s.timer);
+    clearTimer(s);
     dirty.add(s);
     if (closed) return;
-    s.timer = setTimeout(() => {
+    s.removal = setTimeout(() => {
       if (sessions.get(s.id) !== s || s.ws) return;
       sessions.delete(s.id);
       retireSession(s);
       void removeDataplane(s);
     }, cfg.graceMs);
-    s.timer.unref();
+    s.removal.unref();
   }
 
   // ---- issuance
+  //
+  // The invariant: a connected dataplane always has an issuance in flight or `timer` armed, and
+  // while its certificate is valid the timer fires before notAfter. Every attempt ends in
+  // planNext(), and arm() is the only place that sets the timer, capped by the certificate's
+  // renewal time; so whatever happens to the Mesh (mTLS off, deleted, a CA down) the renewal
+  // stays planned, and a renewal that cannot happen is reported.
 
-  function schedule(s: Session, delayMs: number): void {
+  type Outcome =
+    | { kind: 'issued' }
+    | { kind: 'waiting'; reason: string }
+    | { kind: 'failed'; message: string; retryable: boolean }
+    | { kind: 'gone' };
+
+  function clearTimer(s: Session): void {
     if (s.timer) clearTimeout(s.timer);
+    s.timer = undefined;
+    s.dueAt = undefined;
+  }
+
+  /** Sets the next attempt at `at`, or earlier: never after the renewal of a certificate that is still valid. */
+  function arm(s: Session, at: number): void {
+    clearTimer(s);
+    const now = Date.now();
+    s.dueAt = Math.min(at, latestAttempt(s, now));
     s.timer = setTimeout(() => {
       s.timer = undefined;
+      s.dueAt = undefined;
       void issue(s);
-    }, Math.max(0, delayMs));
+    }, Math.max(0, s.dueAt - now));
     s.timer.unref();
+  }
+
+  /** Its renewal time, or once that has passed, 90% of the way to notAfter; no bound once expired. */
+  function latestAttempt(s: Session, now: number): number {
+    if (s.notAfter === undefined || s.notAfter <= now) return Infinity;
+    if (s.renewAt !== undefined && s.renewAt > now) return s.renewAt;
+    return now + (s.notAfter - now) * 0.9;
+  }
+
+  /** Re-issue soon (spread over `spreadMs`), unless an attempt is already planned sooner. */
+  function reissueWithin(s: Session, spreadMs: number): void {
+    const at = Date.now() + Math.random() * spreadMs;
+    if (s.dueAt === undefined || s.dueAt > at) arm(s, at);
   }
 
   function waitingReason(view: MeshView): string | undefined {
@@ -412,18 +486,6 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
     if (view.enabledMissing !== undefined) return `mesh "${view.mesh}" enables backend "${view.enabledMissing}", which it does not list`;
     if (!view.enabled) return `mesh "${view.mesh}" has no mTLS enabled (mtls.enabledBackend is not set); waiting for it`;
     return undefined;
-  }
-
-  /** The enabled backend to issue from; undefined after telling the dataplane what it waits for. */
-  function issuingEntry(s: Session, view: MeshView): (BackendEntry & { ca: CaBackend }) | undefined {
-    const waiting = waitingReason(view);
-    if (waiting !== undefined) {
-      send(s, { type: 'waiting', reason: waiting });
-      return undefined;
-    }
-    const entry = view.enabled;
-    if (!entry?.ca) throw new CaError(entry?.error ?? 'the enabled backend is not available', true);
-    return entry as BackendEntry & { ca: CaBackend };
   }
 
   function requestCsr(s: Session): Promise<string | undefined> {
@@ -447,93 +509,157 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
     }
     s.issuing = true;
     s.again = false;
-    if (s.timer) clearTimeout(s.timer);
-    s.timer = undefined;
+    clearTimer(s);
+    let outcome: Outcome;
     try {
-      await watching;
-      let view = await cas.view(s.identity.mesh);
-      if (!live(s)) return;
-      let entry = issuingEntry(s, view);
-      if (!entry) return;
-      let csrPem: string | undefined;
-      if (s.csr) {
-        csrPem = s.firstCsr ?? (await requestCsr(s));
-        s.firstCsr = undefined;
-        if (csrPem === undefined) {
-          if (live(s)) throw new Error(`the dataplane did not answer the CSR request within ${cfg.csrTimeoutMs} ms`);
-          return;
-        }
-      }
-      await limiter.acquire();
-      if (!live(s)) return;
-      // The Mesh may have changed while this waited for a CSR or its turn (a fleet re-issue can
-      // queue for seconds): issue under the settings current now, not replaced ones.
-      const latest = cas.peek(s.identity.mesh) ?? view;
-      if (latest !== view) {
-        view = latest;
-        entry = issuingEntry(s, view);
-        if (!entry) return;
-      }
-      const fp = view.enabledFp;
-      const issuedAt = Date.now();
-      const cert = await entry.ca.issue({
-        identity: s.identity,
-        ttlSeconds: dpCertTtlSeconds(entry.backend),
-        ...(csrPem !== undefined ? { csrPem } : {}),
-      });
-      if (!live(s)) return;
-      holdRoots(s, entry.roots);
-      const before = meshTrust(s.identity.mesh).bundle;
-      // The latest view: the mesh may have changed while this certificate was being issued.
-      const bundle = currentBundle(s.identity.mesh, cas.peek(s.identity.mesh) ?? view);
-      const message: IdentityMessage = {
-        type: 'identity',
-        certChainPem: cert.certChainPem,
-        ...(cert.keyPem !== undefined ? { keyPem: cert.keyPem } : {}),
-        bundlePem: bundle.bundlePem,
-        bundleBackends: bundle.bundleBackends,
-        backend: entry.backend.name,
-        serial: cert.serial,
-        notBefore: cert.notBefore.toISOString(),
-        notAfter: cert.notAfter.toISOString(),
-      };
-      send(s, message);
-      counters.issued++;
-      s.backend = entry.backend.name;
-      s.serial = cert.serial;
-      s.notAfter = cert.notAfter.getTime();
-      s.issuedFrom = fp;
-      s.bundle = bundle;
-      s.regenerations++;
-      s.lastIssuedAt = issuedAt;
-      s.lastError = undefined;
-      s.attempt = 0;
-      schedule(s, renewDelayMs(issuedAt, s.notAfter));
-      // The Mesh changed while the CA was signing: this certificate is already outdated, issue
-      // again (a change that left the fingerprint as it was needs nothing more).
-      const now = cas.peek(s.identity.mesh);
-      s.again = now !== undefined && now.enabledFp !== fp && (now.enabledFp !== undefined || waitingReason(now) !== undefined);
-      // This was the last certificate under a retired root, or (a change raced this issuance) the
-      // first under a root no backend has any more: the others' bundles follow.
-      if (bundle !== before) for (const other of byMesh.get(s.identity.mesh) ?? []) sendBundle(other, bundle);
+      outcome = await attempt(s);
     } catch (err) {
-      if (!live(s)) return;
-      counters.failed++;
-      s.attempt++;
-      const message = err instanceof Error ? err.message : String(err);
-      const delay = retryDelayMs(s.attempt, cfg.retry, Date.now(), s.notAfter);
-      s.lastError = { message, at: new Date().toISOString() };
-      send(s, { type: 'error', message, retryInMs: Math.round(delay) });
-      if (s.attempt === 1) log.warn({ mesh: s.identity.mesh, dataplane: s.identity.name, err: message }, 'dataplane certificate issuance failed; retrying with backoff');
-      schedule(s, delay);
+      outcome = { kind: 'failed', message: err instanceof Error ? err.message : String(err), retryable: !(err instanceof CaError) || err.retryable };
     } finally {
       s.issuing = false;
-      dirty.add(s);
-      if (s.again && live(s)) {
-        s.again = false;
-        void issue(s);
+    }
+    dirty.add(s);
+    if (!live(s)) return;
+    if (s.again) {
+      // The Mesh changed while this ran: decide again under the current settings.
+      s.again = false;
+      void issue(s);
+      return;
+    }
+    planNext(s, outcome);
+  }
+
+  /** What to do after an attempt: the one place that decides when the next one is. */
+  function planNext(s: Session, outcome: Outcome): void {
+    const now = Date.now();
+    switch (outcome.kind) {
+      case 'gone':
+        return;
+      case 'issued':
+        s.attempt = 0;
+        arm(s, s.renewAt ?? now);
+        return;
+      case 'failed': {
+        counters.failed++;
+        s.attempt++;
+        // A refusal (denied, misconfigured) fails the same way until someone fixes it: no fast
+        // retries, one slow re-check (a fix on the CA's side, a Vault role, is not visible here),
+        // and at once when the Mesh or its Secrets change. arm() still keeps it before notAfter.
+        const delay = outcome.retryable ? retryDelayMs(s.attempt, cfg.retry, now, s.notAfter) : cfg.retry.maxMs;
+        s.lastError = { message: outcome.message, at: new Date(now).toISOString() };
+        send(s, { type: 'error', message: outcome.message, retryInMs: Math.round(Math.min(delay, latestAttempt(s, now) - now)) });
+        if (s.attempt === 1) {
+          log.warn({ mesh: s.identity.mesh, dataplane: s.identity.name, err: outcome.message, retryable: outcome.retryable },
+            outcome.retryable ? 'dataplane certificate issuance failed; retrying with backoff' : 'dataplane certificate issuance refused by the CA; retrying slowly and when the Mesh changes');
+        }
+        arm(s, now + delay);
+        return;
+      }
+      case 'waiting': {
+        if (s.renewAt !== undefined && now < s.renewAt) {
+          // Not due yet: the renewal stays where it was; the Mesh may be back by then.
+          tellWaiting(s, outcome.reason);
+          arm(s, s.renewAt);
+          return;
+        }
+        s.attempt++;
+        if (s.notAfter !== undefined) {
+          const expired = s.notAfter <= now;
+          const message = `certificate ${expired ? 'expired' : 'renewal is due'} (notAfter ${new Date(s.notAfter).toISOString()}) and cannot be ${expired ? 'replaced' : 'renewed'}: ${outcome.reason}`;
+          if (s.lastError?.message !== message) {
+            log.warn({ mesh: s.identity.mesh, dataplane: s.identity.name, notAfter: new Date(s.notAfter).toISOString(), reason: outcome.reason },
+              expired ? 'dataplane certificate expired and cannot be replaced' : 'dataplane certificate renewal is due and cannot happen');
+          }
+          s.lastError = { message, at: new Date(now).toISOString() };
+          tellWaiting(s, message);
+        } else {
+          tellWaiting(s, outcome.reason);
+        }
+        arm(s, now + retryDelayMs(s.attempt, cfg.retry, now, s.notAfter));
+        return;
       }
     }
+  }
+
+  function tellWaiting(s: Session, reason: string): void {
+    if (s.waiting === reason) return;
+    s.waiting = reason;
+    send(s, { type: 'waiting', reason });
+  }
+
+  /** One issuance attempt: waits for the Mesh, a CSR and the rate limiter, then issues and sends. */
+  async function attempt(s: Session): Promise<Outcome> {
+    await watching;
+    let view = await cas.view(s.identity.mesh);
+    if (!live(s)) return { kind: 'gone' };
+    const waiting = waitingReason(view);
+    if (waiting !== undefined) return { kind: 'waiting', reason: waiting };
+    let csrPem: string | undefined;
+    if (s.csr) {
+      csrPem = s.firstCsr ?? (await requestCsr(s));
+      s.firstCsr = undefined;
+      if (csrPem === undefined) {
+        if (!live(s)) return { kind: 'gone' };
+        throw new Error(`the dataplane did not answer the CSR request within ${cfg.csrTimeoutMs} ms`);
+      }
+    }
+    await limiter.acquire();
+    if (!live(s)) return { kind: 'gone' };
+    // The Mesh may have changed while this waited for a CSR or its turn (a fleet re-issue can
+    // queue for seconds): issue under the settings current now, not replaced ones.
+    view = cas.peek(s.identity.mesh) ?? view;
+    const nowWaiting = waitingReason(view);
+    if (nowWaiting !== undefined) return { kind: 'waiting', reason: nowWaiting };
+    const entry = view.enabled;
+    if (!entry?.ca) {
+      // Opening it failed (a CA down when the zone started or the Mesh arrived): try to open it
+      // again, or it would stay failed until the Mesh next changes.
+      reopenSoon(s.identity.mesh);
+      throw new CaError(entry?.error ?? 'the enabled backend is not available', true);
+    }
+    const fp = view.enabledFp;
+    const issuedAt = Date.now();
+    const cert = await entry.ca.issue({
+      identity: s.identity,
+      ttlSeconds: dpCertTtlSeconds(entry.backend),
+      ...(csrPem !== undefined ? { csrPem } : {}),
+    });
+    if (!live(s)) return { kind: 'gone' };
+    holdRoots(s, entry.roots);
+    const before = meshTrust(s.identity.mesh).bundle;
+    // The latest view: the mesh may have changed while this certificate was being issued.
+    const bundle = currentBundle(s.identity.mesh, cas.peek(s.identity.mesh) ?? view);
+    const message: IdentityMessage = {
+      type: 'identity',
+      certChainPem: cert.certChainPem,
+      ...(cert.keyPem !== undefined ? { keyPem: cert.keyPem } : {}),
+      bundlePem: bundle.bundlePem,
+      bundleBackends: bundle.bundleBackends,
+      backend: entry.backend.name,
+      serial: cert.serial,
+      notBefore: cert.notBefore.toISOString(),
+      notAfter: cert.notAfter.toISOString(),
+    };
+    send(s, message);
+    counters.issued++;
+    s.backend = entry.backend.name;
+    s.serial = cert.serial;
+    s.notAfter = cert.notAfter.getTime();
+    s.renewAt = issuedAt + renewDelayMs(issuedAt, s.notAfter);
+    s.issuedFrom = fp;
+    s.bundle = bundle;
+    s.regenerations++;
+    s.lastIssuedAt = issuedAt;
+    s.lastError = undefined;
+    s.waiting = undefined;
+    // The Mesh changed while the CA was signing: this certificate is already outdated, issue
+    // again (a change that left the fingerprint as it was needs nothing more).
+    const now = cas.peek(s.identity.mesh);
+    s.again = now !== undefined && now.enabledFp !== fp && (now.enabledFp !== undefined || waitingReason(now) !== undefined);
+    // This was the last certificate under a retired root, or (a change raced this issuance) the
+    // first under a root no backend has any more: the others' bundles follow.
+    if (bundle !== before) for (const other of byMesh.get(s.identity.mesh) ?? []) sendBundle(other, bundle);
+    return { kind: 'issued' };
   }
 
   // ---- store records
@@ -644,6 +770,10 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
         ...(s.notAfter !== undefined ? { notAfter: new Date(s.notAfter).toISOString() } : {}),
         ...(s.bundle !== undefined ? { bundleBackends: s.bundle.bundleBackends } : {}),
         ...(s.bundle?.retiredRoots ? { retiredRoots: s.bundle.retiredRoots } : {}),
+        ...(s.renewAt !== undefined ? { renewalAt: new Date(s.renewAt).toISOString() } : {}),
+        ...(s.dueAt !== undefined ? { nextAttemptAt: new Date(s.dueAt).toISOString() } : {}),
+        ...(s.issuing ? { issuing: true } : {}),
+        ...(s.waiting !== undefined ? { waiting: s.waiting } : {}),
         ...(s.lastError !== undefined ? { lastError: s.lastError } : {}),
       }));
     },
@@ -686,6 +816,12 @@ interface MeshTrust {
   /** The view `bundle` was computed from. */
   view: MeshView | undefined;
   bundle: TrustBundle | undefined;
+}
+
+/** The notAfter a dataplane says it holds: it only bounds its own retries (and an expired one is reported). */
+function heldUntil(iso: string | undefined): number | undefined {
+  const t = iso === undefined ? NaN : Date.parse(iso);
+  return Number.isFinite(t) ? t : undefined;
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

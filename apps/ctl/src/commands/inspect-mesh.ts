@@ -18,7 +18,7 @@ export async function inspectMesh(client: ApiClient, name: string, opts: { outpu
     insights.push(...body.items);
     path = body.next;
   }
-  const rows = rotationState(mesh, insights.map(caStateOfInsight));
+  const rows = rotationState(mesh, insights.map((i) => caStateOfInsight(i)));
   if (opts.output !== 'table') {
     printStructured({ mesh: name, enabledBackend: mesh.mtls?.enabledBackend ?? null, backends: rows }, opts.output);
     return;
@@ -29,7 +29,7 @@ export async function inspectMesh(client: ApiClient, name: string, opts: { outpu
     return;
   }
   printTable(
-    ['BACKEND', 'TYPE', 'ENABLED', 'ZONE', 'DATAPLANES', 'TRUST IT', 'HOLD ITS CERT'],
-    rows.map((r) => [r.backend, r.type, r.enabled ? 'yes' : '', r.zone, String(r.dataplanes), String(r.trusting), String(r.holding)]),
+    ['BACKEND', 'TYPE', 'ENABLED', 'ZONE', 'DATAPLANES', 'TRUST IT', 'HOLD ITS CERT', 'EXPIRED'],
+    rows.map((r) => [r.backend, r.type, r.enabled ? 'yes' : '', r.zone, String(r.dataplanes), String(r.trusting), String(r.holding), String(r.expired)]),
   );
 }
