@@ -47,7 +47,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
   });
   handle.on('problem', (message) => log.warn({ err: message }, 'identity problem'));
   const status = opts.statusPort === undefined ? undefined : await startStatusServer(opts.statusPort, () => handle.status());
-  if (status) log.info({ port: status.port }, 'status on http://127.0.0.1:<port>/status');
+  if (status) log.info({ port: status.port }, `status on http://127.0.0.1:${status.port}/status`);
   return {
     handle,
     ...(status ? { statusPort: status.port } : {}),

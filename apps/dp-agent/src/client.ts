@@ -98,11 +98,12 @@ export function connectIdentity(opts: ConnectOptions): IdentityHandle {
     emitter.emit('problem', message);
   };
 
-  function newCsr(): string {
+  /** A fresh key and a CSR for it asking for the identity's URI SANs, as the zone names them. */
+  function newCsr(uriSans: string[]): string {
     const key = generateP256Key();
     pendingKeys.set(key.spkiDer.toString('base64'), key.keyPem);
     while (pendingKeys.size > 2) pendingKeys.delete(pendingKeys.keys().next().value as string);
-    return createCsr({ keyPem: key.keyPem, uriSans: [] });
+    return createCsr({ keyPem: key.keyPem, uriSans });
   }
 
   async function connect(): Promise<void> {
@@ -131,7 +132,8 @@ export function connectIdentity(opts: ConnectOptions): IdentityHandle {
       socket.send(JSON.stringify({
         type: 'register',
         dataplane: opts.dataplane,
-        ...(opts.csr === true ? { csrPem: newCsr() } : {}),
+        // CSR mode: the zone asks for a CSR, naming the SANs it must carry.
+        ...(opts.csr === true ? { csr: true } : {}),
         // So a zone that cannot issue at once still retries before this certificate expires.
         ...(identity !== undefined ? { heldNotAfter: identity.notAfter.toISOString() } : {}),
       }));
@@ -193,7 +195,7 @@ export function connectIdentity(opts: ConnectOptions): IdentityHandle {
         emitter.emit('waiting', msg.reason);
         return;
       case 'csr-request':
-        socket.send(JSON.stringify({ type: 'csr', csrPem: newCsr() }));
+        socket.send(JSON.stringify({ type: 'csr', csrPem: newCsr(Array.isArray(msg.uriSans) ? msg.uriSans : []) }));
         return;
       case 'error':
         log?.warn({ err: msg.message, retryInMs: msg.retryInMs }, 'zone could not issue a certificate; keeping the current one');
@@ -204,6 +206,8 @@ export function connectIdentity(opts: ConnectOptions): IdentityHandle {
         problem(`zone refused this dataplane: ${msg.message}`);
         return;
       case 'bundle':
+        // The zone sends 'waiting' again after a bundle when it still cannot issue.
+        waiting = undefined;
         if (!identity) return;
         identity = { ...identity, bundlePem: msg.bundlePem, bundleBackends: msg.bundleBackends };
         context = undefined;

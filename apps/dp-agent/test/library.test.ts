@@ -1,7 +1,10 @@
+import { X509Certificate } from 'node:crypto';
 import { request, type Agent } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { seedVault, startVaultServer } from '../../../libs/ca/test/vault-setup.js';
 import { applyMesh, builtin, dataplane, startZone, type TestZone } from '../../../libs/identity/test/helpers.js';
+import { eventually } from '../../../test/src/index.js';
 import { connectIdentity, createMtlsServer, mtlsAgent, parseInbound, peerSpiffeIds, type IdentityHandle } from '../src/index.js';
 
 let zone: TestZone | undefined;
@@ -99,6 +102,50 @@ describe('connectIdentity and mTLS helpers', () => {
     const problem = await new Promise<string>((r) => handle.once('problem', r));
     expect(problem).toContain('token is for dataplane "a", not "b"');
     await expect(handle.ready(300)).rejects.toThrow(/no certificate from the zone within 300 ms: zone refused this dataplane/);
+  });
+
+  it('CSR mode gets a certificate from a Vault backend: the CSR carries the identity\'s URI SANs the zone names', async () => {
+    const vault = await startVaultServer({ tls: true });
+    try {
+      const setup = await seedVault(vault, { roleArgs: { key_type: 'ec', key_bits: '256' }, extraPaths: ['kmesh-pki-default/sign/dataplane-proxies'] });
+      zone = await startZone();
+      await applyMesh(zone.store, 'default', {
+        enabledBackend: 'vault-1',
+        backends: [{
+          name: 'vault-1',
+          type: 'vault',
+          dpCert: { rotation: { expiration: '1h' } },
+          conf: { fromCp: { address: vault.address, pki: setup.mount, role: setup.role, tls: { caCert: { inlineString: vault.caCertPem as string } }, auth: { token: { inlineString: setup.token } } } },
+        }],
+      });
+      const handle = await connect(zone, 'web-1', 'web', { csr: true });
+      const id = await handle.ready(10_000);
+      expect(id.backend).toBe('vault-1');
+      expect(new X509Certificate(id.certChainPem).subjectAltName).toBe('URI:spiffe://default/web, URI:kuma://kuma.io/service/web');
+      expect(vault.stats().byPath['kmesh-pki-default/sign/dataplane-proxies']).toBe(1);
+      expect(handle.status().lastError).toBeUndefined();
+    } finally {
+      await vault.stop();
+    }
+  });
+
+  it('clears "waiting" when a bundle arrives; the zone says again if it still waits', async () => {
+    zone = await startZone();
+    await applyMesh(zone.store, 'default', { backends: [builtin('ca-1')] });
+    const handle = await connect(zone, 'web-1', 'web');
+    await eventually(async () => expect(handle.status().waiting).toContain('has no mTLS enabled'));
+    await applyMesh(zone.store, 'default', { enabledBackend: 'ca-1', backends: [builtin('ca-1')] });
+    await handle.ready(5000);
+    expect(handle.status().waiting).toBeUndefined();
+    await applyMesh(zone.store, 'default', { backends: [builtin('ca-1')] });
+    await eventually(async () => expect(handle.status().waiting).toContain('has no mTLS enabled'));
+    // Backends change while mTLS is off: the bundle ends "waiting", then the zone says it again.
+    const atBundle: (string | undefined)[] = [];
+    handle.on('update', (_id, change) => change === 'bundle' && atBundle.push(handle.status().waiting));
+    await applyMesh(zone.store, 'default', { backends: [builtin('ca-1'), builtin('ca-2')] });
+    await eventually(async () => expect(handle.current()?.bundleBackends).toEqual(['ca-1', 'ca-2']));
+    expect(atBundle).toEqual([undefined]);
+    await eventually(async () => expect(handle.status().waiting).toContain('has no mTLS enabled'));
   });
 
   it('parses --inbound flags and says what is missing', () => {

@@ -28,7 +28,12 @@ export interface DataplaneDocument {
 export interface RegisterMessage {
   type: 'register';
   dataplane: DataplaneDocument;
-  /** CSR mode: the dataplane keeps its key; the zone asks for a fresh CSR at every rotation. */
+  /**
+   * CSR mode: the dataplane keeps its key; the zone asks for a CSR (`csr-request`, naming the URI
+   * SANs it must carry) at every issuance.
+   */
+  csr?: boolean;
+  /** CSR mode with a first CSR sent at once; the zone asks again when it lacks the identity's URI SANs. */
   csrPem?: string;
   /**
    * When the certificate it still holds (from an earlier connection, maybe to another zone process)
@@ -82,9 +87,10 @@ export interface BundleMessage {
   bundleBackends: string[];
 }
 
-/** CSR mode: send a `csr` for a fresh key. */
+/** CSR mode: send a `csr` for a fresh key, asking for exactly these URI SANs (a Vault role signs the CSR's own). */
 export interface CsrRequestMessage {
   type: 'csr-request';
+  uriSans: string[];
 }
 
 /** Issuance failed; the current certificate stays valid and the zone retries after `retryInMs`. */
@@ -127,6 +133,7 @@ export function decodeDataplaneMessage(text: string): DataplaneMessage {
   }
   if (v.type !== 'register') throw new Error(`message type must be "register" or "csr" (got ${JSON.stringify(v.type)})`);
   if (v.csrPem !== undefined && typeof v.csrPem !== 'string') throw new Error('register.csrPem must be a PEM certificate request');
+  if (v.csr !== undefined && typeof v.csr !== 'boolean') throw new Error('register.csr must be true or false');
   if (v.heldNotAfter !== undefined && (typeof v.heldNotAfter !== 'string' || Number.isNaN(Date.parse(v.heldNotAfter)))) {
     throw new Error('register.heldNotAfter must be an ISO 8601 time (the notAfter of the certificate the dataplane holds)');
   }
@@ -135,6 +142,7 @@ export function decodeDataplaneMessage(text: string): DataplaneMessage {
   return {
     type: 'register',
     dataplane: dp as unknown as DataplaneDocument,
+    ...(v.csr === true ? { csr: true } : {}),
     ...(typeof v.csrPem === 'string' ? { csrPem: v.csrPem } : {}),
     ...(typeof v.heldNotAfter === 'string' ? { heldNotAfter: v.heldNotAfter } : {}),
   };

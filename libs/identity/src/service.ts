@@ -3,7 +3,7 @@
 import { availableParallelism } from 'node:os';
 import type { WebSocket } from 'ws';
 import type { ResourceKey } from '@meshca/api';
-import { CaError, dpCertTtlSeconds, openCaBackend, type BackendEnv, type CaBackend, type DataplaneIdentity } from '@meshca/ca';
+import { CaError, dpCertTtlSeconds, identityUriSans, openCaBackend, type BackendEnv, type DataplaneIdentity } from '@meshca/ca';
 import type { Logger } from '@meshca/common';
 import { createIssuerPool, type IssuerPool } from '@meshca/pki';
 import type { ResourceStore } from '@meshca/store';
@@ -238,6 +238,7 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
       || waitingReason(before) !== waitingReason(after);
     for (const s of byMesh.get(after.mesh) ?? []) {
       if (!s.ws) continue;
+      const told = s.waiting;
       sendBundle(s, bundle);
       if (!enabledChanged) continue;
       // A certificate chaining to a retired root was issued from roots other than the enabled
@@ -246,14 +247,15 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
         // Decided when it ends: a success under the current fingerprint needs nothing more; a
         // failure is retried at once, since this change may be what it was waiting for.
         s.again = true;
-      } else if (s.serial === undefined || (canIssue && (s.lastError !== undefined || s.waiting !== undefined))) {
+      } else if (s.serial === undefined || (canIssue && (s.lastError !== undefined || told !== undefined))) {
         // Nothing held yet, or it was failing or waiting: this change may be what it waited for.
         reissueWithin(s, Math.min(1000, cfg.rotationSpreadMs));
       } else if (after.enabledFp !== undefined && s.issuedFrom !== after.enabledFp) {
         reissueWithin(s, cfg.rotationSpreadMs);
       } else {
+        // Still waiting (maybe for another reason); a "renewal is due" text ending in the same reason stays.
         const waiting = waitingReason(after);
-        if (waiting !== undefined) tellWaiting(s, waiting);
+        if (waiting !== undefined && told?.endsWith(waiting) !== true) tellWaiting(s, waiting);
       }
     }
   }
@@ -300,7 +302,8 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
     if (!s.ws || s.serial === undefined || s.bundle === bundle || bundle.bundlePem === '') return;
     if (s.bundle?.bundlePem !== bundle.bundlePem) {
       send(s, { type: 'bundle', bundlePem: bundle.bundlePem, bundleBackends: bundle.bundleBackends });
-      s.waiting = undefined; // a bundle ends the dataplane's "waiting"; it is told again if it still waits
+      // The agent drops "waiting" at a bundle: while this one still waits, say so again.
+      if (s.waiting !== undefined) send(s, { type: 'waiting', reason: s.waiting });
     }
     s.bundle = bundle;
     dirty.add(s);
@@ -361,7 +364,7 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
         log.warn({ mesh: claims.mesh, dataplane: claims.name, reason: auth.message }, 'dataplane refused');
         return refuse(ws, auth.reason, auth.message);
       }
-      session = register(ws, auth.identity, msg.csrPem, msg.heldNotAfter);
+      session = register(ws, auth.identity, { csr: msg.csr === true || msg.csrPem !== undefined, firstCsr: msg.csrPem, heldNotAfter: msg.heldNotAfter });
       void writeDataplane(session, auth.spec);
     });
     ws.on('pong', () => {
@@ -375,14 +378,14 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
     ws.on('error', (err) => log.debug({ err: err.message }, 'dataplane socket error'));
   }
 
-  function register(ws: WebSocket, identity: DataplaneIdentity, csrPem: string | undefined, heldNotAfter: string | undefined): Session {
+  function register(ws: WebSocket, identity: DataplaneIdentity, opts: { csr: boolean; firstCsr: string | undefined; heldNotAfter: string | undefined }): Session {
     const id = `${identity.mesh}/${identity.name}`;
     const previous = sessions.get(id);
     const s: Session = {
-      ws, id, identity, csr: csrPem !== undefined, firstCsr: csrPem, csrWaiter: undefined,
+      ws, id, identity, csr: opts.csr, firstCsr: opts.firstCsr, csrWaiter: undefined,
       issuing: false, again: false, alive: true, timer: undefined, dueAt: undefined, removal: undefined, renewAt: undefined, attempt: 0, waiting: undefined,
       // What it holds bounds the retries until this zone issues it one (it is issued one at once).
-      backend: undefined, serial: undefined, notAfter: heldUntil(heldNotAfter), issuedFrom: undefined,
+      backend: undefined, serial: undefined, notAfter: heldUntil(opts.heldNotAfter), issuedFrom: undefined,
       // Until it is issued again, the dataplane still presents the certificate of its previous connection.
       heldRoots: previous?.heldRoots, bundle: undefined,
       regenerations: previous?.regenerations ?? 0, lastIssuedAt: undefined, lastError: undefined,
@@ -498,7 +501,7 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
         clearTimeout(timer);
         resolve(csr);
       };
-      send(s, { type: 'csr-request' });
+      send(s, { type: 'csr-request', uriSans: identityUriSans(s.identity) });
     });
   }
 
@@ -596,6 +599,9 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
     if (waiting !== undefined) return { kind: 'waiting', reason: waiting };
     let csrPem: string | undefined;
     if (s.csr) {
+      // A first CSR sent with register is used as it is: builtin and provided CAs put the identity
+      // in the certificate whatever the CSR asks, a Vault backend refuses a CSR without exactly
+      // the identity's URIs. meshca-dp sends none and answers csr-request, which names them.
       csrPem = s.firstCsr ?? (await requestCsr(s));
       s.firstCsr = undefined;
       if (csrPem === undefined) {

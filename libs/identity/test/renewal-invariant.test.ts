@@ -188,3 +188,40 @@ describe('a connected dataplane always has a renewal planned before notAfter', (
     );
   }, 120_000);
 });
+
+describe('a refusal by the CA is not retried in a loop', () => {
+  it('retries a refusal slowly (and at once when the Mesh changes), an outage with backoff; both before notAfter', async () => {
+    useVirtualTime();
+    const store = createMemoryStore();
+    const ca = createCaSwitch();
+    await applyMesh(store, 'default', mtls('ca-1', '1h'));
+    const z = await start(store, ['web'], ca);
+    const held = z.dataplanes.get('web')?.notAfter ?? 0;
+    await advance(48 * 60_000); // past the renewal (50-80% of 1h)
+    expect(z.dataplanes.get('web')?.notAfter).toBeGreaterThan(held);
+
+    ca.refusing = true;
+    const renewalAt = Date.parse(z.state('web')?.renewalAt ?? '');
+    const refusedAttempts = ca.attempts;
+    await advance(renewalAt - Date.now() + 10 * 60_000); // to its renewal, then 10 minutes of refusals
+    // A slow re-check (5 min), not a 1s-doubling loop (which would make ~9 attempts here).
+    expect(ca.attempts - refusedAttempts).toBeGreaterThanOrEqual(1);
+    expect(ca.attempts - refusedAttempts).toBeLessThanOrEqual(3);
+    expect(z.state('web')?.lastError?.message).toContain('permission denied');
+    checkInvariant(z, 'refusing');
+
+    // Fixing the Mesh's Secrets or settings is what ends a refusal: the zone tries again at once.
+    ca.refusing = false;
+    const before = ca.attempts;
+    await applyMesh(store, 'default', mtls('ca-1', '2h'));
+    await advance(2_000);
+    expect(ca.attempts).toBeGreaterThan(before);
+    expect(z.state('web')?.lastError).toBeUndefined();
+
+    ca.down = true;
+    const downAttempts = ca.attempts;
+    await advance(2 * 60 * 60_000 * 0.85); // through its renewal window, the CA down throughout
+    expect(ca.attempts - downAttempts).toBeGreaterThan(5);
+    checkInvariant(z, 'CA down');
+  });
+});

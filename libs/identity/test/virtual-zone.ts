@@ -31,29 +31,35 @@ export async function advance(ms: number, stepMs = 250): Promise<void> {
   }
 }
 
-/** The CA side of an outage: while `down`, every backend of every mesh refuses to open and to issue. */
+/**
+ * The CA side of an outage: while `down`, every backend of every mesh fails to open and to issue
+ * (retryable); while `refusing`, issuing is refused as a misconfigured CA refuses (not retryable).
+ */
 export interface CaSwitch {
   down: boolean;
+  refusing: boolean;
+  /** Issuance attempts that reached a backend. */
+  attempts: number;
   /** Opens backends as the zone does, failing while `down`. */
   open(mesh: string, backend: MtlsBackend, env: BackendEnv): Promise<CaBackend>;
 }
 
 export function createCaSwitch(): CaSwitch {
+  const outage = (backend: string) => new CaError(`CA of backend "${backend}" is down (test outage)`, true);
   const sw: CaSwitch = {
     down: false,
+    refusing: false,
+    attempts: 0,
     async open(mesh, backend, env) {
-      if (sw.down) throw new CaError(`CA of backend "${backend.name}" is down (test outage)`, true);
+      if (sw.down) throw outage(backend.name);
       const ca = await openCaBackend(mesh, backend, env);
-      return {
-        ...ca,
-        mesh: ca.mesh,
-        name: ca.name,
-        type: ca.type,
-        roots: () => ca.roots(),
-        health: () => ca.health(),
-        close: () => ca.close(),
-        issue: (req) => (sw.down ? Promise.reject(new CaError(`CA of backend "${backend.name}" is down (test outage)`, true)) : ca.issue(req)),
+      const issue: CaBackend['issue'] = (req) => {
+        sw.attempts++;
+        if (sw.down) return Promise.reject(outage(backend.name));
+        if (sw.refusing) return Promise.reject(new CaError(`backend "${backend.name}" refused: permission denied (test)`, false));
+        return ca.issue(req);
       };
+      return Object.assign(Object.create(ca) as CaBackend, { issue });
     },
   };
   return sw;
