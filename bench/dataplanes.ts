@@ -84,7 +84,7 @@ const SELF = fileURLToPath(import.meta.url);
 
 async function serve(): Promise<void> {
   const { createMemoryStore } = await import('@meshca/store');
-  const { ensureBuiltinCas } = await import('@meshca/ca');
+  const { builtinCaWrites } = await import('@meshca/ca');
   const { createLogger, createSelfSignedServerTls, createTokenIssuer, generateSigningKey } = await import('@meshca/common');
   const { attachDataplaneServer, createIdentityService } = await import('@meshca/identity');
   const cfg = JSON.parse(process.env.BENCH_CONFIG ?? '{}') as Required<DataplaneBenchOptions>;
@@ -93,8 +93,7 @@ async function serve(): Promise<void> {
   const tokens = createTokenIssuer({ keys: [await generateSigningKey()] });
   const backends = [{ name: 'ca-1', type: 'builtin' as const, conf: {} }, { name: 'ca-2', type: 'builtin' as const, conf: {} }];
   const spec = { mtls: { enabledBackend: 'ca-1', backends } };
-  await ensureBuiltinCas({ store, mesh: 'default', spec, log });
-  await store.create({ meta: { type: 'Mesh', name: 'default' }, spec });
+  await store.commit([...(await builtinCaWrites({ store, mesh: 'default', spec, log })), { op: 'create', input: { meta: { type: 'Mesh', name: 'default' }, spec } }]);
   const service = createIdentityService({
     store, zone: 'bench', log,
     workers: 2,

@@ -6,8 +6,8 @@ import {
   type ResourceInput,
   type ResourceKey,
 } from '@meshca/api';
-import { checkMeshCas, checkRotation, ensureBuiltinCas, findSecretUsers, type RotationView } from '@meshca/ca';
-import { NotFoundError, type ResourceStore } from '@meshca/store';
+import { builtinCaWrites, checkMeshCas, checkRotation, findSecretUsers, type RotationView } from '@meshca/ca';
+import { ConflictError, NotFoundError, type ResourceStore, type StoreWrite } from '@meshca/store';
 import type { Logger } from '@meshca/common';
 import { ApiError, TOKEN_VERIFICATION_SECRET } from '@meshca/http';
 
@@ -73,15 +73,37 @@ export async function applyResource(deps: ApplyDeps, applied: ResourceInput, opt
   }
   if (opts.dryRun) return { resource: existing, created: !existing };
 
-  if (key.type === 'Mesh') {
-    // The CA goes in before the Mesh, so a zone never holds a Mesh whose CA it has not received.
-    await ensureBuiltinCas({ store: deps.store, mesh: key.name, spec: input.spec as MeshSpec, log: deps.log });
-  }
-  const resource = existing
-    ? await deps.store.update(input, opts.expectedVersion ?? existing.meta.version)
-    : await deps.store.create(input);
+  const resource = key.type === 'Mesh'
+    ? await storeMesh(deps, input, existing, opts.expectedVersion)
+    : existing
+      ? await deps.store.update(input, opts.expectedVersion ?? existing.meta.version)
+      : await deps.store.create(input);
   deps.log.info({ type: key.type, name: key.name, mesh: key.mesh, version: resource.meta.version }, existing ? 'updated' : 'created');
   return { resource, created: !existing };
+}
+
+/**
+ * The Mesh and the CAs its builtin backends still need, in one commit: a crash leaves both or
+ * neither, and the CA Secrets come first in the change feed, so a zone never holds a Mesh whose
+ * CA it has not received. When another apply made the same CA between the read and the commit,
+ * its CA is used.
+ */
+async function storeMesh(deps: ApplyDeps, input: ResourceInput, existing: Resource | undefined, expectedVersion: number | undefined): Promise<Resource> {
+  const mesh = input.meta.name;
+  for (let attempt = 1; ; attempt++) {
+    const caWrites = await builtinCaWrites({ store: deps.store, mesh, spec: input.spec as MeshSpec, log: deps.log });
+    const meshWrite: StoreWrite = existing ? { op: 'update', input, expectedVersion: expectedVersion ?? existing.meta.version } : { op: 'create', input };
+    try {
+      const written = await deps.store.commit([...caWrites, meshWrite]);
+      for (const w of caWrites) {
+        if (w.input.meta.name.includes('.ca-builtin-cert-')) deps.log.info({ mesh, certSecretName: w.input.meta.name }, 'generated builtin CA');
+      }
+      return written[written.length - 1] as Resource;
+    } catch (err) {
+      if (err instanceof ConflictError && err.key.type === 'Secret' && attempt < 3) continue;
+      throw err;
+    }
+  }
 }
 
 /**

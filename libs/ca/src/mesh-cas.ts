@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { secretReferences, type FieldError, type MeshSpec, type MtlsBackend, type Resource, type ResourceKey } from '@meshca/api';
-import { ConflictError, type ResourceStore } from '@meshca/store';
+import type { ResourceStore, StoreWrite } from '@meshca/store';
 import type { Logger } from '@meshca/common';
 import { builtinSecretNames, generateBuiltinCa } from './builtin/index.js';
 import { checkProvidedCa } from './provided/index.js';
@@ -89,34 +89,35 @@ function isUnchanged(backend: MtlsBackend, previous: MeshSpec | undefined): bool
 }
 
 /**
- * Creates the CA of every builtin backend that has none yet, as two Secrets under Kuma's names.
- * The key Secret is written first and acts as the lock: of two concurrent applies only the one
- * whose key write succeeds writes the certificate, so a mesh never gets two CAs.
+ * The writes that give every builtin backend of a Mesh a CA, as two Secrets under Kuma's names.
+ * They are committed with the Mesh in one store transaction (see apps/global/src/apply.ts), so a
+ * crash leaves the Mesh with its CAs or neither, and of two concurrent applies only one CA wins.
+ * A half-made CA (one of the two Secrets, left by an older version that wrote them one by one, or
+ * put there by hand) is replaced whole: a key without its certificate, or the reverse, cannot sign.
  */
-export async function ensureBuiltinCas(opts: { store: ResourceStore; mesh: string; spec: MeshSpec; log: Logger }): Promise<void> {
+export async function builtinCaWrites(opts: { store: ResourceStore; mesh: string; spec: MeshSpec; log: Logger }): Promise<StoreWrite[]> {
+  const writes: StoreWrite[] = [];
   for (const backend of opts.spec.mtls?.backends ?? []) {
     if (backend.type !== 'builtin') continue;
     const names = builtinSecretNames(opts.mesh, backend.name);
-    if (await opts.store.get({ type: 'Secret', mesh: opts.mesh, name: names.cert })) continue;
-    const ca = await generateBuiltinCa(opts.mesh, backend);
-    try {
-      await opts.store.create({ meta: { type: 'Secret', mesh: opts.mesh, name: names.key }, spec: { data: Buffer.from(ca.keyPem).toString('base64') } });
-    } catch (err) {
-      if (!(err instanceof ConflictError)) throw err;
-      await waitForSecret(opts.store, { type: 'Secret', mesh: opts.mesh, name: names.cert }, backend.name);
-      continue;
+    const [cert, key] = await Promise.all([
+      opts.store.get({ type: 'Secret', mesh: opts.mesh, name: names.cert }),
+      opts.store.get({ type: 'Secret', mesh: opts.mesh, name: names.key }),
+    ]);
+    if (cert && key) continue;
+    if (cert || key) {
+      opts.log.warn({ mesh: opts.mesh, backend: backend.name, present: (cert ?? key)?.meta.name },
+        'builtin CA is half-made (one of its two Secrets is missing): replacing it with a new CA');
     }
-    await opts.store.create({ meta: { type: 'Secret', mesh: opts.mesh, name: names.cert }, spec: { data: Buffer.from(ca.certPem).toString('base64') } });
-    opts.log.info({ mesh: opts.mesh, backend: backend.name, certSecretName: names.cert }, 'generated builtin CA');
+    const ca = await generateBuiltinCa(opts.mesh, backend);
+    const secret = (name: string, pem: string, existing: Resource | undefined): StoreWrite => {
+      const input = { meta: { type: 'Secret' as const, mesh: opts.mesh, name }, spec: { data: Buffer.from(pem).toString('base64') } };
+      return existing ? { op: 'update', input, expectedVersion: existing.meta.version } : { op: 'create', input };
+    };
+    // Key first: a zone applying the commit in order never holds the certificate without its key.
+    writes.push(secret(names.key, ca.keyPem, key), secret(names.cert, ca.certPem, cert));
   }
-}
-
-async function waitForSecret(store: ResourceStore, key: ResourceKey, backend: string): Promise<void> {
-  for (let i = 0; i < 50; i++) {
-    if (await store.get(key)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the CA of builtin backend "${backend}" is being created by another control plane process and has not appeared; apply the Mesh again`);
+  return writes;
 }
 
 export interface SecretUser {

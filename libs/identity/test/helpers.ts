@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import type { MeshSpec, Mtls } from '@meshca/api';
-import { ensureBuiltinCas } from '@meshca/ca';
+import { builtinCaWrites } from '@meshca/ca';
 import { createLogger, createSelfSignedServerTls, createTokenIssuer, generateSigningKey, type TokenIssuer } from '@meshca/common';
 import { createMemoryStore, type ResourceStore } from '@meshca/store';
 import {
@@ -62,13 +62,15 @@ export async function startZone(options: Partial<IdentityServiceOptions> = {}): 
   };
 }
 
-/** Applies a Mesh the way global does: store it, then create its builtin CA secrets. */
+/** Applies a Mesh the way global does: the Mesh and its new builtin CA Secrets in one commit. */
 export async function applyMesh(store: ResourceStore, mesh: string, mtls: Mtls | undefined): Promise<void> {
   const spec: MeshSpec = mtls ? { mtls } : {};
   const existing = await store.get({ type: 'Mesh', name: mesh });
-  await ensureBuiltinCas({ store, mesh, spec, log });
-  if (existing) await store.update({ meta: { type: 'Mesh', name: mesh }, spec }, existing.meta.version);
-  else await store.create({ meta: { type: 'Mesh', name: mesh }, spec });
+  const input = { meta: { type: 'Mesh' as const, name: mesh }, spec };
+  await store.commit([
+    ...(await builtinCaWrites({ store, mesh, spec, log })),
+    existing ? { op: 'update', input, expectedVersion: existing.meta.version } : { op: 'create', input },
+  ]);
 }
 
 export function builtin(name: string, expiration?: string): Mtls['backends'][number] {

@@ -1,6 +1,6 @@
 // Helpers shared by the store implementations: key identity, input normalisation, ordering, delivery.
 import { MESH_SCOPED, type Resource, type ResourceInput, type ResourceKey } from '@meshca/api';
-import type { ChangeEvent } from './store.js';
+import type { ChangeEvent, StoreWrite } from './store.js';
 
 export const DEFAULT_FEED_RETENTION = 10_000;
 
@@ -57,4 +57,14 @@ export function deliver(listener: (event: ChangeEvent) => void, event: ChangeEve
 /** Default for a watch that cannot continue because the feed no longer holds the next change. */
 export function warnCompacted(after: number): void {
   process.emitWarning(`store watch stopped: changes after revision ${after} were compacted; re-list and watch from revision()`);
+}
+
+/** A commit writes each key once: two writes of one key would race their own version checks. */
+export function distinctKeys(writes: readonly StoreWrite[]): void {
+  const seen = new Set<string>();
+  for (const w of writes) {
+    const k = `${w.input.meta.type}:${keyId(keyOf(w.input.meta))}`;
+    if (seen.has(k)) throw new Error(`commit: ${w.input.meta.type} "${w.input.meta.name}" is written twice; write each key once`);
+    seen.add(k);
+  }
 }

@@ -1,5 +1,5 @@
 import type { Resource, ResourceInput, ResourceKey, ResourceType } from '@meshca/api';
-import { byMeshThenName, deliver, keyId, keyOf, normalizeInput, now, validRetention, warnCompacted } from './common.js';
+import { byMeshThenName, deliver, distinctKeys, keyId, keyOf, normalizeInput, now, validRetention, warnCompacted } from './common.js';
 import { ConflictError, NotFoundError, type ChangeEvent, type ListOptions, type ResourceStore } from './store.js';
 
 /** The default store: everything in this process, gone when it exits. Keeps the last `feedRetention` changes. */
@@ -78,6 +78,16 @@ export function createMemoryStore(opts: { feedRetention?: number } = {}): Resour
     },
     async update(input, expectedVersion) {
       return write(input, current(input.meta, expectedVersion));
+    },
+    async commit(writes) {
+      distinctKeys(writes);
+      // Every check before any write; no await in between, so no other write interleaves.
+      const existing = writes.map((w) => {
+        if (w.op === 'update') return current(w.input.meta, w.expectedVersion);
+        if (items.has(id(keyOf(w.input.meta)))) throw new ConflictError(keyOf(w.input.meta), 'already exists');
+        return undefined;
+      });
+      return writes.map((w, i) => write(w.input, existing[i]));
     },
     async delete(key, expectedVersion) {
       current(key, expectedVersion);

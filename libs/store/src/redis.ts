@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Resource, ResourceInput, ResourceKey, ResourceType } from '@meshca/api';
 import { Redis } from 'ioredis';
-import { byMeshThenName, deliver, keyId, keyOf, normalizeInput, now, validRetention, warnCompacted } from './common.js';
-import { ConflictError, NotFoundError, type ChangeEvent, type ResourceStore } from './store.js';
+import { byMeshThenName, deliver, distinctKeys, keyId, keyOf, normalizeInput, now, validRetention, warnCompacted } from './common.js';
+import { ConflictError, NotFoundError, type ChangeEvent, type ResourceStore, type StoreWrite } from './store.js';
 
 // One script for every write, so the version check, the resource, the revision and the feed entry
 // change together or not at all. XADD runs first: it is the only step that can fail (an id not above
@@ -39,6 +39,42 @@ redis.call('SET', KEYS[2], rev)
 return {1, value}
 `;
 const WRITE_SHA = createHash('sha1').update(WRITE).digest('hex');
+
+// Several creates/updates as one script: every version check first, then every write, so a commit
+// lands whole or not at all. KEYS: rev, feed, epoch, then the type hash of each write; ARGV: time,
+// retention, epoch, then field, expected version (-1: create) and body of each write. All XADDs go
+// before any HSET, for the same reason as in WRITE.
+const COMMIT = `
+local time, retention, epoch = ARGV[1], ARGV[2], ARGV[3]
+local n = #KEYS - 3
+local created = {}
+for i = 1, n do
+  local field, expected = ARGV[3 * i + 1], tonumber(ARGV[3 * i + 2])
+  local cur = redis.call('HGET', KEYS[3 + i], field)
+  local version, c
+  if cur then version, c = string.match(cur, '^{"v":(%d+),"c":"([^"]*)"') end
+  if expected == -1 then
+    if cur then return {0, i, 'exists'} end
+    created[i] = time
+  else
+    if not cur then return {0, i, 'missing'} end
+    if tonumber(version) ~= expected then return {0, i, 'stale', version} end
+    created[i] = c
+  end
+end
+local rev = tonumber(redis.call('GET', KEYS[1]) or '0')
+local values = {}
+for i = 1, n do
+  local value = '{"v":' .. (rev + i) .. ',"c":"' .. created[i] .. '","m":"' .. time .. '","r":' .. ARGV[3 * i + 3] .. '}'
+  redis.call('XADD', KEYS[2], 'MAXLEN', retention, (rev + i) .. '-0', 'op', 'upsert', 'd', value)
+  values[i] = value
+end
+for i = 1, n do redis.call('HSET', KEYS[3 + i], ARGV[3 * i + 1], values[i]) end
+redis.call('SET', KEYS[3], epoch, 'NX')
+redis.call('SET', KEYS[1], rev + n)
+return {1, values}
+`;
+const COMMIT_SHA = createHash('sha1').update(COMMIT).digest('hex');
 const CREATE = -1;
 const ANY_VERSION = -2;
 const WATCH_BATCH = 1000;
@@ -84,6 +120,25 @@ export async function createRedisStore(url: string, opts: { prefix?: string; fee
     throw new ConflictError(key, `version ${expected} is stale, the stored version is ${version}`);
   }
 
+  async function commit(writes: readonly StoreWrite[]): Promise<Resource[]> {
+    distinctKeys(writes);
+    if (writes.length === 0) return [];
+    const normal = writes.map((w) => ({ input: normalizeInput(w.input), expected: w.op === 'create' ? CREATE : w.expectedVersion }));
+    const keys = [revKey, feedKey, epochKey, ...normal.map((w) => hashKey(w.input.meta.type))];
+    const args = [now(), retention, randomUUID(), ...normal.flatMap((w) => [keyId(w.input.meta), w.expected, JSON.stringify(w.input)])];
+    const reply = (await redis.evalsha(COMMIT_SHA, keys.length, ...keys, ...args).catch((err: Error) => {
+      if (!err.message.startsWith('NOSCRIPT')) throw err;
+      return redis.eval(COMMIT, keys.length, ...keys, ...args);
+    })) as [1, string[]] | [0, number, string, string?];
+    if (reply[0] === 1) return reply[1].map(decodeResource);
+    const [, index, detail, version] = reply;
+    const failed = normal[index - 1] as (typeof normal)[number];
+    const key = keyOf(failed.input.meta);
+    if (detail === 'exists') throw new ConflictError(key, 'already exists');
+    if (detail === 'missing') throw new NotFoundError(key);
+    throw new ConflictError(key, `version ${failed.expected} is stale, the stored version is ${version}`);
+  }
+
   async function upsert(input: ResourceInput, expected: number): Promise<Resource> {
     const normal = normalizeInput(input);
     return decodeResource(await write(keyOf(normal.meta), expected, 'upsert', JSON.stringify(normal)));
@@ -100,6 +155,7 @@ export async function createRedisStore(url: string, opts: { prefix?: string; fee
     },
     create: (input) => upsert(input, CREATE),
     update: (input, expectedVersion) => upsert(input, expectedVersion),
+    commit,
     async delete(key, expectedVersion) {
       await write(keyOf(key), expectedVersion ?? ANY_VERSION, 'delete');
     },

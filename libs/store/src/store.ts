@@ -13,6 +13,11 @@ export interface ListOptions {
   mesh?: string;
 }
 
+/** One write of a `commit`. */
+export type StoreWrite =
+  | { op: 'create'; input: ResourceInput }
+  | { op: 'update'; input: ResourceInput; expectedVersion: number };
+
 /**
  * The one storage contract. Implementations: memory (default) and Redis.
  * Every write is atomic: it either happens whole, with one change event, or not at all.
@@ -30,6 +35,12 @@ export interface ResourceStore {
   update(input: ResourceInput, expectedVersion: number): Promise<Resource>;
   /** Rejects with NotFoundError when absent; with ConflictError on a stale `expectedVersion`. */
   delete(key: ResourceKey, expectedVersion?: number): Promise<void>;
+  /**
+   * Several writes as one (a Mesh and the Secrets of its new CA): either every check passes and all
+   * are written, in the order given, with consecutive revisions and one change event each; or
+   * nothing is written and it rejects as the first failing write would alone. Keys must differ.
+   */
+  commit(writes: readonly StoreWrite[]): Promise<Resource[]>;
   /** The revision of the newest change (0 for an empty store). */
   revision(): Promise<number>;
   /**

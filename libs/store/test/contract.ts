@@ -290,5 +290,64 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
       expect(await store.get({ type: 'Mesh', name: 'm' })).toEqual(winner);
       expect(await store.revision()).toBe(base.meta.version + 1);
     });
+
+    it('commits several writes as one: consecutive revisions, one event each, in order', async () => {
+      const store = await open();
+      const m = await store.create(mesh('m', { v: 1 }));
+      const seen = record(store, m.meta.version);
+      const written = await store.commit([
+        { op: 'create', input: secret('key', 'm', 'a2V5') },
+        { op: 'create', input: secret('cert', 'm', 'Y2VydA==') },
+        { op: 'update', input: mesh('m', { v: 2 }), expectedVersion: m.meta.version },
+      ]);
+      expect(written.map((r) => [r.meta.name, r.meta.version])).toEqual([['key', 2], ['cert', 3], ['m', 4]]);
+      expect(written[2]?.meta.creationTime).toBe(m.meta.creationTime);
+      expect(await store.get({ type: 'Secret', mesh: 'm', name: 'cert' })).toEqual(written[1]);
+      expect(await store.revision()).toBe(4);
+      await until(() => expect(seen.events.map((e) => [e.revision, e.key.name])).toEqual([[2, 'key'], [3, 'cert'], [4, 'm']]));
+      seen.stop();
+      expect(await store.commit([])).toEqual([]);
+    });
+
+    it('writes nothing of a commit when any check fails, and says which', async () => {
+      const store = await open();
+      const m = await store.create(mesh('m', { v: 1 }));
+      await store.create(secret('cert', 'm'));
+      await expect(store.commit([
+        { op: 'create', input: secret('key', 'm') },
+        { op: 'create', input: secret('cert', 'm') },
+        { op: 'update', input: mesh('m', { v: 2 }), expectedVersion: m.meta.version },
+      ])).rejects.toThrow(ConflictError);
+      await expect(store.commit([
+        { op: 'create', input: secret('key', 'm') },
+        { op: 'update', input: mesh('m', { v: 2 }), expectedVersion: m.meta.version + 7 },
+      ])).rejects.toThrow(/version 8 is stale, the stored version is 1/);
+      await expect(store.commit([
+        { op: 'create', input: secret('key', 'm') },
+        { op: 'update', input: mesh('gone'), expectedVersion: 1 },
+      ])).rejects.toThrow(NotFoundError);
+      await expect(store.commit([{ op: 'create', input: secret('key', 'm') }, { op: 'create', input: secret('key', 'm') }])).rejects.toThrow('written twice');
+      expect(await store.revision()).toBe(2);
+      expect(await store.get({ type: 'Secret', mesh: 'm', name: 'key' })).toBeUndefined();
+      expect((await store.get({ type: 'Mesh', name: 'm' }))?.spec).toEqual({ v: 1 });
+      expect(await store.changesSince(2)).toEqual([]);
+    });
+
+    it('lets exactly one of several concurrent commits creating the same keys win', async () => {
+      const store = await open();
+      const results = await Promise.allSettled([1, 2, 3, 4].map((i) => store.commit([
+        { op: 'create', input: secret('key', 'm', Buffer.from(`key ${i}`).toString('base64')) },
+        { op: 'create', input: secret('cert', 'm', Buffer.from(`cert ${i}`).toString('base64')) },
+      ])));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const text = async (name: string) => {
+        const stored = await store.get({ type: 'Secret', mesh: 'm', name });
+        return Buffer.from(String((stored?.spec as { data?: string } | undefined)?.data), 'base64').toString();
+      };
+      const key = await text('key');
+      const cert = await text('cert');
+      expect(cert.replace('cert', 'key')).toBe(key);
+      expect(await store.revision()).toBe(2);
+    });
   });
 }
