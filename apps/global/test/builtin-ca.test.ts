@@ -53,7 +53,7 @@ describe('builtin CA creation on apply', () => {
   ])('replaces a half-made CA at once: $left', async ({ secrets }) => {
     const d = deps();
     await applyResource(d, { meta: { type: 'Mesh', name: 'default' }, spec: {} });
-    const stray = await generateBuiltinCa('default', { name: 'ca-1', type: 'builtin' });
+    const stray = await generateBuiltinCa('default', { name: 'ca-1', type: 'builtin', conf: {} });
     const names = builtinSecretNames('default', 'ca-1');
     for (const which of secrets) await d.store.create(secret('default', names[which as 'key' | 'cert'], which === 'key' ? stray.keyPem : stray.certPem));
 
@@ -70,7 +70,7 @@ describe('builtin CA creation on apply', () => {
 
   it('uses a whole CA left without its Mesh (crash after the Secrets, before the Mesh)', async () => {
     const d = deps();
-    const ca = await generateBuiltinCa('default', { name: 'ca-1', type: 'builtin' });
+    const ca = await generateBuiltinCa('default', { name: 'ca-1', type: 'builtin', conf: {} });
     const names = builtinSecretNames('default', 'ca-1');
     await d.store.create(secret('default', names.key, ca.keyPem));
     await d.store.create(secret('default', names.cert, ca.certPem));
