@@ -50,15 +50,26 @@ export interface MeshEnv {
   startService(zone: string, opts: { mesh?: string; name: string; service: string; csr?: boolean; token?: string }): Promise<MeshService>;
   /** Starts a zone process again (after stopping it), on a fresh API port, same data dir and token. */
   restartZone(zone: string): Promise<ZoneProcess>;
+  /**
+   * Stops global and starts it again with the same data dir, store argument and ports (on the
+   * memory store: empty); `env.global` is the new process afterwards.
+   */
+  restartGlobal(): Promise<GlobalProcess>;
   stop(): Promise<void>;
 }
 
 export async function startMeshEnv(opts: MeshEnvOptions = {}): Promise<MeshEnv> {
-  const global = await startGlobalProcess({
+  const launchGlobal = (again?: GlobalProcess) => startGlobalProcess({
     ...(opts.globalStore === undefined ? {} : { store: opts.globalStore }),
     ...(opts.globalEnv === undefined ? {} : { env: opts.globalEnv }),
-    extraArgs: [...FAST_GLOBAL_ARGS, '--sync-port', '0', ...(opts.globalArgs ?? [])],
+    ...(again === undefined ? {} : { dataDir: again.dataDir }),
+    extraArgs: [
+      ...FAST_GLOBAL_ARGS, '--sync-port', '0', ...(opts.globalArgs ?? []),
+      // Restarted on the same ports, so zones and clients find it where it was.
+      ...(again === undefined ? [] : ['--api-port', new URL(again.apiUrl).port, '--sync-port', new URL(syncUrlOf(again)).port]),
+    ],
   });
+  const global = await launchGlobal();
   const admin = await createClient({ name: 'g', address: global.apiUrl, tokenFile: global.tokenFile, caCertFile: global.caFile });
   const home = await mkdtemp(join(tmpdir(), 'meshctl-'));
   const ctlEnv = { MESHCTL_CONFIG: join(home, 'meshctl.yaml') };
@@ -145,10 +156,15 @@ export async function startMeshEnv(opts: MeshEnvOptions = {}): Promise<MeshEnv> 
     async restartZone(zone) {
       return startZone(zone);
     },
+    async restartGlobal() {
+      await env.global.stop();
+      env.global = await launchGlobal(env.global);
+      return env.global;
+    },
     async stop() {
       await Promise.all(services.map((s) => s.close().catch(() => undefined)));
       await Promise.all(Object.values(zones).map((z) => z.stop()));
-      await global.stop();
+      await env.global.stop();
     },
   };
   return env;

@@ -37,13 +37,12 @@ export async function createTokenService(opts: { dataDir: string; store: Resourc
   // Serialised: two rotations at once must not lose a key.
   let chain: Promise<unknown> = Promise.resolve();
 
-  // Published from the first dataplane token (or key change) on: before that no zone has a token to check.
-  const publish = async (create: boolean) => {
+  // Published at every start, not only when a token is made: a global restarted on an empty
+  // store (memory) would otherwise leave zones unable to check the tokens its keyring signed.
+  const publish = async () => {
     const input = verificationSecret(keyring);
     const existing = await opts.store.get(input.meta);
-    if (existing === undefined) {
-      if (create) await opts.store.create(input);
-    }
+    if (existing === undefined) await opts.store.create(input);
     else if (canonicalJson(existing.spec) !== canonicalJson(input.spec)) await opts.store.update(input, existing.meta.version);
   };
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -56,7 +55,7 @@ export async function createTokenService(opts: { dataDir: string; store: Resourc
     keyring = await fn(keyring);
     await saveKeyring(opts.dataDir, keyring);
     issuer = issuerFromKeyring(keyring);
-    await publish(true);
+    await publish();
     for (const l of listeners) l();
   });
   const keys = (): SigningKeyInfo[] => {
@@ -64,12 +63,12 @@ export async function createTokenService(opts: { dataDir: string; store: Resourc
     return keyring.keys.map((k) => ({ kid: k.kid, createdAt: k.createdAt, revoked: k.revoked === true, signing: k.kid === signer?.kid }));
   };
 
-  await publish(false);
+  await serial(() => publish());
   return {
     issuer: () => issuer,
     issueZoneToken: (o) => issuer.issueZoneToken(o),
     async issueDataplaneToken(o) {
-      await serial(() => publish(true));
+      await serial(() => publish());
       return issuer.issueDataplaneToken(o);
     },
     keys,

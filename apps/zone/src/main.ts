@@ -22,6 +22,7 @@ interface Flags {
   kdsBackoffInitial?: number;
   kdsBackoffMax?: number;
   insightInterval?: number;
+  acceptGlobalReset?: boolean;
   logLevel: string;
 }
 
@@ -46,6 +47,7 @@ const program = new Command('meshca-zone')
   .option('--kds-backoff-initial <duration>', 'first reconnect delay, doubled per failure (default 500ms) [MESHCA_KDS_BACKOFF_INITIAL]', millis, fromEnv('MESHCA_KDS_BACKOFF_INITIAL', millis))
   .option('--kds-backoff-max <duration>', 'longest reconnect delay (default 30s) [MESHCA_KDS_BACKOFF_MAX]', millis, fromEnv('MESHCA_KDS_BACKOFF_MAX', millis))
   .option('--insight-interval <duration>', 'how often the ZoneInsight is checked for changes (default 1s) [MESHCA_INSIGHT_INTERVAL]', millis, fromEnv('MESHCA_INSIGHT_INTERVAL', millis))
+  .option('--accept-global-reset', 'take global\'s state even when global\'s store is another dataset that lacks Meshes or Secrets this zone holds (global restarted on an empty memory store); by default the zone keeps them and reports the divergence [MESHCA_ACCEPT_GLOBAL_RESET=true]', env.MESHCA_ACCEPT_GLOBAL_RESET === 'true')
   .option('--log-level <level>', 'trace, debug, info, warn or error [MESHCA_LOG_LEVEL]', env.MESHCA_LOG_LEVEL ?? 'info')
   .action(async (opts: Flags) => {
     if (!opts.zone) throw new Error('--zone NAME is required (or MESHCA_ZONE)');
@@ -74,6 +76,7 @@ const program = new Command('meshca-zone')
         ...(opts.kdsBackoffMax === undefined ? {} : { maxMs: opts.kdsBackoffMax }),
       },
       ...(opts.insightInterval === undefined ? {} : { insightIntervalMs: opts.insightInterval }),
+      acceptGlobalReset: opts.acceptGlobalReset === true,
       log,
     });
     const caFlag = cp.apiCaFile ? ` --ca-cert-file ${cp.apiCaFile}` : '';

@@ -57,6 +57,11 @@ export interface ZoneConfig {
   backoff?: Partial<Backoff>;
   /** How often the ZoneInsight is checked for changes (default 1s). */
   insightIntervalMs?: number;
+  /**
+   * Take global's state when global's store is another dataset that lacks what this zone holds
+   * (global restarted on an empty memory store); default: keep what the zone holds and report it.
+   */
+  acceptGlobalReset?: boolean;
   log?: Logger;
   /** Dataplane certificate issuance: one token bucket for the whole zone (default 1000/s, burst 1000). */
   issuance?: { ratePerSecond: number; burst: number };
@@ -144,6 +149,7 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
       return errors.length === 0 ? undefined : errors.map((e) => `${e.field}: ${e.message}`).join('; ');
     },
     software: { name: 'meshca-zone', version: VERSION },
+    acceptGlobalReset: config.acceptGlobalReset === true,
   });
   const tokenKeys = createPublishedTokenKeys(store);
   const verifier = tokenKeys.verify;

@@ -9,12 +9,15 @@ import {
   CLOSE, DEFAULT_SOFTWARE, KDS_GLOBAL_TO_ZONE, KDS_PROTOCOL_VERSION, KDS_ZONE_TO_GLOBAL, decode, encode, frameText, truncate,
   type KdsMessage, type Software,
 } from './messages.js';
+import { createDatasetGuard, type Divergence } from './dataset-guard.js';
 import { createReceiver } from './receiver.js';
 import { createSender, errorText, type Sender } from './sender.js';
 import type { ZoneNack } from './server.js';
 
 /** Label on the zone's own `Zone` record (in its local store) holding the last global revision it applied. */
 export const APPLIED_REVISION_LABEL = 'kds.meshca.io/global-revision';
+/** Label on the same record: the epoch of global's store that revision belongs to. */
+export const APPLIED_EPOCH_LABEL = 'kds.meshca.io/global-epoch';
 
 export interface Backoff {
   initialMs: number;
@@ -38,6 +41,11 @@ export interface KdsClientOptions extends Partial<KdsLimits> {
   /** Extra check on each resource global sends; returns the reason to NACK its version. */
   validate?: (resource: ResourceInput) => string | undefined;
   software?: Software;
+  /**
+   * Take global's state even when global's store is another dataset that lacks what this zone holds
+   * (see dataset-guard.ts). Default: keep what the zone holds and report the divergence.
+   */
+  acceptGlobalReset?: boolean;
 }
 
 export interface KdsClientStatus {
@@ -54,6 +62,8 @@ export interface KdsClientStatus {
   nacks: ZoneNack[];
   /** Zone versions global refused, newest last. */
   refused: ZoneNack[];
+  /** Global came back with other data than this zone holds; the zone keeps its own (see dataset-guard.ts). */
+  divergence?: Divergence;
 }
 
 export interface KdsClient {
@@ -65,15 +75,21 @@ export interface KdsClient {
 const KEEP = 20;
 
 export async function readAppliedRevision(store: ResourceStore, zone: string): Promise<number> {
-  const rec = await store.get({ type: 'Zone', name: zone });
-  const n = Number(rec?.meta.labels[APPLIED_REVISION_LABEL] ?? 0);
-  return Number.isSafeInteger(n) && n >= 0 ? n : 0;
+  return (await readApplied(store, zone)).revision;
 }
 
-async function writeAppliedRevision(store: ResourceStore, zone: string, revision: number): Promise<void> {
+/** The last global revision this zone applied and the epoch of global's store it came from. */
+export async function readApplied(store: ResourceStore, zone: string): Promise<{ revision: number; epoch: string | undefined }> {
+  const rec = await store.get({ type: 'Zone', name: zone });
+  const n = Number(rec?.meta.labels[APPLIED_REVISION_LABEL] ?? 0);
+  return { revision: Number.isSafeInteger(n) && n >= 0 ? n : 0, epoch: rec?.meta.labels[APPLIED_EPOCH_LABEL] };
+}
+
+async function writeApplied(store: ResourceStore, zone: string, revision: number, epoch: string | undefined): Promise<void> {
   const key = { type: 'Zone' as const, name: zone };
   const rec = await store.get(key);
-  const input = { meta: { ...key, labels: { ...rec?.meta.labels, [APPLIED_REVISION_LABEL]: String(revision) } }, spec: rec?.spec ?? {} };
+  const labels = { ...rec?.meta.labels, [APPLIED_REVISION_LABEL]: String(revision), ...(epoch === undefined ? {} : { [APPLIED_EPOCH_LABEL]: epoch }) };
+  const input = { meta: { ...key, labels }, spec: rec?.spec ?? {} };
   if (rec === undefined) await store.create(input);
   else await store.update(input, rec.meta.version);
 }
@@ -93,6 +109,19 @@ export function createKdsClient(opts: KdsClientOptions): KdsClient {
   let ws: WebSocket | undefined;
   let retry: NodeJS.Timeout | undefined;
   let loaded = false;
+  let heldEpoch: string | undefined;
+  const guard = createDatasetGuard({
+    store,
+    acceptReset: opts.acceptGlobalReset === true,
+    onDiverged: (d) => {
+      logger.error({ globalEpoch: d.globalEpoch, heldEpoch: d.heldEpoch, missing: d.missing.slice(0, 20), count: d.missing.length },
+        'global\'s store is another dataset that lacks resources this zone holds: keeping them and issuing from them, refusing global\'s versions until global holds them again (re-apply them on global) or the zone is restarted with --accept-global-reset');
+    },
+    onRejoined: (how, d) => {
+      if (how === 'accepted') logger.warn({ globalEpoch: d.globalEpoch, removed: d.missing.slice(0, 20), count: d.missing.length }, 'taking global\'s state as it is (--accept-global-reset): removing what global no longer has');
+      else logger.info({ globalEpoch: d.globalEpoch }, 'global\'s store is another dataset but holds everything this zone holds: following it');
+    },
+  });
 
   const fail = (message: string) => {
     status.lastError = message;
@@ -105,7 +134,9 @@ export function createKdsClient(opts: KdsClientOptions): KdsClient {
     let token: string;
     try {
       if (!loaded) {
-        status.lastRevision = await readAppliedRevision(store, zone);
+        const applied = await readApplied(store, zone);
+        status.lastRevision = applied.revision;
+        heldEpoch = applied.epoch;
         loaded = true;
       }
       token = typeof opts.token === 'function' ? await opts.token() : opts.token;
@@ -128,6 +159,7 @@ export function createKdsClient(opts: KdsClientOptions): KdsClient {
     let hb: Heartbeat | undefined;
     let welcomed = false;
     let lastReceived = status.lastRevision;
+    let globalEpoch: string | undefined;
 
     let closingOurselves = false;
     const close = (code: number, reason: string) => {
@@ -138,10 +170,18 @@ export function createKdsClient(opts: KdsClientOptions): KdsClient {
     const receiver = createReceiver({
       store,
       apply: { allowed: KDS_GLOBAL_TO_ZONE, ...(opts.validate === undefined ? {} : { validate: opts.validate }) },
+      screen: async (batch) => {
+        const screened = await guard.screen(batch);
+        const d = guard.divergence();
+        if (d === undefined) delete status.divergence;
+        else status.divergence = d;
+        return screened;
+      },
       reply: (m) => socket.readyState === socket.OPEN && socket.send(encode(m)),
       onApplied: async (version) => {
-        await writeAppliedRevision(store, zone, version);
+        await writeApplied(store, zone, version, globalEpoch);
         status.lastRevision = version;
+        heldEpoch = globalEpoch ?? heldEpoch;
       },
       onNack: (version, reason) => {
         logger.warn({ version, reason }, 'refused a version from global (NACK sent)');
@@ -166,7 +206,10 @@ export function createKdsClient(opts: KdsClientOptions): KdsClient {
           socket.terminate();
         },
       });
-      socket.send(encode({ type: 'hello', protocol: KDS_PROTOCOL_VERSION, zone, lastRevision: status.lastRevision, software: opts.software ?? DEFAULT_SOFTWARE }));
+      socket.send(encode({
+        type: 'hello', protocol: KDS_PROTOCOL_VERSION, zone, lastRevision: status.lastRevision,
+        ...(heldEpoch === undefined ? {} : { globalEpoch: heldEpoch }), software: opts.software ?? DEFAULT_SOFTWARE,
+      }));
     });
     socket.on('message', (data, isBinary) => {
       hb?.seen();
@@ -215,6 +258,8 @@ export function createKdsClient(opts: KdsClientOptions): KdsClient {
         if (msg.type !== 'welcome') return close(CLOSE.badRequest, `expected welcome, got ${msg.type}`);
         welcomed = true;
         clearTimeout(handshake);
+        globalEpoch = msg.epoch;
+        guard.welcome(globalEpoch, heldEpoch);
         status.connected = true;
         status.connectedAt = new Date().toISOString();
         status.failures = 0;

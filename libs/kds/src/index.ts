@@ -6,6 +6,7 @@ export {
   type KdsAuthResult, type KdsServer, type KdsServerOptions, type ZoneCredential, type ZoneNack, type ZoneState,
 } from './server.js';
 export {
-  APPLIED_REVISION_LABEL, backoffDelay, createKdsClient, readAppliedRevision,
+  APPLIED_EPOCH_LABEL, APPLIED_REVISION_LABEL, backoffDelay, createKdsClient, readApplied, readAppliedRevision,
   type Backoff, type KdsClient, type KdsClientOptions, type KdsClientStatus,
 } from './client.js';
+export { createDatasetGuard, type DatasetGuard, type Divergence } from './dataset-guard.js';

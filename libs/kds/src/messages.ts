@@ -38,6 +38,8 @@ export interface HelloMessage {
   zone: string;
   /** Last global revision the zone applied; 0 when it holds nothing. */
   lastRevision: number;
+  /** Epoch of global's store that revision belongs to (absent: unknown); another epoch means a snapshot. */
+  globalEpoch?: string;
   software: Software;
 }
 
@@ -46,6 +48,8 @@ export interface WelcomeMessage {
   type: 'welcome';
   protocol: number;
   zone: string;
+  /** Epoch of global's store (see ResourceStore.epoch): a zone holding another one was synced from data global no longer has. */
+  epoch?: string;
   software: Software;
 }
 
@@ -125,9 +129,12 @@ export function decode(raw: string): KdsMessage {
   };
   switch (v.type) {
     case 'hello':
-      return { type: 'hello', protocol: revision('protocol'), zone: str('zone'), lastRevision: revision('lastRevision'), software: software(v.software) };
+      return {
+        type: 'hello', protocol: revision('protocol'), zone: str('zone'), lastRevision: revision('lastRevision'),
+        ...(v.globalEpoch === undefined ? {} : { globalEpoch: str('globalEpoch') }), software: software(v.software),
+      };
     case 'welcome':
-      return { type: 'welcome', protocol: revision('protocol'), zone: str('zone'), software: software(v.software) };
+      return { type: 'welcome', protocol: revision('protocol'), zone: str('zone'), ...(v.epoch === undefined ? {} : { epoch: str('epoch') }), software: software(v.software) };
     case 'ack':
       return { type: 'ack', version: revision('version') };
     case 'nack':

@@ -1,13 +1,16 @@
 // Receives snapshots and deltas, applies each version whole or not at all, and answers ACK/NACK.
 import type { ResourceInput } from '@meshca/api';
 import type { ResourceStore } from '@meshca/store';
-import { applyBatch, BatchRefused, type ApplyOptions } from './apply.js';
+import { applyBatch, BatchRefused, type ApplyOptions, type Batch } from './apply.js';
+import type { Screened } from './dataset-guard.js';
 import type { AckMessage, DataMessage, NackMessage } from './messages.js';
 
 export interface ReceiverOptions {
   store: ResourceStore;
   apply: ApplyOptions;
   reply: (msg: AckMessage | NackMessage) => void;
+  /** Decides, before anything is written, whether a version is applied (maybe as another batch) or refused. */
+  screen?: (batch: Batch) => Promise<Screened>;
   /** After a version is written and before it is ACKed (the zone persists its revision here). */
   onApplied?: (version: number) => Promise<void>;
   onNack?: (version: number, reason: string) => void;
@@ -24,14 +27,18 @@ export interface Receiver {
 export function createReceiver(opts: ReceiverOptions): Receiver {
   let parts: { version: number; next: number; resources: ResourceInput[] } | undefined;
 
-  async function applyVersion(version: number, batch: Parameters<typeof applyBatch>[1]) {
+  async function applyVersion(version: number, batch: Batch) {
+    const refuse = (reason: string) => {
+      opts.reply({ type: 'nack', version, reason });
+      opts.onNack?.(version, reason);
+    };
+    const screened = opts.screen === undefined ? { apply: batch } : await opts.screen(batch);
+    if ('refuse' in screened) return refuse(screened.refuse);
     try {
-      await applyBatch(opts.store, batch, opts.apply);
+      await applyBatch(opts.store, screened.apply, opts.apply);
     } catch (err) {
       if (!(err instanceof BatchRefused)) throw err;
-      opts.reply({ type: 'nack', version, reason: err.message });
-      opts.onNack?.(version, err.message);
-      return;
+      return refuse(err.message);
     }
     await opts.onApplied?.(version);
     opts.reply({ type: 'ack', version });

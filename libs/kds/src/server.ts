@@ -284,10 +284,15 @@ export function createKdsServer(opts: KdsServerOptions): KdsServer {
           publish(s);
         },
       });
-      ws.send(encode({ type: 'welcome', protocol: KDS_PROTOCOL_VERSION, zone: name, software }));
-      logger.info({ zone: name, remoteAddress, lastRevision: hello.lastRevision, software: hello.software }, 'zone connected');
+      const epoch = await store.epoch();
+      ws.send(encode({ type: 'welcome', protocol: KDS_PROTOCOL_VERSION, zone: name, epoch, software }));
+      // A revision from another epoch belongs to another history (global lost its data): deltas
+      // after it would be meaningless, so the zone gets a snapshot and decides what to do with it.
+      const otherHistory = hello.globalEpoch !== undefined && hello.globalEpoch !== epoch;
+      logger[otherHistory ? 'warn' : 'info']({ zone: name, remoteAddress, lastRevision: hello.lastRevision, software: hello.software, ...(otherHistory ? { zoneEpoch: hello.globalEpoch, epoch } : {}) },
+        otherHistory ? 'zone connected with data from another dataset of global (global\'s store was reset?): sending a snapshot' : 'zone connected');
       publish(s);
-      sender.start(hello.lastRevision === 0 ? 'snapshot' : hello.lastRevision);
+      sender.start(hello.lastRevision === 0 || otherHistory ? 'snapshot' : hello.lastRevision);
     }
   });
 

@@ -49,22 +49,29 @@ export interface Global {
   url: string;
   lines: LogLine[];
   server: Server;
+  port: number;
+  /** Closes the KDS server and its port (a global going away). */
+  stop(): Promise<void>;
 }
 
-export async function startGlobal(env: Env, opts: Partial<KdsServerOptions> & { feedRetention?: number } = {}): Promise<Global> {
+export async function startGlobal(env: Env, opts: Partial<KdsServerOptions> & { feedRetention?: number; port?: number } = {}): Promise<Global> {
   const { tls } = env;
   const store = opts.store ?? createMemoryStore(opts.feedRetention === undefined ? {} : { feedRetention: opts.feedRetention });
   const server = createServer({ cert: tls.certPem, key: tls.keyPem });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(opts.port ?? 0, '127.0.0.1', r));
   const { logger, lines } = captureLogger();
   const kds = createKdsServer({ authenticate: zoneTokenAuthenticator(env.issuer), logger, ...opts, server, store });
   const port = (server.address() as AddressInfo).port;
-  env.cleanups.push(async () => {
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
     await kds.close();
-    await new Promise<void>((r) => server.close(() => r()));
     server.closeAllConnections();
-  });
-  return { store, kds, url: `wss://127.0.0.1:${port}/kds`, lines, server };
+    await new Promise<void>((r) => server.close(() => r()));
+  };
+  env.cleanups.push(stop);
+  return { store, kds, url: `wss://127.0.0.1:${port}/kds`, port, lines, server, stop };
 }
 
 export interface Zone {

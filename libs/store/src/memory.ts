@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Resource, ResourceInput, ResourceKey, ResourceType } from '@meshca/api';
 import { byMeshThenName, deliver, distinctKeys, keyId, keyOf, normalizeInput, now, validRetention, warnCompacted } from './common.js';
 import { ConflictError, NotFoundError, type ChangeEvent, type ListOptions, type ResourceStore } from './store.js';
@@ -13,6 +14,7 @@ export function createMemoryStore(opts: { feedRetention?: number } = {}): Resour
   let head = 0;
   const watchers = new Set<() => void>();
   let rev = 0;
+  const epoch = randomUUID();
 
   const id = (key: ResourceKey) => `${key.type}:${keyId(key)}`;
 
@@ -97,6 +99,9 @@ export function createMemoryStore(opts: { feedRetention?: number } = {}): Resour
     },
     async revision() {
       return rev;
+    },
+    async epoch() {
+      return epoch;
     },
     async changesSince(after, limit) {
       return since(after, limit);

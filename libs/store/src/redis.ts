@@ -162,6 +162,11 @@ export async function createRedisStore(url: string, opts: { prefix?: string; fee
     async revision() {
       return Number((await redis.get(revKey)) ?? 0);
     },
+    async epoch() {
+      // Set at connect and by every write when absent: a Redis that lost its data gets a new one.
+      await redis.set(epochKey, randomUUID(), 'NX');
+      return (await redis.get(epochKey)) ?? '';
+    },
     async changesSince(after, limit) {
       const from = Math.max(0, after);
       const entries = limit === undefined

@@ -44,6 +44,12 @@ export interface ResourceStore {
   /** The revision of the newest change (0 for an empty store). */
   revision(): Promise<number>;
   /**
+   * The id of this dataset: the same for every process sharing it and across restarts of a store
+   * that keeps its data; a new one when the data was lost (a memory store's process restarted, a
+   * Redis flushed or restarted without persistence). Revisions are only comparable within one epoch.
+   */
+  epoch(): Promise<string>;
+  /**
    * Changes with revision > `after`, oldest first, at most `limit`.
    * 'compacted' when the feed no longer holds every change after `after`:
    * the caller must fall back to a full snapshot.

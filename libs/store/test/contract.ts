@@ -349,5 +349,13 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
       expect(cert.replace('cert', 'key')).toBe(key);
       expect(await store.revision()).toBe(2);
     });
+
+    it('names its dataset with an epoch that stays the same across writes', async () => {
+      const store = await open();
+      const epoch = await store.epoch();
+      expect(epoch).toMatch(/^[0-9a-f-]{36}$/);
+      await store.create(mesh('m'));
+      expect(await store.epoch()).toBe(epoch);
+    });
   });
 }

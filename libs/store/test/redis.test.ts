@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { startRedisServer, type RedisServer } from '@meshca/test';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createRedisStore, openStore, type ResourceStore } from '../src/index.js';
+import { createMemoryStore, createRedisStore, openStore, type ResourceStore } from '../src/index.js';
 import { mesh, record, runStoreContract, secret, until } from './contract.js';
 
 let server: RedisServer;
@@ -113,6 +113,21 @@ describe('Redis store across processes and restarts', () => {
     for (const name of ['a', 'b', 'c']) await writer.create(mesh(name));
     await until(() => expect(onCompacted).toHaveBeenCalledTimes(1));
     expect(watched.events.map((e) => e.resource?.meta.name)).toEqual(['one', 'two']);
+  });
+
+  it('has an epoch shared by processes on one Redis prefix and changes when Redis loses the data; a memory store has its own', async () => {
+    const prefix = fresh();
+    const a = await open(prefix);
+    const b = await open(prefix);
+    const epoch = await a.epoch();
+    expect(await b.epoch()).toBe(epoch);
+    const admin = new Redis(server.url);
+    await admin.del(...(await admin.keys(`${prefix}*`)));
+    admin.disconnect();
+    const after = await b.epoch();
+    expect(after).not.toBe(epoch);
+    expect(await a.epoch()).toBe(after);
+    expect(await createMemoryStore().epoch()).not.toBe(await createMemoryStore().epoch());
   });
 });
 
