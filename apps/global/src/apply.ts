@@ -6,7 +6,7 @@ import {
   type ResourceInput,
   type ResourceKey,
 } from '@meshca/api';
-import { builtinCaWrites, checkMeshCas, checkRotation, findSecretUsers, type RotationView } from '@meshca/ca';
+import { builtinCaWrites, checkMeshCas, checkRotation, checkSecretChange, findSecretUsers, type RotationView } from '@meshca/ca';
 import { ConflictError, NotFoundError, type ResourceStore, type StoreWrite } from '@meshca/store';
 import type { Logger } from '@meshca/common';
 import { ApiError, TOKEN_VERIFICATION_SECRET } from '@meshca/http';
@@ -60,6 +60,11 @@ export async function applyResource(deps: ApplyDeps, applied: ResourceInput, opt
     if (rotation.errors.length > 0) {
       deps.log.warn({ mesh: key.name, step: rotation.step, skipped: rotation.errors.map((e) => e.message) }, 'rotation validators overridden (force rotation)');
     }
+  }
+  if ((key.type === 'Secret' || key.type === 'GlobalSecret') && existing) {
+    // A Secret a backend reads is part of that backend: a new value is checked like a changed backend.
+    const secretErrors = await checkSecretChange(deps.store, input);
+    if (secretErrors.length > 0) throw new ValidationError(secretErrors, `${key.type} is read by Mesh mTLS backends that cannot use the new value`);
   }
   if (key.type === 'Mesh') {
     const caErrors = await checkMeshCas({

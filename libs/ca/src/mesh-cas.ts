@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { secretReferences, type FieldError, type MeshSpec, type MtlsBackend, type Resource, type ResourceKey } from '@meshca/api';
+import { secretReferences, type FieldError, type MeshSpec, type MtlsBackend, type Resource, type ResourceInput, type ResourceKey } from '@meshca/api';
 import type { ResourceStore, StoreWrite } from '@meshca/store';
 import type { Logger } from '@meshca/common';
 import { builtinSecretNames, generateBuiltinCa } from './builtin/index.js';
@@ -33,19 +33,54 @@ export async function checkMeshCas(check: MeshCaCheck): Promise<FieldError[]> {
   }
   if (errors.length > 0) return errors;
 
-  const readDataSource = createDataSourceReader(get, check.mesh);
   const backends = check.spec.mtls?.backends ?? [];
   for (const [index, backend] of backends.entries()) {
     if (isUnchanged(backend, check.previous)) continue;
-    const field = `mtls.backends[${index}]`;
-    try {
-      errors.push(...(await checkBackend(backend, field, { mesh: check.mesh, backend, readDataSource }, get, check.skipTestCertificate === true)));
-    } catch (err) {
-      if (err instanceof DataSourceError) errors.push({ field: err.field.startsWith('mtls.') ? err.field : `${field}.${err.field}`, message: err.reason });
-      else throw err;
+    errors.push(...(await checkBackendAt(check.mesh, backend, index, get, check.skipTestCertificate === true)));
+  }
+  return errors;
+}
+
+/**
+ * What global checks before it stores a Secret or GlobalSecret that Mesh backends read (a Vault
+ * token, ACM keys, a provided CA): each of those backends is checked with the new value exactly
+ * as a changed backend is (test certificate, provided-CA checks), so a bad value is refused before
+ * zones fail with it. Returns the failing fields of the Secret; empty means go.
+ */
+export async function checkSecretChange(store: ResourceStore, secret: ResourceInput): Promise<FieldError[]> {
+  const key = secret.meta;
+  const users = await findSecretUsers(store, key);
+  if (users.length === 0) return [];
+  const same = (k: ResourceKey) => k.type === key.type && k.name === key.name && k.mesh === key.mesh;
+  // The stored state with this Secret's new value in it.
+  const get: ResourceGetter = async (k) => (same(k) ? { meta: { ...secret.meta, labels: secret.meta.labels ?? {}, creationTime: '', modificationTime: '', version: 0 }, spec: secret.spec } : store.get(k));
+  const errors: FieldError[] = [];
+  const checked = new Set<string>();
+  for (const user of users) {
+    const index = Number(/^mtls\.backends\[(\d+)\]/.exec(user.field)?.[1] ?? NaN);
+    if (checked.has(`${user.mesh}/${index}`)) continue;
+    checked.add(`${user.mesh}/${index}`);
+    const spec = (await store.get({ type: 'Mesh', name: user.mesh }))?.spec as MeshSpec | undefined;
+    const backend = spec?.mtls?.backends[index];
+    if (backend === undefined) continue;
+    // A provided CA's certificate and key change together: in place, one Secret at a time, they would not match.
+    const hint = backend.type === 'provided' ? '. To replace a provided CA, put the new certificate and key in new Secrets and point the backend at both in one Mesh apply' : '';
+    for (const e of await checkBackendAt(user.mesh, backend, index, get, spec?.mtls?.skipValidation === true)) {
+      errors.push({ field: 'data', message: `mesh "${user.mesh}" reads this ${key.type} at ${user.field}, and with this value ${e.field}: ${e.message}${hint}` });
     }
   }
   return errors;
+}
+
+/** One backend's checks; the DataSource it cannot read is a failing field too. */
+async function checkBackendAt(mesh: string, backend: MtlsBackend, index: number, get: ResourceGetter, skipTestCertificate: boolean): Promise<FieldError[]> {
+  const field = `mtls.backends[${index}]`;
+  try {
+    return await checkBackend(backend, field, { mesh, backend, readDataSource: createDataSourceReader(get, mesh) }, get, skipTestCertificate);
+  } catch (err) {
+    if (err instanceof DataSourceError) return [{ field: err.field.startsWith('mtls.') ? err.field : `${field}.${err.field}`, message: err.reason }];
+    throw err;
+  }
 }
 
 async function checkBackend(

@@ -328,7 +328,8 @@ describe('acmpca backend: refusals name the backend and what AWS answered', () =
     await laterCa.issue({ identity: webIdentity, ttlSeconds: 3600 });
     pca.setCaStatus(later, 'DISABLED');
     const err = await issue(laterCa);
-    expect(err.retryable).toBe(false);
+    // A CA's state is an outage to wait out (with backoff), not a refusal of the request.
+    expect(err.retryable).toBe(true);
     expect(err.message).toMatch(/^acmpca backend "acmpca-1": certificate authority \S+ is DISABLED, not ACTIVE \(InvalidStateException: .+\); enable it \(aws acm-pca update-certificate-authority --status ACTIVE\)/);
   });
 

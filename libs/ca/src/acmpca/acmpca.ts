@@ -155,7 +155,7 @@ export async function openAcmPcaBackend(ctx: BackendContext, options: AcmPcaOpti
     info ??= (async () => {
       const ca = await describe(deadline);
       if (ca.Status !== 'ACTIVE') {
-        throw new CaError(`acmpca backend "${name}": certificate authority ${caArn} is ${ca.Status ?? 'in an unknown state'}, not ACTIVE; ${ca.Status === 'PENDING_CERTIFICATE' ? 'import its CA certificate' : 'enable it'} or point conf.arn at an active CA`, false);
+        throw new CaError(`acmpca backend "${name}": certificate authority ${caArn} is ${ca.Status ?? 'in an unknown state'}, not ACTIVE; ${ca.Status === 'PENDING_CERTIFICATE' ? 'import its CA certificate' : 'enable it'} or point conf.arn at an active CA`, true);
       }
       const keyAlgorithm = ca.CertificateAuthorityConfiguration?.KeyAlgorithm ?? '';
       const signingAlgorithm = signingAlgorithmFor(keyAlgorithm);

@@ -111,7 +111,9 @@ export function toCaError(err: unknown, ctx: FailureContext): CaError {
   if (name === 'InvalidStateException') {
     const status = ctx.caStatus ? `is ${ctx.caStatus}, not ACTIVE` : 'is not ACTIVE';
     const advice = ctx.caStatus === 'PENDING_CERTIFICATE' ? 'import its CA certificate' : ctx.caStatus === 'DISABLED' ? 'enable it (aws acm-pca update-certificate-authority --status ACTIVE)' : 'make it ACTIVE';
-    return make(`certificate authority ${ctx.arn} ${status} ${says}; ${advice} or point conf.arn at an active CA`, false);
+    // A CA's state is changed on AWS's side, like a sealed Vault: retried with backoff, so an
+    // enabled CA is used again without anyone touching the Mesh.
+    return make(`certificate authority ${ctx.arn} ${status} ${says}; ${advice} or point conf.arn at an active CA`, true);
   }
   if (CREDENTIAL_NAMES.has(name)) return make(`AWS did not accept the credentials ${says}; ${credentialAdvice}`, false);
   if (name === 'CredentialsProviderError') return make(`no AWS credentials were found ${says}; ${credentialAdvice}`, false);
