@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import type { DataplaneDocument } from '@meshca/identity';
 
 /** `port=8080,kuma.io/service=web,version=v1` (also `servicePort=`), one per inbound. */
-export function parseInbound(text: string): DataplaneDocument['networking']['inbound'][number] {
+export function parseInbound(text: string): NonNullable<DataplaneDocument['networking']['inbound']>[number] {
   let port: number | undefined;
   let servicePort: number | undefined;
   const tags: Record<string, string> = {};
@@ -47,6 +47,6 @@ export async function readDataplaneFile(path: string): Promise<DataplaneDocument
   const d = doc as Record<string, unknown>;
   if (d.type !== undefined && d.type !== 'Dataplane') throw new Error(`${path}: type must be Dataplane (got ${String(d.type)})`);
   if (typeof d.name !== 'string') throw new Error(`${path}: name is required`);
-  if (typeof d.networking !== 'object' || d.networking === null) throw new Error(`${path}: networking (address, inbound) is required`);
+  if (typeof d.networking !== 'object' || d.networking === null) throw new Error(`${path}: networking (address, and inbound or gateway) is required`);
   return { type: 'Dataplane', mesh: typeof d.mesh === 'string' ? d.mesh : 'default', name: d.name, networking: d.networking as DataplaneDocument['networking'] };
 }

@@ -1,11 +1,15 @@
 import { X509Certificate } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request, type Agent } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DELEGATED_GATEWAY } from '../../../libs/api/test/fixtures/gateway-dataplanes.js';
 import { seedVault, startVaultServer } from '../../../libs/ca/test/vault-setup.js';
 import { applyMesh, builtin, dataplane, startZone, type TestZone } from '../../../libs/identity/test/helpers.js';
 import { eventually } from '../../../test/src/index.js';
-import { connectIdentity, createMtlsServer, mtlsAgent, parseInbound, peerSpiffeIds, type IdentityHandle } from '../src/index.js';
+import { connectIdentity, createMtlsServer, mtlsAgent, parseInbound, peerSpiffeIds, readDataplaneFile, type IdentityHandle } from '../src/index.js';
 
 let zone: TestZone | undefined;
 const handles: IdentityHandle[] = [];
@@ -146,6 +150,13 @@ describe('connectIdentity and mTLS helpers', () => {
     await eventually(async () => expect(handle.current()?.bundleBackends).toEqual(['ca-1', 'ca-2']));
     expect(atBundle).toEqual([undefined]);
     await eventually(async () => expect(handle.status().waiting).toContain('has no mTLS enabled'));
+  });
+
+  it('reads a gateway Dataplane file (no inbound) as written', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'meshca-dp-'));
+    await writeFile(join(dir, 'kong.yaml'), DELEGATED_GATEWAY);
+    const doc = await readDataplaneFile(join(dir, 'kong.yaml'));
+    expect(doc).toMatchObject({ mesh: 'default', name: 'kong-01', networking: { gateway: { type: 'DELEGATED', tags: { 'kuma.io/service': 'kong' } } } });
   });
 
   it('parses --inbound flags and says what is missing', () => {

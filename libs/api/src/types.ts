@@ -132,10 +132,20 @@ export interface DataplaneInbound {
   tags: Record<string, string>;
 }
 
+/** A gateway Dataplane's role (Kuma's networking.gateway): no inbounds, its service in `tags`. */
+export interface DataplaneGateway {
+  /** Default DELEGATED. */
+  type?: 'DELEGATED' | 'BUILTIN';
+  tags: Record<string, string>;
+}
+
 export interface DataplaneSpec {
   networking: {
     address: string;
-    inbound: DataplaneInbound[];
+    /** Absent for a gateway. */
+    inbound?: DataplaneInbound[];
+    gateway?: DataplaneGateway;
+    outbound?: unknown[];
   };
 }
 

@@ -32,13 +32,17 @@ function port(v: unknown, path: string, errors: FieldError[], required: boolean)
 function dataplaneSpec(spec: Obj): FieldError[] {
   const errors: FieldError[] = [];
   if (!isRecord(spec.networking)) {
-    errors.push({ field: 'networking', message: 'required; set networking.address and networking.inbound' });
+    errors.push({ field: 'networking', message: 'required; set networking.address and networking.inbound (or networking.gateway for a gateway)' });
     return errors;
   }
   const net = spec.networking;
   text(net.address, 'networking.address', errors, 'give the address (IP or hostname) other dataplanes reach this one at');
+  if (net.gateway !== undefined) {
+    gatewaySpec(net, errors);
+    return errors;
+  }
   if (!Array.isArray(net.inbound) || net.inbound.length === 0) {
-    errors.push({ field: 'networking.inbound', message: 'required; list at least one inbound with port and tags (including kuma.io/service)' });
+    errors.push({ field: 'networking.inbound', message: 'required; list at least one inbound with port and tags (including kuma.io/service), or set networking.gateway for a gateway' });
     return errors;
   }
   net.inbound.forEach((inb: unknown, i) => {
@@ -50,19 +54,44 @@ function dataplaneSpec(spec: Obj): FieldError[] {
     port(inb.port, at(path, 'port'), errors, true);
     port(inb.servicePort, at(path, 'servicePort'), errors, false);
     text(inb.address, at(path, 'address'), errors);
-    if (!isRecord(inb.tags)) {
-      errors.push({ field: at(path, 'tags'), message: `required; give tags with ${SERVICE_TAG}, the name of the service` });
-      return;
-    }
-    for (const [k, v] of Object.entries(inb.tags)) {
-      if (typeof v !== 'string') errors.push({ field: atKey(at(path, 'tags'), k), message: `tag values are text; quote it ("${String(v)}")` });
-    }
-    const service = inb.tags[SERVICE_TAG];
-    if (typeof service !== 'string' || service === '') {
-      errors.push({ field: atKey(at(path, 'tags'), SERVICE_TAG), message: 'required; name the service this inbound serves' });
-    }
+    serviceTags(inb.tags, at(path, 'tags'), 'name the service this inbound serves', errors);
   });
   return errors;
+}
+
+/**
+ * A gateway Dataplane, as Kuma has them: a DELEGATED one (default; an API gateway such as Kong in
+ * front of the mesh, with outbounds) or a BUILTIN one; no inbounds, its service in gateway.tags.
+ */
+function gatewaySpec(net: Obj, errors: FieldError[]): void {
+  const gw = net.gateway;
+  if (!isRecord(gw)) {
+    errors.push({ field: 'networking.gateway', message: `must be a mapping with type (DELEGATED or BUILTIN) and tags (got ${describe(gw)})` });
+    return;
+  }
+  if (gw.type !== undefined && gw.type !== 'DELEGATED' && gw.type !== 'BUILTIN') {
+    errors.push({ field: 'networking.gateway.type', message: `must be DELEGATED or BUILTIN (got ${describe(gw.type)})` });
+  }
+  const kind = gw.type === 'BUILTIN' ? 'builtin' : 'delegated';
+  serviceTags(gw.tags, 'networking.gateway.tags', 'name the service of the gateway', errors);
+  if (Array.isArray(net.inbound) && net.inbound.length > 0) {
+    errors.push({ field: 'networking.inbound', message: `cannot be defined for ${kind} gateways; remove it (a gateway's service is in networking.gateway.tags)` });
+  }
+  if (kind === 'builtin' && Array.isArray(net.outbound) && net.outbound.length > 0) {
+    errors.push({ field: 'networking.outbound', message: 'cannot be defined for builtin gateways; remove it (routes come from MeshGateway and its routes)' });
+  }
+}
+
+function serviceTags(tags: unknown, path: string, what: string, errors: FieldError[]): void {
+  if (!isRecord(tags)) {
+    errors.push({ field: path, message: `required; give tags with ${SERVICE_TAG}, the name of the service` });
+    return;
+  }
+  for (const [k, v] of Object.entries(tags)) {
+    if (typeof v !== 'string') errors.push({ field: atKey(path, k), message: `tag values are text; quote it ("${String(v)}")` });
+  }
+  const service = tags[SERVICE_TAG];
+  if (typeof service !== 'string' || service === '') errors.push({ field: atKey(path, SERVICE_TAG), message: `required; ${what}` });
 }
 
 function zoneSpec(spec: Obj): FieldError[] {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseObject, type ResourceInput, validateResource } from '../src/index.js';
+import { parseDocuments, parseObject, type ResourceInput, validateResource } from '../src/index.js';
+import { BUILTIN_GATEWAY, DELEGATED_GATEWAY } from './fixtures/gateway-dataplanes.js';
 
 const input = (meta: Record<string, unknown>, spec: unknown): ResourceInput => ({ meta, spec }) as unknown as ResourceInput;
 const dp = (networking: unknown) => input({ type: 'Dataplane', name: 'dp-1', mesh: 'default' }, { networking });
@@ -66,6 +67,29 @@ describe('Dataplane', () => {
     ]);
     expect(validateResource(dp({ address: '10.0.0.1', inbound: [] }))[0]!.field).toBe('networking.inbound');
     expect(validateResource(input({ type: 'Dataplane', name: 'd', mesh: 'm' }, {}))[0]!.field).toBe('networking');
+  });
+});
+
+describe('gateway Dataplanes (no inbound, the service in networking.gateway.tags)', () => {
+  const inbound = { port: 8080, tags: { 'kuma.io/service': 'web' } };
+  it('accepts the delegated and builtin gateway examples as written, and a gateway without a type (DELEGATED)', () => {
+    for (const yaml of [DELEGATED_GATEWAY, BUILTIN_GATEWAY]) expect(validateResource(parseDocuments(yaml)[0]!)).toEqual([]);
+    expect(validateResource(dp({ address: '10.0.0.1', gateway: { tags: { 'kuma.io/service': 'kong' } } }))).toEqual([]);
+  });
+  it('refuses what Kuma refuses, naming the field', () => {
+    expect(validateResource(dp({ address: '10.0.0.1', gateway: { tags: { 'kuma.io/service': 'kong' } }, inbound: [inbound] }))).toEqual([
+      { field: 'networking.inbound', message: 'cannot be defined for delegated gateways; remove it (a gateway\'s service is in networking.gateway.tags)' },
+    ]);
+    expect(validateResource(dp({ address: '10.0.0.1', gateway: { type: 'BUILTIN', tags: { 'kuma.io/service': 'gw' } }, outbound: [{ port: 1 }] }))).toEqual([
+      { field: 'networking.outbound', message: 'cannot be defined for builtin gateways; remove it (routes come from MeshGateway and its routes)' },
+    ]);
+    expect(validateResource(dp({ address: '10.0.0.1', gateway: { type: 'EDGE', tags: { foo: 'bar' } } }))).toEqual([
+      { field: 'networking.gateway.type', message: 'must be DELEGATED or BUILTIN (got the text "EDGE")' },
+      { field: 'networking.gateway.tags["kuma.io/service"]', message: 'required; name the service of the gateway' },
+    ]);
+    expect(validateResource(dp({ address: '10.0.0.1' }))).toEqual([
+      { field: 'networking.inbound', message: 'required; list at least one inbound with port and tags (including kuma.io/service), or set networking.gateway for a gateway' },
+    ]);
   });
 });
 

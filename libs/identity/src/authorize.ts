@@ -38,15 +38,20 @@ export function authorizeRegistration(claims: DataplaneTokenClaims, doc: Datapla
   if (doc.name !== claims.name) {
     return { ok: false, reason: 'forbidden', message: `the token is for dataplane "${claims.name}", not "${doc.name}"; use the token generated for this dataplane` };
   }
+  // A gateway's identity comes from its gateway tags, as in Kuma; anything else's from its inbounds.
+  const { gateway, inbound } = doc.networking;
+  const tagged = gateway !== undefined
+    ? [{ path: 'networking.gateway.tags', tags: gateway.tags }]
+    : (inbound ?? []).map((inb, i) => ({ path: `networking.inbound[${i}].tags`, tags: inb.tags }));
   const tags: Record<string, string[]> = {};
-  for (const [i, inbound] of doc.networking.inbound.entries()) {
-    for (const [tag, value] of Object.entries(inbound.tags)) {
+  for (const { path, tags: given } of tagged) {
+    for (const [tag, value] of Object.entries(given)) {
       const allowed = claims.tags?.[tag];
       if (allowed !== undefined && !allowed.split(',').map((s) => s.trim()).includes(value)) {
         return {
           ok: false,
           reason: 'forbidden',
-          message: `networking.inbound[${i}].tags["${tag}"]: the token allows ${JSON.stringify(allowed)}, not ${JSON.stringify(value)}; generate a token with this tag or fix the Dataplane`,
+          message: `${path}["${tag}"]: the token allows ${JSON.stringify(allowed)}, not ${JSON.stringify(value)}; generate a token with this tag or fix the Dataplane`,
         };
       }
       (tags[tag] ??= []).includes(value) || tags[tag].push(value);

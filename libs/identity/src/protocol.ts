@@ -19,7 +19,11 @@ export interface DataplaneDocument {
   name: string;
   networking: {
     address: string;
-    inbound: { port: number; servicePort?: number; address?: string; tags: Record<string, string> }[];
+    /** Absent for a gateway. */
+    inbound?: { port: number; servicePort?: number; address?: string; tags: Record<string, string> }[];
+    /** A gateway (Kuma's DELEGATED, e.g. a Kong Gateway in front of the mesh, or BUILTIN): its service is in `tags`. */
+    gateway?: { type?: 'DELEGATED' | 'BUILTIN'; tags: Record<string, string> };
+    outbound?: unknown[];
   };
 }
 
