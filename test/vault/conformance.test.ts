@@ -191,7 +191,11 @@ describe('tokens', () => {
 });
 
 describe('cert auth', () => {
-  const certPath = 'cert';
+  // A unique path: a shared server may have cert auth enabled at cert/ already.
+  let certPath = 'cert';
+  beforeAll(() => {
+    certPath = t.unique('cert');
+  });
   it.skipIf(EXTERNAL && !process.env.VAULT_CERT_AUTH)('logs in with the TLS client certificate of the connection', async () => {
     await ok(call(t, 'POST', `sys/auth/${certPath}`, { type: 'cert' }));
     cleanup.push(() => call(t, 'DELETE', `sys/auth/${certPath}`));
@@ -211,7 +215,11 @@ describe('cert auth', () => {
     expect(auth?.metadata?.common_name).toBe('zone-1');
     const use = await call(t, 'POST', `${mount}/issue/dp`, { uri_sans: 'spiffe://default/a' }, { token: String(auth?.client_token) });
     expect(use.status).toBe(200);
-    const renewed = await call(t, 'POST', 'auth/token/renew-self', {}, { token: String(auth?.client_token) });
+    // Renewing a cert-auth token needs the same client certificate on the renewal's connection.
+    const bare = await call(t, 'POST', 'auth/token/renew-self', {}, { token: String(auth?.client_token) });
+    expect(bare.status).toBe(400);
+    expect(bare.json.errors).toEqual(['no client certificate found']);
+    const renewed = await call(t, 'POST', 'auth/token/renew-self', {}, { token: String(auth?.client_token), clientCert });
     expect(renewed.status).toBe(200);
   });
 
@@ -236,29 +244,32 @@ describe.skipIf(EXTERNAL && !process.env.VAULT_NAMESPACES)('namespaces', () => {
   it('mounts, policies and tokens are per namespace', async () => {
     const a = t.unique('team-a');
     const b = t.unique('team-b');
+    // Unique mount and policy names: a shared server may already have a pki/ mount in its root namespace.
+    const pki = t.unique('ns-pki');
+    const issue = t.unique('ns-issue');
     for (const ns of [a, b]) {
       await ok(call(t, 'POST', `sys/namespaces/${ns}`, {}));
       cleanup.push(() => call(t, 'DELETE', `sys/namespaces/${ns}`));
-      await ok(call(t, 'POST', 'sys/mounts/pki', { type: 'pki' }, { namespace: ns }));
-      await ok(call(t, 'POST', 'pki/root/generate/internal', { common_name: ns, key_type: 'ec', ttl: '24h' }, { namespace: ns }));
-      await ok(call(t, 'POST', 'pki/roles/dp', { allowed_uri_sans: '*', require_cn: false, key_type: 'ec', ttl: '1h' }, { namespace: ns }));
-      await ok(call(t, 'PUT', 'sys/policies/acl/issue', { policy: 'path "pki/issue/dp" { capabilities = ["update"] }' }, { namespace: ns }));
+      await ok(call(t, 'POST', `sys/mounts/${pki}`, { type: 'pki' }, { namespace: ns }));
+      await ok(call(t, 'POST', `${pki}/root/generate/internal`, { common_name: ns, key_type: 'ec', ttl: '24h' }, { namespace: ns }));
+      await ok(call(t, 'POST', `${pki}/roles/dp`, { allowed_uri_sans: '*', require_cn: false, key_type: 'ec', ttl: '1h' }, { namespace: ns }));
+      await ok(call(t, 'PUT', `sys/policies/acl/${issue}`, { policy: `path "${pki}/issue/dp" { capabilities = ["update"] }` }, { namespace: ns }));
     }
-    const created = await ok(call(t, 'POST', 'auth/token/create', { policies: ['issue'] }, { namespace: a }));
+    const created = await ok(call(t, 'POST', 'auth/token/create', { policies: [issue] }, { namespace: a }));
     const token = String(created.json.auth?.client_token);
 
-    const own = await call(t, 'POST', 'pki/issue/dp', { uri_sans: 'spiffe://default/a' }, { token, namespace: a });
+    const own = await call(t, 'POST', `${pki}/issue/dp`, { uri_sans: 'spiffe://default/a' }, { token, namespace: a });
     expect(own.status).toBe(200);
     expect(new X509Certificate(String(own.json.data?.issuing_ca)).subject).toBe(`CN=${a}`);
 
-    const other = await call(t, 'POST', 'pki/issue/dp', { uri_sans: 'spiffe://default/a' }, { token, namespace: b });
+    const other = await call(t, 'POST', `${pki}/issue/dp`, { uri_sans: 'spiffe://default/a' }, { token, namespace: b });
     expect(other.status).toBe(403);
-    const root = await call(t, 'POST', 'pki/issue/dp', { uri_sans: 'spiffe://default/a' }, { token });
+    const root = await call(t, 'POST', `${pki}/issue/dp`, { uri_sans: 'spiffe://default/a' }, { token });
     expect(root.status).toBe(403);
 
     // The root namespace does not see the namespaced mount at all.
     const rootView = await call(t, 'GET', 'sys/mounts');
-    expect(Object.keys(rootView.json.data ?? {})).not.toContain('pki/');
+    expect(Object.keys(rootView.json.data ?? {})).not.toContain(`${pki}/`);
   });
 });
 

@@ -91,6 +91,17 @@ describe('token lifecycle', () => {
       expect(v.stats().byPath['auth/cert/login']).toBe(1);
     });
 
+    it('renews the login token presenting the client certificate (Vault refuses a renewal without it)', async () => {
+      const { v, fromCp } = await certAuthVault({ token_ttl: '2s', token_max_ttl: '1h' });
+      const ca = await backend(fromCp);
+      await ca.issue({ identity: web, ttlSeconds: 3600 });
+      await sleep(2500); // past 2/3 of the 2s TTL: one renewal at least
+      expect(ca.tokenState()).toMatchObject({ logins: 1 });
+      expect(ca.tokenState().renewals).toBeGreaterThanOrEqual(1);
+      expect(v.stats().byPath['auth/token/renew-self']).toBe(ca.tokenState().renewals);
+      await ca.issue({ identity: web, ttlSeconds: 3600 });
+    });
+
     it('logs in again when Vault refuses the token as expired, and the request succeeds', async () => {
       const { fromCp } = await certAuthVault({ token_ttl: '1s', token_max_ttl: '1s' });
       // Upkeep far beyond the TTL, so only the refusal can trigger the second login.

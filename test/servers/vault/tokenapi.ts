@@ -99,6 +99,9 @@ export function tokenRoute(store: TokenStore, ns: Namespace, sub: string): Route
         write: (req) => {
           const t = req.token as TokenEntry;
           if (t.nsPath !== ns.path) throw badRequest('cannot renew a token across namespaces');
+          // A cert-auth token is renewed by the cert method, which checks the client certificate of
+          // the renewal's own connection (Vault's pathLoginRenew): without one, 400.
+          if (t.meta?.cert_name !== undefined && !req.clientCert?.raw?.length) throw badRequest('no client certificate found');
           const { warnings } = store.renew(t, duration(req.body, 'increment'), SYSTEM_TTL);
           return { auth: store.authBlock(t, store.remainingTtl(t)), warnings };
         },
