@@ -41,7 +41,7 @@ export async function validateByTestCertificate(mesh: string, spec: MtlsBackend,
     const hours = (s: number) => `${Math.round((s / 3600) * 10) / 10}h`;
     return [{
       field: `${field}.dpCert.rotation.expiration`,
-      message: `${where} issued a test certificate valid for ${hours(lifetime)}, shorter than dpCert.rotation.expiration (${hours(ttl)}); the CA caps lifetimes: dpCert.rotation.expiration must be lower than the cap (for Vault, the role's max_ttl; for ACM PCA, the CA's own validity) — lower the expiration, or raise the cap`,
+      message: `${where} issued a test certificate valid for ${hours(lifetime)}, shorter than dpCert.rotation.expiration (${hours(ttl)}); the CA caps lifetimes: dpCert.rotation.expiration must not exceed the cap (for Vault, the role's max_ttl; for ACM PCA, the CA's own validity; equal is fine) — lower the expiration, or raise the cap`,
     }];
   }
   return [];

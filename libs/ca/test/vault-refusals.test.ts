@@ -144,13 +144,14 @@ describe('global refuses a vault backend that cannot issue, with the backend nam
     expect(e?.message).toContain('set conf.fromCp.commonName');
   });
 
-  it('certificate shorter than dpCert.rotation.expiration (role max_ttl 1h, expiration 24h): says the expiration must be lower than max_ttl', async () => {
+  it('certificate shorter than dpCert.rotation.expiration (role max_ttl 1h, expiration 24h): says the expiration must not exceed max_ttl', async () => {
     const errors = await check({ fromCp: { role: 'short', commonName: '' }, secrets: root(), expiration: '24h' });
     expect(errors).toHaveLength(1);
     expect(errors[0]?.field).toBe('mtls.backends[0].dpCert.rotation.expiration');
-    expect(errors[0]?.message).toMatch(/valid for 1h, shorter than dpCert\.rotation\.expiration \(24h\).*must be lower than the cap \(for Vault, the role's max_ttl/);
-    // Under the cap it passes.
+    expect(errors[0]?.message).toMatch(/valid for 1h, shorter than dpCert\.rotation\.expiration \(24h\).*must not exceed the cap \(for Vault, the role's max_ttl/);
+    // Under the cap it passes, and at the cap too (the certificate is as long as asked).
     expect(await check({ fromCp: { role: 'short', commonName: '' }, secrets: root(), expiration: '50m' })).toEqual([]);
+    expect(await check({ fromCp: { role: 'short', commonName: '' }, secrets: root(), expiration: '1h' })).toEqual([]);
   });
 
   it('Vault sealed: 503 "Vault is sealed", retryable', async () => {
