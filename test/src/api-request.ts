@@ -4,6 +4,7 @@ import type { GlobalProcess } from './global-process.js';
 
 export interface ApiReply {
   status: number;
+  headers: Record<string, string | string[] | undefined>;
   text: string;
   json: unknown;
 }
@@ -33,7 +34,7 @@ export async function apiRequest(
         } catch {
           json = undefined;
         }
-        resolve({ status: res.statusCode ?? 0, text, json });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
       });
       res.on('error', reject);
     });

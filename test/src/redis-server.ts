@@ -12,6 +12,9 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** Saves the dataset, stops the server and starts it again on the same port (a Redis with persistence restarting). */
   restart(): Promise<void>;
+  /** The first half of restart: saved and stopped, the port closed until up(). */
+  down(): Promise<void>;
+  up(): Promise<void>;
 }
 
 /** Starts a real `redis-server` on a free port of 127.0.0.1, with no persistence of its own, in a temp dir. */
@@ -38,7 +41,7 @@ export async function startRedisServer(): Promise<RedisServer> {
   const killOnExit = () => current.kill('SIGKILL');
   process.on('exit', killOnExit);
 
-  return {
+  const server: RedisServer = {
     url: `redis://127.0.0.1:${port}`,
     port,
     async stop() {
@@ -47,13 +50,20 @@ export async function startRedisServer(): Promise<RedisServer> {
       await rm(dir, { recursive: true, force: true });
     },
     async restart() {
+      await server.down();
+      await server.up();
+    },
+    async down() {
       const exited = exitOf(current);
       // `--save ''` disables save points, so only an explicit SHUTDOWN SAVE keeps the data across the restart.
       await command(port, 'SHUTDOWN SAVE').catch(() => undefined);
       await exited;
+    },
+    async up() {
       current = await launch(port, dir);
     },
   };
+  return server;
 }
 
 async function launch(port: number, dir: string): Promise<ChildProcess> {

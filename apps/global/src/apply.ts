@@ -40,12 +40,16 @@ export interface ApplyResult {
  */
 export async function applyResource(deps: ApplyDeps, applied: ResourceInput, opts: ApplyOptions = {}): Promise<ApplyResult> {
   refuseReserved(applied.meta);
+  refuseBuiltinCaSecret(applied.meta);
   const { input, forceLabel } = withoutForceLabel(applied);
   const shapeErrors = validateResource(input);
   if (shapeErrors.length > 0) throw new ValidationError(shapeErrors);
 
   const key = input.meta;
   const existing = await deps.store.get(key);
+  if (opts.expectedVersion !== undefined && !existing) {
+    throw new ApiError(412, 'Precondition failed', `If-Match names version ${opts.expectedVersion} of ${key.type} "${key.name}", which does not exist; apply without If-Match to create it`);
+  }
   if (opts.expectedVersion !== undefined && existing && existing.meta.version !== opts.expectedVersion) {
     throw new ApiError(409, 'Conflict', `${key.type} "${key.name}" changed since version ${opts.expectedVersion} (now ${existing.meta.version}); read it again and re-apply`);
   }
@@ -148,6 +152,17 @@ export async function deleteResource(deps: ApplyDeps, key: ResourceKey): Promise
 /** A concurrent delete of the same resource is not a failure of this one. */
 function ignoreNotFound(err: unknown): void {
   if (!(err instanceof NotFoundError)) throw err;
+}
+
+/**
+ * A builtin CA's two Secrets are made by global with their Mesh, in one commit: written by hand,
+ * one of them would be a half-made CA. (Deleting an unused one is allowed.)
+ */
+function refuseBuiltinCaSecret(key: ResourceKey): void {
+  if (key.type !== 'Secret' || key.mesh === undefined) return;
+  const prefix = `${key.mesh}.ca-builtin-`;
+  if (!key.name.startsWith(`${prefix}cert-`) && !key.name.startsWith(`${prefix}key-`)) return;
+  throw new ApiError(403, 'Reserved resource', `Secret "${key.name}" holds a builtin CA, which global creates with its Mesh; to use another CA, add a builtin backend under a new name (or a provided one) and rotate to it (docs/ca-rotation.md)`);
 }
 
 /** The token verification keys are written by global itself; an operator edit would lock dataplanes out. */

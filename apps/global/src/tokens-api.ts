@@ -1,13 +1,18 @@
 // Token endpoints, in Kuma's shape: the token comes back as text/plain. All need the admin token.
 import express, { type Router } from 'express';
 import { decodeJwt } from 'jose';
-import { parseDuration } from '@meshca/api';
+import { nameProblem, parseDuration } from '@meshca/api';
 import { ZONE_NAME } from '@meshca/common';
-import { ApiError, requireAdmin } from '@meshca/http';
+import { ApiError, BODY_LIMITS, jsonBody, requireAdmin } from '@meshca/http';
 import type { TokenService } from './tokens.js';
 
 export const DEFAULT_ZONE_TOKEN_VALIDITY = '8760h';
 export const DEFAULT_DATAPLANE_TOKEN_VALIDITY = '24h';
+const MAX_VALIDITY_SECONDS = 10 * 365 * 86400;
+const MAX_TAGS = 32;
+const MAX_TAG_LENGTH = 253;
+const PRINTABLE = /^[\x20-\x7e]+$/;
+const JTI = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 type Body = Record<string, unknown>;
 
@@ -15,7 +20,8 @@ export function tokensRouter(tokens: TokenService, adminToken: string): Router {
   const router = express.Router();
   router.use('/tokens', requireAdmin(adminToken));
 
-  router.post('/tokens/zone', async (req, res) => {
+  const readBody = jsonBody(BODY_LIMITS.small);
+  router.post('/tokens/zone', readBody, async (req, res) => {
     const body = bodyOf(req.body);
     const zone = text(body, 'zone');
     if (!ZONE_NAME.test(zone)) throw bad('zone', 'must be a DNS label: lowercase letters, digits and "-", at most 63 characters');
@@ -23,27 +29,35 @@ export function tokensRouter(tokens: TokenService, adminToken: string): Router {
     res.type('text/plain').send(token);
   });
 
-  router.post('/tokens/dataplane', async (req, res) => {
+  router.post('/tokens/dataplane', readBody, async (req, res) => {
     const body = bodyOf(req.body);
-    const mesh = text(body, 'mesh');
-    const name = text(body, 'name');
+    const mesh = resourceName(body, 'mesh');
+    const name = resourceName(body, 'name');
     const tags = tagsOf(body.tags);
     const token = await tokens.issueDataplaneToken({ mesh, name, ...(tags === undefined ? {} : { tags }), validFor: validFor(body, DEFAULT_DATAPLANE_TOKEN_VALIDITY) });
     res.type('text/plain').send(token);
   });
 
-  router.post('/tokens/revoke', async (req, res) => {
+  // Revokes only what this control plane signed: a token whose signature verifies, or a jti
+  // shaped like the ones it hands out.
+  router.post('/tokens/revoke', readBody, async (req, res) => {
     const body = bodyOf(req.body);
-    let jti: string | undefined = typeof body.jti === 'string' && body.jti !== '' ? body.jti : undefined;
-    if (jti === undefined) {
+    let jti: string;
+    if (body.jti !== undefined) {
+      jti = text(body, 'jti');
+      if (!JTI.test(jti)) throw bad('jti', 'is not the id of a meshca token (a UUID, as `meshctl` shows it); or send the token itself as token');
+    } else {
       const token = text(body, 'token');
-      try {
-        const claims = decodeJwt(token.trim());
-        jti = typeof claims.jti === 'string' ? claims.jti : undefined;
-      } catch {
-        throw bad('token', 'is not a meshca token (not a signed JWT)');
+      if (token.length > 8192) throw bad('token', 'is longer than any meshca token');
+      const checked = await tokens.issuer().verify(token);
+      if (checked.ok) jti = checked.claims.jti;
+      else if (checked.error.reason === 'revoked') {
+        jti = String(decodeJwt(token.trim()).jti);
+      } else if (checked.error.reason === 'expired') {
+        throw bad('token', `${checked.error.message.replace('; issue a new token', '')}: it is refused already, there is nothing to revoke`);
+      } else {
+        throw bad('token', `is not a token this control plane signed (${checked.error.message})`);
       }
-      if (jti === undefined) throw bad('token', 'has no jti claim; it was not issued by meshca');
     }
     await tokens.revokeJti(jti);
     res.json({ revoked: jti });
@@ -57,7 +71,7 @@ export function tokensRouter(tokens: TokenService, adminToken: string): Router {
     res.status(201).json(await tokens.rotate());
   });
 
-  router.post('/tokens/signing-keys/revoke', async (req, res) => {
+  router.post('/tokens/signing-keys/revoke', readBody, async (req, res) => {
     const kid = text(bodyOf(req.body), 'kid');
     if (!tokens.keys().some((k) => k.kid === kid)) throw new ApiError(404, 'Not found', `no signing key with kid "${kid}"; GET /tokens/signing-keys lists them`);
     await tokens.revokeKey(kid);
@@ -91,6 +105,7 @@ function validFor(body: Body, fallback: string): number {
     throw bad('validFor', (err as Error).message);
   }
   if (seconds < 1) throw bad('validFor', 'must be at least 1s');
+  if (seconds > MAX_VALIDITY_SECONDS) throw bad('validFor', 'must be at most 10y; issue a new token before it expires instead');
   return seconds;
 }
 
@@ -98,11 +113,24 @@ function validFor(body: Body, fallback: string): number {
 function tagsOf(v: unknown): Record<string, string> | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'object' || Array.isArray(v)) throw bad('tags', 'must be an object of tag names to values');
+  const entries = Object.entries(v);
+  if (entries.length > MAX_TAGS) throw bad('tags', `has ${entries.length} tags; a token restricts at most ${MAX_TAGS}`);
   const out: Record<string, string> = {};
-  for (const [k, value] of Object.entries(v)) {
+  for (const [k, value] of entries) {
+    const field = `tags[${JSON.stringify(k.slice(0, 60))}]`;
+    if (k === '' || k.length > MAX_TAG_LENGTH || !PRINTABLE.test(k)) throw bad(field, `tag names are 1 to ${MAX_TAG_LENGTH} printable characters`);
     const values = Array.isArray(value) ? value : [value];
-    if (values.length !== 1 || typeof values[0] !== 'string') throw bad(`tags["${k}"]`, 'must be one string value');
+    if (values.length !== 1 || typeof values[0] !== 'string') throw bad(field, 'must be one string value');
+    if (values[0] === '' || values[0].length > MAX_TAG_LENGTH || !PRINTABLE.test(values[0])) throw bad(field, `tag values are 1 to ${MAX_TAG_LENGTH} printable characters`);
     out[k] = values[0];
   }
   return out;
+}
+
+/** A mesh or dataplane name, held to the rules of resource names. */
+function resourceName(body: Body, field: string): string {
+  const v = text(body, field);
+  const problem = nameProblem(v);
+  if (problem !== undefined) throw bad(field, problem);
+  return v;
 }

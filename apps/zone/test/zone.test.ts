@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createLogger } from '@meshca/common';
 import { ApiCallError, createClient, type ApiClient } from '@meshca/ctl';
+import { BODY_LIMITS, jsonBody } from '@meshca/http';
 import { startGlobal, type GlobalControlPlane } from '@meshca/global';
 import { eventually } from '@meshca/test';
 import { startZone, type ZoneConfig, type ZoneControlPlane } from '../src/index.js';
@@ -46,7 +47,7 @@ beforeAll(async () => {
     ...(await zoneConfig('east', zoneToken)),
     insightIntervalMs: 100,
     extend: async (ctx) => {
-      ctx.app.post('/ext/verify', async (req, res) => {
+      ctx.app.post('/ext/verify', jsonBody(BODY_LIMITS.small), async (req, res) => {
         const result = await ctx.verifier(String((req.body as { token?: string }).token));
         res.json(result.ok ? { ok: true, name: result.claims.name, mesh: result.claims.mesh } : { ok: false, error: result.error.message });
       });
@@ -71,6 +72,8 @@ describe('zone wired to global', () => {
     expect(err).toBeInstanceOf(ApiCallError);
     expect((err as ApiCallError).status).toBe(405);
     expect((err as ApiCallError).message).toContain('apply this on the global control plane');
+    // It names global's real API (its port comes in global's welcome), not a guessed 5681.
+    expect((err as ApiCallError).message).toContain(`meshctl --address https://127.0.0.1:${new URL(global.apiUrl).port} apply`);
   });
 
   it('shows the zone online on global, with its ZoneInsight', async () => {

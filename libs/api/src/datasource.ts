@@ -1,6 +1,6 @@
 // DataSource: where a credential or certificate comes from. Exactly one of four kinds.
 import type { FieldError } from './errors.js';
-import { at, checkKnownKeys, describe, isRecord } from './fields.js';
+import { at, checkKnownKeys, describe, isRecord, isSecretField } from './fields.js';
 import { nameProblem } from './names.js';
 
 export const DATA_SOURCE_KINDS = ['secret', 'file', 'inline', 'inlineString'] as const;
@@ -18,7 +18,7 @@ export function isBase64(s: string): boolean {
 /** Pushes what is wrong with the DataSource at `path`; never echoes its content (it may be a key). */
 export function validateDataSource(v: unknown, path: string, errors: FieldError[]): void {
   if (!isRecord(v)) {
-    errors.push({ field: path, message: `must be a mapping with one of ${KINDS_TEXT} (got ${describe(v)})` });
+    errors.push({ field: path, message: `must be a mapping with one of ${KINDS_TEXT} (got ${describe(v, path)})` });
     return;
   }
   checkKnownKeys(v, DATA_SOURCE_KINDS, path, errors);
@@ -37,11 +37,11 @@ export function validateDataSource(v: unknown, path: string, errors: FieldError[
     const value = v[kind];
     const field = at(path, kind);
     if (typeof value !== 'string') {
-      errors.push({ field, message: `must be text, not ${kind === 'secret' || kind === 'file' ? describe(value) : typeof value}` });
+      errors.push({ field, message: `must be text, not ${kind === 'secret' || kind === 'file' ? describe(value, field) : typeof value}` });
       continue;
     }
     if (kind === 'secret') {
-      const problem = nameProblem(value);
+      const problem = nameProblem(value, !isSecretField(path));
       if (problem) errors.push({ field, message: `${problem} (the name of a Secret or GlobalSecret)` });
     } else if (kind === 'file') {
       if (value === '') errors.push({ field, message: 'is empty; give the path of a file on the control plane host' });

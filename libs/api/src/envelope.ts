@@ -31,7 +31,7 @@ interface Parsed {
 function readLabels(v: unknown, path: string, errors: FieldError[]): Record<string, string> {
   if (v === undefined || v === null) return {};
   if (!isRecord(v)) {
-    errors.push({ field: path, message: `must be a mapping of label names to text (got ${describe(v)})` });
+    errors.push({ field: path, message: `must be a mapping of label names to text (got ${describe(v, path)})` });
     return {};
   }
   const labels: Record<string, string> = {};
@@ -44,7 +44,7 @@ function readLabels(v: unknown, path: string, errors: FieldError[]): Record<stri
 
 function readName(v: unknown, path: string, errors: FieldError[]): string {
   if (typeof v === 'string' && v !== '') return v;
-  errors.push({ field: path, message: v === undefined ? 'required; give the resource a name' : `must be non-empty text (got ${describe(v)})` });
+  errors.push({ field: path, message: v === undefined ? 'required; give the resource a name' : `must be non-empty text (got ${describe(v, path)})` });
   return '';
 }
 
@@ -59,7 +59,7 @@ function fromUniversal(doc: Obj): Parsed {
   const errors: FieldError[] = [];
   const type = doc.type;
   if (typeof type !== 'string' || !(RESOURCE_TYPES as readonly string[]).includes(type)) {
-    errors.push({ field: 'type', message: `must be one of ${TYPES_TEXT} (got ${describe(type)})` });
+    errors.push({ field: 'type', message: `must be one of ${TYPES_TEXT} (got ${describe(type, 'type')})` });
     return { errors };
   }
   const rtype = type as ResourceType;
@@ -76,7 +76,7 @@ function fromUniversal(doc: Obj): Parsed {
   for (const [k, v] of Object.entries(doc)) if (!UNIVERSAL_META.includes(k) && k !== 'spec') spec[k] = v;
   if (doc.spec !== undefined) {
     if (!isRecord(doc.spec)) {
-      errors.push({ field: 'spec', message: `must be a mapping of the resource's fields (got ${describe(doc.spec)})` });
+      errors.push({ field: 'spec', message: `must be a mapping of the resource's fields (got ${describe(doc.spec, 'spec')})` });
     } else {
       for (const [k, v] of Object.entries(doc.spec)) {
         if (k in spec) errors.push({ field: at('spec', k), message: `${k} is set both at the top level and under spec; keep one` });
@@ -139,7 +139,7 @@ function fromKubernetes(doc: Obj): Parsed {
   if (doc.apiVersion !== KUMA_API_VERSION) {
     errors.push({
       field: 'apiVersion',
-      message: `must be ${KUMA_API_VERSION} (or v1 for a Secret of type system.kuma.io/secret); got ${describe(doc.apiVersion)}`,
+      message: `must be ${KUMA_API_VERSION} (or v1 for a Secret of type system.kuma.io/secret); got ${describe(doc.apiVersion, 'apiVersion')}`,
     });
     return { errors };
   }
@@ -148,7 +148,7 @@ function fromKubernetes(doc: Obj): Parsed {
     const secretHint = kind === 'Secret' || kind === 'GlobalSecret'
       ? '; on Kubernetes secrets are apiVersion: v1, kind: Secret, type: system.kuma.io/secret (or system.kuma.io/global-secret)'
       : '';
-    errors.push({ field: 'kind', message: `must be one of ${KUBE_KINDS.join(', ')} (got ${describe(kind)})${secretHint}` });
+    errors.push({ field: 'kind', message: `must be one of ${KUBE_KINDS.join(', ')} (got ${describe(kind, 'kind')})${secretHint}` });
     return { errors };
   }
   const rtype = kind as ResourceType;
@@ -162,7 +162,7 @@ function fromKubernetes(doc: Obj): Parsed {
   let spec: Obj = {};
   if (isRecord(doc.spec)) spec = doc.spec;
   else if (doc.spec !== undefined && doc.spec !== null) {
-    errors.push({ field: 'spec', message: `must be a mapping of the resource's fields (got ${describe(doc.spec)})` });
+    errors.push({ field: 'spec', message: `must be a mapping of the resource's fields (got ${describe(doc.spec, 'spec')})` });
   }
   return finish(rtype, name, mesh, labels, spec, errors);
 }
@@ -171,7 +171,7 @@ function fromKubernetes(doc: Obj): Parsed {
 export function convertDocument(doc: unknown): Parsed {
   if (!isRecord(doc)) {
     return {
-      errors: [{ field: '', message: `a resource must be a mapping with type and name (Universal) or apiVersion, kind and metadata (Kubernetes); got ${describe(doc)}` }],
+      errors: [{ field: '', message: `a resource must be a mapping with type and name (Universal) or apiVersion, kind and metadata (Kubernetes); got ${describe(doc, '')}` }],
     };
   }
   if (doc.apiVersion !== undefined || doc.kind !== undefined) return fromKubernetes(doc);

@@ -75,10 +75,22 @@ export function checkKnownKeys(
   }
 }
 
-export function describe(v: unknown): string {
+/**
+ * Segments of a field path under which a value may be secret material (a token, a key, a Secret's
+ * data, inline DataSource content): such a value is never quoted back, whatever its shape.
+ */
+const SECRET_SEGMENT = /^(auth|key|token|data|privatekey|clientkey|password|accesskey.*|inline.*)$/i;
+
+export function isSecretField(path: string): boolean {
+  return path.split(/[.[\]"]+/).some((segment) => SECRET_SEGMENT.test(segment));
+}
+
+/** What a value is, for an error message; under a secret-bearing field only its kind and size. */
+export function describe(v: unknown, path: string): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (isRecord(v)) return 'a mapping';
+  if (isSecretField(path)) return typeof v === 'string' ? `text of ${v.length} characters` : `a ${typeof v}`;
   if (typeof v === 'string') return `the text ${JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v)}`;
   return `${typeof v} ${String(v)}`;
 }

@@ -10,3 +10,5 @@ export { toUniversal, toKubernetes, DEFAULT_SYSTEM_NAMESPACE, type KubernetesOpt
 export { secretReferences, resourceKey, keyString } from './refs.js';
 export { KUMA_API_VERSION, MESH_LABEL, DEFAULT_MESH, K8S_SECRET_TYPES } from './envelope.js';
 export * from './paths.js';
+export { redactInlineSecrets, REDACTED } from './redact.js';
+export { isSecretField } from './fields.js';

@@ -1,7 +1,8 @@
 // The rules of a Mesh's mtls section: Kuma's CertificateAuthorityBackend schema, strictly.
 // Unknown keys inside mtls are refused (Kuma would drop them silently: a `config:` typo loses a
 // whole backend config); everything outside mtls is kept as it came.
-import { bool, duration, mapping, text, url } from './checks.js';
+import { bool, duration, formatSeconds, mapping, text, url, type DurationBounds } from './checks.js';
+import { parseDuration } from './duration.js';
 import { validateDataSource } from './datasource.js';
 import type { FieldError } from './errors.js';
 import { at, describe, isRecord, type Obj } from './fields.js';
@@ -15,6 +16,26 @@ const BACKEND_KEYS = ['name', 'type', 'mode', 'dpCert', 'rootChain', 'conf'];
 const ACMPCA_ARN = /^arn:aws[a-z-]*:acm-pca:[^:\s]+:[^:\s]+:certificate-authority\/[^\s/]+$/;
 
 type ConfCheck = (conf: unknown, path: string, errors: FieldError[]) => void;
+
+const YEAR = 365 * 86400;
+/** A dataplane certificate: 5 s (shorter ones expire before a renewal can land) to 10 years. */
+export const DP_CERT_EXPIRATION_BOUNDS: DurationBounds = { min: 5, max: 10 * YEAR, why: 'shorter certificates expire before they can be renewed; Kuma\'s default is 24h' };
+/** A builtin CA: 1 hour to 100 years (X.509 and the peers' time formats run out long after that). */
+export const CA_EXPIRATION_BOUNDS: DurationBounds = { min: 3600, max: 100 * YEAR, why: 'the default is 10y' };
+const DEFAULT_BUILTIN_CA_SECONDS = 10 * YEAR;
+
+/** How long a builtin backend's CA lives (its default when unset); undefined for other types or an unreadable value. */
+function builtinCaSeconds(b: Obj): number | undefined {
+  if (b.type !== 'builtin') return undefined;
+  const conf = isRecord(b.conf) ? b.conf : {};
+  const expiration = isRecord(conf.caCert) ? conf.caCert.expiration : undefined;
+  if (expiration === undefined || expiration === null) return DEFAULT_BUILTIN_CA_SECONDS;
+  try {
+    return typeof expiration === 'string' ? parseDuration(expiration) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function dataSource(v: unknown, path: string, errors: FieldError[], required?: string): void {
   if (v === undefined || v === null) {
@@ -31,9 +52,9 @@ const builtin: ConfCheck = (conf, path, errors) => {
   const ca = mapping(c.caCert, at(path, 'caCert'), ['RSAbits', 'expiration'], errors);
   if (!ca) return;
   if (ca.RSAbits !== undefined && !(RSA_BITS as readonly unknown[]).includes(ca.RSAbits)) {
-    errors.push({ field: at(path, 'caCert.RSAbits'), message: `must be 2048, 3072 or 4096 (got ${describe(ca.RSAbits)})` });
+    errors.push({ field: at(path, 'caCert.RSAbits'), message: `must be 2048, 3072 or 4096 (got ${describe(ca.RSAbits, at(path, 'caCert.RSAbits'))})` });
   }
-  duration(ca.expiration, at(path, 'caCert.expiration'), errors);
+  duration(ca.expiration, at(path, 'caCert.expiration'), errors, CA_EXPIRATION_BOUNDS);
 };
 
 const provided: ConfCheck = (conf, path, errors) => {
@@ -99,7 +120,7 @@ const acmpca: ConfCheck = (conf, path, errors) => {
   if (arn && !ACMPCA_ARN.test(arn)) {
     errors.push({
       field: at(path, 'arn'),
-      message: `${describe(arn)} is not an ACM Private CA ARN; copy it from AWS, shaped like arn:aws:acm-pca:<region>:<account>:certificate-authority/<id>`,
+      message: `${describe(arn, at(path, 'arn'))} is not an ACM Private CA ARN; copy it from AWS, shaped like arn:aws:acm-pca:<region>:<account>:certificate-authority/<id>`,
     });
   }
   text(c.commonName, at(path, 'commonName'), errors);
@@ -135,7 +156,7 @@ const CONF_REQUIRED = new Set(['provided', 'vault', 'acmpca', 'cert-manager']);
 
 function backend(b: unknown, path: string, errors: FieldError[]): string | undefined {
   if (!isRecord(b)) {
-    errors.push({ field: path, message: `must be a mapping with name, type and conf (got ${describe(b)})` });
+    errors.push({ field: path, message: `must be a mapping with name, type and conf (got ${describe(b, path)})` });
     return undefined;
   }
   for (const alias of ['acm', 'certManager'] as const) {
@@ -153,13 +174,17 @@ function backend(b: unknown, path: string, errors: FieldError[]): string | undef
   }
   const type = text(b.type, at(path, 'type'), errors, `set one of ${BACKEND_TYPES.join(', ')}`);
   if (b.mode !== undefined && !(BACKEND_MODES as readonly unknown[]).includes(b.mode)) {
-    errors.push({ field: at(path, 'mode'), message: `must be STRICT (the default) or PERMISSIVE (got ${describe(b.mode)})` });
+    errors.push({ field: at(path, 'mode'), message: `must be STRICT (the default) or PERMISSIVE (got ${describe(b.mode, at(path, 'mode'))})` });
   }
   if (b.dpCert !== undefined && b.dpCert !== null) {
     const dp = mapping(b.dpCert, at(path, 'dpCert'), ['rotation', 'requestTimeout'], errors);
     if (dp?.rotation !== undefined && dp.rotation !== null) {
       const rot = mapping(dp.rotation, at(path, 'dpCert.rotation'), ['expiration'], errors);
-      duration(rot?.expiration, at(path, 'dpCert.rotation.expiration'), errors);
+      const dpSeconds = duration(rot?.expiration, at(path, 'dpCert.rotation.expiration'), errors, DP_CERT_EXPIRATION_BOUNDS);
+      const caSeconds = builtinCaSeconds(b);
+      if (dpSeconds !== undefined && caSeconds !== undefined && dpSeconds > caSeconds) {
+        errors.push({ field: at(path, 'dpCert.rotation.expiration'), message: `is longer than the builtin CA it is issued from lives (conf.caCert.expiration ${formatSeconds(caSeconds)}); a certificate cannot outlive its CA` });
+      }
     }
     duration(dp?.requestTimeout, at(path, 'dpCert.requestTimeout'), errors);
   }
@@ -190,7 +215,7 @@ export function validateMeshSpec(spec: Obj): FieldError[] {
   const names = new Map<string, number>();
   if (mtls.backends !== undefined && mtls.backends !== null) {
     if (!Array.isArray(mtls.backends)) {
-      errors.push({ field: 'mtls.backends', message: `must be a list of backends (got ${describe(mtls.backends)})` });
+      errors.push({ field: 'mtls.backends', message: `must be a list of backends (got ${describe(mtls.backends, 'mtls.backends')})` });
     } else {
       mtls.backends.forEach((b: unknown, i) => {
         const path = `mtls.backends[${i}]`;

@@ -25,7 +25,7 @@ function port(v: unknown, path: string, errors: FieldError[], required: boolean)
     return;
   }
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535) {
-    errors.push({ field: path, message: `must be a port number from 1 to 65535 (got ${describe(v)})` });
+    errors.push({ field: path, message: `must be a port number from 1 to 65535 (got ${describe(v, path)})` });
   }
 }
 
@@ -48,7 +48,7 @@ function dataplaneSpec(spec: Obj): FieldError[] {
   net.inbound.forEach((inb: unknown, i) => {
     const path = `networking.inbound[${i}]`;
     if (!isRecord(inb)) {
-      errors.push({ field: path, message: `must be a mapping with port and tags (got ${describe(inb)})` });
+      errors.push({ field: path, message: `must be a mapping with port and tags (got ${describe(inb, path)})` });
       return;
     }
     port(inb.port, at(path, 'port'), errors, true);
@@ -66,11 +66,11 @@ function dataplaneSpec(spec: Obj): FieldError[] {
 function gatewaySpec(net: Obj, errors: FieldError[]): void {
   const gw = net.gateway;
   if (!isRecord(gw)) {
-    errors.push({ field: 'networking.gateway', message: `must be a mapping with type (DELEGATED or BUILTIN) and tags (got ${describe(gw)})` });
+    errors.push({ field: 'networking.gateway', message: `must be a mapping with type (DELEGATED or BUILTIN) and tags (got ${describe(gw, 'networking.gateway')})` });
     return;
   }
   if (gw.type !== undefined && gw.type !== 'DELEGATED' && gw.type !== 'BUILTIN') {
-    errors.push({ field: 'networking.gateway.type', message: `must be DELEGATED or BUILTIN (got ${describe(gw.type)})` });
+    errors.push({ field: 'networking.gateway.type', message: `must be DELEGATED or BUILTIN (got ${describe(gw.type, 'networking.gateway.type')})` });
   }
   const kind = gw.type === 'BUILTIN' ? 'builtin' : 'delegated';
   serviceTags(gw.tags, 'networking.gateway.tags', 'name the service of the gateway', errors);
@@ -123,7 +123,7 @@ export function validateResource(input: ResourceInput): FieldError[] {
   const errors: FieldError[] = [];
   const { type, name, mesh } = input.meta;
   if (!(RESOURCE_TYPES as readonly string[]).includes(type)) {
-    return [{ field: 'type', message: `must be one of ${RESOURCE_TYPES.join(', ')} (got ${describe(type)})` }];
+    return [{ field: 'type', message: `must be one of ${RESOURCE_TYPES.join(', ')} (got ${describe(type, 'type')})` }];
   }
   const nameIssue = nameProblem(name);
   if (nameIssue) errors.push({ field: 'name', message: nameIssue });
@@ -136,6 +136,6 @@ export function validateResource(input: ResourceInput): FieldError[] {
   for (const [k, v] of Object.entries(input.meta.labels ?? {})) {
     if (typeof v !== 'string') errors.push({ field: atKey('labels', k), message: 'label values are text; quote it' });
   }
-  if (!isRecord(input.spec)) return [...errors, { field: 'spec', message: `must be a mapping (got ${describe(input.spec)})` }];
+  if (!isRecord(input.spec)) return [...errors, { field: 'spec', message: `must be a mapping (got ${describe(input.spec, 'spec')})` }];
   return [...errors, ...SPEC_RULES[type](input.spec)];
 }

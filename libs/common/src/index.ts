@@ -4,3 +4,4 @@ export * from './tokens.js';
 export * from './flags.js';
 export * from './server.js';
 export * from './shutdown.js';
+export * from './expiry-timer.js';

@@ -19,10 +19,12 @@ export interface LoggerOptions {
   level?: string;
   /** Force pretty or JSON; default: pretty when stderr is a TTY. */
   pretty?: boolean;
+  /** JSON lines go here instead of stderr (tests read what would be logged). */
+  destination?: { write(line: string): void };
 }
 
 export function createLogger(opts: LoggerOptions): Logger {
-  const pretty = opts.pretty ?? process.stderr.isTTY === true;
+  const pretty = opts.destination === undefined && (opts.pretty ?? process.stderr.isTTY === true);
   return pino({
     name: opts.name,
     level: opts.level ?? process.env.MESHCA_LOG_LEVEL ?? 'info',
@@ -30,5 +32,5 @@ export function createLogger(opts: LoggerOptions): Logger {
     ...(pretty
       ? { transport: { target: 'pino-pretty', options: { destination: 2, colorize: true } } }
       : {}),
-  }, pretty ? undefined : pino.destination(2));
+  }, opts.destination ?? (pretty ? undefined : pino.destination(2)));
 }

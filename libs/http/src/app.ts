@@ -24,7 +24,7 @@ export function createApiApp(opts: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(express.json({ limit: '4mb' }));
+  // No app-wide body parser: each route reads its body after its auth check (see body.ts).
   app.use((req, res, next) => {
     const start = process.hrtime.bigint();
     res.on('finish', () => {

@@ -18,6 +18,12 @@ export function isLoopback(req: Request): boolean {
   return addr === '127.0.0.1' || addr === '::1' || addr === '::ffff:127.0.0.1';
 }
 
+/** The request presents the admin token. */
+export function hasAdminToken(req: Request, adminToken: string): boolean {
+  const token = presentedToken(req);
+  return token !== undefined && tokenMatches(adminToken, token);
+}
+
 export function requireAdmin(adminToken: string): RequestHandler {
   return (req, _res, next) => {
     const token = presentedToken(req);

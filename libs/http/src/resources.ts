@@ -1,9 +1,10 @@
 import express, { type Request, type Router } from 'express';
-import { MESH_SCOPED, parseObject, toUniversal, type ResourceKey, type ResourceType } from '@meshca/api';
+import { MESH_SCOPED, parseObject, redactInlineSecrets, toUniversal, type ResourceKey, type ResourceType } from '@meshca/api';
 import { NotFoundError, type ResourceStore } from '@meshca/store';
 import type { Resource, ResourceInput } from '@meshca/api';
 import { ROUTES, itemPath, type ResourceRoute } from '@meshca/api';
-import { requireAdmin, requireReader } from './auth.js';
+import { hasAdminToken, requireAdmin, requireReader } from './auth.js';
+import { BODY_LIMITS, jsonBody } from './body.js';
 import { ApiError } from './errors.js';
 
 /** How writes are carried out; global passes its apply pipeline, zones pass none. */
@@ -28,21 +29,24 @@ export function resourceRouter(opts: ResourceApiOptions): Router {
   const admin = requireAdmin(opts.adminToken);
   for (const route of ROUTES) {
     const read = requireReader(opts.adminToken, route.sensitive === true);
+    // Reads open without the token (from localhost) see no inline key material.
+    const shown = (req: Request) => (r: Resource) => toUniversal(hasAdminToken(req, opts.adminToken) ? r : redactInlineSecrets(r));
     router.get(route.collection, read, async (req, res) => {
-      res.json(await listPage(opts.store, route, req, route.collection.includes(':mesh') ? String(req.params.mesh) : undefined));
+      res.json(await listPage(opts.store, route, req, route.collection.includes(':mesh') ? String(req.params.mesh) : undefined, shown(req)));
     });
     if (route.all) {
       router.get(route.all, read, async (req, res) => {
-        res.json(await listPage(opts.store, route, req, undefined));
+        res.json(await listPage(opts.store, route, req, undefined, shown(req)));
       });
     }
     router.get(route.item, read, async (req, res) => {
       const key = keyOf(route.type, req);
       const resource = await opts.store.get(key);
       if (!resource) throw new NotFoundError(key);
-      res.json(toUniversal(resource));
+      res.json(shown(req)(resource));
     });
-    router.put(route.item, admin, async (req, res) => {
+    const limit = route.type === 'Secret' || route.type === 'GlobalSecret' ? BODY_LIMITS.secret : BODY_LIMITS.resource;
+    router.put(route.item, admin, jsonBody(limit), async (req, res) => {
       const key = keyOf(route.type, req);
       const input = parseObject(req.body, 'request body');
       if (input.meta.type !== key.type || input.meta.name !== key.name || input.meta.mesh !== key.mesh) {
@@ -86,11 +90,11 @@ function ifMatch(req: Request): number | undefined {
   return version;
 }
 
-async function listPage(store: ResourceStore, route: ResourceRoute, req: Request, mesh: string | undefined) {
+async function listPage(store: ResourceStore, route: ResourceRoute, req: Request, mesh: string | undefined, shown: (r: Resource) => unknown) {
   const size = pageParam(req.query.size, 100, 'size', 1, MAX_PAGE);
   const offset = pageParam(req.query.offset, 0, 'offset', 0, Number.MAX_SAFE_INTEGER);
   const all = await store.list(route.type, mesh === undefined ? {} : { mesh });
-  const items = all.slice(offset, offset + size).map(toUniversal);
+  const items = all.slice(offset, offset + size).map(shown);
   const nextOffset = offset + size;
   const next = nextOffset < all.length ? `${req.baseUrl}${req.path}?size=${size}&offset=${nextOffset}` : null;
   return { total: all.length, items, next };

@@ -1,4 +1,4 @@
 export * from './store.js';
-export { createMemoryStore } from './memory.js';
+export { createMemoryStore, DEFAULT_FEED_RETENTION_BYTES } from './memory.js';
 export { createRedisStore } from './redis.js';
 export { openStore } from './open.js';

@@ -3,14 +3,25 @@ import type { Resource, ResourceInput, ResourceKey, ResourceType } from '@meshca
 import { byMeshThenName, deliver, distinctKeys, keyId, keyOf, normalizeInput, now, validRetention, warnCompacted } from './common.js';
 import { ConflictError, NotFoundError, type ChangeEvent, type ListOptions, type ResourceStore } from './store.js';
 
-/** The default store: everything in this process, gone when it exits. Keeps the last `feedRetention` changes. */
-export function createMemoryStore(opts: { feedRetention?: number } = {}): ResourceStore {
+/** Default bound of the change feed's size: old versions of large resources must not pile up. */
+export const DEFAULT_FEED_RETENTION_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The default store: everything in this process, gone when it exits. Keeps the last
+ * `feedRetention` changes, and drops older ones sooner when they hold more than
+ * `feedRetentionBytes` of resource JSON (a reader that fell behind then resumes with a snapshot).
+ */
+export function createMemoryStore(opts: { feedRetention?: number; feedRetentionBytes?: number } = {}): ResourceStore {
   const retention = validRetention(opts.feedRetention);
+  const maxBytes = opts.feedRetentionBytes ?? DEFAULT_FEED_RETENTION_BYTES;
   const items = new Map<string, Resource>(); // `${type}:${keyId}` -> resource
   // Contiguous revisions, oldest first, from feed[head]. Dropping the oldest moves `head` and the
   // array is cut only once the dead prefix is as long as the window: splicing the front on every
   // write moved the whole window each time (O(retention) per write).
   let feed: (ChangeEvent | undefined)[] = [];
+  /** JSON size of each feed entry's resource, at the same index. */
+  let sizes: number[] = [];
+  let feedBytes = 0;
   let head = 0;
   const watchers = new Set<() => void>();
   let rev = 0;
@@ -26,15 +37,20 @@ export function createMemoryStore(opts: { feedRetention?: number } = {}): Resour
     return feed.slice(start, start + limit).map((e) => structuredClone(e as ChangeEvent));
   }
 
-  function record(event: ChangeEvent): void {
+  function record(event: ChangeEvent, bytes: number): void {
     feed.push(event);
-    if (feed.length - head > retention) {
+    sizes.push(bytes);
+    feedBytes += bytes;
+    // The newest change always stays, however large.
+    while (feed.length - head > 1 && (feed.length - head > retention || feedBytes > maxBytes)) {
       feed[head] = undefined;
+      feedBytes -= sizes[head] ?? 0;
       head += 1;
-      if (head >= retention) {
-        feed = feed.slice(head);
-        head = 0;
-      }
+    }
+    if (head >= retention || head * 2 > feed.length) {
+      feed = feed.slice(head);
+      sizes = sizes.slice(head);
+      head = 0;
     }
     // Deliver after the write returns, so a listener never runs inside a writer's call.
     for (const drain of watchers) queueMicrotask(drain);
@@ -52,7 +68,7 @@ export function createMemoryStore(opts: { feedRetention?: number } = {}): Resour
     // The feed shares the stored object: neither is ever changed in place (a write stores a new
     // object, and every read hands out a clone), and a second copy of every resource in the feed
     // was ~1 KB per dataplane in a zone.
-    record({ revision: rev, op: 'upsert', key: keyOf(resource.meta), resource });
+    record({ revision: rev, op: 'upsert', key: keyOf(resource.meta), resource }, JSON.stringify(spec).length + 200);
     return structuredClone(resource);
   }
 
@@ -95,7 +111,7 @@ export function createMemoryStore(opts: { feedRetention?: number } = {}): Resour
       current(key, expectedVersion);
       items.delete(id(keyOf(key)));
       rev += 1;
-      record({ revision: rev, op: 'delete', key: keyOf(key) });
+      record({ revision: rev, op: 'delete', key: keyOf(key) }, 200);
     },
     async revision() {
       return rev;

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Resource, ResourceInput, ResourceKey, ResourceType } from '@meshca/api';
 import { Redis } from 'ioredis';
 import { byMeshThenName, deliver, distinctKeys, keyId, keyOf, normalizeInput, now, validRetention, warnCompacted } from './common.js';
-import { ConflictError, NotFoundError, type ChangeEvent, type ResourceStore, type StoreWrite } from './store.js';
+import { ConflictError, NotFoundError, StoreUnavailableError, type ChangeEvent, type ResourceStore, type StoreWrite } from './store.js';
 
 // One script for every write, so the version check, the resource, the revision and the feed entry
 // change together or not at all. XADD runs first: it is the only step that can fail (an id not above
@@ -78,6 +78,7 @@ const COMMIT_SHA = createHash('sha1').update(COMMIT).digest('hex');
 const CREATE = -1;
 const ANY_VERSION = -2;
 const WATCH_BATCH = 1000;
+const COMMAND_TIMEOUT_MS = 5000;
 const WATCH_BLOCK_MS = 10_000;
 
 type StreamEntry = [id: string, fields: string[]];
@@ -96,7 +97,10 @@ export async function createRedisStore(url: string, opts: { prefix?: string; fee
   const epochKey = `${prefix}epoch`;
   const hashKey = (type: ResourceType) => `${prefix}res:${type}`;
 
-  const redis = new Redis(url, { lazyConnect: true });
+  // While Redis is away a request fails at once (and the API answers 503) instead of queueing
+  // for ~11 s of reconnect attempts: a caller can retry, a queued write surprises it later.
+  // A Redis that hangs (paused, overloaded) fails a request after commandTimeout instead of never.
+  const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: COMMAND_TIMEOUT_MS });
   redis.on('error', () => undefined); // ioredis reconnects by itself; failed commands reject to their callers
   try {
     await redis.connect();
@@ -107,12 +111,21 @@ export async function createRedisStore(url: string, opts: { prefix?: string; fee
   await redis.set(epochKey, randomUUID(), 'NX');
   const stops = new Set<() => void>();
 
+  /** A Redis command; a connection problem becomes StoreUnavailableError. */
+  async function cmd<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      throw asUnavailable(err);
+    }
+  }
+
   async function write(key: ResourceKey, expected: number, op: 'upsert' | 'delete', body = ''): Promise<string> {
     const args = [hashKey(key.type), revKey, feedKey, epochKey, keyId(key), expected, op, body, now(), retention, JSON.stringify(key), randomUUID()];
-    const reply = (await redis.evalsha(WRITE_SHA, 4, ...args).catch((err: Error) => {
+    const reply = (await cmd(() => redis.evalsha(WRITE_SHA, 4, ...args).catch((err: Error) => {
       if (!err.message.startsWith('NOSCRIPT')) throw err;
       return redis.eval(WRITE, 4, ...args);
-    })) as [number, string, string?];
+    }))) as [number, string, string?];
     const [ok, detail, version] = reply;
     if (ok === 1) return detail;
     if (detail === 'exists') throw new ConflictError(key, 'already exists');
@@ -126,10 +139,10 @@ export async function createRedisStore(url: string, opts: { prefix?: string; fee
     const normal = writes.map((w) => ({ input: normalizeInput(w.input), expected: w.op === 'create' ? CREATE : w.expectedVersion }));
     const keys = [revKey, feedKey, epochKey, ...normal.map((w) => hashKey(w.input.meta.type))];
     const args = [now(), retention, randomUUID(), ...normal.flatMap((w) => [keyId(w.input.meta), w.expected, JSON.stringify(w.input)])];
-    const reply = (await redis.evalsha(COMMIT_SHA, keys.length, ...keys, ...args).catch((err: Error) => {
+    const reply = (await cmd(() => redis.evalsha(COMMIT_SHA, keys.length, ...keys, ...args).catch((err: Error) => {
       if (!err.message.startsWith('NOSCRIPT')) throw err;
       return redis.eval(COMMIT, keys.length, ...keys, ...args);
-    })) as [1, string[]] | [0, number, string, string?];
+    }))) as [1, string[]] | [0, number, string, string?];
     if (reply[0] === 1) return reply[1].map(decodeResource);
     const [, index, detail, version] = reply;
     const failed = normal[index - 1] as (typeof normal)[number];
@@ -146,11 +159,11 @@ export async function createRedisStore(url: string, opts: { prefix?: string; fee
 
   return {
     async get(key) {
-      const value = await redis.hget(hashKey(key.type), keyId(key));
+      const value = await cmd(() => redis.hget(hashKey(key.type), keyId(key)));
       return value === null ? undefined : decodeResource(value);
     },
     async list(type, opts = {}) {
-      const all = Object.values(await redis.hgetall(hashKey(type))).map(decodeResource);
+      const all = Object.values(await cmd(() => redis.hgetall(hashKey(type)))).map(decodeResource);
       return all.filter((r) => opts.mesh === undefined || r.meta.mesh === opts.mesh).sort(byMeshThenName);
     },
     create: (input) => upsert(input, CREATE),
@@ -160,24 +173,25 @@ export async function createRedisStore(url: string, opts: { prefix?: string; fee
       await write(keyOf(key), expectedVersion ?? ANY_VERSION, 'delete');
     },
     async revision() {
-      return Number((await redis.get(revKey)) ?? 0);
+      return Number((await cmd(() => redis.get(revKey))) ?? 0);
     },
     async epoch() {
       // Set at connect and by every write when absent: a Redis that lost its data gets a new one.
-      await redis.set(epochKey, randomUUID(), 'NX');
-      return (await redis.get(epochKey)) ?? '';
+      await cmd(() => redis.set(epochKey, randomUUID(), 'NX'));
+      return (await cmd(() => redis.get(epochKey))) ?? '';
     },
     async changesSince(after, limit) {
       const from = Math.max(0, after);
-      const entries = limit === undefined
-        ? await redis.xrange(feedKey, `${from + 1}-0`, '+')
-        : await redis.xrange(feedKey, `${from + 1}-0`, '+', 'COUNT', limit);
+      const entries = await cmd(() => (limit === undefined
+        ? redis.xrange(feedKey, `${from + 1}-0`, '+')
+        : redis.xrange(feedKey, `${from + 1}-0`, '+', 'COUNT', limit)));
       return checkContiguous(from, entries.map(decodeEvent));
     },
     watch(after, listener, onCompacted = () => warnCompacted(after)) {
       // A dedicated connection: XREAD BLOCK holds it. ioredis resends a pending XREAD after a
       // reconnect, and every XREAD asks for what follows the last delivered revision.
-      const conn = redis.duplicate({ maxRetriesPerRequest: null });
+      // XREAD BLOCK waits up to WATCH_BLOCK_MS on purpose: no command timeout on this connection.
+      const conn = redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, commandTimeout: undefined });
       conn.on('error', () => undefined);
       let last = Math.max(0, after);
       let stopped = false;
@@ -228,6 +242,13 @@ export async function createRedisStore(url: string, opts: { prefix?: string; fee
       await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+/** Errors of the connection, not of the command: Redis down, restarting, or the link lost mid-request. */
+function asUnavailable(err: unknown): unknown {
+  const message = err instanceof Error ? err.message : String(err);
+  const connection = /Stream isn't writeable|Connection is closed|max retries per request|Command timed out|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|LOADING|READONLY|MASTERDOWN/i.test(message);
+  return connection ? new StoreUnavailableError(`Redis: ${message}`) : err;
 }
 
 /** Revisions are contiguous (one feed entry per write), so a first entry past `after + 1` means a trimmed gap. */

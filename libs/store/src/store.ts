@@ -83,6 +83,14 @@ export class ConflictError extends Error {
   }
 }
 
+/** The store cannot be reached now (Redis down or restarting): try again shortly. Nothing was written. */
+export class StoreUnavailableError extends Error {
+  constructor(reason: string) {
+    super(`the store is unavailable: ${reason}`);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
 export function describeKey(key: ResourceKey): string {
   return key.mesh === undefined ? `"${key.name}"` : `"${key.name}" in mesh "${key.mesh}"`;
 }
