@@ -125,6 +125,8 @@ export function connectIdentity(opts: ConnectOptions): IdentityHandle {
     });
     ws = socket;
     let refusedPermanently = false;
+    // The zone answered the upgrade with a refusal: that reason stands, not the socket error after it.
+    let answered = false;
     socket.on('open', () => {
       connected = true;
       log?.info({ zone: url }, 'connected to zone');
@@ -147,6 +149,7 @@ export function connectIdentity(opts: ConnectOptions): IdentityHandle {
           message = (JSON.parse(body) as { message?: string }).message ?? body;
         } catch {}
         refusedPermanently = res.statusCode === 401 || res.statusCode === 403;
+        answered = true;
         problem(`zone refused the connection (HTTP ${res.statusCode}): ${message}`);
         socket.terminate();
       });
@@ -162,7 +165,7 @@ export function connectIdentity(opts: ConnectOptions): IdentityHandle {
       onMessage(socket, msg);
     });
     socket.on('error', (err) => {
-      if (!closed) problem(`connection to ${url} failed: ${err.message}`);
+      if (!closed && !answered) problem(`connection to ${url} failed: ${err.message}`);
     });
     socket.on('close', (code, reason) => {
       if (ws !== socket) return;

@@ -152,6 +152,23 @@ describe('connectIdentity and mTLS helpers', () => {
     await eventually(async () => expect(handle.status().waiting).toContain('has no mTLS enabled'));
   });
 
+  it('shows the zone\'s reason for a refused connection, not the socket error that follows it', async () => {
+    zone = await startZone();
+    const token = await zone.tokens.issueDataplaneToken({ mesh: 'default', name: 'web-1', validFor: 1 });
+    await new Promise((r) => setTimeout(r, 1100));
+    const handle = connectIdentity({
+      zone: zone.url.replace('wss:', 'https:').replace('/dataplanes', ''),
+      token,
+      ca: zone.caPem,
+      dataplane: dataplane('web-1', { 'kuma.io/service': 'web' }),
+      reconnect: { baseMs: 5000, maxMs: 5000 },
+    });
+    handles.push(handle);
+    await eventually(async () => expect(handle.status().lastError?.message).toMatch(/zone refused the connection \(HTTP 401\): dataplane token refused: token expired at/));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(handle.status().lastError?.message).toContain('token expired');
+  });
+
   it('reads a gateway Dataplane file (no inbound) as written', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'meshca-dp-'));
     await writeFile(join(dir, 'kong.yaml'), DELEGATED_GATEWAY);

@@ -58,7 +58,9 @@ export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPl
 
   const tls = await serverTlsFromFilesOrGenerated({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile, dir: config.dataDir, name: 'api' });
   const tokens = await createTokenService({ dataDir: config.dataDir, store, log });
+  let apiPort: number | undefined;
   const sync = await startSync({
+    apiPort: () => apiPort,
     dataDir: config.dataDir,
     address: config.syncAddress ?? config.apiAddress,
     // A caller that asks for a free API port (tests, in-process use) gets a free sync port too.
@@ -92,6 +94,7 @@ export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPl
     throw err;
   }
   const apiUrl = localUrl(server, config.apiAddress);
+  apiPort = Number(new URL(apiUrl).port);
   log.info({ api: apiUrl, caFile: tls.caFile }, 'global control plane API listening');
 
   return {

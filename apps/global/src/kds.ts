@@ -21,6 +21,8 @@ export interface SyncConfig {
   tlsKeyFile?: string;
   limits?: Partial<KdsLimits>;
   software: { name: string; version: string };
+  /** The API's port once it listens, told to zones so their refusals name it. */
+  apiPort?: () => number | undefined;
 }
 
 export interface SyncListener {
@@ -46,6 +48,7 @@ export async function startSync(config: SyncConfig, deps: { store: ResourceStore
     store,
     logger: log.child({ component: 'kds' }),
     software: config.software,
+    ...(config.apiPort === undefined ? {} : { apiPort: config.apiPort }),
     authenticate: async (token) => {
       const auth = await tokenAuth(token);
       if (!auth.ok) return auth;

@@ -14,7 +14,8 @@ export interface ZoneApiOptions {
   storeKind: string;
   adminToken: string;
   log: Logger;
-  readOnlyReason: string;
+  /** Where writes go instead (it names global's API, learned from the sync stream). */
+  readOnlyReason: () => string;
   status: () => { global: string; kds: KdsClientStatus };
 }
 
@@ -24,12 +25,12 @@ export function createZoneApi(opts: ZoneApiOptions): { app: Express; extensions:
     store: opts.store,
     log: opts.log,
     adminToken: opts.adminToken,
-    readOnlyReason: opts.readOnlyReason,
+    readOnlyReason: opts.readOnlyReason(),
     info: { mode: 'zone', version: opts.version, instanceId: crypto.randomUUID(), store: opts.storeKind, zone: opts.zone },
     extend: (api) => {
       // Refused before the token check: the answer is the same for everyone, and says where to go.
       const readOnly = () => {
-        throw new ApiError(405, 'Read-only control plane', opts.readOnlyReason);
+        throw new ApiError(405, 'Read-only control plane', opts.readOnlyReason());
       };
       for (const route of ROUTES) {
         api.put(route.item, readOnly);

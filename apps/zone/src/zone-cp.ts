@@ -95,13 +95,15 @@ export function kdsUrl(global: string): string {
   return url.toString();
 }
 
-export function readOnlyReason(config: Pick<ZoneConfig, 'globalUrl' | 'globalApiUrl'>): string {
+/** Where to apply instead: --global-api, else the host the zone dials for sync with global's API port (from its welcome). */
+export function readOnlyReason(config: Pick<ZoneConfig, 'globalUrl' | 'globalApiUrl'>, globalApiPort?: number): string {
   let api = config.globalApiUrl;
   if (api === undefined) {
+    const port = globalApiPort ?? 5681;
     try {
-      api = `https://${new URL(config.globalUrl).hostname}:5681`;
+      api = `https://${new URL(config.globalUrl).host.replace(/:\d+$/, '')}:${port}`;
     } catch {
-      api = 'https://<global>:5681';
+      api = `https://<global>:${port}`;
     }
   }
   return `this is a zone control plane; apply this on the global control plane: meshctl --address ${api} apply -f ...`;
@@ -161,7 +163,7 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
     storeKind,
     adminToken: admin.token,
     log,
-    readOnlyReason: readOnlyReason(config),
+    readOnlyReason: () => readOnlyReason(config, kds.status().globalApiPort),
     status: () => ({ global: url, kds: kds.status() }),
   });
   const tls = await serverTlsFromFilesOrGenerated({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile, dir: config.dataDir, name: 'api' });

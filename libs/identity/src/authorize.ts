@@ -11,6 +11,8 @@ export interface DataplaneTokenClaims {
   /** The token's id and signing key, so a revocation can reach a connection that is already open. */
   jti?: string;
   kid?: string;
+  /** When the token expires: its connection ends then, and it is issued nothing after. */
+  expiresAt?: Date;
 }
 
 export type TokenCheck =

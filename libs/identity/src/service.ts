@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import type { WebSocket } from 'ws';
 import type { ResourceKey } from '@meshca/api';
 import { CaError, dpCertTtlSeconds, identityUriSans, openCaBackend, type BackendEnv, type DataplaneIdentity } from '@meshca/ca';
-import type { Logger } from '@meshca/common';
+import { atTime, type Logger } from '@meshca/common';
 import { createIssuerPool, type IssuerPool } from '@meshca/pki';
 import type { ResourceStore } from '@meshca/store';
 import { authorizeRegistration, type DataplaneTokenClaims, type VerifyDataplaneToken } from './authorize.js';
@@ -328,6 +328,14 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
 
   const live = (s: Session): boolean => !closed && sessions.get(s.id) === s && s.ws !== undefined && s.ws.readyState === s.ws.OPEN;
 
+  /** Ends a connection whose token expired (the dataplane keeps the certificate it holds until it expires). */
+  function expired(ws: WebSocket, claims: DataplaneTokenClaims): void {
+    if (!connections.delete(ws)) return;
+    const at = claims.expiresAt?.toISOString() ?? '?';
+    log.warn({ mesh: claims.mesh, dataplane: claims.name, expiredAt: at }, 'dataplane token expired: closing its connection');
+    refuse(ws, 'forbidden', `dataplane token expired at ${at}; give the dataplane a new token (meshctl generate dataplane-token)`);
+  }
+
   function refuse(ws: WebSocket, reason: 'bad-request' | 'forbidden', message: string): void {
     sendInSmallFrames(ws, JSON.stringify({ type: 'refused', reason, message } satisfies ZoneMessage));
     closeAfterSends(ws, reason === 'forbidden' ? DP_CLOSE.forbidden : DP_CLOSE.badRequest, message.slice(0, 120));
@@ -340,6 +348,8 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
     }
     let session: Session | undefined;
     connections.set(ws, claims);
+    // Kuma checks a token only at connect; here an expired token also ends the connection it opened.
+    const cancelExpiry = claims.expiresAt === undefined ? undefined : atTime(claims.expiresAt.getTime(), () => expired(ws, claims));
     const registerTimer = setTimeout(() => refuse(ws, 'bad-request', `no register message within ${cfg.registerTimeoutMs} ms`), cfg.registerTimeoutMs);
     ws.on('message', (data, isBinary) => {
       let msg;
@@ -372,6 +382,7 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
     });
     ws.on('close', () => {
       connections.delete(ws);
+      cancelExpiry?.();
       clearTimeout(registerTimer);
       if (session) disconnected(session);
     });
@@ -592,6 +603,11 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
 
   /** One issuance attempt: waits for the Mesh, a CSR and the rate limiter, then issues and sends. */
   async function attempt(s: Session): Promise<Outcome> {
+    const claims = s.ws === undefined ? undefined : connections.get(s.ws);
+    if (s.ws !== undefined && claims?.expiresAt !== undefined && claims.expiresAt.getTime() <= Date.now()) {
+      expired(s.ws, claims); // a timer late under load must not let one more certificate out
+      return { kind: 'gone' };
+    }
     await watching;
     let view = await cas.view(s.identity.mesh);
     if (!live(s)) return { kind: 'gone' };

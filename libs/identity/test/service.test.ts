@@ -240,3 +240,19 @@ describe('dataplane identity service', () => {
   });
 });
 
+
+describe('token expiry on an open connection', () => {
+  it('ends the connection when its dataplane token expires, saying so; the dataplane keeps its certificate', async () => {
+    zone = await startZone();
+    await applyMesh(zone.store, 'default', { enabledBackend: 'ca-1', backends: [builtin('ca-1')] });
+    const token = await zone.tokens.issueDataplaneToken({ mesh: 'default', name: 'web-1', validFor: 2 });
+    const c = await connectRaw(zone, token);
+    c.send({ type: 'register', dataplane: dataplane('web-1', WEB) });
+    await c.next('identity');
+    const closed = await c.closed;
+    expect(closed.code).toBe(4403);
+    expect(c.messages.at(-1)).toMatchObject({ type: 'refused', reason: 'forbidden', message: expect.stringMatching(/^dataplane token expired at .*; give the dataplane a new token/) });
+    // And the reconnect with the same token is refused at the upgrade.
+    await expect(connectRaw(zone, token)).rejects.toMatchObject({ status: 401, body: expect.stringContaining('expired') });
+  });
+});

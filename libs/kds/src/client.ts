@@ -64,6 +64,8 @@ export interface KdsClientStatus {
   refused: ZoneNack[];
   /** Global came back with other data than this zone holds; the zone keeps its own (see dataset-guard.ts). */
   divergence?: Divergence;
+  /** Global's API port, from its welcome. */
+  globalApiPort?: number;
 }
 
 export interface KdsClient {
@@ -260,6 +262,7 @@ export function createKdsClient(opts: KdsClientOptions): KdsClient {
         clearTimeout(handshake);
         globalEpoch = msg.epoch;
         guard.welcome(globalEpoch, heldEpoch);
+        if (msg.apiPort !== undefined) status.globalApiPort = msg.apiPort;
         status.connected = true;
         status.connectedAt = new Date().toISOString();
         status.failures = 0;

@@ -50,6 +50,8 @@ export interface WelcomeMessage {
   zone: string;
   /** Epoch of global's store (see ResourceStore.epoch): a zone holding another one was synced from data global no longer has. */
   epoch?: string;
+  /** The port of global's HTTP API, so a zone can say where to apply (at the host it dialled for sync). */
+  apiPort?: number;
   software: Software;
 }
 
@@ -134,7 +136,10 @@ export function decode(raw: string): KdsMessage {
         ...(v.globalEpoch === undefined ? {} : { globalEpoch: str('globalEpoch') }), software: software(v.software),
       };
     case 'welcome':
-      return { type: 'welcome', protocol: revision('protocol'), zone: str('zone'), ...(v.epoch === undefined ? {} : { epoch: str('epoch') }), software: software(v.software) };
+      return {
+        type: 'welcome', protocol: revision('protocol'), zone: str('zone'), ...(v.epoch === undefined ? {} : { epoch: str('epoch') }),
+        ...(v.apiPort === undefined ? {} : { apiPort: revision('apiPort') }), software: software(v.software),
+      };
     case 'ack':
       return { type: 'ack', version: revision('version') };
     case 'nack':

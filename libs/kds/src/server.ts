@@ -3,7 +3,7 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { ResourceInput, ResourceKey } from '@meshca/api';
 import type { ResourceStore } from '@meshca/store';
-import { ZONE_NAME, type Logger, type TokenIssuer } from '@meshca/common';
+import { atTime, ZONE_NAME, type Logger, type TokenIssuer } from '@meshca/common';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { startHeartbeat } from './heartbeat.js';
 import { resolveLimits, type KdsLimits } from './limits.js';
@@ -20,6 +20,8 @@ export type KdsAuthResult = { ok: true; zone: string; credential?: ZoneCredentia
 export interface ZoneCredential {
   jti: string;
   kid: string;
+  /** The stream ends when the token expires. */
+  expiresAt?: Date;
 }
 
 export interface ZoneNack {
@@ -69,6 +71,8 @@ export interface KdsServerOptions extends Partial<KdsLimits> {
   /** Extra check on each resource a zone pushes; returns the reason to refuse it. */
   validate?: (zone: string, resource: ResourceInput) => string | undefined;
   software?: Software;
+  /** Global's API port, told to zones in the welcome (known once the API listens). */
+  apiPort?: () => number | undefined;
 }
 
 export interface KdsServer {
@@ -94,7 +98,7 @@ export function globalKeyForZone(zone: string, key: ResourceKey): ResourceKey {
 export function zoneTokenAuthenticator(issuer: TokenIssuer): (token: string | undefined) => Promise<KdsAuthResult> {
   return async (token) => {
     const result = await issuer.verify(token, 'zone');
-    if (result.ok) return { ok: true, zone: result.claims.zone, credential: { jti: result.claims.jti, kid: result.claims.kid } };
+    if (result.ok) return { ok: true, zone: result.claims.zone, credential: { jti: result.claims.jti, kid: result.claims.kid, expiresAt: result.claims.expiresAt } };
     const code = result.error.reason === 'wrong-kind' ? CLOSE.forbidden : CLOSE.unauthenticated;
     return { ok: false, code, reason: `zone token refused: ${result.error.message}` };
   };
@@ -183,8 +187,10 @@ export function createKdsServer(opts: KdsServerOptions): KdsServer {
     ws.on('error', (err) => logger.warn({ zone, remoteAddress, err: err.message }, 'KDS socket error'));
 
     let didEnd = false;
+    let cancelExpiry: (() => void) | undefined;
     function ended(why: string) {
       clearTimeout(handshake);
+      cancelExpiry?.();
       hb.stop();
       if (didEnd) return;
       didEnd = true;
@@ -265,6 +271,14 @@ export function createKdsServer(opts: KdsServerOptions): KdsServer {
       const transport = { send: (t: string) => ws.send(t), bufferedAmount: () => ws.bufferedAmount, isOpen: () => ws.readyState === ws.OPEN };
       const sender = createSender({ store, types: KDS_GLOBAL_TO_ZONE, transport, limits, logger: logger.child({ zone: name }) });
       sessions.set(name, { ws, sender, credential, end: close });
+      // Kuma checks a zone token only at connect; here the stream it opened ends when it expires.
+      const expiresAt = credential?.expiresAt;
+      if (expiresAt !== undefined) {
+        cancelExpiry = atTime(expiresAt.getTime(), () => {
+          logger.warn({ zone: name, expiredAt: expiresAt.toISOString() }, 'zone token expired: ending its stream');
+          close(CLOSE.unauthenticated, `zone token expired at ${expiresAt.toISOString()}; give the zone a new token file (re-read at reconnect)`);
+        });
+      }
       receiver = createReceiver({
         store,
         apply: {
@@ -285,7 +299,8 @@ export function createKdsServer(opts: KdsServerOptions): KdsServer {
         },
       });
       const epoch = await store.epoch();
-      ws.send(encode({ type: 'welcome', protocol: KDS_PROTOCOL_VERSION, zone: name, epoch, software }));
+      const apiPort = opts.apiPort?.();
+      ws.send(encode({ type: 'welcome', protocol: KDS_PROTOCOL_VERSION, zone: name, epoch, ...(apiPort === undefined ? {} : { apiPort }), software }));
       // A revision from another epoch belongs to another history (global lost its data): deltas
       // after it would be meaningless, so the zone gets a snapshot and decides what to do with it.
       const otherHistory = hello.globalEpoch !== undefined && hello.globalEpoch !== epoch;

@@ -125,3 +125,14 @@ describe('what a zone may push', () => {
     expect(await peer.closed).toEqual({ code: 4400, reason: 'unsupported KDS protocol 99; this global speaks 1' });
   });
 });
+
+describe('zone token expiry on an open stream', () => {
+  it('ends the stream when the zone token expires, with the reason on both sides', async () => {
+    const global = await startGlobal(env);
+    const zone = await startZone(env, global, 'east', { token: await env.issuer.issueZoneToken({ zone: 'east', validFor: 2 }) });
+    await eventually(() => expect(zone.client.status().connected).toBe(true));
+    await eventually(() => expect(zone.client.status().lastError).toMatch(/global refused this zone \(4401\): zone token expired at .*; give the zone a new token file/), 5000);
+    expect(global.kds.zone('east')?.online).toBe(false);
+    expect(global.lines.some((l) => l.msg === 'zone token expired: ending its stream')).toBe(true);
+  });
+});
