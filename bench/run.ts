@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark in sequence, one table, and bench/results.json with every figure,
 // the machine, and each speed figure next to a floor or peer measured in the same run.
-// Run: npm run bench [-- --only issuance,tokens,sync,dataplanes,vault,acmpca] [--dataplanes 10000] [--out FILE]
+// Run: npm run bench [-- --only issuance,tokens,sync,dataplanes,vault,acmpca,faults] [--dataplanes 10000] [--out FILE]
 // (about 2 minutes on a 2-core machine)
 import { execFileSync, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -14,9 +14,10 @@ import { formatIssuanceBench, runIssuanceBench, type IssuanceBenchResult } from 
 import { formatSyncBench, runSyncBench, SYNC_TARGETS, type SyncBenchResult } from './sync.js';
 import { formatTokenBench, runTokenBench, type TokenBenchResult } from './tokens.js';
 import { formatVaultBench, runVaultBench, type VaultBenchResult } from './vault.js';
+import { killGlobalDuringApplies, restartRedisUnderLoad, restartZone, type KillGlobalResult, type RedisRestartResult, type ZoneRestartResult } from '../test/src/faults.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-const SECTIONS = ['issuance', 'tokens', 'sync', 'dataplanes', 'vault', 'acmpca'] as const;
+const SECTIONS = ['issuance', 'tokens', 'sync', 'dataplanes', 'vault', 'acmpca', 'faults'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** One line of the table: a figure, optionally next to what it is compared with and a target. */
@@ -44,6 +45,7 @@ export interface BenchResults {
     dataplanes?: DataplaneSection;
     vault?: VaultBenchResult;
     acmpca?: AcmPcaBenchResult;
+    faults?: FaultResults;
   };
   rows: Row[];
   notes: string[];
@@ -135,6 +137,46 @@ function acmpcaRows(r: AcmPcaBenchResult): Row[] {
     row('acmpca', `acmpca, ${r.maxInFlight} in flight (+${r.latencyMs} ms)`, r.concurrentPerSec, '/s', {
       ...ref('one at a time', r.sequentialPerSec), target: `server sees <= ${r.maxInFlight} at once`, met: r.observedMaxInFlight <= r.maxInFlight,
     }),
+  ];
+}
+
+interface FaultResults {
+  killGlobal: KillGlobalResult;
+  redisRestart: RedisRestartResult;
+  zoneRestarts: ZoneRestartResult[];
+}
+
+async function runFaults(): Promise<FaultResults> {
+  return {
+    killGlobal: await killGlobalDuringApplies({ rounds: 5, writers: 6 }),
+    redisRestart: await restartRedisUnderLoad({ downMs: 1500, writers: 4 }),
+    zoneRestarts: [await restartZone({ store: 'redis', dataplanes: 20, downMs: 8000 }), await restartZone({ store: 'memory', dataplanes: 20, downMs: 8000 })],
+  };
+}
+
+function formatFaults(r: FaultResults): string {
+  const k = r.killGlobal;
+  const d = r.redisRestart;
+  return [
+    `global kill -9 x ${k.rounds} during applies on Redis: ${k.acknowledged} writes acknowledged, ${k.lost.length} lost, ${k.halfWritten.length} half-written, ${k.unanswered} in flight at a kill`,
+    `Redis down 1.5 s under load: refusals ${JSON.stringify(d.refusedWhileDown)} (slowest ${d.slowestRefusalMs} ms), writing again ${d.recoveryMs} ms after it is back, ${d.lost.length} of ${d.acknowledged} acknowledged lost`,
+    ...r.zoneRestarts.map((z) => `zone on ${z.store}${z.globalDown ? ' (global down)' : ''} kill -9, down 8 s: started in ${z.zoneStartMs} ms; ${z.dataplanes} dataplanes back in ${z.reconnectedMs} ms, re-issued in ${z.reissuedMs} ms; certificates valid throughout: ${z.keptValidCertificates}`),
+  ].join('\n');
+}
+
+function faultRows(r: FaultResults): Row[] {
+  const k = r.killGlobal;
+  const d = r.redisRestart;
+  return [
+    row('faults', `global kill -9 x ${k.rounds} during applies: acknowledged writes`, k.acknowledged, 'writes'),
+    row('faults', '  acknowledged writes lost', k.lost.length, 'writes', { target: '0', met: k.lost.length === 0 }),
+    row('faults', '  half-written resources (builtin CA without its pair or Mesh)', k.halfWritten.length, '', { target: '0', met: k.halfWritten.length === 0 }),
+    row('faults', 'Redis down under load: slowest refusal (503)', d.slowestRefusalMs, 'ms', { target: '< 2 s (no hanging)', met: d.slowestRefusalMs < 2000 }),
+    row('faults', '  first acknowledged write after Redis is back', d.recoveryMs, 'ms', { target: '< 5 s', met: d.recoveryMs < 5000 }),
+    row('faults', '  acknowledged writes lost', d.lost.length, 'writes', { target: '0', met: d.lost.length === 0 }),
+    ...r.zoneRestarts.map((z) => row('faults', `zone on ${z.store}${z.globalDown ? ', global down' : ''}, kill -9: ${z.dataplanes} dataplanes re-issued after it listens`, z.reissuedMs, 'ms', {
+      ...ref('the zone process\'s own start', z.zoneStartMs), target: '< 5 s', met: z.reissuedMs < 5000 && z.keptValidCertificates,
+    })),
   ];
 }
 
@@ -249,6 +291,7 @@ async function main(): Promise<void> {
   await step('dataplanes', () => runDataplanes(dataplanes, results.notes), (r) => `${formatDataplaneBench(r)}\n${formatFloors(r.floors)}`, dataplaneRows);
   await step('vault', () => runVaultBench(), formatVaultBench, vaultRows);
   await step('acmpca', () => runAcmPcaBench(), formatAcmPcaBench, acmpcaRows);
+  await step('faults', runFaults, formatFaults, faultRows);
 
   results.durationMs = Math.round(performance.now() - started);
   const busiest = Math.max(...Object.values(results.load).map((l) => Math.max(l.start, l.end)));

@@ -22,7 +22,12 @@ export interface ConnectOptions {
   insecureSkipVerify?: boolean;
   /** Generate keys here and send CSRs: the private key never leaves this process. */
   csr?: boolean;
-  reconnect?: { baseMs: number; maxMs: number };
+  /**
+   * Reconnect delays: from baseMs doubling to maxMs, half of each random (default 250 ms to 3 s, so
+   * a dataplane is back within seconds of its zone); refusedMs after a refusal the same token
+   * will meet again (default 30 s; maxMs when reconnect is given without it).
+   */
+  reconnect?: { baseMs: number; maxMs: number; refusedMs?: number };
   log?: Logger;
 }
 
@@ -77,7 +82,8 @@ const PERMANENT = new Set([4400, 4403]);
 export function connectIdentity(opts: ConnectOptions): IdentityHandle {
   if (opts.token === undefined && opts.tokenFile === undefined) throw new Error('connectIdentity: set token or tokenFile');
   const emitter = new EventEmitter<IdentityEvents>();
-  const backoff = opts.reconnect ?? { baseMs: 500, maxMs: 30_000 };
+  const given = opts.reconnect;
+  const backoff = given === undefined ? { baseMs: 250, maxMs: 3000, refusedMs: 30_000 } : { ...given, refusedMs: given.refusedMs ?? given.maxMs };
   const url = identityUrl(opts.zone);
   const log = opts.log;
   let identity: Identity | undefined;
@@ -182,7 +188,7 @@ export function connectIdentity(opts: ConnectOptions): IdentityHandle {
   function retry(slow: boolean): void {
     if (closed) return;
     attempt++;
-    const ceiling = slow ? backoff.maxMs : Math.min(backoff.maxMs, backoff.baseMs * 2 ** (attempt - 1));
+    const ceiling = slow ? backoff.refusedMs : Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.min(attempt - 1, 30));
     const delay = ceiling / 2 + Math.random() * (ceiling / 2);
     timer = setTimeout(() => void connect(), delay);
   }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { request, type Agent } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createTokenIssuer, generateSigningKey } from '@meshca/common';
 import { DELEGATED_GATEWAY } from '../../../libs/api/test/fixtures/gateway-dataplanes.js';
 import { seedVault, startVaultServer } from '../../../libs/ca/test/vault-setup.js';
 import { applyMesh, builtin, dataplane, startZone, type TestZone } from '../../../libs/identity/test/helpers.js';
@@ -167,6 +168,26 @@ describe('connectIdentity and mTLS helpers', () => {
     await eventually(async () => expect(handle.status().lastError?.message).toMatch(/zone refused the connection \(HTTP 401\): dataplane token refused: token expired at/));
     await new Promise((r) => setTimeout(r, 200));
     expect(handle.status().lastError?.message).toContain('token expired');
+  });
+
+  it('a zone that has no token keys yet (just started) is not a refusal: the agent is back within seconds', async () => {
+    let keysAfter = 2; // the first two upgrades find the zone without global's keys
+    const tokens = createTokenIssuer({ keys: [await generateSigningKey()] });
+    zone = await startZone({
+      verifyToken: async (t) => (keysAfter-- > 0
+        ? { ok: false, error: { reason: 'keys-unavailable', message: 'GlobalSecret "meshca-token-verification" has not been received from global' } }
+        : tokens.verify(t, 'dataplane')),
+    });
+    await applyMesh(zone.store, 'default', { enabledBackend: 'ca-1', backends: [builtin('ca-1')] });
+    const handle = connectIdentity({
+      zone: zone.url.replace('wss:', 'https:').replace('/dataplanes', ''),
+      token: await tokens.issueDataplaneToken({ mesh: 'default', name: 'web-1', validFor: 600 }),
+      ca: zone.caPem,
+      dataplane: dataplane('web-1', { 'kuma.io/service': 'web' }),
+      // the defaults: a refusal would wait 30 s
+    });
+    handles.push(handle);
+    await handle.ready(5000);
   });
 
   it('reads a gateway Dataplane file (no inbound) as written', async () => {

@@ -36,7 +36,10 @@ export function attachDataplaneServer(service: IdentityService, opts: DataplaneS
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
     Promise.resolve(service.verifyToken(token)).then((result) => {
       if (!result.ok) {
-        reject(socket, 401, { reason: result.error.reason, message: `dataplane token refused: ${result.error.message}` });
+        // A zone that has not received global's keys yet (just started) is not ready: 503, retry
+        // soon. Anything else is the token's fault and stays so: 401.
+        const notReady = result.error.reason === 'keys-unavailable';
+        reject(socket, notReady ? 503 : 401, { reason: result.error.reason, message: `dataplane token ${notReady ? 'cannot be checked yet' : 'refused'}: ${result.error.message}` });
         return;
       }
       socket.off('error', destroySocket);
@@ -59,11 +62,13 @@ function destroySocket(this: Duplex): void {
   this.destroy();
 }
 
+const STATUS_TEXT: Record<number, string> = { 401: 'Unauthorized', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+
 function reject(socket: Duplex, status: number, body: { reason: string; message: string }): void {
   const text = JSON.stringify(body);
   socket.end(
-    `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Internal Server Error'}\r\n` +
-      'Content-Type: application/json\r\nConnection: close\r\n' +
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n` +
+      `Content-Type: application/json\r\nConnection: close\r\n${status === 503 ? 'Retry-After: 1\r\n' : ''}` +
       `Content-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
   );
 }
