@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs when it is missing: redis-server (Debian package) and moto (PyPI, project venv).
+# Installs what the test suite needs when it is missing: redis-server (Debian package), moto and
+# schemathesis (PyPI, project venvs .venv/moto and .venv/schemathesis).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,3 +14,4 @@ if ! command -v redis-server >/dev/null 2>&1; then
   apt-get update -qq >/dev/null && apt-get install -y -qq redis-server >/dev/null
 fi
 if [ -f scripts/ensure-moto.sh ]; then bash scripts/ensure-moto.sh; fi
+bash scripts/ensure-schemathesis.sh

@@ -21,8 +21,15 @@ export function tokensRouter(tokens: TokenService, adminToken: string): Router {
   router.use('/tokens', requireAdmin(adminToken));
 
   const readBody = jsonBody(BODY_LIMITS.small);
+  // Revoking the last key is allowed (a leaked key must always be revocable); signing is not then.
+  const signer = () => {
+    if (!tokens.keys().some((k) => k.signing)) {
+      throw new ApiError(409, 'No signing key', 'every token signing key is revoked; add one with meshctl rotate signing-key (POST /tokens/signing-keys/rotate), then issue the token');
+    }
+  };
   router.post('/tokens/zone', readBody, async (req, res) => {
     const body = bodyOf(req.body);
+    signer();
     const zone = text(body, 'zone');
     if (!ZONE_NAME.test(zone)) throw bad('zone', 'must be a DNS label: lowercase letters, digits and "-", at most 63 characters');
     const token = await tokens.issueZoneToken({ zone, validFor: validFor(body, DEFAULT_ZONE_TOKEN_VALIDITY) });
@@ -31,6 +38,7 @@ export function tokensRouter(tokens: TokenService, adminToken: string): Router {
 
   router.post('/tokens/dataplane', readBody, async (req, res) => {
     const body = bodyOf(req.body);
+    signer();
     const mesh = resourceName(body, 'mesh');
     const name = resourceName(body, 'name');
     const tags = tagsOf(body.tags);

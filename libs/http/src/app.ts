@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import type { Logger } from '@meshca/common';
 import type { ResourceStore } from '@meshca/store';
 import { errorHandler } from './errors.js';
+import { openApiDocument } from './openapi.js';
 import { resourceRouter, type ResourceApiOptions } from './resources.js';
 
 export interface ApiInfo {
@@ -45,6 +46,10 @@ export function createApiApp(opts: AppOptions): Express {
     } catch {
       res.status(503).json({ status: 'not ready', detail: 'the store does not answer' });
     }
+  });
+  // The API's own description, open like `/`: it holds no data.
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument(opts.info.mode));
   });
   opts.extend?.(app);
   app.use(resourceRouter(opts));
