@@ -142,6 +142,7 @@ function zoneStatePersister(store: ResourceStore, log: Logger) {
       if (last.get(s.zone) === f) return;
       last.set(s.zone, f);
       chain = chain.then(() => write(s)).catch((err: unknown) => {
+        last.delete(s.zone); // written again with the zone's next state
         log.warn({ zone: s.zone, err: err instanceof Error ? err.message : String(err) }, 'could not record the zone state on its Zone resource');
       });
     },

@@ -690,7 +690,11 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
     try {
       s.dpVersion = await upsert(store, { meta: { type: 'Dataplane', mesh: s.identity.mesh, name: s.identity.name }, spec: spec as Record<string, unknown> }, s.dpVersion);
     } catch (err) {
-      log.error({ mesh: s.identity.mesh, dataplane: s.identity.name, err: String(err) }, 'storing Dataplane failed');
+      log.error({ mesh: s.identity.mesh, dataplane: s.identity.name, err: String(err) }, 'storing Dataplane failed; retrying');
+      // The store may be back in a moment (a Redis restarting): try again while it is connected.
+      setTimeout(() => {
+        if (live(s)) void writeDataplane(s, spec);
+      }, cfg.insightIntervalMs * 5).unref();
     }
   }
 
@@ -744,7 +748,8 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
           try {
             s.insightVersion = await upsert(store, { meta: { type: 'DataplaneInsight', mesh: s.identity.mesh, name: s.identity.name }, spec: insightSpec(s) }, s.insightVersion);
           } catch (err) {
-            log.error({ mesh: s.identity.mesh, dataplane: s.identity.name, err: String(err) }, 'writing DataplaneInsight failed');
+            dirty.add(s); // written at the next flush
+            log.error({ mesh: s.identity.mesh, dataplane: s.identity.name, err: String(err) }, 'writing DataplaneInsight failed; retrying');
           }
         }
       };
