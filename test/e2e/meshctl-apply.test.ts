@@ -100,3 +100,92 @@ describe('meshctl against a running global', () => {
     expect(global.logs.some((l) => typeof l.file === 'string' && String(l.msg).includes('admin token'))).toBe(true);
   });
 });
+
+// What a new user runs into first: each of these was found trying meshctl without reading its code.
+describe('meshctl edges, against a running global', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'meshctl-edges-'));
+  });
+  const lines = (text: string) => text.trimEnd().split('\n');
+
+  it('apply without -f says how to give the file', async () => {
+    const r = await meshctl('apply');
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('Error: apply needs -f FILE (or -f - to read standard input)');
+  });
+
+  it('a file apply cannot read is named with the reason in words, not an errno', async () => {
+    const missing = await meshctl('apply', '-f', join(dir, 'nope.yaml'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim()).toBe(`Error: cannot read ${join(dir, 'nope.yaml')}: no such file`);
+    const directory = await meshctl('apply', '-f', dir);
+    expect(directory.code).toBe(1);
+    expect(directory.stderr.trim()).toBe(`Error: cannot read ${dir}: is a directory`);
+  });
+
+  it('every apply error names the file and the document it came from; a cause without a field prints alone', async () => {
+    const file = join(dir, 'multi.yaml');
+    await writeFile(file, 'type: Mesh\nname: edge-1\n---\n---\ntype: Secret\nname: s\nmesh: nope\ndata: aGVsbG8=\n');
+    const multi = await meshctl('apply', '-f', file);
+    expect(multi.code).toBe(1);
+    expect(multi.stdout).toContain('Mesh "edge-1" created');
+    expect(lines(multi.stderr)[0]).toBe(`Error: ${file}, document 3: Resource is not valid`);
+    expect(lines(multi.stderr)[1]).toMatch(/^ {2}mesh: mesh "nope" does not exist/);
+
+    const shapeless = await runBin('meshctl', ['apply', '-f', '-'], { env, input: 'foo: bar\n' });
+    expect(shapeless.code).toBe(1);
+    expect(lines(shapeless.stderr)[0]).toBe('Error: standard input: Resource is not valid');
+    expect(lines(shapeless.stderr)[1]).toMatch(/^ {2}set type and name/);
+    expect(shapeless.stderr).not.toContain('  : ');
+
+    const empty = join(dir, 'empty.yaml');
+    await writeFile(empty, '');
+    const none = await meshctl('apply', '-f', empty);
+    expect(none.code).toBe(1);
+    expect(lines(none.stderr)).toEqual([`Error: ${empty}: Input holds no resource`, '  no resource found; the input is empty']);
+  });
+
+  it('applies what get prints: a list (-o yaml and -o json) item by item, and one resource', async () => {
+    const second = await runBin('meshctl', ['apply', '-f', '-'], { env, input: 'type: Mesh\nname: edge-2\n' });
+    expect(second.code, second.stderr).toBe(0);
+    for (const format of ['yaml', 'json']) {
+      const listed = await meshctl('get', 'meshes', '-o', format);
+      expect(listed.code, listed.stderr).toBe(0);
+      const applied = await runBin('meshctl', ['apply', '-f', '-'], { env, input: listed.stdout });
+      expect(applied.code, `-o ${format}: ${applied.stderr}`).toBe(0);
+      expect(lines(applied.stdout)).toEqual(['Mesh "edge-1" updated', 'Mesh "edge-2" updated']);
+    }
+    const one = await meshctl('get', 'mesh', 'edge-1', '-o', 'yaml');
+    const applied = await runBin('meshctl', ['apply', '-f', '-'], { env, input: one.stdout });
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(lines(applied.stdout)).toEqual(['Mesh "edge-1" updated']);
+  });
+
+  it('get --help lists every type get accepts', async () => {
+    const r = await meshctl('get', '--help');
+    expect(r.code).toBe(0);
+    const help = r.stdout.replace(/\s+/g, ' ');
+    for (const type of ['meshes', 'secrets', 'global-secrets', 'meshidentities', 'zones', 'dataplanes', 'dataplane-insights', 'zone-insights']) {
+      expect(help).toMatch(new RegExp(`[ :,]${type}[,. ]`));
+    }
+  });
+
+  it('get in a mesh that does not exist says so and fails, rather than printing an empty table', async () => {
+    for (const args of [['get', 'dataplanes', '--mesh', 'nope'], ['get', 'dataplane-insights', '--mesh', 'nope'], ['get', 'dataplane', 'web-1', '--mesh', 'nope']]) {
+      const r = await meshctl(...args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr.trim()).toBe('Error: mesh "nope" does not exist; see meshctl get meshes');
+    }
+    const empty = await meshctl('get', 'dataplanes', '--mesh', 'edge-1');
+    expect(empty.code, empty.stderr).toBe(0);
+    expect(lines(empty.stdout)).toHaveLength(1);
+  });
+
+  it('a control plane whose certificate it cannot verify: says how to pass the CA', async () => {
+    const r = await runBin('meshctl', ['--address', global.apiUrl, 'get', 'meshes'], { env: { MESHCTL_CONFIG: join(dir, 'none.yaml') } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`cannot verify the certificate of the control plane at ${global.apiUrl}`);
+    expect(r.stderr).toContain('--ca-cert-file');
+  });
+});

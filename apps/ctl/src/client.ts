@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { request as httpRequest } from 'node:http';
-import type { ControlPlaneEntry } from './config.js';
+import type { Connection } from './config.js';
+import { readTextFile } from './files.js';
 
 export interface ApiErrorBody {
   status?: number;
@@ -27,9 +27,9 @@ export interface ApiClient {
   callText(method: string, path: string, body?: unknown): Promise<string>;
 }
 
-export async function createClient(cp: ControlPlaneEntry): Promise<ApiClient> {
-  const token = cp.tokenFile ? (await readFileOr(cp.tokenFile, 'token file')).trim() : undefined;
-  const ca = cp.caCertFile ? await readFileOr(cp.caCertFile, 'CA certificate file') : undefined;
+export async function createClient(cp: Connection): Promise<ApiClient> {
+  const token = cp.tokenFile ? (await readTextFile(cp.tokenFile, 'token file')).trim() : undefined;
+  const ca = cp.caCertFile ? await readTextFile(cp.caCertFile, 'CA certificate file') : undefined;
   const base = new URL(cp.address);
   const isHttps = base.protocol === 'https:';
 
@@ -57,7 +57,7 @@ export async function createClient(cp: ControlPlaneEntry): Promise<ApiClient> {
           else resolve({ status, text });
         });
       });
-      req.on('error', (err) => reject(new Error(`cannot reach the control plane at ${cp.address}: ${err.message}`)));
+      req.on('error', (err) => reject(new Error(unreachable(cp, err))));
       req.end(payload);
     });
   };
@@ -83,10 +83,25 @@ function parseJson(text: string): unknown {
   }
 }
 
-async function readFileOr(file: string, what: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    throw new Error(`cannot read the ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+/** Certificate checks that a CA file (global's `<data-dir>/api-ca.pem`) would satisfy. */
+const UNVERIFIED = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_SIGNATURE_FAILURE',
+]);
+
+/** Why the request did not get an answer, and what to do about it. */
+function unreachable(cp: Connection, err: NodeJS.ErrnoException): string {
+  const what = `the control plane at ${cp.address}${cp.defaulted ? ' (the default: no control plane is configured)' : ''}`;
+  // Both addresses of localhost refused: an AggregateError whose message is empty.
+  const reason = err.message || err.code || String(err);
+  if (err.code !== undefined && UNVERIFIED.has(err.code)) {
+    const ca = cp.caCertFile
+      ? `${cp.caCertFile} did not sign its certificate; pass the right one with --ca-cert-file`
+      : "pass the CA that signed it with --ca-cert-file FILE (or MESHCA_CA_CERT_FILE); meshca-global writes it to <data-dir>/api-ca.pem";
+    return `cannot verify the certificate of ${what}: ${reason}; ${ca}`;
   }
+  if (cp.defaulted && err.code === 'ECONNREFUSED') {
+    return `cannot reach ${what}: ${reason}; start meshca-global there, or pass --address (or run meshctl config control-planes add)`;
+  }
+  return `cannot reach ${what}: ${reason}`;
 }

@@ -1,8 +1,9 @@
 import type { ResourceType } from '@meshca/api';
-import { age } from './output.js';
+import { age, formatTable, shorten, timeLeft } from './output.js';
 
 type Item = Record<string, unknown>;
-type Column = [header: string, cell: (item: Item) => string];
+/** A header and how to fill its cell; `now` keeps AGE and time-left columns stable in tests. */
+type Column = [header: string, cell: (item: Item, now: number) => string];
 
 const str = (v: unknown): string => (v === undefined || v === null || v === '' ? '-' : String(v));
 const get = (item: Item, path: string): unknown =>
@@ -16,14 +17,14 @@ const COLUMNS: Partial<Record<ResourceType, Column[]>> = {
       const backends = get(m, 'mtls.backends');
       return Array.isArray(backends) ? backends.map((b: Item) => `${str(b.name)}/${str(b.type)}`).join(',') || '-' : '-';
     }],
-    ['AGE', (m) => age(m.creationTime)],
+    ['AGE', (m, now) => age(m.creationTime, now)],
   ],
-  Secret: [['MESH', (s) => str(s.mesh)], ['NAME', (s) => str(s.name)], ['AGE', (s) => age(s.creationTime)]],
-  GlobalSecret: [['NAME', (s) => str(s.name)], ['AGE', (s) => age(s.creationTime)]],
+  Secret: [['MESH', (s) => str(s.mesh)], ['NAME', (s) => str(s.name)], ['AGE', (s, now) => age(s.creationTime, now)]],
+  GlobalSecret: [['NAME', (s) => str(s.name)], ['AGE', (s, now) => age(s.creationTime, now)]],
   Zone: [
     ['NAME', (z) => str(z.name)],
     ['STATUS', (z) => str(get(z, 'status.online') === undefined ? undefined : get(z, 'status.online') ? 'Online' : 'Offline')],
-    ['LAST SEEN', (z) => age(get(z, 'status.lastSeen'))],
+    ['LAST SEEN', (z, now) => age(get(z, 'status.lastSeen'), now)],
     ['ACKED REVISION', (z) => str(get(z, 'status.ackedRevision'))],
     ['NACKS', (z) => {
       const nacks = get(z, 'status.nacks');
@@ -36,12 +37,37 @@ const COLUMNS: Partial<Record<ResourceType, Column[]>> = {
     ['ADDRESS', (d) => str(get(d, 'networking.address'))],
     ['SERVICES', (d) => {
       const inbound = get(d, 'networking.inbound');
-      return Array.isArray(inbound) ? inbound.map((i: Item) => str((i.tags as Item | undefined)?.['kuma.io/service'])).join(',') : '-';
+      return Array.isArray(inbound) ? inbound.map((i: Item) => str((i.tags as Item | undefined)?.['kuma.io/service'])).join(',') || '-' : '-';
     }],
-    ['AGE', (d) => age(d.creationTime)],
+    ['AGE', (d, now) => age(d.creationTime, now)],
+  ],
+  // As kumactl's `inspect dataplanes`: where it runs, whether it is connected, and its certificate.
+  DataplaneInsight: [
+    ['MESH', (i) => str(i.mesh)],
+    ['NAME', (i) => str(i.name)],
+    ['ZONE', (i) => str(typeof i.zone === 'string' ? i.zone : (i.labels as Item | undefined)?.['kuma.io/zone'])],
+    ['CONNECTED', (i) => (i.connected === true ? 'yes' : i.connected === false ? 'no' : '-')],
+    ['BACKEND', (i) => str(get(i, 'mTLS.issuedBackend'))],
+    ['SERIAL', (i) => {
+      const serial = get(i, 'mTLS.certificateSerial');
+      return typeof serial === 'string' && serial !== '' ? shorten(serial, 10) : '-';
+    }],
+    ['EXPIRES IN', (i, now) => timeLeft(get(i, 'mTLS.certificateExpirationTime'), now)],
+    ['LAST ERROR', (i) => {
+      // Zones report `{ message, at }`; a plain text is read too.
+      const error = get(i, 'mTLS.lastError');
+      const message = typeof error === 'string' ? error : get(i, 'mTLS.lastError.message');
+      return typeof message === 'string' && message !== '' ? shorten(message, 40) : '-';
+    }],
   ],
 };
 
 export function columnsFor(type: ResourceType): Column[] {
-  return COLUMNS[type] ?? [['NAME', (r) => str(r.name)], ['MESH', (r) => str(r.mesh)], ['AGE', (r) => age(r.creationTime)]];
+  return COLUMNS[type] ?? [['NAME', (r) => str(r.name)], ['MESH', (r) => str(r.mesh)], ['AGE', (r, now) => age(r.creationTime, now)]];
+}
+
+/** The table `meshctl get TYPE [NAME]` prints for these resources. */
+export function renderResources(type: ResourceType, items: Item[], now: number = Date.now()): string {
+  const cols = columnsFor(type);
+  return formatTable(cols.map(([h]) => h), items.map((item) => cols.map(([, cell]) => cell(item, now))));
 }

@@ -1,23 +1,25 @@
 import { ROUTES, type ResourceRoute, type ResourceType } from '@meshca/api';
 
-/** What users type after `get`/`delete`, singular or plural, mapped to the resource type. */
-const ALIASES: Record<string, ResourceType> = {
-  mesh: 'Mesh', meshes: 'Mesh',
-  secret: 'Secret', secrets: 'Secret',
-  'global-secret': 'GlobalSecret', 'global-secrets': 'GlobalSecret',
-  zone: 'Zone', zones: 'Zone',
-  dataplane: 'Dataplane', dataplanes: 'Dataplane',
-  'dataplane-insight': 'DataplaneInsight', 'dataplane-insights': 'DataplaneInsight',
-  'zone-insight': 'ZoneInsight', 'zone-insights': 'ZoneInsight',
-  meshidentity: 'MeshIdentity', meshidentities: 'MeshIdentity',
-};
+/** What users type after `get`/`delete`: the plural (listed in help and errors) and the singular. */
+export const KINDS: readonly { plural: string; singular: string; type: ResourceType }[] = [
+  { plural: 'meshes', singular: 'mesh', type: 'Mesh' },
+  { plural: 'secrets', singular: 'secret', type: 'Secret' },
+  { plural: 'global-secrets', singular: 'global-secret', type: 'GlobalSecret' },
+  { plural: 'meshidentities', singular: 'meshidentity', type: 'MeshIdentity' },
+  { plural: 'zones', singular: 'zone', type: 'Zone' },
+  { plural: 'dataplanes', singular: 'dataplane', type: 'Dataplane' },
+  { plural: 'dataplane-insights', singular: 'dataplane-insight', type: 'DataplaneInsight' },
+  { plural: 'zone-insights', singular: 'zone-insight', type: 'ZoneInsight' },
+];
+
+/** Every type `get`/`delete` accept, as help and errors list them. */
+export const KIND_NAMES: string = KINDS.map((k) => k.plural).join(', ');
 
 export function resolveKind(word: string): { type: ResourceType; route: ResourceRoute } {
-  const type = ALIASES[word.toLowerCase()];
+  const lower = word.toLowerCase();
+  const type = KINDS.find((k) => k.plural === lower || k.singular === lower)?.type;
   const route = type && ROUTES.find((r) => r.type === type);
-  if (!type || !route) {
-    throw new Error(`unknown resource type "${word}"; use one of: ${[...new Set(Object.keys(ALIASES).filter((k) => k.endsWith('s')))].join(', ')}`);
-  }
+  if (!type || !route) throw new Error(`unknown resource type "${word}"; use one of: ${KIND_NAMES}`);
   return { type, route };
 }
 

@@ -1,6 +1,6 @@
+import { VERSION } from '@meshca/common';
 import { Command, Option } from 'commander';
-import { ValidationError } from '@meshca/api';
-import { ApiCallError, createClient, type ApiClient } from './client.js';
+import { createClient, type ApiClient } from './client.js';
 import { resolveConnection, type ConnectionFlags } from './config.js';
 import { applyCommand } from './commands/apply.js';
 import { addControlPlane, listControlPlanes, switchControlPlane } from './commands/config.js';
@@ -10,12 +10,14 @@ import {
 } from './commands/generate.js';
 import { inspectZones } from './commands/zones.js';
 import { inspectMesh } from './commands/inspect-mesh.js';
+import { KIND_NAMES } from './kinds.js';
 import { parseFormat } from './output.js';
+import { report } from './report.js';
 
 const program = new Command('meshctl')
   .description('Command line for meshca control planes')
-  .version('0.1.0')
-  .option('--address <url>', 'control plane API address (default: the current control plane of the config)')
+  .version(VERSION)
+  .option('--address <url>', 'control plane API address (default: the current control plane of the config, else https://localhost:5681)')
   .option('--token-file <file>', 'file holding the admin token')
   .option('--ca-cert-file <file>', 'CA certificate that signed the API certificate')
   .option('--skip-verify', 'do not verify the API certificate (development only)')
@@ -28,7 +30,8 @@ async function client(): Promise<ApiClient> {
 program
   .command('apply')
   .description('create or update resources from YAML or JSON files (Universal or Kubernetes form)')
-  .requiredOption('-f, --file <file>', 'file to apply, or - for standard input; repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
+  // Checked by the command, which says how to give it (commander's message would not mention -f -).
+  .option('-f, --file <file>', 'file to apply, or - for standard input; repeatable (required)', (v: string, prev: string[]) => [...prev, v], [] as string[])
   .option('--dry-run', 'validate everything, including the CA checks, and store nothing')
   .option('--force-rotation', 'skip the CA rotation validators for this apply (global logs it)')
   .action(async (opts: { file: string[]; dryRun?: boolean; forceRotation?: boolean }) => applyCommand(await client(), opts));
@@ -37,9 +40,9 @@ const outputOption = () => new Option('-o, --output <format>', 'table, yaml or j
 
 program
   .command('get')
-  .description('list resources, or show one: meshes, secrets, global-secrets, zones, dataplanes, zone-insights')
-  .argument('<type>')
-  .argument('[name]')
+  .description(`list resources, or show one: ${KIND_NAMES}`)
+  .argument('<type>', 'resource type, singular or plural (mesh or meshes)')
+  .argument('[name]', 'one resource to show')
   .option('-m, --mesh <mesh>', 'mesh of mesh-scoped resources', 'default')
   .addOption(outputOption())
   .action(async (type: string, name: string | undefined, opts: { mesh: string; output: ReturnType<typeof parseFormat> }) =>
@@ -47,8 +50,8 @@ program
 
 program
   .command('delete')
-  .description('delete a resource')
-  .argument('<type>')
+  .description(`delete a resource: ${KIND_NAMES}`)
+  .argument('<type>', 'resource type, singular or plural (mesh or meshes)')
   .argument('<name>')
   .option('-m, --mesh <mesh>', 'mesh of mesh-scoped resources', 'default')
   .action(async (type: string, name: string, opts: { mesh: string }) => deleteCommand(await client(), type, name, opts));
@@ -127,19 +130,6 @@ cps
   });
 cps.command('list').action(listControlPlanes);
 cps.command('switch').argument('<name>').action(switchControlPlane);
-
-/** One line saying what went wrong, then one line per failing field. */
-function report(err: unknown): string {
-  if (err instanceof ApiCallError) {
-    const causes = err.body.causes ?? [];
-    const head = `Error: ${err.body.title ?? `HTTP ${err.status}`}${causes.length === 0 ? `: ${err.message}` : ''}`;
-    return [head, ...causes.map((c) => `  ${c.field}: ${c.message}`)].join('\n');
-  }
-  if (err instanceof ValidationError) {
-    return [`Error: ${err.title}`, ...err.errors.map((e) => `  ${e.field}: ${e.message}`)].join('\n');
-  }
-  return `Error: ${err instanceof Error ? err.message : String(err)}`;
-}
 
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(report(err) + '\n');

@@ -3,7 +3,7 @@
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { convertDocument } from './envelope.js';
 import { type FieldError, ValidationError } from './errors.js';
-import { prefixed } from './fields.js';
+import { isRecord, prefixed } from './fields.js';
 import type { ResourceInput } from './types.js';
 import { validateResource } from './validate.js';
 
@@ -58,16 +58,22 @@ function decode(text: string): { docs: Numbered[]; errors: FieldError[] } {
   return yamlErrors(text);
 }
 
-/** A top-level list, or a Kubernetes `kind: List`, holds several documents. */
+/** The keys of a list as the API answers it (`{ total, items, next }`) and as `meshctl get -o yaml|json` prints it. */
+const API_LIST_KEYS: readonly string[] = ['total', 'items', 'next'];
+
+/** The items of a list document: a top-level list, a Kubernetes `kind: List`, or a list of the API. */
+function listItems(value: unknown): unknown[] | undefined {
+  if (Array.isArray(value)) return value;
+  if (!isRecord(value) || !Array.isArray(value.items)) return undefined;
+  if (value.kind === 'List' || Object.keys(value).every((k) => API_LIST_KEYS.includes(k))) return value.items as unknown[];
+  return undefined;
+}
+
+/** A list document holds several resources. */
 function expand(docs: Numbered[]): Decoded[] {
   const out: Decoded[] = [];
   docs.forEach(({ n, value }) => {
-    const items = Array.isArray(value)
-      ? value
-      : typeof value === 'object' && value !== null && (value as Record<string, unknown>).kind === 'List' &&
-          Array.isArray((value as Record<string, unknown>).items)
-        ? ((value as Record<string, unknown>).items as unknown[])
-        : undefined;
+    const items = listItems(value);
     if (items) items.forEach((item, j) => out.push({ label: `document ${n}, item ${j + 1}`, listed: true, value: item }));
     else out.push({ label: `document ${n}`, listed: false, value });
   });
@@ -97,17 +103,23 @@ export function parseObject(obj: unknown, where?: string): ResourceInput {
   return input;
 }
 
-function each(text: string, check: boolean): ResourceInput[] {
+/** A resource and where it is in its text: `document 2`, `document 1, item 3`; absent when the text holds only it. */
+export interface LocatedInput {
+  where?: string;
+  input: ResourceInput;
+}
+
+function each(text: string, check: boolean): LocatedInput[] {
   const decoded = decodeAll(text);
   const many = decoded.length > 1;
-  const inputs: ResourceInput[] = [];
+  const inputs: LocatedInput[] = [];
   const errors: FieldError[] = [];
   for (const { label, listed, value } of decoded) {
     const where = many || listed ? label : undefined;
     const { input, errors: docErrors } = convertDocument(value);
     const found = input && check ? validateResource(input) : [];
     errors.push(...prefixed(where, [...docErrors, ...found]));
-    if (input) inputs.push(input);
+    if (input) inputs.push(where === undefined ? { input } : { where, input });
   }
   if (errors.length > 0) throw new ValidationError(errors);
   return inputs;
@@ -115,12 +127,17 @@ function each(text: string, check: boolean): ResourceInput[] {
 
 /** YAML or JSON text with one or more documents, in Universal or Kubernetes form. Throws ValidationError. */
 export function parseDocuments(text: string): ResourceInput[] {
+  return each(text, false).map((l) => l.input);
+}
+
+/** parseDocuments, with where each resource is in the text (for messages naming it). */
+export function parseLocatedDocuments(text: string): LocatedInput[] {
   return each(text, false);
 }
 
 /** parseDocuments, then validateResource on each; every error of every document in one ValidationError. */
 export function parseValidDocuments(text: string): ResourceInput[] {
-  return each(text, true);
+  return each(text, true).map((l) => l.input);
 }
 
 /** Throws ValidationError (fields prefixed with `where`) unless `input` is valid. */

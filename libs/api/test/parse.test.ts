@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDocuments, parseObject, parseValidDocuments, ValidationError } from '../src/index.js';
+import { parseDocuments, parseLocatedDocuments, parseObject, parseValidDocuments, ValidationError } from '../src/index.js';
 import { thrown } from './helpers.js';
 
 const UNIVERSAL_MESH = `type: Mesh
@@ -53,6 +53,28 @@ describe('parseDocuments: forms', () => {
     ]);
     const list = `apiVersion: v1\nkind: List\nitems:\n- apiVersion: kuma.io/v1alpha1\n  kind: Zone\n  metadata: {name: z1}\n  spec: {enabled: true}\n`;
     expect(parseDocuments(list)).toEqual([{ meta: { type: 'Zone', name: 'z1', labels: {} }, spec: { enabled: true } }]);
+  });
+
+  it('reads a list as the API answers it and as meshctl get -o yaml|json prints it, item by item', () => {
+    const items = [
+      { type: 'Zone', name: 'z1', creationTime: '2026-06-01T00:00:00Z', modificationTime: '2026-06-01T00:00:00Z' },
+      { type: 'Zone', name: 'z2', enabled: false },
+    ];
+    const expected = [
+      { meta: { type: 'Zone', name: 'z1', labels: {} }, spec: {} },
+      { meta: { type: 'Zone', name: 'z2', labels: {} }, spec: { enabled: false } },
+    ];
+    expect(parseDocuments(JSON.stringify({ total: 2, items, next: null }))).toEqual(expected);
+    expect(parseDocuments(`total: 2\nitems:\n${items.map((i) => `  - ${JSON.stringify(i)}\n`).join('')}`)).toEqual(expected);
+    expect(parseDocuments(JSON.stringify({ items }))).toEqual(expected);
+    // Not a list: an object with other keys is read as one resource (and refused as such).
+    expect(() => parseDocuments(JSON.stringify({ items, kind: 'Mesh' }))).toThrow(ValidationError);
+  });
+
+  it('says where each resource is in its text: the document, and the item of a list', () => {
+    expect(parseLocatedDocuments('type: Zone\nname: z1\n')).toEqual([{ input: { meta: { type: 'Zone', name: 'z1', labels: {} }, spec: {} } }]);
+    const located = parseLocatedDocuments('type: Zone\nname: z1\n---\n---\ntotal: 2\nitems:\n- {type: Zone, name: z2}\n- {type: Zone, name: z3}\n');
+    expect(located.map((l) => [l.where, l.input.meta.name])).toEqual([['document 1', 'z1'], ['document 3, item 1', 'z2'], ['document 3, item 2', 'z3']]);
   });
 
   it('maps a Kubernetes Secret of type system.kuma.io/secret to a Secret of the labelled mesh', () => {

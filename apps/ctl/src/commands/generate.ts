@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import type { ApiClient } from '../client.js';
+import { readTextFile } from '../files.js';
 import { printTable } from '../output.js';
 
 function tokenText(text: string): string {
@@ -43,7 +43,7 @@ export async function revokeSigningKey(client: ApiClient, kid: string): Promise<
 
 export async function revokeToken(client: ApiClient, flags: { file?: string; jti?: string }): Promise<void> {
   if ((flags.file === undefined) === (flags.jti === undefined)) throw new Error('revoke token needs exactly one of --file FILE or --jti ID');
-  const body = flags.jti !== undefined ? { jti: flags.jti } : { token: (await readFile(flags.file as string, 'utf8')).trim() };
+  const body = flags.jti !== undefined ? { jti: flags.jti } : { token: (await readTextFile(flags.file as string, 'token file')).trim() };
   const { body: answer } = await client.call<{ revoked: string }>('POST', '/tokens/revoke', body);
   process.stdout.write(`token ${answer.revoked} revoked\n`);
 }

@@ -1,8 +1,8 @@
 import { itemPath, MESH_SCOPED } from '@meshca/api';
-import type { ApiClient } from '../client.js';
-import { columnsFor } from '../columns.js';
+import { ApiCallError, type ApiClient } from '../client.js';
+import { renderResources } from '../columns.js';
 import { collectionPath, resolveKind } from '../kinds.js';
-import { printStructured, printTable, type OutputFormat } from '../output.js';
+import { printStructured, type OutputFormat } from '../output.js';
 
 export interface GetFlags {
   mesh: string;
@@ -19,8 +19,14 @@ export async function getCommand(client: ApiClient, kind: string, name: string |
   const { type, route } = resolveKind(kind);
   const mesh = MESH_SCOPED.has(type) ? flags.mesh : undefined;
   if (name !== undefined) {
-    const { body } = await client.call<Record<string, unknown>>('GET', itemPath(type, name, mesh));
-    if (flags.output === 'table') printTable(columnsFor(type).map(([h]) => h), [columnsFor(type).map(([, cell]) => cell(body))]);
+    let body: Record<string, unknown>;
+    try {
+      ({ body } = await client.call<Record<string, unknown>>('GET', itemPath(type, name, mesh)));
+    } catch (err) {
+      if (err instanceof ApiCallError && err.status === 404 && mesh !== undefined) await assertMeshExists(client, mesh);
+      throw err;
+    }
+    if (flags.output === 'table') process.stdout.write(renderResources(type, [body]));
     else printStructured(body, flags.output);
     return;
   }
@@ -31,11 +37,18 @@ export async function getCommand(client: ApiClient, kind: string, name: string |
     items.push(...body.items);
     path = body.next;
   }
-  if (flags.output === 'table') {
-    const cols = columnsFor(type);
-    printTable(cols.map(([h]) => h), items.map((item) => cols.map(([, cell]) => cell(item))));
-  } else {
-    printStructured({ total: items.length, items }, flags.output);
+  // An empty list of a mesh that does not exist is a typo, not an answer.
+  if (items.length === 0 && mesh !== undefined) await assertMeshExists(client, mesh);
+  if (flags.output === 'table') process.stdout.write(renderResources(type, items));
+  else printStructured({ total: items.length, items }, flags.output);
+}
+
+async function assertMeshExists(client: ApiClient, mesh: string): Promise<void> {
+  try {
+    await client.call('GET', itemPath('Mesh', mesh));
+  } catch (err) {
+    if (err instanceof ApiCallError && err.status === 404) throw new Error(`mesh "${mesh}" does not exist; see meshctl get meshes`);
+    throw err;
   }
 }
 
