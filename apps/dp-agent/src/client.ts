@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import WebSocket from 'ws';
 import type { Logger } from '@meshca/common';
-import { DATAPLANE_PATH, decodeZoneMessage, type DataplaneDocument, type ZoneMessage } from '@meshca/identity';
+import { DATAPLANE_PATH, decodeZoneMessage, type DataplaneDocument, type ZoneMessage } from '@meshca/dp-protocol';
 import { createCsr, generateP256Key } from '@meshca/pki';
 
 export interface ConnectOptions {

@@ -1,7 +1,7 @@
 // The Dataplane this agent registers: from a Universal dp.yaml, or from --name/--mesh/--address/--inbound.
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
-import type { DataplaneDocument } from '@meshca/identity';
+import type { DataplaneDocument } from '@meshca/dp-protocol';
 
 /** `port=8080,kuma.io/service=web,version=v1` (also `servicePort=`), one per inbound. */
 export function parseInbound(text: string): NonNullable<DataplaneDocument['networking']['inbound']>[number] {

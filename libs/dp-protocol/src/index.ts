@@ -1,4 +1,5 @@
-// The dataplane identity wire format: JSON text frames over one WebSocket. See docs/dataplanes.md.
+// The dataplane identity wire format between meshca-dp (or any client) and its zone: JSON text
+// frames over one WebSocket, the types and their decoders. See docs/dataplanes.md.
 
 export const DATAPLANE_PATH = '/dataplanes';
 export const IDENTITY_PROTOCOL_VERSION = 1;

@@ -1,7 +1,7 @@
 // What a dataplane token lets in: the token, not the dataplane, decides the identity.
 import { validateResource, type DataplaneSpec } from '@meshca/api';
 import { SERVICE_TAG, type DataplaneIdentity } from '@meshca/ca';
-import type { DataplaneDocument } from './protocol.js';
+import type { DataplaneDocument } from '@meshca/dp-protocol';
 
 export interface DataplaneTokenClaims {
   mesh: string;

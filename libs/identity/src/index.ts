@@ -8,5 +8,5 @@ export { createRateLimiter } from './rate-limit.js';
 export type { RateLimiter, RateLimitOptions } from './rate-limit.js';
 export { backoffMs, renewDelayMs, retryDelayMs } from './timing.js';
 export type { BackoffOptions } from './timing.js';
-export type { OpenBackend } from './mesh-cas.js';
-export * from './protocol.js';
+export type { OpenBackend } from './mesh-ca-cache.js';
+export * from '@meshca/dp-protocol';

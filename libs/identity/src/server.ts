@@ -3,7 +3,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { DATAPLANE_PATH } from './protocol.js';
+import { DATAPLANE_PATH } from '@meshca/dp-protocol';
 import type { IdentityService } from './service.js';
 
 export interface DataplaneServerOptions {
