@@ -1,6 +1,6 @@
 // Shared parts of the CA rotation end-to-end tests: continuous cross-zone traffic that counts
 // every request (each one a fresh mTLS handshake), and readers of what meshctl and global say.
-import type { BackendRotationState } from '@meshca/ca/rotation';
+import type { BackendRotationState } from '@meshca/api';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';

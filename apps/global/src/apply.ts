@@ -1,12 +1,15 @@
 import {
+  checkRotation,
   ValidationError,
   validateResource,
   type MeshSpec,
   type Resource,
   type ResourceInput,
   type ResourceKey,
+  type RotationView,
 } from '@meshca/api';
-import { builtinCaWrites, checkMeshCas, checkRotation, checkSecretChange, findSecretUsers, type RotationView } from '@meshca/ca';
+import { builtinCaWrites, checkMeshCas } from '@meshca/ca';
+import { checkSecretChange, findSecretUsers } from './secret-checks.js';
 import { ConflictError, NotFoundError, type ResourceStore, type StoreWrite } from '@meshca/store';
 import type { Logger } from '@meshca/common';
 import { ApiError, TOKEN_VERIFICATION_SECRET } from '@meshca/http';

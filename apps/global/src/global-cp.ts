@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:https';
 import { join } from 'node:path';
-import { createLogger, listen, localUrl, serverTlsFromFilesOrGenerated, type Logger } from '@meshca/common';
+import { createLogger, listen, localUrl, serverTlsFromFilesOrGenerated, type Logger, VERSION } from '@meshca/common';
 import { createApiApp, loadOrCreateAdminToken } from '@meshca/http';
 import type { KdsLimits, KdsServer } from '@meshca/kds';
 import { openStore, type ResourceStore } from '@meshca/store';
@@ -12,7 +12,7 @@ import { tokensRouter } from './tokens-api.js';
 import { zonesRouter } from './zones-api.js';
 import { rotationView } from './rotation-view.js';
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 export interface GlobalConfig {
   /** Holds the admin token, the API's TLS material and the token signing keys. */

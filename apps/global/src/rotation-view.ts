@@ -1,4 +1,4 @@
-import { caStateOfInsight, type DataplaneInsightLike, type RotationView } from '@meshca/ca';
+import { caStateOfInsight, type DataplaneInsightLike, type RotationView } from '@meshca/api';
 import type { KdsServer } from '@meshca/kds';
 import type { ResourceStore } from '@meshca/store';
 

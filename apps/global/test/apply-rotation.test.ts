@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { parseDocuments, ValidationError, type ResourceInput } from '@meshca/api';
-import type { RotationView } from '@meshca/ca';
+import type { RotationView } from '@meshca/api';
 import { createMemoryStore } from '@meshca/store';
 import { applyResource, FORCE_ROTATION_LABEL, type ApplyDeps } from '../src/apply.js';
 

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
 import type { Router } from 'express';
 import { validateResource } from '@meshca/api';
-import { createLogger, listen, localUrl, serverTlsFromFilesOrGenerated, ZONE_NAME, type Logger } from '@meshca/common';
+import { createLogger, listen, localUrl, serverTlsFromFilesOrGenerated, ZONE_NAME, type Logger, VERSION } from '@meshca/common';
 import { createPublishedTokenKeys, loadOrCreateAdminToken, type DataplaneTokenVerifier } from '@meshca/http';
 import { createKdsClient, KDS_PATH, type Backoff, type KdsClient, type KdsLimits } from '@meshca/kds';
 import { openStore, type ResourceStore } from '@meshca/store';
@@ -14,7 +14,7 @@ import { createZoneApi } from './api.js';
 import { enforceTokenRevocations } from './token-revocations.js';
 import { startInsightWriter } from './insight.js';
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 /** What a service mounted on the zone gets (see ZoneConfig.extend). */
 export interface ZoneExtensionContext {

@@ -1,8 +1,9 @@
 export * from './types.js';
 export * from './errors.js';
-export { parseDocuments, parseValidDocuments, parseObject, assertValid } from './parse.js';
+export { parseDocuments, parseLocatedDocuments, parseValidDocuments, parseObject, assertValid, type LocatedInput } from './parse.js';
 export { validateResource } from './validate.js';
-export { validateMeshSpec, BACKEND_TYPES, BACKEND_MODES, RSA_BITS } from './validate-mesh.js';
+export { validateMeshSpec, BACKEND_MODES, DP_CERT_EXPIRATION_BOUNDS } from './validate-mesh.js';
+export { BACKEND_SPECS, BACKEND_TYPES, CA_EXPIRATION_BOUNDS, RSA_BITS, isBackendType, type BackendConfs, type BackendSpec } from './backends/index.js';
 export { validateDataSource, isBase64, dataSourceSecret, DATA_SOURCE_KINDS } from './datasource.js';
 export { parseDuration } from './duration.js';
 export { nameProblem, MAX_NAME_LENGTH } from './names.js';
@@ -12,3 +13,4 @@ export { KUMA_API_VERSION, MESH_LABEL, DEFAULT_MESH, K8S_SECRET_TYPES } from './
 export * from './paths.js';
 export { redactInlineSecrets, REDACTED } from './redact.js';
 export { isSecretField } from './fields.js';
+export * from './rotation.js';

@@ -1,4 +1,4 @@
-import type { ResourceType } from '@meshca/api';
+import type { ResourceType } from './types.js';
 
 /** Where each resource type lives in the HTTP API (Kuma's Universal paths). */
 export interface ResourceRoute {

@@ -1,3 +1,7 @@
+import type { BackendConfs, BackendType } from './backends/index.js';
+
+export type { AcmpcaConf, BackendType, BuiltinConf, CertManagerConf, ProvidedConf, VaultConf } from './backends/index.js';
+export type { DataSource } from './datasource.js';
 // The internal resource model. Both input forms (Universal and Kubernetes) parse to this.
 
 export const RESOURCE_TYPES = [
@@ -46,53 +50,9 @@ export type ResourceSpec = MeshSpec | SecretSpec | ZoneSpec | DataplaneSpec | Zo
 
 export type GenericSpec = Record<string, unknown>;
 
-// ---- DataSource: exactly one of the four.
-export type DataSource =
-  | { secret: string }
-  | { file: string }
-  | { inline: string }
-  | { inlineString: string };
-
 // ---- Mesh
-export type BackendType = 'builtin' | 'provided' | 'vault' | 'acmpca' | 'cert-manager';
 export type BackendMode = 'STRICT' | 'PERMISSIVE';
-
-export interface BuiltinConf {
-  caCert?: { RSAbits?: number; expiration?: string };
-}
-
-export interface ProvidedConf {
-  cert: DataSource;
-  key: DataSource;
-}
-
-export interface VaultConf {
-  fromCp: {
-    address: string;
-    agentAddress?: string;
-    namespace?: string;
-    pki?: string;
-    role?: string;
-    commonName?: string;
-    tls?: { caCert?: DataSource; skipVerify?: boolean; serverName?: string };
-    auth: { token: DataSource; tls?: undefined } | { tls: { clientKey: DataSource; clientCert: DataSource }; token?: undefined };
-  };
-}
-
-export interface AcmpcaConf {
-  arn: string;
-  commonName?: string;
-  caCert?: DataSource;
-  auth?: { awsCredentials: { accessKey: DataSource; accessKeySecret: DataSource } };
-}
-
-export interface CertManagerConf {
-  issuerName: string;
-  issuerKind?: string;
-  issuerGroup?: string;
-}
-
-export type BackendConf = BuiltinConf | ProvidedConf | VaultConf | AcmpcaConf | CertManagerConf;
+export type BackendConf = BackendConfs[BackendType];
 
 export interface MtlsBackend<C extends BackendConf = BackendConf> {
   name: string;

@@ -1,4 +1,6 @@
-import type { DataSource, MtlsBackend } from '@meshca/api';
+import type { DataSource, FieldError, MtlsBackend, Resource, ResourceKey } from '@meshca/api';
+import type { Logger } from '@meshca/common';
+import type { IssuerPool } from '@meshca/pki';
 
 /** The identity a certificate is issued for. */
 export interface DataplaneIdentity {
@@ -60,4 +62,32 @@ export interface BackendContext {
   mesh: string;
   backend: MtlsBackend;
   readDataSource: DataSourceReader;
+}
+
+/** Reads resources by key; a ResourceStore's `get` fits. */
+export type ResourceGetter = (key: ResourceKey) => Promise<Resource | undefined>;
+
+/** What a backend may use of the control plane that runs it. */
+export interface BackendEnv {
+  /** Reads Secrets and GlobalSecrets (the control plane's store). */
+  get: ResourceGetter;
+  /** Worker threads for local signing (builtin, provided). */
+  pool?: IssuerPool;
+  log?: Logger;
+}
+
+/**
+ * One type of CA backend, as a control plane runs it: how to open it, and what global checks
+ * before it stores a new or changed backend of this type. Each backend's folder exports one; the
+ * registry in plugins.ts lists them (its conf's shape is in libs/api/src/backends/<type>.ts).
+ */
+export interface CaPlugin {
+  /** Opens the CA behind one backend of one mesh. */
+  open(ctx: BackendContext, env: BackendEnv): Promise<CaBackend>;
+  /**
+   * Checks a new or changed backend can serve, on global before the Mesh is stored. Returns the
+   * failing fields (under `field`, the backend's path); `skipTestCertificate` is the Mesh's
+   * mtls.skipValidation for backends that prove themselves with a test certificate.
+   */
+  check(ctx: BackendContext, field: string, opts: { env: BackendEnv; skipTestCertificate: boolean }): Promise<FieldError[]>;
 }

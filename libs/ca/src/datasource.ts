@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import type { DataSource, Resource, ResourceKey, SecretSpec } from '@meshca/api';
-import type { DataSourceReader } from './backend.js';
+import type { DataSourceReader, ResourceGetter } from './backend.js';
 
-/** Reads resources by key; a ResourceStore's `get` fits. */
-export type ResourceGetter = (key: ResourceKey) => Promise<Resource | undefined>;
+export type { ResourceGetter } from './backend.js';
+
 
 /** A DataSource that cannot be read; the message names the field and never the content. */
 export class DataSourceError extends Error {

@@ -1,11 +1,13 @@
 export * from './backend.js';
 export * from './datasource.js';
-export * from './mesh-cas.js';
+export * from './apply-checks.js';
 export * from './identity.js';
-export * from './builtin/index.js';
-export * from './provided/index.js';
+export {
+  builtinCaWrites, builtinSecretNames, createBuiltinBackend, createLocalBackend, generateBuiltinCa, loadBuiltinCa,
+  type CaMaterialPem, type CaSecretWrite, type LocalBackendOptions,
+} from './builtin/index.js';
+export { checkProvidedCa, createProvidedBackend } from './provided/index.js';
 export * from './errors.js';
-export * from './open.js';
+export * from './plugins.js';
 export * from './ttl.js';
 export * from './test-certificate.js';
-export * from './rotation.js';

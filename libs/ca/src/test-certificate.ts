@@ -1,6 +1,6 @@
-import type { FieldError, MtlsBackend } from '@meshca/api';
+import { BACKEND_SPECS, type BackendSpec, type FieldError, type MtlsBackend } from '@meshca/api';
 import { parseCertificate } from '@meshca/pki';
-import type { CaBackend, DataplaneIdentity } from './backend.js';
+import type { BackendContext, BackendEnv, CaBackend, CaPlugin, DataplaneIdentity } from './backend.js';
 import { CaError } from './errors.js';
 import { identityUriSans } from './identity.js';
 import { dpCertTtlSeconds } from './ttl.js';
@@ -39,12 +39,30 @@ export async function validateByTestCertificate(mesh: string, spec: MtlsBackend,
   const lifetime = (leaf.notAfter.getTime() - Date.now()) / 1000;
   if (lifetime + VALIDITY_SLACK_SECONDS < ttl) {
     const hours = (s: number) => `${Math.round((s / 3600) * 10) / 10}h`;
+    const cap = (BACKEND_SPECS[spec.type] as BackendSpec).lifetimeCap ?? 'the CA\'s own limit';
     return [{
       field: `${field}.dpCert.rotation.expiration`,
-      message: `${where} issued a test certificate valid for ${hours(lifetime)}, shorter than dpCert.rotation.expiration (${hours(ttl)}); the CA caps lifetimes: dpCert.rotation.expiration must not exceed the cap (for Vault, the role's max_ttl; for ACM PCA, the CA's own validity; equal is fine) — lower the expiration, or raise the cap`,
+      message: `${where} issued a test certificate valid for ${hours(lifetime)}, shorter than dpCert.rotation.expiration (${hours(ttl)}); the CA caps lifetimes: dpCert.rotation.expiration must not exceed the cap (${cap}; equal is fine) — lower the expiration, or raise the cap`,
     }];
   }
   return [];
+}
+
+/** The apply-time check of a backend that proves itself by issuing: open it, issue once, close it. */
+export async function checkByTestCertificate(ctx: BackendContext, field: string, opts: { env: BackendEnv; skipTestCertificate: boolean }, plugin: CaPlugin): Promise<FieldError[]> {
+  if (opts.skipTestCertificate) return [];
+  const { backend } = ctx;
+  let ca: CaBackend;
+  try {
+    ca = await plugin.open(ctx, opts.env);
+  } catch (err) {
+    return [{ field, message: `${backend.type} backend "${backend.name}" cannot be used: ${err instanceof Error ? err.message : String(err)}` }];
+  }
+  try {
+    return await validateByTestCertificate(ctx.mesh, backend, ca, field);
+  } finally {
+    await ca.close();
+  }
 }
 
 export function isRetryable(err: unknown): boolean {

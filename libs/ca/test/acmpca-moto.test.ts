@@ -12,7 +12,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isIssuedBy, parseCertificate, verifyKeyMatchesCert } from '@meshca/pki';
 import { CaError, identityUriSans } from '../src/index.js';
-import { createAcmPcaBackend } from '../src/acmpca/index.js';
+import { openAcmPcaBackend } from '../src/acmpca/index.js';
 import { startMoto, type MotoServer } from '../../../test/servers/moto.js';
 import { createExternalRoot } from '../../../test/servers/acmpca/index.js';
 import { acmpcaContext, storeWithSecrets, webIdentity } from './acmpca-helpers.js';
@@ -46,9 +46,8 @@ describe('acmpca backend against moto', () => {
 
   async function open(caArn: string) {
     const store = await storeWithSecrets({ ak: moto.credentials.accessKeyId, sk: moto.credentials.secretAccessKey });
-    return createAcmPcaBackend(
+    return openAcmPcaBackend(
       acmpcaContext(store, { arn: caArn, commonName: '{{ tag "kuma.io/service" }}.mesh', auth: { awsCredentials: { accessKey: { secret: 'ak' }, accessKeySecret: { secret: 'sk' } } } }),
-      { get: store.get.bind(store) },
       { endpoint: moto.endpoint },
     );
   }

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createCsr, generateCa, generateP256Key, isIssuedBy, parseCertificate, verifyKeyMatchesCert } from '@meshca/pki';
 import type { ResourceStore } from '@meshca/store';
 import { CaError, identityUriSans, type CaBackend } from '../src/index.js';
-import { createAcmPcaBackend, type AcmPcaOptions } from '../src/acmpca/index.js';
+import { openAcmPcaBackend, type AcmPcaOptions } from '../src/acmpca/index.js';
 import {
   acmpcaContext,
   closedPort,
@@ -30,7 +30,7 @@ async function open(
   secrets: Record<string, string> = {},
 ): Promise<{ ca: CaBackend; store: ResourceStore }> {
   const store = await storeWithSecrets({ ak: pca.credentials.accessKeyId, sk: pca.credentials.secretAccessKey, ...secrets });
-  const ca = await createAcmPcaBackend(acmpcaContext(store, conf, extra), { get: store.get.bind(store) }, { endpoint: pca.endpoint, baseDelayMs: 20, ...options });
+  const ca = await openAcmPcaBackend(acmpcaContext(store, conf, extra), { endpoint: pca.endpoint, baseDelayMs: 20, ...options });
   opened.push(ca);
   return { ca, store };
 }
@@ -274,7 +274,7 @@ describe('acmpca backend: credentials', () => {
 
   it('fails at open when a credential secret is missing, naming the field', async () => {
     const store = await storeWithSecrets({ ak: 'AKIDFROMENV' });
-    await expect(createAcmPcaBackend(acmpcaContext(store, { arn, auth: creds }), { get: store.get.bind(store) }, { endpoint: pca.endpoint })).rejects.toThrow(
+    await expect(openAcmPcaBackend(acmpcaContext(store, { arn, auth: creds }), { endpoint: pca.endpoint })).rejects.toThrow(
       'conf.auth.awsCredentials.accessKeySecret.secret: secret "sk" does not exist in mesh "default" nor as a global secret',
     );
   });
@@ -300,7 +300,7 @@ describe('acmpca backend: refusals name the backend and what AWS answered', () =
 
   it('malformed ARN: refused at open', async () => {
     const store = await storeWithSecrets({});
-    await expect(createAcmPcaBackend(acmpcaContext(store, { arn: 'arn:aws:acm:us-east-1:1:certificate/x' }), { get: store.get.bind(store) })).rejects.toThrow(
+    await expect(openAcmPcaBackend(acmpcaContext(store, { arn: 'arn:aws:acm:us-east-1:1:certificate/x' }))).rejects.toThrow(
       'acmpca backend "acmpca-1": conf.arn "arn:aws:acm:us-east-1:1:certificate/x" is not an ACM PCA certificate authority ARN',
     );
   });
@@ -391,7 +391,7 @@ describe('acmpca backend: HTTPS endpoint verified with conf.caCert', () => {
 
   it('refuses a caCert that is not PEM at open', async () => {
     const store = await storeWithSecrets({});
-    await expect(createAcmPcaBackend(acmpcaContext(store, { arn, caCert: { inlineString: 'not a certificate' } }), { get: store.get.bind(store) })).rejects.toThrow(
+    await expect(openAcmPcaBackend(acmpcaContext(store, { arn, caCert: { inlineString: 'not a certificate' } }))).rejects.toThrow(
       'conf.caCert is not a PEM certificate bundle',
     );
   });

@@ -5,3 +5,4 @@ export * from './flags.js';
 export * from './server.js';
 export * from './shutdown.js';
 export * from './expiry-timer.js';
+export * from './version.js';

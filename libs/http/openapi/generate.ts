@@ -8,6 +8,7 @@
 // libs/http/test/openapi.test.ts fails when the files differ from what this produces,
 // test/openapi/routes.test.ts when a document and the express routes of global or the zone differ,
 // and test/e2e/schemathesis.test.ts when a live global or zone answers what its document does not say.
+import { VERSION } from '@meshca/common';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MESH_SCOPED, ROUTES, type ResourceRoute, type ResourceType } from '@meshca/api';
@@ -979,7 +980,7 @@ export function buildOpenApi(kind: ApiKind): Json {
     openapi: '3.0.3',
     info: {
       title: kind === 'global' ? 'meshca global control plane API' : 'meshca zone control plane API',
-      version: '0.1.0',
+      version: VERSION,
       description: kind === 'global'
         ? "The HTTPS API of meshca-global, in Kuma's Universal shape. Every write needs the admin token (`Authorization: Bearer <token>`, " +
           'created in `<data-dir>/admin-token`); reads are open from localhost and need the token from anywhere else; Secrets and GlobalSecrets ' +

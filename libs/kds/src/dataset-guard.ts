@@ -5,7 +5,7 @@
 // the operator says so (--accept-global-reset).
 import type { ResourceInput, ResourceType } from '@meshca/api';
 import type { ResourceStore } from '@meshca/store';
-import { keyString, type Batch } from './apply.js';
+import { keyString, type Batch } from './apply-batch.js';
 
 export interface Divergence {
   /** Epoch of global's store now. */

@@ -1,6 +1,6 @@
 export * from './messages.js';
 export { DEFAULT_LIMITS, type KdsLimits } from './limits.js';
-export { applyBatch, BatchRefused, type ApplyOptions, type Batch } from './apply.js';
+export { applyBatch, BatchRefused, type ApplyOptions, type Batch } from './apply-batch.js';
 export {
   createKdsServer, globalKeyForZone, zoneTokenAuthenticator,
   type KdsAuthResult, type KdsServer, type KdsServerOptions, type ZoneCredential, type ZoneNack, type ZoneState,

@@ -1,4 +1,5 @@
 // The KDS wire format: JSON text frames over one WebSocket. See docs/kds-protocol.md.
+import { VERSION } from '@meshca/common';
 import { MESH_SCOPED, RESOURCE_TYPES, type ResourceInput, type ResourceKey, type ResourceType } from '@meshca/api';
 
 export const KDS_PROTOCOL_VERSION = 1;
@@ -90,7 +91,7 @@ export interface NackMessage {
 export type DataMessage = SnapshotMessage | DeltaMessage;
 export type KdsMessage = HelloMessage | WelcomeMessage | DataMessage | AckMessage | NackMessage;
 
-export const DEFAULT_SOFTWARE: Software = { name: 'meshca', version: '0.1.0' };
+export const DEFAULT_SOFTWARE: Software = { name: 'meshca', version: VERSION };
 
 /** The text of a ws frame (ws hands over a Buffer, an ArrayBuffer or fragments). */
 export function frameText(data: Buffer | ArrayBuffer | Buffer[]): string {

@@ -1,7 +1,7 @@
 // Receives snapshots and deltas, applies each version whole or not at all, and answers ACK/NACK.
 import type { ResourceInput } from '@meshca/api';
 import type { ResourceStore } from '@meshca/store';
-import { applyBatch, BatchRefused, type ApplyOptions, type Batch } from './apply.js';
+import { applyBatch, BatchRefused, type ApplyOptions, type Batch } from './apply-batch.js';
 import type { Screened } from './dataset-guard.js';
 import type { AckMessage, DataMessage, NackMessage } from './messages.js';
 

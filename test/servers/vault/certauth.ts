@@ -3,21 +3,9 @@ import { badRequest, notFound } from './errors.js';
 import { commaList, duration, has, str } from './params.js';
 import { x509 } from './pki/x509.js';
 import type { Route } from './route.js';
-import type { AuthMount, Namespace } from './namespaces.js';
+import type { AuthMount, CertRole, Namespace } from './namespaces.js';
 import type { TokenStore } from './tokens.js';
 import { mintToken } from './tokenapi.js';
-
-/** A trusted certificate entry of the cert auth method (auth/cert/certs/<name>). */
-export interface CertRole {
-  name: string;
-  certificate: string;
-  policies: string[];
-  ttl: number;
-  maxTtl: number;
-  period: number;
-  displayName: string;
-  allowedCommonNames: string[];
-}
 
 function colonHex(hex: string | undefined): string {
   return (hex ?? '').toLowerCase().match(/../g)?.join(':') ?? '';

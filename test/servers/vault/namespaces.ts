@@ -2,7 +2,18 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { badRequest } from './errors.js';
 import { type Policy, DEFAULT_POLICY_HCL, parsePolicy } from './policy.js';
 import { type PkiState } from './pki/backend.js';
-import type { CertRole } from './certauth.js';
+
+/** A trusted certificate entry of the cert auth method (auth/cert/certs/<name>). */
+export interface CertRole {
+  name: string;
+  certificate: string;
+  policies: string[];
+  ttl: number;
+  maxTtl: number;
+  period: number;
+  displayName: string;
+  allowedCommonNames: string[];
+}
 
 export interface Mount {
   /** With trailing slash, relative to its namespace: "kmesh-pki-default/". */

@@ -1,12 +1,13 @@
-import type { BackendContext, CaBackend } from '../backend.js';
-import type { BackendEnv } from '../open.js';
-import { openAcmPcaBackend, type AcmPcaOptions } from './acmpca.js';
+import type { CaPlugin } from '../backend.js';
+import { checkByTestCertificate } from '../test-certificate.js';
+import { openAcmPcaBackend } from './acmpca.js';
 
 export { openAcmPcaBackend, type AcmPcaOptions } from './acmpca.js';
 export { TEMPLATE as ACMPCA_TEMPLATE, signingAlgorithmFor } from './request.js';
 export { createLimiter, type Limiter } from '../limiter.js';
 
-/** The acmpca backend as openCaBackend opens it; `options` are for tests, benchmarks and tuning. */
-export async function createAcmPcaBackend(ctx: BackendContext, env: BackendEnv, options: AcmPcaOptions = {}): Promise<CaBackend> {
-  return openAcmPcaBackend(ctx, { ...(env.log ? { log: env.log } : {}), ...options });
-}
+/** An AWS ACM Private CA, through @aws-sdk/client-acm-pca from each control plane. */
+export const plugin: CaPlugin = {
+  open: (ctx, env) => openAcmPcaBackend(ctx, env.log ? { log: env.log } : {}),
+  check: (ctx, field, opts) => checkByTestCertificate(ctx, field, opts, plugin),
+};

@@ -1,5 +1,5 @@
-import type { BackendContext, CaBackend } from '../backend.js';
-import type { BackendEnv } from '../open.js';
+import type { BackendContext, BackendEnv, CaPlugin } from '../backend.js';
+import { checkByTestCertificate } from '../test-certificate.js';
 import { createVaultCa, type VaultBackendOptions, type VaultCaBackend } from './backend.js';
 import { resolveVaultSettings } from './settings.js';
 
@@ -13,15 +13,16 @@ export type { Limiter } from '../limiter.js';
 /**
  * Issues through a Vault PKI mount (`POST <pki>/issue/<role>`, or `sign/<role>` for a CSR).
  * Reads the backend's DataSources now; talks to Vault only when first used, so a zone can open
- * the backend while Vault is down and issue once it is back.
+ * the backend while Vault is down and issue once it is back. Returns the vault-specific view
+ * (token state, load) that tests and benchmarks read.
  */
-export async function createVaultBackend(ctx: BackendContext, env: BackendEnv, options: VaultBackendOptions = {}): Promise<CaBackend> {
-  return openVaultBackend(ctx, env, options);
-}
-
-/** createVaultBackend with the vault-specific view (token state, load) that tests and benchmarks read. */
-export async function openVaultBackend(ctx: BackendContext, env: BackendEnv, options: VaultBackendOptions = {}): Promise<VaultCaBackend> {
+export async function openVaultBackend(ctx: BackendContext, env?: Partial<BackendEnv>, options: VaultBackendOptions = {}): Promise<VaultCaBackend> {
   const settings = await resolveVaultSettings(ctx);
-  const log = options.log ?? env.log;
+  const log = options.log ?? env?.log;
   return createVaultCa(ctx, settings, { ...options, ...(log ? { log } : {}) });
 }
+
+export const plugin: CaPlugin = {
+  open: (ctx, env) => openVaultBackend(ctx, env),
+  check: (ctx, field, opts) => checkByTestCertificate(ctx, field, opts, plugin),
+};

@@ -1,4 +1,5 @@
-import type { FieldError, MeshSpec } from '@meshca/api';
+import type { FieldError } from './errors.js';
+import type { MeshSpec } from './types.js';
 
 /** What global knows of one dataplane, from the insight its zone reported. */
 export interface DataplaneCaState {
