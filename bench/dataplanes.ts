@@ -85,7 +85,8 @@ const SELF = fileURLToPath(import.meta.url);
 async function serve(): Promise<void> {
   const { createMemoryStore } = await import('@meshca/store');
   const { builtinCaWrites } = await import('@meshca/ca');
-  const { createLogger, createSelfSignedServerTls, createTokenIssuer, generateSigningKey } = await import('@meshca/common');
+  const { createLogger, createSelfSignedServerTls } = await import('@meshca/common');
+  const { createTokenIssuer, generateSigningKey } = await import('@meshca/tokens');
   const { attachDataplaneServer, createIdentityService } = await import('@meshca/identity');
   const cfg = JSON.parse(process.env.BENCH_CONFIG ?? '{}') as Required<DataplaneBenchOptions>;
   const log = createLogger({ name: 'bench-zone', level: 'error', pretty: false });

@@ -4,7 +4,7 @@
 // Run: node --import tsx bench/tokens.ts [--tokens 5000] [--json]
 import { pathToFileURL } from 'node:url';
 import { importJWK, jwtVerify } from 'jose';
-import { generateSigningKey, createTokenIssuer } from '@meshca/common';
+import { generateSigningKey, createTokenIssuer } from '@meshca/tokens';
 
 export interface TokenBenchResult {
   tokens: number;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { request, type Agent } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTokenIssuer, generateSigningKey } from '@meshca/common';
+import { createTokenIssuer, generateSigningKey } from '@meshca/tokens';
 import { DELEGATED_GATEWAY } from '../../../libs/api/test/fixtures/gateway-dataplanes.js';
 import { seedVault, startVaultServer } from '../../../libs/ca/test/vault-setup.js';
 import { applyMesh, builtin, dataplane, startZone, type TestZone } from '../../../libs/identity/test/helpers.js';

@@ -12,7 +12,8 @@ import { builtinCaWrites, checkMeshCas } from '@meshca/ca';
 import { checkSecretChange, findSecretUsers } from './secret-checks.js';
 import { ConflictError, NotFoundError, type ResourceStore, type StoreWrite } from '@meshca/store';
 import type { Logger } from '@meshca/common';
-import { ApiError, TOKEN_VERIFICATION_SECRET } from '@meshca/http';
+import { ApiError } from '@meshca/http';
+import { TOKEN_VERIFICATION_SECRET } from '@meshca/tokens';
 
 export interface ApplyDeps {
   store: ResourceStore;

@@ -7,7 +7,7 @@ import type { KdsLimits, KdsServer } from '@meshca/kds';
 import { openStore, type ResourceStore } from '@meshca/store';
 import { applyResource, deleteResource } from './apply.js';
 import { startSync } from './kds.js';
-import { createTokenService, type TokenService } from './tokens.js';
+import { createTokenService, type TokenService } from '@meshca/tokens';
 import { tokensRouter } from './tokens-api.js';
 import { zonesRouter } from './zones-api.js';
 import { rotationView } from './rotation-view.js';

@@ -8,7 +8,7 @@ import type { Resource, ZoneSpec } from '@meshca/api';
 import { listen, loadOrCreateServerTls, type Logger } from '@meshca/common';
 import { createKdsServer, zoneTokenAuthenticator, type KdsLimits, type KdsServer, type ZoneState } from '@meshca/kds';
 import { ConflictError, NotFoundError, type ResourceStore } from '@meshca/store';
-import type { TokenService } from './tokens.js';
+import type { TokenService } from '@meshca/tokens';
 
 /** Label on global's Zone resource holding the zone's last known state (JSON). */
 export const ZONE_STATE_LABEL = 'kds.meshca.io/last-state';

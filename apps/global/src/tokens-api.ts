@@ -1,10 +1,10 @@
 // Token endpoints, in Kuma's shape: the token comes back as text/plain. All need the admin token.
 import express, { type Router } from 'express';
-import { decodeJwt } from 'jose';
+import { decodeJwt } from '@meshca/tokens';
 import { nameProblem, parseDuration } from '@meshca/api';
-import { ZONE_NAME } from '@meshca/common';
+import { ZONE_NAME } from '@meshca/tokens';
 import { ApiError, BODY_LIMITS, jsonBody, requireAdmin } from '@meshca/http';
-import type { TokenService } from './tokens.js';
+import type { TokenService } from '@meshca/tokens';
 
 export const DEFAULT_ZONE_TOKEN_VALIDITY = '8760h';
 export const DEFAULT_DATAPLANE_TOKEN_VALIDITY = '24h';
@@ -60,7 +60,7 @@ export function tokensRouter(tokens: TokenService, adminToken: string): Router {
       const checked = await tokens.issuer().verify(token);
       if (checked.ok) jti = checked.claims.jti;
       else if (checked.error.reason === 'revoked') {
-        jti = String(decodeJwt(token.trim()).jti);
+        jti = String(decodeJwt(token.trim())?.payload.jti);
       } else if (checked.error.reason === 'expired') {
         throw bad('token', `${checked.error.message.replace('; issue a new token', '')}: it is refused already, there is nothing to revoke`);
       } else {

@@ -1,2 +1,2 @@
 export * from './zone-cp.js';
-export { createDataplaneTokenVerifier, TOKEN_VERIFICATION_SECRET, type DataplaneTokenResult, type DataplaneTokenVerifier } from '@meshca/http';
+export { createDataplaneTokenVerifier, TOKEN_VERIFICATION_SECRET, type DataplaneTokenResult, type DataplaneTokenVerifier } from '@meshca/tokens';

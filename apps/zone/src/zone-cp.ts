@@ -5,13 +5,15 @@ import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
 import type { Router } from 'express';
 import { validateResource } from '@meshca/api';
-import { createLogger, listen, localUrl, serverTlsFromFilesOrGenerated, ZONE_NAME, type Logger, VERSION } from '@meshca/common';
-import { createPublishedTokenKeys, loadOrCreateAdminToken, type DataplaneTokenVerifier } from '@meshca/http';
+import { createLogger, listen, localUrl, serverTlsFromFilesOrGenerated, type Logger, VERSION } from '@meshca/common';
+import { ZONE_NAME } from '@meshca/tokens';
+import { loadOrCreateAdminToken } from '@meshca/http';
+import { createPublishedTokenKeys, type DataplaneTokenVerifier } from '@meshca/tokens';
 import { createKdsClient, KDS_PATH, type Backoff, type KdsClient, type KdsLimits } from '@meshca/kds';
 import { openStore, type ResourceStore } from '@meshca/store';
 import { attachDataplaneServer, createIdentityService, DATAPLANE_PATH, type IdentityService } from '@meshca/identity';
 import { createZoneApi } from './api.js';
-import { enforceTokenRevocations } from './token-revocations.js';
+import { enforceTokenRevocations } from '@meshca/tokens';
 import { startInsightWriter } from './insight.js';
 
 export { VERSION };
@@ -179,7 +181,12 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
     ...(config.signingWorkers === undefined ? {} : { workers: config.signingWorkers }),
   });
   const dataplanes = attachDataplaneServer(identity, { server, path: DATAPLANE_PATH });
-  const stopRevocations = enforceTokenRevocations({ store, keys: tokenKeys, identity, log: log.child({ component: 'identity' }) });
+  const stopRevocations = enforceTokenRevocations({
+    store,
+    keys: tokenKeys,
+    revalidate: (revoked) => identity.revalidate((c) => (c.jti !== undefined && c.kid !== undefined ? revoked({ jti: c.jti, kid: c.kid }) : undefined)),
+    log: log.child({ component: 'identity' }),
+  });
   closers.unshift(async () => {
     stopRevocations();
     await dataplanes.close();

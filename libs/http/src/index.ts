@@ -6,4 +6,3 @@ export * from './openapi.js';
 
 export * from './resources.js';
 export * from './admin-token.js';
-export * from './token-verification.js';

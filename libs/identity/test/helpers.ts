@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import type { MeshSpec, Mtls } from '@meshca/api';
 import { builtinCaWrites } from '@meshca/ca';
-import { createLogger, createSelfSignedServerTls, createTokenIssuer, generateSigningKey, type TokenIssuer } from '@meshca/common';
+import { createLogger, createSelfSignedServerTls } from '@meshca/common';
+import { createTokenIssuer, generateSigningKey, type TokenIssuer } from '@meshca/tokens';
 import { createMemoryStore, type ResourceStore } from '@meshca/store';
 import {
   attachDataplaneServer, createIdentityService, decodeZoneMessage,

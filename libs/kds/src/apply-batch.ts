@@ -1,5 +1,6 @@
 // Applies a received snapshot or delta to a local store: validate everything first, then write.
 import type { Resource, ResourceInput, ResourceKey, ResourceType } from '@meshca/api';
+import { canonicalJson } from '@meshca/common';
 import { NotFoundError, type ResourceStore } from '@meshca/store';
 import type { Change } from './messages.js';
 
@@ -113,19 +114,11 @@ async function writeOne(store: ResourceStore, key: ResourceKey, input: ResourceI
     await store.create(input);
     return true;
   }
-  if (canonical(existing.meta.labels) === canonical(input.meta.labels ?? {}) && canonical(existing.spec) === canonical(input.spec)) return false;
+  if (canonicalJson(existing.meta.labels) === canonicalJson(input.meta.labels ?? {}) && canonicalJson(existing.spec) === canonicalJson(input.spec)) return false;
   await store.update(input, existing.meta.version);
   return true;
 }
 
 export function keyString(k: ResourceKey): string {
   return `${k.type}\u0000${k.mesh ?? ''}\u0000${k.name}`;
-}
-
-/** JSON with sorted object keys, so equal content compares equal whatever its key order. */
-export function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, value: unknown) =>
-    typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : value);
 }

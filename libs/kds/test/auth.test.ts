@@ -1,6 +1,6 @@
 import { SignJWT, decodeJwt, importJWK } from 'jose';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTokenIssuer, generateSigningKey } from '@meshca/common';
+import { createTokenIssuer, generateSigningKey } from '@meshca/tokens';
 import { CLOSE } from '../src/index.js';
 import { cleanup, createEnv, eventually, hello, mesh, rawPeer, startGlobal, startZone, type Env } from './fixture.js';
 

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import WebSocket from 'ws';
 import type { ResourceInput } from '@meshca/api';
-import { createSelfSignedServerTls, createTokenIssuer, generateSigningKey, type SigningKey, type TokenIssuer } from '@meshca/common';
+import { createSelfSignedServerTls } from '@meshca/common';
+import { createTokenIssuer, generateSigningKey, type SigningKey, type TokenIssuer } from '@meshca/tokens';
 import { createMemoryStore, type ResourceStore } from '@meshca/store';
 import {
   createKdsClient, createKdsServer, decode, encode, frameText, zoneTokenAuthenticator,

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   KEYRING_FILE, createTokenIssuer, issuerFromKeyring, loadKeyring, loadOrCreateKeyring, revokeKey, revokeToken,
   rotateKeyring, saveKeyring, type Keyring, type TokenError,
-} from '../src/tokens.js';
+} from '../src/index.js';
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {

@@ -1,12 +1,10 @@
 // Global's token authority: one keyring file in the data dir, the issuer built from it, and the
 // public verification keys published as a GlobalSecret so zones verify dataplane tokens on their own.
-import { canonicalJson } from './canonical.js';
-import {
-  issuerFromKeyring, loadOrCreateKeyring, revokeKey, revokeToken, rotateKeyring, saveKeyring,
-  type Keyring, type Logger, type TokenIssuer,
-} from '@meshca/common';
-import { verificationSecret } from '@meshca/http';
+import { canonicalJson, type Logger } from '@meshca/common';
 import type { ResourceStore } from '@meshca/store';
+import type { Keyring, TokenIssuer } from './issuer.js';
+import { issuerFromKeyring, loadOrCreateKeyring, revokeKey, revokeToken, rotateKeyring, saveKeyring } from './keyring.js';
+import { verificationSecret } from './published-keys.js';
 
 export interface SigningKeyInfo {
   kid: string;

@@ -1,9 +1,7 @@
 // Dataplane tokens are signed on global and verified on zones, which must work while global is
 // away. Global publishes the PUBLIC half of its signing keys and the revoked token ids as one
 // GlobalSecret; KDS syncs it to every zone like any other GlobalSecret. Private keys never leave global.
-import {
-  createTokenIssuer, type DataplaneClaims, type Keyring, type SigningKey, type TokenError, type TokenIssuer,
-} from '@meshca/common';
+import { createTokenIssuer, type DataplaneClaims, type Keyring, type SigningKey, type TokenError, type TokenIssuer } from './issuer.js';
 import type { ResourceInput } from '@meshca/api';
 import type { ResourceStore } from '@meshca/store';
 

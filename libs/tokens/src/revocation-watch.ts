@@ -1,13 +1,15 @@
 // Revoking a dataplane token (or its signing key) on global reaches connections that are already
 // open: global publishes revocations in one GlobalSecret, KDS brings it here, and each change
-// re-checks every open dataplane connection against it.
+// re-checks every open connection against it (the zone passes how: its identity service's revalidate).
 import type { Logger } from '@meshca/common';
-import { TOKEN_VERIFICATION_SECRET, type PublishedTokenKeys } from '@meshca/http';
-import type { IdentityService } from '@meshca/identity';
 import type { ResourceStore } from '@meshca/store';
+import { TOKEN_VERIFICATION_SECRET, type PublishedTokenKeys } from './published-keys.js';
 
-export function enforceTokenRevocations(deps: { store: ResourceStore; keys: PublishedTokenKeys; identity: IdentityService; log: Logger }): () => void {
-  const { store, keys, identity, log } = deps;
+/** Closes what revoked tokens opened: given the revocation check, returns how many connections it closed. */
+export type Revalidate = (revoked: (claims: { jti: string; kid: string }) => string | undefined) => number;
+
+export function enforceTokenRevocations(deps: { store: ResourceStore; keys: PublishedTokenKeys; revalidate: Revalidate; log: Logger }): () => void {
+  const { store, keys, log } = deps;
   let stopped = false;
   let stopWatch: () => void = () => {};
   // One re-check at a time; changes that arrive during one are covered by one more after it.
@@ -24,7 +26,7 @@ export function enforceTokenRevocations(deps: { store: ResourceStore; keys: Publ
         again = false;
         const revoked = await keys.revocations();
         if (stopped) return;
-        const closed = identity.revalidate((c) => (c.jti !== undefined && c.kid !== undefined ? revoked({ jti: c.jti, kid: c.kid }) : undefined));
+        const closed = deps.revalidate(revoked);
         if (closed > 0) log.info({ closed }, 'closed dataplane connections whose tokens were revoked on global');
       } while (again && !stopped);
     })().catch((err: unknown) => log.error({ err: String(err) }, 're-checking dataplane tokens after a revocation failed'))
