@@ -136,13 +136,13 @@ export async function runIssuanceBench(options: IssuanceBenchOptions = {}): Prom
 /** The obvious implementation, for comparison: WebCrypto keys and @peculiar/x509's generator. */
 async function peculiarRate(ca: { certPem: string; keyPem: string }, job: LeafJob, windowMs: number): Promise<number> {
   const subtle = webcrypto.subtle;
-  x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+  x509.cryptoProvider.set(webcrypto);
   const algorithm = { name: 'ECDSA', namedCurve: 'P-256' };
   const caCert = new x509.X509Certificate(ca.certPem);
   const caKey = await subtle.importKey('pkcs8', pemToDer(ca.keyPem, 'PRIVATE KEY'), algorithm, false, ['sign']);
   const caKeyId = caCert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId ?? '';
   const once = async (): Promise<void> => {
-    const keys = (await subtle.generateKey(algorithm, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+    const keys = (await subtle.generateKey(algorithm, true, ['sign', 'verify']));
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex'),
       issuer: caCert.subject,

@@ -7,7 +7,7 @@ export interface ClientOptions {
   endpoint: string;
   region?: string;
   credentials: { accessKeyId: string; secretAccessKey: string };
-  caCertPem?: string;
+  caCertPem?: string | undefined;
   maxAttempts?: number;
 }
 

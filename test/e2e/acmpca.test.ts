@@ -6,7 +6,7 @@
 // Global and zones reach the test server through MESHCA_ACMPCA_ENDPOINT; 002 names no caCert, so
 // they trust the server's CA through NODE_EXTRA_CA_CERTS, as an operator would for a private endpoint.
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,11 +14,10 @@ import { parseDocument } from 'yaml';
 import { parseCertificate } from '@meshca/pki';
 import {
   applySecrets as applySecretsVia, applyYaml, certsOf, eventually, expectCrossZone, expectOutageKeepsCertificates, expectSignedPath,
-  retireServices, startMeshEnv, startPair, type MeshEnv, type MeshService,
+  retireServices, seedText, startMeshEnv, startPair, type MeshEnv, type MeshService,
 } from '../src/index.js';
 import { startAcmPcaServer, type AcmPcaServer } from '../servers/acmpca/index.js';
 
-const SEEDS = join(import.meta.dirname, '../../libs/api/test/fixtures/seeds');
 
 let pca: AcmPcaServer;
 let env: MeshEnv;
@@ -27,8 +26,8 @@ let arn1: string; // the CA of seed 004
 let arn2: string; // the CA of seed 002
 
 /** A seed file's text with edits made through the YAML document, so its comments and layout stay. */
-async function seed(file: string, edit: (set: (path: (string | number)[], value: unknown) => void) => void): Promise<string> {
-  const doc = parseDocument(await readFile(join(SEEDS, file), 'utf8'));
+function seed(file: string, edit: (set: (path: (string | number)[], value: unknown) => void) => void): string {
+  const doc = parseDocument(seedText(file));
   const backend = [...(doc.has('spec') ? ['spec'] : []), 'mtls', 'backends', 0];
   const block = doc.hasIn([...backend, 'acm']) ? 'acm' : 'conf';
   edit((p, v) => doc.setIn([...backend, block, ...p], v));
@@ -89,7 +88,7 @@ describe('acmpca backend across two zones', () => {
     await writeFile(keyFile, `${pca.credentials.secretAccessKey}\n`, { mode: 0o600 });
     await applySecrets({ 'sec-1': pca.caCertPem!, 'sec-2': pca.credentials.accessKeyId });
     const unknown = arn1.replace(/[0-9a-f]{12}$/, '000000000000');
-    const r = await env.meshctlInput(await seed('004-acmpca-universal.yaml', (set) => {
+    const r = await env.meshctlInput(seed('004-acmpca-universal.yaml', (set) => {
       set(['arn'], unknown);
       set(['auth', 'awsCredentials', 'accessKeySecret', 'file'], keyFile);
     }), 'apply', '-f', '-');
@@ -104,7 +103,7 @@ describe('acmpca backend across two zones', () => {
   it('seed 004 (Universal, then Kubernetes): dataplanes in both zones get ACM certificates with their SPIFFE URI and talk mTLS', async () => {
     const issuedBefore = pca.stats().issued;
     for (const file of ['004-acmpca-universal.yaml', '004-acmpca-kubernetes.yaml']) {
-      await apply(await seed(file, (set) => {
+      await apply(seed(file, (set) => {
         set(['arn'], arn1);
         set(['auth', 'awsCredentials', 'accessKeySecret', 'file'], keyFile);
       }));
@@ -121,7 +120,7 @@ describe('acmpca backend across two zones', () => {
   it('seed 002 (`type: acm`, credentials from two secrets, no caCert): switched to, issued from, mTLS across zones', async () => {
     await applySecrets({ 'aws-access-key': pca.credentials.accessKeyId, 'aws-secret-key': pca.credentials.secretAccessKey });
     for (const file of ['002-acm-universal.yaml', '002-acm-kubernetes.yaml']) {
-      await apply(await seed(file, (set) => set(['arn'], arn2)));
+      await apply(seed(file, (set) => set(['arn'], arn2)));
     }
     const [web, backend] = await pair('002');
     // 002 sets no commonName: the certificate has none, only the URIs.
@@ -134,10 +133,10 @@ describe('acmpca backend across two zones', () => {
     // Seed 004 again (acmpca-1) with a 30s dpCert lifetime, so renewal falls inside the outage.
     // Switching away from aws-acm-ca makes the zones re-issue any certificate they issued before the
     // new Mesh reached them, so both end up on the 30s lifetime.
-    await apply(await seed('004-acmpca-universal.yaml', (set) => {
+    await apply(seed('004-acmpca-universal.yaml', (set) => {
       set(['arn'], arn1);
       set(['auth', 'awsCredentials', 'accessKeySecret', 'file'], keyFile);
-    }).then((y) => y.replace('expiration: 24h', 'expiration: 30s')));
+    }).replace('expiration: 24h', 'expiration: 30s'));
     const [web, backend] = await pair('outage');
     await eventually(async () => {
       for (const svc of [web, backend]) {

@@ -3,7 +3,7 @@
 // dataplane tokens made before the restart keep working, also in a zone that starts from nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '@meshca/ctl';
-import { eventually, startMeshEnv, type MeshEnv, type ZoneProcess } from '../src/index.js';
+import { eventually, fixture, startMeshEnv, type MeshEnv, type ZoneProcess } from '../src/index.js';
 
 let env: MeshEnv;
 
@@ -15,14 +15,7 @@ afterAll(async () => {
   await env?.stop();
 });
 
-const MESH = `type: Mesh
-name: default
-mtls:
-  enabledBackend: ca-1
-  backends:
-    - name: ca-1
-      type: builtin
-`;
+const MESH = fixture('mesh-builtin.yaml');
 
 interface ZoneStatus {
   kds: { connected: boolean; divergence?: { missing: string[] }; nacks: { reason: string }[] };

@@ -7,15 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, REPO_ROOT, startMeshEnv, type MeshEnv } from '../src/index.js';
+import { eventually, fixture, REPO_ROOT, startMeshEnv, type MeshEnv } from '../src/index.js';
 
 let env: MeshEnv;
 let agent: ChildProcess | undefined;
 
 beforeAll(async () => {
   env = await startMeshEnv({ zones: ['zone-1'] });
-  const mesh = 'type: Mesh\nname: default\nmtls:\n  enabledBackend: ca-1\n  backends:\n  - name: ca-1\n    type: builtin\n    dpCert:\n      rotation:\n        expiration: 6s\n';
-  const applied = await env.meshctlInput(mesh, 'apply', '-f', '-');
+  const applied = await env.meshctlInput(fixture('mesh-builtin-6s.yaml'), 'apply', '-f', '-');
   expect(applied.code, applied.stderr).toBe(0);
 }, 60_000);
 

@@ -1,12 +1,12 @@
 // End to end: dataplanes in two zones get their identity from their own zone and talk mTLS across zones.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMeshEnv, type MeshEnv } from '../src/index.js';
+import { fixture, startMeshEnv, type MeshEnv } from '../src/index.js';
 
 let env: MeshEnv;
 
 beforeAll(async () => {
   env = await startMeshEnv();
-  const applied = await env.meshctlInput('type: Mesh\nname: default\nmtls:\n  enabledBackend: ca-1\n  backends:\n  - name: ca-1\n    type: builtin\n', 'apply', '-f', '-');
+  const applied = await env.meshctlInput(fixture('mesh-builtin.yaml'), 'apply', '-f', '-');
   expect(applied.code, applied.stderr).toBe(0);
 }, 60_000);
 

@@ -2,7 +2,7 @@
 // dataplanes they have, and a dataplane that starts meanwhile gets its certificate (its token verifies
 // from the signing keys synced earlier) and talks across zones.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startCallLoop, startMeshEnv, watchRotations, type MeshEnv, type MeshService } from '../src/index.js';
+import { eventually, fixture, serviceRoutes, startMeshEnv, startTraffic, watchRotations, type MeshEnv, type MeshService } from '../src/index.js';
 
 let env: MeshEnv;
 let web: MeshService;
@@ -10,8 +10,7 @@ let backend: MeshService;
 
 beforeAll(async () => {
   env = await startMeshEnv();
-  const mesh = 'type: Mesh\nname: default\nmtls:\n  enabledBackend: ca-1\n  backends:\n  - name: ca-1\n    type: builtin\n    dpCert:\n      rotation:\n        expiration: 6s\n';
-  const applied = await env.meshctlInput(mesh, 'apply', '-f', '-');
+  const applied = await env.meshctlInput(fixture('mesh-builtin-6s.yaml'), 'apply', '-f', '-');
   expect(applied.code, applied.stderr).toBe(0);
   [web, backend] = await Promise.all([
     env.startService('zone-1', { name: 'web-1', service: 'web' }),
@@ -32,7 +31,7 @@ describe('global down', () => {
     expect(down.code).toBe(1);
 
     const rotations = [watchRotations(web), watchRotations(backend)];
-    const loop = startCallLoop([web, backend]);
+    const loop = startTraffic(serviceRoutes(web, backend), { pauseMs: 20 });
     let api: MeshService | undefined;
     try {
       await eventually(async () => {

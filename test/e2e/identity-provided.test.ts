@@ -6,13 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { connectIdentity, type IdentityHandle } from '@meshca/dp-agent';
 import { generateCa } from '@meshca/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startMeshEnv, type MeshEnv, type MeshService } from '../src/index.js';
-
-const b64 = (s: string) => Buffer.from(s).toString('base64');
-const secret = (name: string, data: string) => `---\ntype: Secret\nmesh: default\nname: ${name}\ndata: ${b64(data)}\n`;
-const mesh = (backends: string, enabled = 'ca-p') => `type: Mesh\nname: default\nmtls:\n  enabledBackend: ${enabled}\n  backends:\n${backends}`;
-const provided = (name: string, cert: string, key: string) =>
-  `  - name: ${name}\n    type: provided\n    conf:\n      cert:\n        secret: ${cert}\n      key:\n        secret: ${key}\n`;
+import { eventually, fixture, secretYaml, startMeshEnv, type MeshEnv, type MeshService } from '../src/index.js';
 
 let env: MeshEnv;
 const ca = generateCa({ commonName: 'e2e provided CA', keyType: 'ecdsa-p256', validitySeconds: 3600 });
@@ -23,7 +17,7 @@ beforeAll(async () => {
   env = await startMeshEnv();
   // A mesh's Secrets need the mesh: create it without mTLS, add the CA, then enable it.
   const applied = await env.meshctlInput(
-    `type: Mesh\nname: default\n${secret('ca-p-cert', ca.certPem)}${secret('ca-p-key', ca.keyPem)}---\n${mesh(provided('ca-p', 'ca-p-cert', 'ca-p-key'))}`,
+    ['type: Mesh\nname: default\n', secretYaml('ca-p-cert', ca.certPem), secretYaml('ca-p-key', ca.keyPem), fixture('mesh-provided-ca-p.yaml')].join('---\n'),
     'apply', '-f', '-',
   );
   expect(applied.code, applied.stderr).toBe(0);
@@ -83,7 +77,7 @@ describe('bad provided CA material is refused at apply, naming the backend', () 
   for (const [what, cert, key, reason] of cases) {
     it(`${what}`, async () => {
       const res = await env.meshctlInput(
-        `${secret('bad-cert', cert)}${secret('bad-key', key)}---\n${mesh(`${provided('ca-p', 'ca-p-cert', 'ca-p-key')}${provided('ca-bad', 'bad-cert', 'bad-key')}`)}`,
+        [secretYaml('bad-cert', cert), secretYaml('bad-key', key), fixture('mesh-provided-ca-p-and-ca-bad.yaml')].join('---\n'),
         'apply', '-f', '-',
       );
       expect(res.code).toBe(1);

@@ -1,14 +1,13 @@
 // End to end: 6-second certificates rotate before they expire in both zones, and services calling
 // each other across zones over mTLS the whole time never see a failed request.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startCallLoop, startMeshEnv, watchRotations, type MeshEnv } from '../src/index.js';
+import { eventually, fixture, serviceRoutes, startMeshEnv, startTraffic, watchRotations, type MeshEnv } from '../src/index.js';
 
 let env: MeshEnv;
 
 beforeAll(async () => {
   env = await startMeshEnv();
-  const mesh = 'type: Mesh\nname: default\nmtls:\n  enabledBackend: ca-1\n  backends:\n  - name: ca-1\n    type: builtin\n    dpCert:\n      rotation:\n        expiration: 6s\n';
-  const applied = await env.meshctlInput(mesh, 'apply', '-f', '-');
+  const applied = await env.meshctlInput(fixture('mesh-builtin-6s.yaml'), 'apply', '-f', '-');
   expect(applied.code, applied.stderr).toBe(0);
 }, 60_000);
 
@@ -31,7 +30,7 @@ describe('rotation of short-lived certificates', () => {
       expect(lifetime).toBeLessThan(6_000 + 5 * 60_000);
     }
     const rotations = [watchRotations(web), watchRotations(backend)];
-    const loop = startCallLoop([web, backend]);
+    const loop = startTraffic(serviceRoutes(web, backend), { pauseMs: 20 });
     try {
       await eventually(async () => {
         for (const r of rotations) expect(r.serials.length).toBeGreaterThanOrEqual(3);

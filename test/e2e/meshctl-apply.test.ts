@@ -5,9 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCa } from '@meshca/pki';
-import { REPO_ROOT, runBin, startGlobalProcess, type GlobalProcess } from '../src/index.js';
+import { fixtureFile, runBin, secretYaml, seedFile, startGlobalProcess, type GlobalProcess } from '../src/index.js';
 
-const seeds = join(REPO_ROOT, 'libs/api/test/fixtures/seeds');
 let global: GlobalProcess;
 let env: Record<string, string>;
 
@@ -27,10 +26,10 @@ afterAll(async () => {
 
 describe('meshctl against a running global', () => {
   it('applies the builtin Mesh of the CA rotation page, in both forms', async () => {
-    const universal = await meshctl('apply', '-f', join(seeds, '003-start-universal.yaml'));
+    const universal = await meshctl('apply', '-f', seedFile('003-start-universal.yaml'));
     expect(universal.code, universal.stderr).toBe(0);
     expect(universal.stdout).toContain('Mesh "default" created');
-    const kube = await meshctl('apply', '-f', join(seeds, '003-start-kubernetes.yaml'));
+    const kube = await meshctl('apply', '-f', seedFile('003-start-kubernetes.yaml'));
     expect(kube.code, kube.stderr).toBe(0);
     expect(kube.stdout).toContain('Mesh "default" updated');
 
@@ -42,15 +41,14 @@ describe('meshctl against a running global', () => {
   });
 
   it('applies the provided-CA steps of the rotation page once the secrets exist, reading multi-document stdin', async () => {
-    const ca = await generateCa({ commonName: 'ca-2', keyType: 'ecdsa-p256', validitySeconds: 86400 });
-    const b64 = (s: string) => Buffer.from(s).toString('base64');
-    const secrets = `type: Secret\nname: ca-2-cert\nmesh: default\ndata: ${b64(ca.certPem)}\n---\ntype: Secret\nname: ca-2-key\nmesh: default\ndata: ${b64(ca.keyPem)}\n`;
+    const ca = generateCa({ commonName: 'ca-2', keyType: 'ecdsa-p256', validitySeconds: 86400 });
+    const secrets = secretYaml('ca-2-cert', ca.certPem) + '---\n' + secretYaml('ca-2-key', ca.keyPem);
     const applied = await runBin('meshctl', ['apply', '-f', '-'], { env, input: secrets });
     expect(applied.code, applied.stderr).toBe(0);
     expect(applied.stdout.trim().split('\n')).toHaveLength(2);
 
     for (const step of ['003-step1-universal.yaml', '003-step2-universal.yaml', '003-step3-kubernetes.yaml']) {
-      const r = await meshctl('apply', '-f', join(seeds, step));
+      const r = await meshctl('apply', '-f', seedFile(step));
       expect(r.code, `${step}: ${r.stderr}`).toBe(0);
     }
     const mesh = JSON.parse((await meshctl('get', 'mesh', 'default', '-o', 'json')).stdout) as { mtls: { enabledBackend: string; backends: { name: string }[] } };
@@ -60,10 +58,7 @@ describe('meshctl against a running global', () => {
 
   it('refuses a bad apply with a non-zero exit and a reason naming the field, leaving the Mesh as it was', async () => {
     const before = (await meshctl('get', 'mesh', 'default', '-o', 'json')).stdout;
-    const dir = await mkdtemp(join(tmpdir(), 'bad-'));
-    const bad = join(dir, 'bad.yaml');
-    await writeFile(bad, 'type: Mesh\nname: default\nmtls:\n  enabledBackend: ca-3\n  backends:\n  - name: ca-2\n    type: provided\n    config: {}\n');
-    const r = await meshctl('apply', '-f', bad);
+    const r = await meshctl('apply', '-f', fixtureFile('mesh-bad-backend-config.yaml'));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^Error: /);
     expect(r.stderr).toContain('mtls.backends[0].config');
@@ -71,7 +66,7 @@ describe('meshctl against a running global', () => {
   });
 
   it('validates without storing on --dry-run', async () => {
-    const r = await meshctl('apply', '--dry-run', '-f', join(seeds, '003-start-universal.yaml'));
+    const r = await meshctl('apply', '--dry-run', '-f', seedFile('003-start-universal.yaml'));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('dry run');
     const mesh = JSON.parse((await meshctl('get', 'mesh', 'default', '-o', 'json')).stdout) as { mtls: { enabledBackend: string } };
@@ -79,7 +74,7 @@ describe('meshctl against a running global', () => {
   });
 
   it('refuses the vault example that sets both auth methods, saying which to remove', async () => {
-    const r = await meshctl('apply', '-f', join(seeds, '001-vault-universal.yaml'));
+    const r = await meshctl('apply', '-f', seedFile('001-vault-universal.yaml'));
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('mtls.backends[0].conf.fromCp.auth: set exactly one of token or tls');
   });
@@ -125,8 +120,8 @@ describe('meshctl edges, against a running global', () => {
   });
 
   it('every apply error names the file and the document it came from; a cause without a field prints alone', async () => {
-    const file = join(dir, 'multi.yaml');
-    await writeFile(file, 'type: Mesh\nname: edge-1\n---\n---\ntype: Secret\nname: s\nmesh: nope\ndata: aGVsbG8=\n');
+    // Mesh edge-1, an empty document, and a Secret in a mesh that does not exist.
+    const file = fixtureFile('apply-errors-multi-document.yaml');
     const multi = await meshctl('apply', '-f', file);
     expect(multi.code).toBe(1);
     expect(multi.stdout).toContain('Mesh "edge-1" created');

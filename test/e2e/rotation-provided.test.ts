@@ -3,10 +3,10 @@
 // Each step taken too soon is refused with its reason and changes nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCa, type CaMaterial } from '@meshca/pki';
-import { startMeshEnv, type MeshEnv, type MeshService } from '../src/index.js';
 import {
-  bundleHas, expectUnchanged, getMesh, inspectMesh, issuedBy, secretYaml, seedFile, trafficLoop, waitForRotation, type TrafficLoop,
-} from './rotation-helpers.js';
+  bundleHas, eventually, expectUnchanged, fixture, getMesh, inspectMesh, issuedBy, secretYaml, seedFile, serviceRoutes, startMeshEnv,
+  startTraffic, waitForRotation, type MeshEnv, type MeshService, type Traffic,
+} from '../src/index.js';
 
 const ZONES = { 'zone-1': 2, 'zone-2': 2 };
 
@@ -14,7 +14,7 @@ let env: MeshEnv;
 let services: MeshService[];
 let ca1Pem: string;
 let ca2: CaMaterial;
-let loops: TrafficLoop[] = [];
+let traffic: Traffic | undefined;
 
 beforeAll(async () => {
   env = await startMeshEnv();
@@ -34,23 +34,18 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all(loops.map((l) => l.stop()));
+  await traffic?.stop();
   await env?.stop();
 });
 
-function startTraffic(): TrafficLoop[] {
-  const [web1, web2, backend1, backend2] = services as [MeshService, MeshService, MeshService, MeshService];
-  loops = [trafficLoop(web1, backend1), trafficLoop(backend1, web1), trafficLoop(web2, backend2), trafficLoop(backend2, web2)];
-  return loops;
-}
-
-const apply = (fixture: string, ...flags: string[]) => env.meshctl('apply', '-f', seedFile(fixture), ...flags);
+const apply = (seed: string, ...flags: string[]) => env.meshctl('apply', '-f', seedFile(seed), ...flags);
 
 describe('seed 003: builtin ca-1 to provided ca-2 in three steps', () => {
   it('refuses each step taken too soon, allows it once the zones report it safe, and no request fails', async () => {
-    startTraffic();
+    const [web1, web2, backend1, backend2] = services as [MeshService, MeshService, MeshService, MeshService];
+    traffic = startTraffic([...serviceRoutes(web1, backend1), ...serviceRoutes(web2, backend2)]);
     await waitForRotation(env, { backend: 'ca-1', trusting: 'all', holding: 'all' }, ZONES);
-    await Promise.all(loops.map((l) => l.more(2)));
+    await traffic.more(2);
 
     // Switching before the backend was added: no dataplane trusts ca-2.
     const before = await getMesh(env);
@@ -93,14 +88,14 @@ describe('seed 003: builtin ca-1 to provided ca-2 in three steps', () => {
 
     await waitForRotation(env, { backend: 'ca-2', trusting: 'all', holding: 'all' }, ZONES);
     for (const s of services) expect(issuedBy(s.handle.current()!.certChainPem, ca2.certPem)).toBe(true);
-    await Promise.all(loops.map((l) => l.more(2)));
+    await traffic.more(2);
 
     // Step 3: remove ca-1. Bundles lose ca-1; certificates stay from ca-2.
     const step3 = await apply('003-step3-universal.yaml');
     expect(step3.code, step3.stderr).toBe(0);
     const final = await waitForRotation(env, { backend: 'ca-2', trusting: 'all', holding: 'all' }, ZONES);
     expect(final.map((r) => r.backend)).not.toContain('ca-1');
-    await expect.poll(() => services.every((s) => !bundleHas(s.handle.current()!.bundlePem, ca1Pem)), { timeout: 10_000 }).toBe(true);
+    await eventually(() => expect(services.every((s) => !bundleHas(s.handle.current()!.bundlePem, ca1Pem))).toBe(true), 10_000);
     for (const s of services) {
       const id = s.handle.current()!;
       expect(id.backend).toBe('ca-2');
@@ -108,10 +103,10 @@ describe('seed 003: builtin ca-1 to provided ca-2 in three steps', () => {
       expect(issuedBy(id.certChainPem, ca2.certPem)).toBe(true);
       expect(bundleHas(id.bundlePem, ca2.certPem)).toBe(true);
     }
-    await Promise.all(loops.map((l) => l.more(3)));
-    await Promise.all(loops.map((l) => l.stop()));
-    expect(loops.flatMap((l) => l.failures)).toEqual([]);
-    expect(loops.every((l) => l.ok > 10)).toBe(true);
+    await traffic.more(3);
+    await traffic.stop();
+    expect(traffic.failures).toEqual([]);
+    expect(Object.values(traffic.okByRoute).every((ok) => ok > 10)).toBe(true);
     expect((await inspectMesh(env)).enabledBackend).toBe('ca-2');
   }, 60_000);
 });
@@ -122,7 +117,7 @@ describe('a backend changed in place is checked like a new one', () => {
     const made = await env.meshctlInput(secretYaml('ca-3-cert', ca3.certPem), 'apply', '-f', '-');
     expect(made.code, made.stderr).toBe(0);
     const before = await getMesh(env);
-    const mesh = (cert: string) => `type: Mesh\nname: default\nmtls:\n  enabledBackend: ca-2\n  backends:\n  - name: ca-2\n    type: provided\n    conf:\n      cert:\n        secret: ${cert}\n      key:\n        secret: ca-2-key\n`;
+    const mesh = (certSecret: string) => fixture('mesh-provided-ca-2.yaml', { certSecret });
 
     const mismatched = await env.meshctlInput(mesh('ca-3-cert'), 'apply', '-f', '-');
     expect(mismatched.code).not.toBe(0);
@@ -139,39 +134,38 @@ describe('a backend changed in place is checked like a new one', () => {
 describe('an offline zone', () => {
   it('is named in a refused switch; --force-rotation skips the check and global logs it; traffic keeps flowing', async () => {
     const [web1, , backend1] = services as [MeshService, MeshService, MeshService, MeshService];
-    const ca3 = 'type: Mesh\nname: default\nmtls:\n  enabledBackend: ENABLED\n  backends:\n  - name: ca-2\n    type: provided\n    conf:\n      cert:\n        secret: ca-2-cert\n      key:\n        secret: ca-2-key\n  - name: ca-3\n    type: builtin\n';
-    const added = await env.meshctlInput(ca3.replace('ENABLED', 'ca-2'), 'apply', '-f', '-');
+    const ca3 = (enabled: string) => fixture('mesh-provided-ca-2-and-builtin-ca-3.yaml', { enabled });
+    const added = await env.meshctlInput(ca3('ca-2'), 'apply', '-f', '-');
     expect(added.code, added.stderr).toBe(0);
     await waitForRotation(env, { backend: 'ca-3', trusting: 'all' }, ZONES);
-    loops = [trafficLoop(web1, backend1), trafficLoop(backend1, web1)];
-    await Promise.all(loops.map((l) => l.more(2)));
+    traffic = startTraffic(serviceRoutes(web1, backend1));
+    await traffic.more(2);
 
     // A crash: SIGTERM would wait for the zone's dataplane sockets to drain (see the report).
     await env.zones['zone-2']!.stop('SIGKILL');
-    await expect.poll(async () => (await env.admin.call<{ status: { online: boolean } }>('GET', '/zones/zone-2')).body.status.online, { timeout: 10_000 }).toBe(false);
+    await eventually(async () => expect((await env.admin.call<{ status: { online: boolean } }>('GET', '/zones/zone-2')).body.status.online).toBe(false), 10_000);
 
     const before = await getMesh(env);
-    const refused = await env.meshctlInput(ca3.replace('ENABLED', 'ca-3'), 'apply', '-f', '-');
+    const refused = await env.meshctlInput(ca3('ca-3'), 'apply', '-f', '-');
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('cannot switch to "ca-3" yet: zone "zone-2" is offline, so what its dataplanes trust is unknown');
     await expectUnchanged(env, before);
 
-    const forced = await env.meshctlInput(ca3.replace('ENABLED', 'ca-3'), 'apply', '-f', '-', '--force-rotation');
+    const forced = await env.meshctlInput(ca3('ca-3'), 'apply', '-f', '-', '--force-rotation');
     expect(forced.code, forced.stderr).toBe(0);
     expect((await getMesh(env)).mtls).toMatchObject({ enabledBackend: 'ca-3' });
     const logged = env.global.logs.find((l) => l.msg === 'rotation validators overridden (force rotation)');
     expect(logged).toMatchObject({ mesh: 'default', step: 'switch', skipped: [expect.stringContaining('zone "zone-2" is offline')] });
 
     // zone-1 re-issues from ca-3, which zone-2's dataplanes already trust; zone-2's keep their ca-2 certificates.
-    await expect.poll(() => web1.handle.current()?.backend, { timeout: 15_000 }).toBe('ca-3');
+    await eventually(() => expect(web1.handle.current()?.backend).toBe('ca-3'), 15_000);
     expect(backend1.handle.current()?.backend).toBe('ca-2');
-    await Promise.all(loops.map((l) => l.more(3)));
-    await Promise.all(loops.map((l) => l.stop()));
-    expect(loops.flatMap((l) => l.failures)).toEqual([]);
+    await traffic.more(3);
+    await traffic.stop();
+    expect(traffic.failures).toEqual([]);
 
     // The Mesh label does the same for one apply, and is not stored (a later edit of the stored Mesh is checked again).
-    const withLabel = 'type: Mesh\nname: default\nlabels:\n  meshca.io/force-rotation: "true"\nmtls:\n  enabledBackend: ca-3\n  backends:\n  - name: ca-3\n    type: builtin\n';
-    const removed = await env.meshctlInput(withLabel, 'apply', '-f', '-');
+    const removed = await env.meshctlInput(fixture('mesh-builtin-ca-3-force-rotation.yaml'), 'apply', '-f', '-');
     expect(removed.code, removed.stderr).toBe(0);
     const stored = await getMesh(env);
     expect(stored.mtls).toEqual({ enabledBackend: 'ca-3', backends: [{ name: 'ca-3', type: 'builtin' }] });

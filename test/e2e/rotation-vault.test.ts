@@ -3,10 +3,10 @@
 // issue through their own connection to the Vault-compatible test server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedVault, startVaultServer, type SeedSetup, type VaultServer } from '../../libs/ca/test/vault-setup.js';
-import { startMeshEnv, type MeshEnv, type MeshService } from '../src/index.js';
 import {
-  bundleHas, expectUnchanged, getMesh, issuedBy, secretYaml, seedFile, trafficLoop, waitForRotation, type TrafficLoop,
-} from './rotation-helpers.js';
+  bundleHas, eventually, expectUnchanged, fixture, getMesh, issuedBy, secretYaml, seedFile, serviceRoutes, startMeshEnv, startTraffic,
+  waitForRotation, type MeshEnv, type MeshService, type Traffic,
+} from '../src/index.js';
 
 const ZONES = { 'zone-1': 1, 'zone-2': 1 };
 
@@ -14,36 +14,15 @@ let env: MeshEnv;
 let vault: VaultServer;
 let setup: SeedSetup;
 let services: MeshService[];
-let loops: TrafficLoop[] = [];
+let traffic: Traffic | undefined;
 
-/** Seed 001's vault backend (one auth method, as its comment requires), pointed at the test server. */
-function vaultBackend(o: { address?: string; role?: string } = {}): string {
-  return [
-    '  - name: vault-1',
-    '    type: vault',
-    '    dpCert:',
-    '      rotation:',
-    '        expiration: 24h',
-    '    conf:',
-    '      fromCp:',
-    `        address: ${o.address ?? vault.address}`,
-    '        pki: kmesh-pki-default',
-    `        role: ${o.role ?? 'dataplane-proxies'}`,
-    '        commonName: \'{{ tag "kuma.io/service" }}.mesh\'',
-    '        tls:',
-    '          caCert:',
-    '            secret: sec-1',
-    '        auth:',
-    '          token:',
-    '            secret: token-1',
-    '',
-  ].join('\n');
-}
-
-function mesh(enabled: string, backends: { ca1?: boolean; vault?: { address?: string; role?: string } }): string {
-  return `type: Mesh\nname: default\nmtls:\n  enabledBackend: ${enabled}\n  backends:\n`
-    + (backends.ca1 ? '  - name: ca-1\n    type: builtin\n' : '')
-    + (backends.vault ? vaultBackend(backends.vault) : '');
+/**
+ * The Mesh with builtin ca-1 and vault-1 (seed 001's vault backend with one auth method, as its
+ * comment requires, pointed at the test server), or with vault-1 alone.
+ */
+function mesh(enabled: string, backends: { ca1?: boolean; vault: { address?: string; role?: string } }): string {
+  const vars = { enabled, address: backends.vault.address ?? vault.address, role: backends.vault.role ?? 'dataplane-proxies' };
+  return fixture(backends.ca1 ? 'mesh-builtin-ca-1-and-vault-1.yaml' : 'mesh-vault-1.yaml', vars);
 }
 
 const apply = (yaml: string, ...flags: string[]) => env.meshctlInput(yaml, 'apply', '-f', '-', ...flags);
@@ -63,7 +42,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all(loops.map((l) => l.stop()));
+  await traffic?.stop();
   await env?.stop();
   await vault?.stop();
 });
@@ -71,7 +50,7 @@ afterAll(async () => {
 describe('builtin to vault in three steps', () => {
   it('refuses the switch until both zones trust vault-1, the removal until none holds ca-1, and no request fails', async () => {
     const [web, backend] = services as [MeshService, MeshService];
-    loops = [trafficLoop(web, backend), trafficLoop(backend, web)];
+    traffic = startTraffic(serviceRoutes(web, backend));
     await waitForRotation(env, { backend: 'ca-1', trusting: 'all', holding: 'all' }, ZONES);
 
     const start = await getMesh(env);
@@ -99,15 +78,15 @@ describe('builtin to vault in three steps', () => {
       expect(id.backend).toBe('vault-1');
       expect(issuedBy(id.certChainPem, setup.rootPem)).toBe(true);
     }
-    await Promise.all(loops.map((l) => l.more(2)));
+    await traffic.more(2);
 
     const removed = await apply(mesh('vault-1', { vault: {} }));
     expect(removed.code, removed.stderr).toBe(0);
-    await expect.poll(() => services.every((s) => s.handle.current()!.bundleBackends.join() === 'vault-1'), { timeout: 10_000 }).toBe(true);
-    await Promise.all(loops.map((l) => l.more(3)));
-    await Promise.all(loops.map((l) => l.stop()));
-    expect(loops.flatMap((l) => l.failures)).toEqual([]);
-    expect(loops.every((l) => l.ok > 5)).toBe(true);
+    await eventually(() => expect(services.every((s) => s.handle.current()!.bundleBackends.join() === 'vault-1')).toBe(true), 10_000);
+    await traffic.more(3);
+    await traffic.stop();
+    expect(traffic.failures).toEqual([]);
+    expect(Object.values(traffic.okByRoute).every((ok) => ok > 5)).toBe(true);
     // Each zone issued through its own connection to Vault, with the role of the seed.
     expect(vault.stats().byPath['kmesh-pki-default/issue/dataplane-proxies']).toBeGreaterThanOrEqual(3);
   }, 60_000);

@@ -4,7 +4,7 @@
 // auth methods that 000/001 set together, one removed), dataplanes in two zones with Vault-issued
 // certificates talking mTLS across zones, and a Vault outage during rotation.
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,11 +12,10 @@ import { parseDocument } from 'yaml';
 import { createLocalIssuer, generateCa, parseCertificate } from '@meshca/pki';
 import {
   applySecrets as applySecretsVia, applyYaml, certsOf, eventually, expectCrossZone, expectOutageKeepsCertificates, expectSignedPath,
-  retireServices, startMeshEnv, startPair, type MeshEnv, type MeshService,
+  retireServices, seedText, startMeshEnv, startPair, type MeshEnv, type MeshService,
 } from '../src/index.js';
 import { SEED_ROLE, ok, seedVault, startVaultServer, vaultCall, type SeedSetup, type VaultServer } from '../../libs/ca/test/vault-setup.js';
 
-const SEEDS = join(import.meta.dirname, '../../libs/api/test/fixtures/seeds');
 /** EC keys keep Vault-side key generation fast; everything else is the role of seed 001. */
 const EC = { key_type: 'ec', key_bits: '256' };
 
@@ -38,8 +37,8 @@ async function addRole(v: VaultServer, mount: string, role: string, rootPem: str
 }
 
 /** A seed file's text with edits made through the YAML document, so its comments and layout stay. */
-async function seed(file: string, edit: (set: (path: (string | number)[], value: unknown) => void, del: (path: (string | number)[]) => void) => void): Promise<string> {
-  const doc = parseDocument(await readFile(join(SEEDS, file), 'utf8'));
+function seed(file: string, edit: (set: (path: (string | number)[], value: unknown) => void, del: (path: (string | number)[]) => void) => void): string {
+  const doc = parseDocument(seedText(file));
   const base = doc.has('spec') ? ['spec', 'mtls', 'backends', 0, 'conf', 'fromCp'] : ['mtls', 'backends', 0, 'conf', 'fromCp'];
   edit((p, v) => doc.setIn([...base, ...p], v), (p) => doc.deleteIn([...base, ...p]));
   return String(doc);
@@ -83,7 +82,7 @@ afterAll(async () => {
 describe('vault backend across two zones', () => {
   it('refuses the seed 000 Mesh while Vault denies its token, naming the backend and Vault\'s answer; nothing is stored', async () => {
     await applySecrets({ 'sec-1': vault.caCertPem!, 'token-1': 'hvs.not-a-token-vault-knows' });
-    const yaml = await seed('000-vault-universal.yaml', (set, del) => {
+    const yaml = seed('000-vault-universal.yaml', (set, del) => {
       set(['address'], vault.address);
       del(['auth', 'tls']);
     });
@@ -99,7 +98,7 @@ describe('vault backend across two zones', () => {
   it('seed 000 (token auth): dataplanes in both zones get certificates from kuma-pki-default and talk mTLS', async () => {
     await applySecrets({ 'token-1': s000.token });
     for (const file of ['000-vault-universal.yaml', '000-vault-kubernetes.yaml']) {
-      await apply(await seed(file, (set, del) => {
+      await apply(seed(file, (set, del) => {
         set(['address'], vault.address);
         del(['auth', 'tls']);
       }));
@@ -129,7 +128,7 @@ describe('vault backend across two zones', () => {
     await applySecrets({ 'sec-2': client.keyPem! });
     const logins = vault.stats().byPath['auth/cert/login'] ?? 0;
     for (const file of ['001-vault-universal.yaml', '001-vault-kubernetes.yaml']) {
-      await apply(await seed(file, (set, del) => {
+      await apply(seed(file, (set, del) => {
         set(['address'], vault.address);
         set(['auth', 'tls', 'clientCert', 'file'], certFile);
         del(['auth', 'token']);
@@ -153,7 +152,7 @@ describe('vault backend across two zones', () => {
   it('seed 002 (vault-ca, role mesh-dp, meshServices Exclusive): switched to, issued from, mTLS across zones', async () => {
     await applySecrets({ 'vault-token': s002.token, 'vault-ca-cert': vault.caCertPem! });
     for (const file of ['002-vault-universal.yaml', '002-vault-kubernetes.yaml']) {
-      await apply(await seed(file, (set) => set(['address'], vault.address)));
+      await apply(seed(file, (set) => set(['address'], vault.address)));
     }
     const [web, backend] = await pair('002');
     for (const svc of [web, backend]) {
@@ -170,10 +169,10 @@ describe('vault backend across two zones', () => {
     // Seed 000 again (vault-1, its token) with a 30s dpCert lifetime, the role's max_ttl staying 720h,
     // so renewal falls inside the outage. Switching away from vault-ca makes the zones re-issue any
     // certificate they issued before the new Mesh reached them, so both end up on the 30s lifetime.
-    await apply(await seed('000-vault-universal.yaml', (set, del) => {
+    await apply(seed('000-vault-universal.yaml', (set, del) => {
       set(['address'], vault.address);
       del(['auth', 'tls']);
-    }).then((y) => y.replace('expiration: 24h', 'expiration: 30s')));
+    }).replace('expiration: 24h', 'expiration: 30s'));
     const [web, backend] = await pair('outage');
     await eventually(async () => {
       for (const svc of [web, backend]) {

@@ -1,13 +1,13 @@
 // A zone with dataplanes connected stops promptly on SIGTERM: the dataplane streams are closed
 // before the HTTPS server waits for its connections.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startMeshEnv, type MeshEnv } from '../src/index.js';
+import { fixture, startMeshEnv, type MeshEnv } from '../src/index.js';
 
 let env: MeshEnv;
 
 beforeAll(async () => {
   env = await startMeshEnv({ zones: ['zone-1'] });
-  const applied = await env.meshctlInput('type: Mesh\nname: default\nmtls:\n  enabledBackend: ca-1\n  backends:\n  - name: ca-1\n    type: builtin\n', 'apply', '-f', '-');
+  const applied = await env.meshctlInput(fixture('mesh-builtin.yaml'), 'apply', '-f', '-');
   expect(applied.code, applied.stderr).toBe(0);
 }, 60_000);
 

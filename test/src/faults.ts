@@ -11,7 +11,8 @@ import { apiRequest, type ApiReply } from './api-request.js';
 import { startGlobalProcess, type GlobalProcess } from './global-process.js';
 import { startMeshEnv } from './mesh-env.js';
 import { startRedisServer, type RedisServer } from './redis-server.js';
-import { eventually } from './zone-process.js';
+import { eventually } from './eventually.js';
+import { fixture } from './fixtures.js';
 
 const builtinMesh = (name: string, marker: string) => ({
   type: 'Mesh', name, labels: { marker },
@@ -210,8 +211,7 @@ export async function restartZone(opts: { store: 'memory' | 'redis'; dataplanes?
   const env = await startMeshEnv({ zones: ['zone-1'], ...(redis ? { zoneStores: { 'zone-1': `${redis.url}?prefix=zone-1:` } } : {}) });
   const handles: IdentityHandle[] = [];
   try {
-    const mesh = 'type: Mesh\nname: default\nmtls:\n  enabledBackend: ca-1\n  backends:\n  - name: ca-1\n    type: builtin\n';
-    const applied = await env.meshctlInput(mesh, 'apply', '-f', '-');
+    const applied = await env.meshctlInput(fixture('mesh-builtin.yaml'), 'apply', '-f', '-');
     if (applied.code !== 0) throw new Error(applied.stderr);
     const zone = env.zones['zone-1']!;
     const ca = await readFile(zone.caFile, 'utf8');

@@ -1,10 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { REPO_ROOT, spawnControlPlane } from './binaries.js';
 
-export const REPO_ROOT = resolve(import.meta.dirname, '../..');
+/** Short heartbeats, so outages are noticed within a second in tests (the zones: FAST_ZONE_ARGS). */
+export const FAST_GLOBAL_ARGS = ['--sync-address', '127.0.0.1', '--kds-heartbeat-interval', '200ms', '--kds-heartbeat-timeout', '1500ms'];
 
 export interface GlobalProcess {
   apiUrl: string;
@@ -33,64 +34,13 @@ export async function startGlobalProcess(opts: { dataDir?: string; store?: strin
   };
 }
 
-export interface SpawnedControlPlane {
-  child: ChildProcess;
-  /** Every log line the process wrote, parsed. */
-  logs: Record<string, unknown>[];
-  /** From its "API listening" log line (`{"api": "https://..."}`). */
-  apiUrl: string;
-  /** Signals it and resolves with its exit code (at once when it has already exited). */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
+/** The sync URL a started global logged (`{"sync": "wss://..."}`). */
+export function syncUrlOf(global: GlobalProcess): string {
+  const entry = global.logs.find((l) => typeof l.sync === 'string');
+  if (entry === undefined) throw new Error('meshca-global did not log its sync URL');
+  return String(entry.sync);
 }
 
-/** Spawns a control plane binary with debug JSON logs and waits for the log line naming its API URL. */
-export async function spawnControlPlane(label: string, args: string[], env?: Record<string, string>): Promise<SpawnedControlPlane> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MESHCA_LOG_LEVEL: 'debug', ...env } });
-  const logs: Record<string, unknown>[] = [];
-  const apiUrl = await new Promise<string>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`${label} did not start: ${JSON.stringify(logs.slice(-5))}`)), 20_000);
-    createInterface({ input: child.stderr! }).on('line', (line) => {
-      try {
-        const entry = JSON.parse(line) as Record<string, unknown>;
-        logs.push(entry);
-        if (typeof entry.api === 'string') {
-          clearTimeout(timer);
-          ok(entry.api);
-        }
-      } catch {
-        logs.push({ raw: line });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`${label} exited with ${code}: ${JSON.stringify(logs.slice(-5))}`));
-    });
-  });
-  const stop = (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> => {
-    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-    return new Promise((ok) => {
-      child.once('exit', (code) => ok(code));
-      child.kill(signal);
-    });
-  };
-  return { child, logs, apiUrl, stop };
-}
-
-export interface CommandResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a repository binary (meshctl, meshca-zone, ...) the way `npx` would. */
-export function runBin(bin: string, args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<CommandResult> {
-  const app = { meshctl: 'ctl', 'meshca-global': 'global', 'meshca-zone': 'zone', 'meshca-dp': 'dp-agent' }[bin];
-  if (!app) throw new Error(`unknown binary ${bin}`);
-  const child = spawn(process.execPath, [join(REPO_ROOT, `apps/${app}/bin/${bin}.mjs`), ...args], { env: { ...process.env, ...opts.env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdin.end(opts.input ?? '');
-  return new Promise((ok) => child.on('exit', (code) => ok({ code, stdout, stderr })));
+export function syncCaFileOf(global: GlobalProcess): string {
+  return join(global.dataDir, 'sync-ca.pem');
 }

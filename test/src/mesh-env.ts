@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectIdentity, createMtlsServer, mtlsAgent, type IdentityHandle } from '@meshca/dp-agent';
 import { createClient, type ApiClient } from '@meshca/ctl';
-import { startGlobalProcess, runBin, type CommandResult, type GlobalProcess } from './global-process.js';
-import { FAST_GLOBAL_ARGS, startZoneProcess, syncCaFileOf, syncUrlOf, writeTokenFile, type ZoneProcess } from './zone-process.js';
+import { runBin, type CommandResult } from './binaries.js';
+import { FAST_GLOBAL_ARGS, startGlobalProcess, syncCaFileOf, syncUrlOf, type GlobalProcess } from './global-process.js';
+import { startZoneProcess, writeTokenFile, type ZoneProcess } from './zone-process.js';
 
 export interface MeshEnvOptions {
   zones?: string[];
@@ -168,64 +169,4 @@ export async function startMeshEnv(opts: MeshEnvOptions = {}): Promise<MeshEnv> 
     },
   };
   return env;
-}
-
-export interface CallLoop {
-  requests: number;
-  failures: string[];
-  /** Serials of the caller's certificate at each successful call, per caller name. */
-  servedWith: Map<string, Set<string>>;
-  stop(): Promise<void>;
-}
-
-/**
- * Every pair of services calls each other in a loop (one request in flight per pair and direction)
- * until stopped; counts requests and records every failure.
- */
-export function startCallLoop(services: MeshService[], pauseMs = 20): CallLoop {
-  let running = true;
-  const loop: CallLoop = { requests: 0, failures: [], servedWith: new Map(), stop: async () => {} };
-  const pairs = services.flatMap((a) => services.filter((b) => b !== a).map((b) => [a, b] as const));
-  const runs = pairs.map(async ([from, to]) => {
-    while (running) {
-      const serial = from.handle.current()?.serial;
-      try {
-        const answer = await from.call(to);
-        if (answer !== `${to.service}@${to.zone}`) throw new Error(`unexpected answer ${answer}`);
-        loop.requests++;
-        if (serial !== undefined) {
-          const seen = loop.servedWith.get(from.name) ?? new Set<string>();
-          seen.add(serial);
-          loop.servedWith.set(from.name, seen);
-        }
-      } catch (err) {
-        loop.requests++;
-        loop.failures.push(`${from.name} -> ${to.name} at ${new Date().toISOString()}: ${(err as Error).message}`);
-      }
-      await new Promise((r) => setTimeout(r, pauseMs));
-    }
-  });
-  loop.stop = async () => {
-    running = false;
-    await Promise.all(runs);
-  };
-  return loop;
-}
-
-/** Records every certificate a service receives, and whether the one it replaced was still valid. */
-export function watchRotations(service: MeshService): { serials: string[]; lateRotations: string[] } {
-  const seen = { serials: [] as string[], lateRotations: [] as string[] };
-  const first = service.handle.current();
-  if (first) seen.serials.push(first.serial);
-  let previous = first;
-  service.handle.on('update', (id, change) => {
-    if (change !== 'certificate') return;
-    const now = Date.now();
-    if (previous && previous.notAfter.getTime() <= now) {
-      seen.lateRotations.push(`${service.name}: ${previous.serial} expired at ${previous.notAfter.toISOString()}, replaced at ${new Date(now).toISOString()}`);
-    }
-    seen.serials.push(id.serial);
-    previous = id;
-  });
-  return seen;
 }

@@ -2,10 +2,9 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT, spawnControlPlane, type GlobalProcess } from './global-process.js';
+import { REPO_ROOT, spawnControlPlane } from './binaries.js';
 
 /** Short heartbeats and backoff, so outages are noticed and healed within a second in tests. */
-export const FAST_GLOBAL_ARGS = ['--sync-address', '127.0.0.1', '--kds-heartbeat-interval', '200ms', '--kds-heartbeat-timeout', '1500ms'];
 export const FAST_ZONE_ARGS = [
   '--kds-heartbeat-interval', '200ms', '--kds-heartbeat-timeout', '1500ms',
   '--kds-backoff-initial', '100ms', '--kds-backoff-max', '400ms', '--insight-interval', '200ms',
@@ -39,23 +38,11 @@ export interface ZoneProcessOptions {
   env?: Record<string, string>;
 }
 
-/** The sync URL a started global logged (`{"sync": "wss://..."}`). */
-export function syncUrlOf(global: GlobalProcess): string {
-  const entry = global.logs.find((l) => typeof l.sync === 'string');
-  if (entry === undefined) throw new Error('meshca-global did not log its sync URL');
-  return String(entry.sync);
-}
-
-export function syncCaFileOf(global: GlobalProcess): string {
-  return join(global.dataDir, 'sync-ca.pem');
-}
-
 export async function writeTokenFile(token: string, dir?: string): Promise<string> {
   const file = join(dir ?? (await mkdtemp(join(tmpdir(), 'meshca-token-'))), 'token');
   await writeFile(file, token, { mode: 0o600 });
   return file;
 }
-
 
 /** Starts a real `meshca-zone` process on a free API port and waits until its API listens. */
 export async function startZoneProcess(opts: ZoneProcessOptions): Promise<ZoneProcess> {
@@ -78,17 +65,4 @@ export async function startZoneProcess(opts: ZoneProcessOptions): Promise<ZonePr
     logs,
     stop,
   };
-}
-
-/** Retries `fn` until it stops throwing (an assertion that becomes true), or rethrows after the timeout. */
-export async function eventually<T>(fn: () => Promise<T>, timeoutMs = 15_000, stepMs = 100): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > until) throw err;
-      await new Promise((r) => setTimeout(r, stepMs));
-    }
-  }
 }

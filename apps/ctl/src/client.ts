@@ -53,7 +53,7 @@ export async function createClient(cp: Connection): Promise<ApiClient> {
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           const status = res.statusCode ?? 0;
-          if (status >= 400) reject(new ApiCallError(status, (parseJson(text) ?? {}) as ApiErrorBody));
+          if (status >= 400) reject(new ApiCallError(status, (parseJson(text) ?? {})));
           else resolve({ status, text });
         });
       });

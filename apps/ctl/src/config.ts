@@ -8,9 +8,9 @@ export interface ControlPlaneEntry {
   name: string;
   address: string;
   /** Files, not values: the token itself never lands in meshctl's config. */
-  tokenFile?: string;
-  caCertFile?: string;
-  skipVerify?: boolean;
+  tokenFile?: string | undefined;
+  caCertFile?: string | undefined;
+  skipVerify?: boolean | undefined;
 }
 
 /** What meshctl connects with: a configured control plane, flags and environment, or kumactl's default. */
@@ -20,7 +20,7 @@ export interface Connection extends ControlPlaneEntry {
 }
 
 export interface CtlConfig {
-  current?: string;
+  current?: string | undefined;
   controlPlanes: ControlPlaneEntry[];
 }
 
@@ -53,9 +53,9 @@ export async function saveConfig(config: CtlConfig, file = configPath()): Promis
 
 export interface ConnectionFlags {
   address?: string;
-  tokenFile?: string;
-  caCertFile?: string;
-  skipVerify?: boolean;
+  tokenFile?: string | undefined;
+  caCertFile?: string | undefined;
+  skipVerify?: boolean | undefined;
 }
 
 /**

@@ -71,7 +71,7 @@ const insight = (name: string, zone: string, connected: boolean, mtls: Item): It
   connected,
   connectedAt: ago(600),
   // Zones also report certificateRegenerations, lastCertificateRegeneration and retiredRoots.
-  mTLS: { supportedBackends: [], ...mtls } as DataplaneInsightLike['mTLS'],
+  mTLS: { supportedBackends: [], ...mtls },
 });
 
 /** A mesh halfway through moving from ca-1 to ca-2, as its zones report it. */

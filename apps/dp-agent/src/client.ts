@@ -307,7 +307,7 @@ export function connectIdentity(opts: ConnectOptions): IdentityHandle {
         });
       }
     },
-  }) as IdentityHandle;
+  });
 }
 
 export function identityUrl(zone: string): string {

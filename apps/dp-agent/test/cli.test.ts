@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyMesh, builtin, startZone, until, type TestZone } from '../../../libs/identity/test/helpers.js';
-import { freePort } from '@meshca/test';
+import { eventually, fixtureFile, freePort } from '@meshca/test';
+import { applyMesh, builtin } from '../../../libs/identity/test/resources.js';
+import { startZone, type TestZone } from '../../../libs/identity/test/test-zone.js';
 
 const BIN = fileURLToPath(new URL('../bin/meshca-dp.mjs', import.meta.url));
 
@@ -51,24 +52,20 @@ describe('meshca-dp (real process)', () => {
     const token = await zone.tokens.issueDataplaneToken({ mesh: 'default', name: 'web-1', tags: { 'kuma.io/service': 'web' }, validFor: 600 });
     await writeFile(join(dir, 'token'), token, { mode: 0o600 });
     await writeFile(join(dir, 'zone-ca.pem'), zone.caPem);
-    await writeFile(join(dir, 'dp.yaml'), [
-      'type: Dataplane', 'mesh: default', 'name: web-1', 'networking:', '  address: 10.0.0.5', '  inbound:',
-      '    - port: 8080', '      tags:', '        kuma.io/service: web', '        version: v1', '',
-    ].join('\n'));
     const port = await freePort();
     const out = join(dir, 'out');
     await start([
       '--zone', zone.url.replace('wss:', 'https:').replace('/dataplanes', ''), '--token-file', join(dir, 'token'), '--dir', out,
-      '--dataplane-file', join(dir, 'dp.yaml'), '--ca-file', join(dir, 'zone-ca.pem'), '--status-port', String(port),
+      '--dataplane-file', fixtureFile('dataplane-web-1.yaml'), '--ca-file', join(dir, 'zone-ca.pem'), '--status-port', String(port),
       // The command sees the new files: it records the serial of the certificate it was run for.
       '--reload-command', `openssl x509 -noout -serial -in "$MESHCA_CERT_FILE" >> "${join(dir, 'reloads')}"`,
     ]);
-    await until(async () => typeof (await status(port))?.serial === 'string', 'first certificate', 20_000);
+    await eventually(async () => expect(typeof (await status(port))?.serial, 'first certificate').toBe('string'), 20_000);
     const first = (await status(port))!;
     expect(first).toMatchObject({ mesh: 'default', name: 'web-1', connected: true, backend: 'ca-1', bundleBackends: ['ca-1'] });
 
-    await until(async () => (await status(port))?.serial !== first.serial, 'rotation', 10_000);
-    await until(async () => (await readFile(join(dir!, 'reloads'), 'utf8').catch(() => '')).split('\n').filter(Boolean).length >= 2, 'second reload', 5000);
+    await eventually(async () => expect((await status(port))?.serial, 'rotation').not.toBe(first.serial), 10_000);
+    await eventually(async () => expect((await readFile(join(dir!, 'reloads'), 'utf8').catch(() => '')).split('\n').filter(Boolean).length, 'second reload').toBeGreaterThanOrEqual(2), 5000);
     const serialsReloaded = (await readFile(join(dir, 'reloads'), 'utf8')).split('\n').filter(Boolean).map((l) => l.replace('serial=', '').toLowerCase());
     expect(new Set(serialsReloaded).size).toBeGreaterThanOrEqual(2);
 
@@ -91,8 +88,8 @@ describe('meshca-dp (real process)', () => {
       '--name', 'api-1', '--address', '10.0.0.6', '--inbound', 'port=9090,kuma.io/service=api', '--insecure-skip-verify',
       '--csr', '--status-port', String(port),
     ]);
-    await until(async () => typeof (await status(port))?.serial === 'string', 'certificate', 20_000);
-    await until(async () => (await readdir(dir!)).includes('cert.pem'), 'files');
+    await eventually(async () => expect(typeof (await status(port))?.serial, 'certificate').toBe('string'), 20_000);
+    await eventually(async () => expect(await readdir(dir!), 'files').toContain('cert.pem'));
     const cert = new X509Certificate(await readFile(join(dir, 'cert.pem')));
     expect(cert.subjectAltName).toBe('URI:spiffe://default/api, URI:kuma://kuma.io/service/api');
     expect(cert.checkPrivateKey(createPrivateKey(await readFile(join(dir, 'key.pem'))))).toBe(true);

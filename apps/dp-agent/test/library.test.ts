@@ -1,15 +1,14 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { request, type Agent } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from '@meshca/test/eventually';
+import { fixtureFile } from '@meshca/test/fixtures';
+import { startTraffic } from '@meshca/test/traffic';
 import { createTokenIssuer, generateSigningKey } from '@meshca/tokens';
-import { DELEGATED_GATEWAY } from '../../../libs/api/test/fixtures/gateway-dataplanes.js';
 import { seedVault, startVaultServer } from '../../../libs/ca/test/vault-setup.js';
-import { applyMesh, builtin, dataplane, startZone, type TestZone } from '../../../libs/identity/test/helpers.js';
-import { eventually } from '../../../test/src/index.js';
+import { applyMesh, builtin, dataplane } from '../../../libs/identity/test/resources.js';
+import { startZone, type TestZone } from '../../../libs/identity/test/test-zone.js';
 import { connectIdentity, createMtlsServer, mtlsAgent, parseInbound, peerSpiffeIds, readDataplaneFile, type IdentityHandle } from '../src/index.js';
 
 let zone: TestZone | undefined;
@@ -60,24 +59,22 @@ describe('connectIdentity and mTLS helpers', () => {
     await frontend.ready();
     const agentFor = mtlsAgent(frontend, ['spiffe://default/backend']);
 
+    // Requests for 7 s, noting both sides' certificates before each.
     const serials = { backend: new Set<string>(), frontend: new Set<string>() };
-    let ok = 0;
-    const failures: string[] = [];
-    const until = Date.now() + 7000;
-    while (Date.now() < until) {
-      serials.backend.add(backend.current()!.serial);
-      serials.frontend.add(frontend.current()!.serial);
-      try {
+    const traffic = startTraffic([{
+      from: 'frontend-1',
+      to: 'backend-1',
+      async call() {
+        serials.backend.add(backend.current()!.serial);
+        serials.frontend.add(frontend.current()!.serial);
         const res = await get(port, agentFor());
-        if (res.status === 200 && res.body === 'hello spiffe://default/frontend') ok++;
-        else failures.push(`${res.status} ${res.body}`);
-      } catch (err) {
-        failures.push((err as Error).message);
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    expect(failures).toEqual([]);
-    expect(ok).toBeGreaterThan(10);
+        if (res.status !== 200 || res.body !== 'hello spiffe://default/frontend') throw new Error(`${res.status} ${res.body}`);
+      },
+    }], { pauseMs: 20 });
+    await new Promise((r) => setTimeout(r, 7000));
+    await traffic.stop();
+    expect(traffic.failures).toEqual([]);
+    expect(traffic.ok).toBeGreaterThan(10);
     // 3s certificates renewed at 50-80%: at least two renewals of each side in 7s.
     expect(serials.backend.size).toBeGreaterThanOrEqual(3);
     expect(serials.frontend.size).toBeGreaterThanOrEqual(3);
@@ -191,9 +188,7 @@ describe('connectIdentity and mTLS helpers', () => {
   });
 
   it('reads a gateway Dataplane file (no inbound) as written', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'meshca-dp-'));
-    await writeFile(join(dir, 'kong.yaml'), DELEGATED_GATEWAY);
-    const doc = await readDataplaneFile(join(dir, 'kong.yaml'));
+    const doc = await readDataplaneFile(fixtureFile('dataplane-gateway-delegated.yaml'));
     expect(doc).toMatchObject({ mesh: 'default', name: 'kong-01', networking: { gateway: { type: 'DELEGATED', tags: { 'kuma.io/service': 'kong' } } } });
   });
 

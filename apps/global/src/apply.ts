@@ -28,7 +28,7 @@ export const FORCE_ROTATION_LABEL = 'meshca.io/force-rotation';
 export interface ApplyOptions {
   dryRun?: boolean;
   /** When set, the write is refused unless the stored version is still this one. */
-  expectedVersion?: number;
+  expectedVersion?: number | undefined;
   /** Skip the CA rotation validators (logged). */
   forceRotation?: boolean;
 }

@@ -18,17 +18,17 @@ export interface GlobalConfig {
   /** Holds the admin token, the API's TLS material and the token signing keys. */
   dataDir: string;
   /** `memory` (default) or `redis://host:port/db`. */
-  store?: string;
+  store?: string | undefined;
   apiAddress: string;
   apiPort: number;
   /** Operator-provided API certificate; otherwise one is generated into dataDir at first start. */
-  tlsCertFile?: string;
-  tlsKeyFile?: string;
+  tlsCertFile?: string | undefined;
+  tlsKeyFile?: string | undefined;
   /** The KDS sync port zones connect to (default 5685; 0 when apiPort is 0), with its own TLS material. */
-  syncAddress?: string;
-  syncPort?: number;
-  syncTlsCertFile?: string;
-  syncTlsKeyFile?: string;
+  syncAddress?: string | undefined;
+  syncPort?: number | undefined;
+  syncTlsCertFile?: string | undefined;
+  syncTlsKeyFile?: string | undefined;
   /** KDS heartbeats, message limits, backpressure (docs/kds-protocol.md). */
   kds?: Partial<KdsLimits>;
   log?: Logger;

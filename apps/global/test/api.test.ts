@@ -111,8 +111,8 @@ describe('global HTTP API', () => {
     expect(err.status).toBe(400);
     expect(err.body.causes).toContainEqual(expect.objectContaining({ field: 'mtls.backends[1].conf.cert.secret', message: expect.stringContaining('"ca-2-cert" does not exist') }));
 
-    const ca = await generateCa({ commonName: 'ca-2', keyType: 'ecdsa-p256', validitySeconds: 3600 });
-    const other = await generateCa({ commonName: 'other', keyType: 'ecdsa-p256', validitySeconds: 3600 });
+    const ca = generateCa({ commonName: 'ca-2', keyType: 'ecdsa-p256', validitySeconds: 3600 });
+    const other = generateCa({ commonName: 'other', keyType: 'ecdsa-p256', validitySeconds: 3600 });
     const b64 = (s: string) => Buffer.from(s).toString('base64');
     await admin.call('PUT', '/meshes/default/secrets/ca-2-cert', { type: 'Secret', name: 'ca-2-cert', mesh: 'default', data: b64(ca.certPem) });
     await admin.call('PUT', '/meshes/default/secrets/ca-2-key', { type: 'Secret', name: 'ca-2-key', mesh: 'default', data: b64(other.keyPem) });

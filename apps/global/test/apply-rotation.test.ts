@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { parseDocuments, ValidationError, type ResourceInput } from '@meshca/api';
 import type { RotationView } from '@meshca/api';
 import { createMemoryStore } from '@meshca/store';
+import { fixture } from '@meshca/test/fixtures';
 import { applyResource, FORCE_ROTATION_LABEL, type ApplyDeps } from '../src/apply.js';
 
 const mesh = (enabled: string, labels?: Record<string, string>): ResourceInput => ({
@@ -40,17 +41,7 @@ describe('rotation validators in apply', () => {
     { how: 'Mesh label', input: mesh('ca-2', { [FORCE_ROTATION_LABEL]: 'true', team: 'x' }), opts: {} },
     {
       how: 'Kubernetes annotation',
-      input: parseDocuments(`apiVersion: kuma.io/v1alpha1
-kind: Mesh
-metadata:
-  name: default
-  annotations:
-    ${FORCE_ROTATION_LABEL}: "true"
-spec:
-  mtls:
-    enabledBackend: ca-2
-    backends: [{ name: ca-1, type: builtin }, { name: ca-2, type: builtin }]
-`)[0]!,
+      input: parseDocuments(fixture('mesh-kubernetes-force-rotation-annotation.yaml', { forceRotationLabel: FORCE_ROTATION_LABEL }))[0]!,
       opts: {},
     },
   ])('lets it through with the $how, logs what it skipped, and stores no override label', async ({ input, opts }) => {

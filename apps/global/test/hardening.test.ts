@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDACTED } from '@meshca/api';
 import { createLogger } from '@meshca/common';
 import { generateCa } from '@meshca/pki';
-import { apiRequest, type ApiReply } from '@meshca/test';
+import { apiRequest, type ApiReply } from '@meshca/test/api-request';
 import { startGlobal, type GlobalControlPlane } from '../src/global-cp.js';
 
 let cp: GlobalControlPlane;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@meshca/common';
-import { ApiCallError, createClient, type ApiClient } from '@meshca/ctl';
+import { type ApiCallError, createClient, type ApiClient } from '@meshca/ctl';
 import { startGlobal, type GlobalControlPlane } from '../src/global-cp.js';
 
 let cp: GlobalControlPlane;

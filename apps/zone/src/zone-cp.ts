@@ -189,7 +189,7 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
   });
   closers.unshift(async () => {
     stopRevocations();
-    await dataplanes.close();
+    dataplanes.close();
     await identity.close();
   });
   try {

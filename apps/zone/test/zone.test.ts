@@ -9,7 +9,7 @@ import { createLogger } from '@meshca/common';
 import { ApiCallError, createClient, type ApiClient } from '@meshca/ctl';
 import { BODY_LIMITS, jsonBody } from '@meshca/http';
 import { startGlobal, type GlobalControlPlane } from '@meshca/global';
-import { eventually } from '@meshca/test';
+import { eventually } from '@meshca/test/eventually';
 import { startZone, type ZoneConfig, type ZoneControlPlane } from '../src/index.js';
 
 const silent = createLogger({ name: 'test', level: 'silent', pretty: false });

@@ -117,7 +117,7 @@ export interface DataplaneInsightLike {
   labels?: Record<string, string>;
   zone?: unknown;
   connected?: unknown;
-  mTLS?: { issuedBackend?: string; supportedBackends?: string[]; certificateExpirationTime?: string };
+  mTLS?: { issuedBackend?: string; supportedBackends?: string[]; certificateExpirationTime?: string } | undefined;
 }
 
 /** An expired certificate is not counted as held: it protects nothing and blocks no removal. */

@@ -19,9 +19,9 @@ export const DP_CERT_EXPIRATION_BOUNDS: DurationBounds = { min: 5, max: 10 * YEA
 /** Blocks that stand for `conf` with some type (acm:, certManager:), and which types take them. */
 const CONF_ALIASES = new Map<string, BackendType[]>();
 for (const type of BACKEND_TYPES) {
-  for (const alias of (BACKEND_SPECS[type] as BackendSpec).confAliases ?? []) CONF_ALIASES.set(alias, [...(CONF_ALIASES.get(alias) ?? []), type]);
+  for (const alias of (BACKEND_SPECS[type]).confAliases ?? []) CONF_ALIASES.set(alias, [...(CONF_ALIASES.get(alias) ?? []), type]);
 }
-const TYPE_ALIASES = BACKEND_TYPES.flatMap((t) => ((BACKEND_SPECS[t] as BackendSpec).typeAliases ?? []).map((a) => `${a} is read as ${t}`));
+const TYPE_ALIASES = BACKEND_TYPES.flatMap((t) => ((BACKEND_SPECS[t]).typeAliases ?? []).map((a) => `${a} is read as ${t}`));
 
 function backend(b: unknown, path: string, errors: FieldError[]): string | undefined {
   if (!isRecord(b)) {
@@ -30,7 +30,7 @@ function backend(b: unknown, path: string, errors: FieldError[]): string | undef
   }
   for (const [alias, types] of CONF_ALIASES) {
     if (b[alias] !== undefined) {
-      const named = types.map((t) => [t, ...((BACKEND_SPECS[t] as BackendSpec).typeAliases ?? [])].join(' (or ') + ((BACKEND_SPECS[t] as BackendSpec).typeAliases?.length ? ')' : ''));
+      const named = types.map((t) => [t, ...((BACKEND_SPECS[t]).typeAliases ?? [])].join(' (or ') + ((BACKEND_SPECS[t]).typeAliases?.length ? ')' : ''));
       errors.push({ field: at(path, alias), message: `only a backend of type ${named.join(' or ')} takes this block; set that type or move the settings to conf` });
     }
   }
@@ -50,7 +50,7 @@ function backend(b: unknown, path: string, errors: FieldError[]): string | undef
     if (dp?.rotation !== undefined && dp.rotation !== null) {
       const rot = mapping(dp.rotation, at(path, 'dpCert.rotation'), ['expiration'], errors);
       const dpSeconds = duration(rot?.expiration, at(path, 'dpCert.rotation.expiration'), errors, DP_CERT_EXPIRATION_BOUNDS);
-      const maxSeconds = isBackendType(b.type) ? (BACKEND_SPECS[b.type] as BackendSpec).maxCertSeconds?.(b) : undefined;
+      const maxSeconds = isBackendType(b.type) ? (BACKEND_SPECS[b.type]).maxCertSeconds?.(b) : undefined;
       if (dpSeconds !== undefined && maxSeconds !== undefined && dpSeconds > maxSeconds) {
         errors.push({ field: at(path, 'dpCert.rotation.expiration'), message: `is longer than its CA lives (${formatSeconds(maxSeconds)}); a certificate cannot outlive its CA` });
       }

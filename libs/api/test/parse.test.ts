@@ -1,30 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { fixture } from '@meshca/test/fixtures';
 import { parseDocuments, parseLocatedDocuments, parseObject, parseValidDocuments, ValidationError } from '../src/index.js';
-import { thrown } from './helpers.js';
+import { thrown } from './thrown.js';
 
-const UNIVERSAL_MESH = `type: Mesh
-name: default
-labels:
-  team: security
-mtls:
-  enabledBackend: ca-1
-  backends:
-  - name: ca-1
-    type: builtin
-`;
-const KUBE_MESH = `apiVersion: kuma.io/v1alpha1
-kind: Mesh
-metadata:
-  name: default
-  labels:
-    team: security
-spec:
-  mtls:
-    enabledBackend: ca-1
-    backends:
-    - name: ca-1
-      type: builtin
-`;
+// One Mesh in both forms.
+const UNIVERSAL_MESH = fixture('mesh-labelled-universal.yaml');
+const KUBE_MESH = fixture('mesh-labelled-kubernetes.yaml');
 const EXPECTED = {
   meta: { type: 'Mesh', name: 'default', labels: { team: 'security' } },
   spec: { mtls: { enabledBackend: 'ca-1', backends: [{ name: 'ca-1', type: 'builtin' }] } },

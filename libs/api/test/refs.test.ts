@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { seedText } from '@meshca/test/fixtures';
 import { keyString, parseDocuments, parseObject, resourceKey, secretReferences } from '../src/index.js';
 
-const fixture = (f: string) => parseDocuments(readFileSync(join(import.meta.dirname, 'fixtures/seeds', f), 'utf8'))[0]!;
+const fixture = (f: string) => parseDocuments(seedText(f))[0]!;
 
 describe('secretReferences', () => {
   it('lists every secret DataSource of the vault example, in order, with its field', () => {

@@ -1,13 +1,12 @@
 // Every YAML example of the reference documents (extracted by fixtures/extract-seeds.mjs) must apply unchanged,
 // except the documented trap: the 000/001 vault examples set both auth.token and auth.tls.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { SEEDS, seedText } from '@meshca/test/fixtures';
 import { parseDocuments, parseDuration, type ResourceInput, validateResource } from '../src/index.js';
 
-const dir = join(import.meta.dirname, 'fixtures/seeds');
-const fixtures = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
-const read = (f: string) => readFileSync(join(dir, f), 'utf8');
+const fixtures = readdirSync(SEEDS).filter((f) => f.endsWith('.yaml')).sort();
+const read = seedText;
 const parseOne = (f: string): ResourceInput => {
   const docs = parseDocuments(read(f));
   expect(docs).toHaveLength(1);

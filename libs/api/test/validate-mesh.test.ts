@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type FieldError, parseObject, type ResourceInput, validateResource } from '../src/index.js';
 
 const mesh = (mtls: unknown, extra: Record<string, unknown> = {}): ResourceInput =>
-  ({ meta: { type: 'Mesh', name: 'default' }, spec: { ...extra, mtls } }) as ResourceInput;
+  ({ meta: { type: 'Mesh', name: 'default' }, spec: { ...extra, mtls } });
 const one = (backend: Record<string, unknown>, enabled?: string): ResourceInput =>
   mesh({ ...(enabled ? { enabledBackend: enabled } : {}), backends: [backend] });
 const vault = (fromCp: Record<string, unknown>) => one({ name: 'v', type: 'vault', conf: { fromCp } });

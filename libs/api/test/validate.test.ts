@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { fixture } from '@meshca/test/fixtures';
 import { parseDocuments, parseObject, type ResourceInput, validateResource } from '../src/index.js';
-import { BUILTIN_GATEWAY, DELEGATED_GATEWAY } from './fixtures/gateway-dataplanes.js';
 
 const input = (meta: Record<string, unknown>, spec: unknown): ResourceInput => ({ meta, spec }) as unknown as ResourceInput;
 const dp = (networking: unknown) => input({ type: 'Dataplane', name: 'dp-1', mesh: 'default' }, { networking });
@@ -73,7 +73,7 @@ describe('Dataplane', () => {
 describe('gateway Dataplanes (no inbound, the service in networking.gateway.tags)', () => {
   const inbound = { port: 8080, tags: { 'kuma.io/service': 'web' } };
   it('accepts the delegated and builtin gateway examples as written, and a gateway without a type (DELEGATED)', () => {
-    for (const yaml of [DELEGATED_GATEWAY, BUILTIN_GATEWAY]) expect(validateResource(parseDocuments(yaml)[0]!)).toEqual([]);
+    for (const yaml of [fixture('dataplane-gateway-delegated.yaml'), fixture('dataplane-gateway-builtin.yaml')]) expect(validateResource(parseDocuments(yaml)[0]!)).toEqual([]);
     expect(validateResource(dp({ address: '10.0.0.1', gateway: { tags: { 'kuma.io/service': 'kong' } } }))).toEqual([]);
   });
   it('refuses what Kuma refuses, naming the field', () => {

@@ -12,7 +12,7 @@ export interface MeshCaCheck {
   mesh: string;
   spec: MeshSpec;
   /** The stored spec, if any: a backend whose config did not change is not checked again. */
-  previous?: MeshSpec;
+  previous?: MeshSpec | undefined;
   /** `mtls.skipValidation`, or an operator override: no test certificate is issued. */
   skipTestCertificate?: boolean;
 }

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { DataSource, Resource, ResourceKey, SecretSpec } from '@meshca/api';
+import type { DataSource, SecretSpec } from '@meshca/api';
 import type { DataSourceReader, ResourceGetter } from './backend.js';
 
 export type { ResourceGetter } from './backend.js';

@@ -1,4 +1,4 @@
-import { BACKEND_SPECS, type BackendSpec, type FieldError, type MtlsBackend } from '@meshca/api';
+import { BACKEND_SPECS, type FieldError, type MtlsBackend } from '@meshca/api';
 import { parseCertificate } from '@meshca/pki';
 import type { BackendContext, BackendEnv, CaBackend, CaPlugin, DataplaneIdentity } from './backend.js';
 import { CaError } from './errors.js';
@@ -39,7 +39,7 @@ export async function validateByTestCertificate(mesh: string, spec: MtlsBackend,
   const lifetime = (leaf.notAfter.getTime() - Date.now()) / 1000;
   if (lifetime + VALIDITY_SLACK_SECONDS < ttl) {
     const hours = (s: number) => `${Math.round((s / 3600) * 10) / 10}h`;
-    const cap = (BACKEND_SPECS[spec.type] as BackendSpec).lifetimeCap ?? 'the CA\'s own limit';
+    const cap = BACKEND_SPECS[spec.type].lifetimeCap ?? 'the CA\'s own limit';
     return [{
       field: `${field}.dpCert.rotation.expiration`,
       message: `${where} issued a test certificate valid for ${hours(lifetime)}, shorter than dpCert.rotation.expiration (${hours(ttl)}); the CA caps lifetimes: dpCert.rotation.expiration must not exceed the cap (${cap}; equal is fine) — lower the expiration, or raise the cap`,

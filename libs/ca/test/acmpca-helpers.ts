@@ -1,18 +1,14 @@
 // Shared pieces of the acmpca backend tests: a backend context over a memory store, the seed
 // Meshes rewritten to point at a test peer, and a proxy that makes a CA drop the identity.
-import { readFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseDocuments, type MeshSpec, type MtlsBackend } from '@meshca/api';
 import { createMemoryStore, type ResourceStore } from '@meshca/store';
 import { createCsr, generateP256Key } from '@meshca/pki';
+import { seedText } from '@meshca/test/fixtures';
 import { createDataSourceReader, type BackendContext } from '../src/index.js';
 
 export { startAcmPcaServer, type AcmPcaServer } from '../../../test/servers/acmpca/index.js';
-
-const SEEDS = resolve(dirname(fileURLToPath(import.meta.url)), '../../api/test/fixtures/seeds');
 
 /** A memory store holding the given mesh Secrets (name -> text). */
 export async function storeWithSecrets(secrets: Record<string, string>, mesh = 'default'): Promise<ResourceStore> {
@@ -31,7 +27,7 @@ export function acmpcaContext(store: ResourceStore, conf: Record<string, unknown
 
 /** The Mesh of a seed fixture, parsed the way `meshctl apply` parses it. */
 export function seedMesh(file: string): MeshSpec {
-  const [doc] = parseDocuments(readFileSync(resolve(SEEDS, file), 'utf8'));
+  const [doc] = parseDocuments(seedText(file));
   if (!doc) throw new Error(`no document in ${file}`);
   return structuredClone(doc.spec) as MeshSpec;
 }

@@ -6,7 +6,7 @@ import { createCsr, createIssuerPool, generateP256Key, isIssuedBy, parseCertific
 import type { IssuerPool } from '@meshca/pki';
 import { builtinSecretNames, createBuiltinBackend, generateBuiltinCa, loadBuiltinCa } from '../src/index.js';
 import type { CaBackend } from '../src/index.js';
-import { contextWith, webIdentity } from './helpers.js';
+import { contextWith, webIdentity } from './backend-context.js';
 
 const backend = { name: 'ca-1', type: 'builtin' as const, conf: {} };
 

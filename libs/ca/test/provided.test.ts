@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLeafSigner, generateCa, generateP256Key, isIssuedBy, parseCertificate } from '@meshca/pki';
 import type { CaMaterial } from '@meshca/pki';
 import { checkProvidedCa, createProvidedBackend } from '../src/index.js';
-import { contextWith, secret, webIdentity } from './helpers.js';
+import { contextWith, secret, webIdentity } from './backend-context.js';
 
 const PATH = 'mtls.backends[1]';
 const provided = (conf: Record<string, unknown>) => ({ name: 'ca-2', type: 'provided' as const, conf });

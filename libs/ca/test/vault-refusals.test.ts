@@ -1,15 +1,14 @@
 // Each reason global refuses a vault backend, with the message an operator reads: applying the
 // seed 001 Mesh runs checkMeshCas, which issues a test certificate through the backend.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocuments, type FieldError, type MeshSpec, type MtlsBackend, type VaultConf } from '@meshca/api';
 import { generateCa } from '@meshca/pki';
+import { seedText } from '@meshca/test/fixtures';
 import { CaError, checkMeshCas, validationIdentity } from '../src/index.js';
 import { openVaultBackend } from '../src/vault/index.js';
 import { closedPort, contextOf, envOf, ok, seedVault, startVaultServer, storeWithSecrets, vaultCall, type SeedSetup, type VaultServer } from './vault-setup.js';
 
-const SEED = parseDocuments(readFileSync(join(import.meta.dirname, '../../api/test/fixtures/seeds/001-vault-universal.yaml'), 'utf8'))[0]!.spec as MeshSpec;
+const SEED = parseDocuments(seedText('001-vault-universal.yaml'))[0]!.spec as MeshSpec;
 
 let v: VaultServer;
 let setup: SeedSetup;

@@ -3,17 +3,15 @@
 // Only addresses and secrets are rewritten, plus the 001/000 `auth.tls` block the API refuses
 // next to `auth.token` (the seed's own comment says only one is allowed).
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseDocuments, type MeshSpec, type MtlsBackend, type VaultConf } from '@meshca/api';
 import { parseCertificate } from '@meshca/pki';
+import { seedText } from '@meshca/test/fixtures';
 import { checkMeshCas } from '../src/index.js';
 import { openVaultBackend } from '../src/vault/index.js';
 import { contextOf, envOf, seedVault, startVaultServer, storeWithSecrets, type VaultServer } from './vault-setup.js';
 
-const fixtures = join(import.meta.dirname, '../../api/test/fixtures/seeds');
-const meshOf = (file: string): MeshSpec => parseDocuments(readFileSync(join(fixtures, file), 'utf8'))[0]!.spec as MeshSpec;
+const meshOf = (file: string): MeshSpec => parseDocuments(seedText(file))[0]!.spec as MeshSpec;
 
 /** Points the seed's vault backend at the test server; the rest of its config stays as written. */
 function pointAt(spec: MeshSpec, v: VaultServer): { spec: MeshSpec; backend: MtlsBackend<VaultConf> } {

@@ -46,7 +46,7 @@ export async function loadOrCreateServerTls(opts: ServerTlsOptions): Promise<Ser
 const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
 export async function createSelfSignedServerTls(name: string, hosts: string[]): Promise<Omit<ServerTls, 'caFile'>> {
-  x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+  x509.cryptoProvider.set(webcrypto);
   const now = Date.now();
   const notBefore = new Date(now - 60_000);
   const notAfter = new Date(now + 10 * 365 * 24 * 3600_000);
@@ -56,7 +56,7 @@ export async function createSelfSignedServerTls(name: string, hosts: string[]): 
     name: `CN=meshca ${name} CA`,
     notBefore,
     notAfter,
-    keys: caKeys as CryptoKeyPair,
+    keys: caKeys,
     signingAlgorithm: alg,
     extensions: [
       new x509.BasicConstraintsExtension(true, 0, true),
@@ -70,8 +70,8 @@ export async function createSelfSignedServerTls(name: string, hosts: string[]): 
     issuer: ca.subject,
     notBefore,
     notAfter,
-    publicKey: (keys as CryptoKeyPair).publicKey,
-    signingKey: (caKeys as CryptoKeyPair).privateKey,
+    publicKey: keys.publicKey,
+    signingKey: caKeys.privateKey,
     signingAlgorithm: alg,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
@@ -80,7 +80,7 @@ export async function createSelfSignedServerTls(name: string, hosts: string[]): 
       new x509.SubjectAlternativeNameExtension(hosts.map((h) => ({ type: isIP(h) ? ('ip' as const) : ('dns' as const), value: h }))),
     ],
   });
-  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', (keys as CryptoKeyPair).privateKey);
+  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', (keys).privateKey);
   return {
     caPem: ca.toString('pem') + '\n',
     certPem: cert.toString('pem') + '\n',

@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { loadOrCreateServerTls } from './server-tls.js';
 
 export interface ServerTlsFiles {
-  certFile?: string;
-  keyFile?: string;
+  certFile?: string | undefined;
+  keyFile?: string | undefined;
   /** Where generated material lives when no files are given. */
   dir: string;
   name: string;

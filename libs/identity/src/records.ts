@@ -36,7 +36,7 @@ export function createRecords(opts: {
 
   async function writeDataplane(s: Session, spec: { networking: unknown }): Promise<void> {
     try {
-      s.records.dpVersion = await upsert(store, { meta: { type: 'Dataplane', mesh: s.identity.mesh, name: s.identity.name }, spec: spec as Record<string, unknown> }, s.records.dpVersion);
+      s.records.dpVersion = await upsert(store, { meta: { type: 'Dataplane', mesh: s.identity.mesh, name: s.identity.name }, spec: spec }, s.records.dpVersion);
     } catch (err) {
       log.error({ mesh: s.identity.mesh, dataplane: s.identity.name, err: String(err) }, 'storing Dataplane failed; retrying');
       // The store may be back in a moment (a Redis restarting): try again while it is connected.

@@ -4,9 +4,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { MtlsBackend } from '@meshca/api';
 import { openCaBackend, type CaBackend } from '@meshca/ca';
 import { createCsr, generateP256Key } from '@meshca/pki';
+import { eventually } from '@meshca/test/eventually';
 import { backendSettingsFingerprint, canonicalJson, issuanceFingerprint } from '../src/fingerprint.js';
 import type { OpenBackend } from '../src/index.js';
-import { applyMesh, builtin, connectRaw, dataplane, startZone, until, type RawClient, type TestZone } from './helpers.js';
+import { connectRaw, type RawClient } from './raw-client.js';
+import { applyMesh, builtin, dataplane } from './resources.js';
+import { startZone, type TestZone } from './test-zone.js';
 
 let zone: TestZone | undefined;
 afterEach(async () => {
@@ -70,12 +73,12 @@ function instrumented(): { open: OpenBackend; opens: Map<string, number>; hold: 
 
 describe('backend settings fingerprint', () => {
   it('is the same for the same settings in any key order and for equal lifetimes; differs when a setting does', () => {
-    const a: MtlsBackend = { name: 'v', type: 'vault', dpCert: { rotation: { expiration: '24h' } }, conf: { fromCp: { address: 'https://v:8200', pki: 'pki', role: 'dp', auth: { token: { inlineString: 's3cret' } } } } } as MtlsBackend;
+    const a: MtlsBackend = { name: 'v', type: 'vault', dpCert: { rotation: { expiration: '24h' } }, conf: { fromCp: { address: 'https://v:8200', pki: 'pki', role: 'dp', auth: { token: { inlineString: 's3cret' } } } } };
     const reordered = JSON.parse(canonicalJson(a)) as MtlsBackend;
     expect(canonicalJson({ b: 1, a: { d: [2, { y: 1, x: 0 }], c: undefined } })).toBe('{"a":{"d":[2,{"x":0,"y":1}]},"b":1}');
     expect(backendSettingsFingerprint(reordered)).toBe(backendSettingsFingerprint(a));
     expect(backendSettingsFingerprint({ ...a, dpCert: { rotation: { expiration: '1440m' } } })).toBe(backendSettingsFingerprint(a));
-    expect(backendSettingsFingerprint({ ...a, dpCert: undefined } as MtlsBackend)).toBe(backendSettingsFingerprint(a)); // 24h is the default
+    expect(backendSettingsFingerprint({ ...a, dpCert: undefined } as unknown as MtlsBackend)).toBe(backendSettingsFingerprint(a)); // 24h is the default
     expect(backendSettingsFingerprint({ ...a, dpCert: { rotation: { expiration: '1h' } } })).not.toBe(backendSettingsFingerprint(a));
     const role = { ...a, conf: { fromCp: { ...(a.conf as { fromCp: object }).fromCp, role: 'other' } } } as MtlsBackend;
     expect(backendSettingsFingerprint(role)).not.toBe(backendSettingsFingerprint(a));
@@ -127,7 +130,7 @@ describe('enabled backend settings change', () => {
     const changed = { ...ca2, dpCert: { rotation: { expiration: '1h' } }, conf: { caCert: { expiration: '5y' } } } as MtlsBackend;
     const current = (await zone.store.get({ type: 'Mesh', name: 'default' }))!;
     await zone.store.update({ meta: current.meta, spec: { ...(current.spec as object), mtls: { enabledBackend: 'ca-1', backends: [builtin('ca-1'), changed] } } }, current.meta.version);
-    await until(() => (ca.opens.get('ca-2') ?? 0) > opensBefore, 'ca-2 reopened');
+    await eventually(() => expect(ca.opens.get('ca-2') ?? 0, 'ca-2 reopened').toBeGreaterThan(opensBefore));
     // Past the whole re-issue spread window (200 ms in tests), and more.
     await new Promise((r) => setTimeout(r, 700));
     expect(zone.service.stats().issued).toBe(issued);
@@ -149,10 +152,10 @@ describe('enabled backend settings change', () => {
 
     ca.hold = true; // the CA signs dp-1's certificate only once the new Mesh is loaded
     const racing = await connect(zone, 'dp-1');
-    await until(() => ca.held > 0, 'dp-1 issuance in flight');
+    await eventually(() => expect(ca.held, 'dp-1 issuance in flight').toBeGreaterThan(0));
     const opens = ca.opens.get('ca-1') ?? 0;
     await applyMesh(zone.store, 'default', { enabledBackend: 'ca-1', backends: [builtin('ca-1', '1h')] });
-    await until(() => (ca.opens.get('ca-1') ?? 0) > opens, 'ca-1 reopened with the new settings');
+    await eventually(() => expect(ca.opens.get('ca-1') ?? 0, 'ca-1 reopened with the new settings').toBeGreaterThan(opens));
     await new Promise((r) => setTimeout(r, 100));
     ca.release();
 
@@ -169,7 +172,7 @@ describe('enabled backend settings change', () => {
     const a = await connect(zone, 'dp-0');
     await a.next('identity'); // took the only token: the next issuance waits ~4 s
     const b = await connect(zone, 'dp-1');
-    await until(() => zone!.service.stats().queued > 0, 'dp-1 waiting for the rate limiter');
+    await eventually(() => expect(zone!.service.stats().queued, 'dp-1 waiting for the rate limiter').toBeGreaterThan(0));
     await applyMesh(zone.store, 'default', { enabledBackend: 'ca-1', backends: [builtin('ca-1', '1h')] });
     expect(remaining(await b.next('identity', 10_000))).toBeLessThanOrEqual(HOUR);
     a.ws.close();

@@ -2,7 +2,10 @@ import type { IncomingMessage } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyMesh, builtin, connectRaw, dataplane, startZone, type TestZone } from './helpers.js';
+import { eventually } from '@meshca/test/eventually';
+import { connectRaw } from './raw-client.js';
+import { applyMesh, builtin, dataplane } from './resources.js';
+import { startZone, type TestZone } from './test-zone.js';
 
 // What a connected dataplane keeps alive in the zone is what 10,000 of them cost; the upgrade
 // request (headers, the bearer token) is not part of it once the connection is up.
@@ -29,10 +32,10 @@ describe('a connected dataplane', () => {
     client.send({ type: 'register', dataplane: dataplane('web-1', { 'kuma.io/service': 'web' }) });
     await client.next('identity');
     expect(request).toBeDefined();
-    await expect.poll(() => {
+    await eventually(() => {
       gc();
-      return request?.deref();
-    }, { timeout: 5000, interval: 100 }).toBeUndefined();
+      expect(request?.deref()).toBeUndefined();
+    }, 5000, 100);
     expect(zone.service.stats().connected).toBe(1);
     client.ws.terminate();
   });

@@ -4,9 +4,14 @@ import { X509Certificate } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseDocuments } from '@meshca/api';
 import { certificateChainFromPem } from '@meshca/pki';
-import { BUILTIN_GATEWAY, DELEGATED_GATEWAY } from '../../api/test/fixtures/gateway-dataplanes.js';
+import { fixture } from '@meshca/test/fixtures';
 import type { DataplaneDocument } from '../src/index.js';
-import { applyMesh, builtin, connectRaw, startZone, type TestZone } from './helpers.js';
+import { connectRaw } from './raw-client.js';
+import { applyMesh, builtin } from './resources.js';
+import { startZone, type TestZone } from './test-zone.js';
+
+const DELEGATED_GATEWAY = fixture('dataplane-gateway-delegated.yaml');
+const BUILTIN_GATEWAY = fixture('dataplane-gateway-builtin.yaml');
 
 let zone: TestZone | undefined;
 afterEach(async () => {

@@ -9,7 +9,8 @@ import { createRateLimiter } from '../src/rate-limit.js';
 import { newSession, type Session } from '../src/session.js';
 import { createMeshTrusts } from '../src/trust.js';
 import type { ZoneMessage } from '@meshca/dp-protocol';
-import { applyMesh, builtin, log } from './helpers.js';
+import { applyMesh, builtin } from './resources.js';
+import { log } from './test-zone.js';
 import { advance, useVirtualTime } from './virtual-zone.js';
 
 afterEach(() => {

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Mtls } from '@meshca/api';
 import { createMemoryStore, type ResourceStore } from '@meshca/store';
-import { applyMesh, builtin } from './helpers.js';
+import { applyMesh, builtin } from './resources.js';
 import { advance, createCaSwitch, drain, startVirtualZone, useVirtualTime, type CaSwitch, type VirtualZone } from './virtual-zone.js';
 
 let zone: VirtualZone | undefined;

@@ -8,8 +8,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { MtlsBackend } from '@meshca/api';
 import { builtinSecretNames } from '@meshca/ca';
 import { certificateChainFromPem, createCsr, generateCa, generateP256Key } from '@meshca/pki';
+import { eventually } from '@meshca/test/eventually';
+import { startTraffic, type Route, type Traffic } from '@meshca/test/traffic';
 import { decodeZoneMessage } from '../src/index.js';
-import { applyMesh, builtin, connectRaw, dataplane, startZone, until, type RawClient, type TestZone } from './helpers.js';
+import { connectRaw, type RawClient } from './raw-client.js';
+import { applyMesh, builtin, dataplane } from './resources.js';
+import { startZone, type TestZone } from './test-zone.js';
 
 let zone: TestZone | undefined;
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -74,9 +78,9 @@ async function startPeer(z: TestZone, name: string, service: string, opts: { csr
   await ready;
   server = createServer({ cert: peer.cert, key: peer.key, ca: peer.bundle, requestCert: true, rejectUnauthorized: true }, (socket) => socket.end('ok'));
   server.on('tlsClientError', () => {}); // the client side records the failure
-  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   peer.port = (server.address() as AddressInfo).port;
-  cleanups.push(() => new Promise<void>((r) => server!.close(() => r())));
+  cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
   cleanups.push(() => client.ws.close());
   return peer;
 }
@@ -96,30 +100,10 @@ function call(from: Peer, to: Peer): Promise<void> {
   });
 }
 
-interface Loop {
-  ok: number;
-  failures: string[];
-  stop(): Promise<void>;
-}
-
-function callLoop(from: Peer, to: Peer): Loop {
-  let running = true;
-  const loop: Loop = { ok: 0, failures: [], stop: async () => {} };
-  const done = (async () => {
-    while (running) {
-      try {
-        await call(from, to);
-        loop.ok++;
-      } catch (err) {
-        loop.failures.push(`${from.name} -> ${to.name}: ${(err as Error).message}`);
-      }
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  })();
-  loop.stop = async () => {
-    running = false;
-    await done;
-  };
+/** Calls both ways between the two peers until stopped (at the latest after the test). */
+function traffic(a: Peer, b: Peer): Traffic {
+  const route = (from: Peer, to: Peer): Route => ({ from: from.name, to: to.name, call: () => call(from, to) });
+  const loop = startTraffic([route(a, b), route(b, a)], { pauseMs: 5 });
   cleanups.push(loop.stop);
   return loop;
 }
@@ -132,11 +116,6 @@ function leafIssuedBy(chainPem: string, caPem: string): boolean {
 
 const has = (bundlePem: string, rootPem: string): boolean =>
   certificateChainFromPem(bundlePem).includes(certificateChainFromPem(rootPem)[0] as string);
-
-async function moreCalls(loops: Loop[], n: number): Promise<void> {
-  const targets = loops.map((l) => l.ok + n);
-  await until(() => loops.every((l, i) => l.ok >= (targets[i] as number) || l.failures.length > 0), `${n} more calls`);
-}
 
 async function insightMtls(z: TestZone, name: string): Promise<Record<string, unknown>> {
   await z.service.flushInsights();
@@ -168,15 +147,15 @@ describe('retired roots', () => {
     // CSR mode, holding its answer: it keeps its old-CA certificate as long as the test wants.
     const api = await startPeer(z, 'api-1', 'api', { csr: true, holdCsr: true });
     for (const p of [web, api]) expect(leafIssuedBy(p.cert, ca1.certPem)).toBe(true);
-    const loops = [callLoop(web, api), callLoop(api, web)];
-    await moreCalls(loops, 5);
+    const calls = traffic(web, api);
+    await calls.more(5);
 
     // The same backend name, another CA: the Secrets' contents are replaced.
     await putSecret(z, 'ca-p-cert', ca2.certPem);
     await putSecret(z, 'ca-p-key', ca2.keyPem);
 
     // web-1 is re-issued from the new CA while api-1 still presents its old-CA certificate.
-    await until(() => leafIssuedBy(web.cert, ca2.certPem) && api.csrRequested, 'web-1 re-issued from the new CA');
+    await eventually(() => expect(leafIssuedBy(web.cert, ca2.certPem) && api.csrRequested, 'web-1 re-issued from the new CA').toBe(true));
     expect(leafIssuedBy(api.cert, ca1.certPem)).toBe(true);
     for (const p of [web, api]) {
       expect(has(p.bundle, ca1.certPem) && has(p.bundle, ca2.certPem)).toBe(true);
@@ -185,14 +164,14 @@ describe('retired roots', () => {
     expect(await insightMtls(z, 'web-1')).toMatchObject({ supportedBackends: ['ca-p'], retiredRoots: 1 });
     expect(z.service.dataplanes().find((d) => d.name === 'web-1')).toMatchObject({ bundleBackends: ['ca-p'], retiredRoots: 1 });
     // Calls in both directions between an old-CA and a new-CA certificate.
-    await moreCalls(loops, 10);
+    await calls.more(10);
 
     api.answerCsr();
-    await until(() => leafIssuedBy(api.cert, ca2.certPem), 'api-1 re-issued from the new CA');
+    await eventually(() => expect(leafIssuedBy(api.cert, ca2.certPem), 'api-1 re-issued from the new CA').toBe(true));
     // The last certificate under the old root is gone here; it lingers for other zones' dataplanes,
     // then every bundle is re-sent without it.
     expect(has(api.bundle, ca1.certPem) && has(web.bundle, ca1.certPem)).toBe(true);
-    await until(() => !has(web.bundle, ca1.certPem) && !has(api.bundle, ca1.certPem), 'bundles without the old root');
+    await eventually(() => expect(!has(web.bundle, ca1.certPem) && !has(api.bundle, ca1.certPem), 'bundles without the old root').toBe(true));
     for (const p of [web, api]) {
       expect(certificateChainFromPem(p.bundle)).toEqual(certificateChainFromPem(ca2.certPem));
       expect(leafIssuedBy(p.cert, ca2.certPem)).toBe(true);
@@ -201,10 +180,10 @@ describe('retired roots', () => {
     const mtls = await insightMtls(z, 'web-1');
     expect(mtls).toMatchObject({ supportedBackends: ['ca-p'] });
     expect(mtls.retiredRoots).toBeUndefined();
-    await moreCalls(loops, 5);
+    await calls.more(5);
 
-    for (const l of loops) await l.stop();
-    expect(loops.flatMap((l) => l.failures)).toEqual([]);
+    await calls.stop();
+    expect(calls.failures).toEqual([]);
   }, 30_000);
 
   it('removal (step 3) after the re-issue drops the root at once; a removal while a certificate still chains to it keeps it (and it lingers after the re-issue)', async () => {
@@ -217,33 +196,33 @@ describe('retired roots', () => {
     await applyMesh(z.store, 'default', { enabledBackend: 'ca-1', backends: [builtin('ca-1')] });
     const web = await startPeer(z, 'web-1', 'web');
     const api = await startPeer(z, 'api-1', 'api');
-    const loops = [callLoop(web, api), callLoop(api, web)];
+    const calls = traffic(web, api);
     const ca1 = await rootOf('ca-1');
 
     // The three steps.
     await applyMesh(z.store, 'default', { enabledBackend: 'ca-1', backends: [builtin('ca-1'), builtin('ca-2')] });
     const ca2 = await rootOf('ca-2');
-    await until(() => has(web.bundle, ca2) && has(api.bundle, ca2), 'bundles with ca-2');
+    await eventually(() => expect(has(web.bundle, ca2) && has(api.bundle, ca2), 'bundles with ca-2').toBe(true));
     await applyMesh(z.store, 'default', { enabledBackend: 'ca-2', backends: [builtin('ca-1'), builtin('ca-2')] });
-    await until(() => leafIssuedBy(web.cert, ca2) && leafIssuedBy(api.cert, ca2), 'certificates from ca-2');
-    await moreCalls(loops, 5);
+    await eventually(() => expect(leafIssuedBy(web.cert, ca2) && leafIssuedBy(api.cert, ca2), 'certificates from ca-2').toBe(true));
+    await calls.more(5);
     await applyMesh(z.store, 'default', { enabledBackend: 'ca-2', backends: [builtin('ca-2')] });
-    await until(() => !has(web.bundle, ca1) && !has(api.bundle, ca1), 'bundles without ca-1');
+    await eventually(() => expect(!has(web.bundle, ca1) && !has(api.bundle, ca1), 'bundles without ca-1').toBe(true));
     for (const p of [web, api]) expect(p.client.messages.filter((m) => m.type === 'bundle').at(-1)).toMatchObject({ bundleBackends: ['ca-2'] });
     expect(certificateChainFromPem(web.bundle)).toEqual(certificateChainFromPem(ca2));
     expect((await insightMtls(z, 'web-1')).retiredRoots).toBeUndefined();
-    await moreCalls(loops, 5);
+    await calls.more(5);
 
     // Switch and removal in one apply (as with --force-rotation) while api-1 is away holding its ca-2
     // certificate: web-1 is re-issued from ca-3 and its bundle keeps ca-2 as a retired root.
     api.client.ws.close();
     await api.client.closed;
-    await until(() => z.service.stats().connected === 1, 'api-1 disconnected');
-    for (const l of loops) await l.stop();
-    expect(loops.flatMap((l) => l.failures)).toEqual([]);
+    await eventually(() => expect(z.service.stats().connected, 'api-1 disconnected').toBe(1));
+    await calls.stop();
+    expect(calls.failures).toEqual([]);
     await applyMesh(z.store, 'default', { enabledBackend: 'ca-3', backends: [builtin('ca-3')] });
     const ca3 = await rootOf('ca-3');
-    await until(() => leafIssuedBy(web.cert, ca3), 'web-1 re-issued from ca-3');
+    await eventually(() => expect(leafIssuedBy(web.cert, ca3), 'web-1 re-issued from ca-3').toBe(true));
     expect(has(web.bundle, ca2) && has(web.bundle, ca3)).toBe(true);
     expect(web.client.messages.filter((m) => m.type === 'identity').at(-1)).toMatchObject({ backend: 'ca-3', bundleBackends: ['ca-3'] });
     expect(await insightMtls(z, 'web-1')).toMatchObject({ supportedBackends: ['ca-3'], retiredRoots: 1 });
@@ -268,10 +247,10 @@ describe('retired roots', () => {
     api.client.ws.close();
     await api.client.closed;
     await applyMesh(z.store, 'default', { enabledBackend: 'ca-2', backends: [builtin('ca-2')] });
-    await until(() => !leafIssuedBy(web.cert, ca1), 'web-1 re-issued from ca-2');
+    await eventually(() => expect(!leafIssuedBy(web.cert, ca1), 'web-1 re-issued from ca-2').toBe(true));
     expect(has(web.bundle, ca1)).toBe(true); // api-1 may come back with its ca-1 certificate
-    await until(async () => (await z.store.get({ type: 'Dataplane', mesh: 'default', name: 'api-1' })) === undefined, 'api-1 removed');
-    await until(() => !has(web.bundle, ca1), 'web-1 bundle without ca-1');
+    await eventually(async () => expect(await z.store.get({ type: 'Dataplane', mesh: 'default', name: 'api-1' }), 'api-1 removed').toBeUndefined());
+    await eventually(() => expect(!has(web.bundle, ca1), 'web-1 bundle without ca-1').toBe(true));
     expect(certificateChainFromPem(web.bundle)).toHaveLength(1);
   }, 30_000);
 });

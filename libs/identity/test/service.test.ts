@@ -2,7 +2,10 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { builtinSecretNames } from '@meshca/ca';
 import { certificateChainFromPem, createCsr, generateP256Key } from '@meshca/pki';
-import { applyMesh, builtin, connectRaw, dataplane, startZone, until, type TestZone } from './helpers.js';
+import { eventually } from '@meshca/test/eventually';
+import { connectRaw } from './raw-client.js';
+import { applyMesh, builtin, dataplane } from './resources.js';
+import { startZone, type TestZone } from './test-zone.js';
 
 let zone: TestZone | undefined;
 afterEach(async () => {
@@ -234,8 +237,8 @@ describe('dataplane identity service', () => {
     expect((await c2.closed).code).toBe(4409);
     await c3.next('identity');
     c3.ws.close();
-    await until(async () => (await zone!.store.get({ type: 'Dataplane', mesh: 'default', name: 'web-1' })) === undefined, 'Dataplane removal');
-    await until(async () => (await zone!.store.get({ type: 'DataplaneInsight', mesh: 'default', name: 'web-1' })) === undefined, 'insight removal');
+    await eventually(async () => expect(await zone!.store.get({ type: 'Dataplane', mesh: 'default', name: 'web-1' }), 'Dataplane removal').toBeUndefined());
+    await eventually(async () => expect(await zone!.store.get({ type: 'DataplaneInsight', mesh: 'default', name: 'web-1' }), 'insight removal').toBeUndefined());
     expect(zone.service.stats().known).toBe(0);
   });
 });

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
+import { eventually } from '@meshca/test/eventually';
 import { SMALL_FRAME_BYTES, closeAfterSends, sendInSmallFrames } from '../src/small-frames.js';
 
 interface Frame {
@@ -92,7 +93,7 @@ describe('sendInSmallFrames', () => {
     const big = JSON.stringify({ type: 'identity', certPem: 'c'.repeat(2000), keyPem: 'k'.repeat(300), bundlePem: 'ü'.repeat(500) });
     const port = await serve((ws) => sendInSmallFrames(ws, big));
     const c = await rawClient(port);
-    await expect.poll(() => messages(c.frames).length).toBe(1);
+    await eventually(() => expect(messages(c.frames).length).toBe(1));
     expect(messages(c.frames)).toEqual([big]);
     const data = c.frames.filter((f) => f.opcode < 0x8);
     expect(data.length).toBe(Math.ceil(Buffer.byteLength(big) / SMALL_FRAME_BYTES));
@@ -109,7 +110,7 @@ describe('sendInSmallFrames', () => {
       for (const m of sent) sendInSmallFrames(ws, m);
     });
     const c = await rawClient(port);
-    await expect.poll(() => messages(c.frames).length).toBe(sent.length);
+    await eventually(() => expect(messages(c.frames).length).toBe(sent.length));
     expect(messages(c.frames)).toEqual(sent);
     c.socket.destroy();
   });
@@ -122,7 +123,7 @@ describe('sendInSmallFrames', () => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
     const got: string[] = [];
     ws.on('message', (d) => got.push(String(d)));
-    await expect.poll(() => got.length).toBe(2);
+    await eventually(() => expect(got.length).toBe(2));
     expect(got).toEqual(sent);
     ws.terminate();
   });
@@ -134,7 +135,7 @@ describe('sendInSmallFrames', () => {
       closeAfterSends(ws, 4403, 'forbidden');
     });
     const c = await rawClient(port);
-    await expect.poll(() => c.frames.some((f) => f.opcode === 0x8)).toBe(true);
+    await eventually(() => expect(c.frames.some((f) => f.opcode === 0x8)).toBe(true));
     expect(messages(c.frames)).toEqual([refusal]);
     const close = c.frames.find((f) => f.opcode === 0x8);
     expect(close?.payload.readUInt16BE(0)).toBe(4403);

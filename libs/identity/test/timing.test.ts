@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { authorizeRegistration, backoffMs, createRateLimiter, renewDelayMs, retryDelayMs } from '../src/index.js';
-import { dataplane } from './helpers.js';
+import { dataplane } from './resources.js';
 
 describe('renewal and retry timing', () => {
   it('renews between 50% and 80% of the lifetime', () => {

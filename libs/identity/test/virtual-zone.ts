@@ -8,7 +8,8 @@ import type { MtlsBackend } from '@meshca/api';
 import { CaError, openCaBackend, type BackendEnv, type CaBackend } from '@meshca/ca';
 import type { ResourceStore } from '@meshca/store';
 import { createIdentityService, decodeZoneMessage, type DataplaneCertState, type IdentityService, type ZoneMessage } from '../src/index.js';
-import { dataplane, log } from './helpers.js';
+import { dataplane } from './resources.js';
+import { log } from './test-zone.js';
 
 /** The fake timers this harness runs on; setImmediate and microtasks stay real so crypto and the store still complete. */
 export function useVirtualTime(): void {

@@ -33,7 +33,7 @@ export interface KdsClientOptions extends Partial<KdsLimits> {
   /** The zone's local store: synced resources land here, and its Dataplanes/ZoneInsights are pushed. */
   store: ResourceStore;
   /** PEM of the CA that signed global's certificate (default: the system roots). */
-  ca?: string | Buffer;
+  ca?: string | Buffer | undefined;
   /** Skip verifying global's certificate. Development only. */
   insecure?: boolean;
   logger: Logger;

@@ -1,8 +1,9 @@
 import { SignJWT, decodeJwt, importJWK } from 'jose';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenIssuer, generateSigningKey } from '@meshca/tokens';
+import { eventually } from '@meshca/test/eventually';
 import { CLOSE } from '../src/index.js';
-import { cleanup, createEnv, eventually, hello, mesh, rawPeer, startGlobal, startZone, type Env } from './fixture.js';
+import { cleanup, createEnv, hello, mesh, rawPeer, startGlobal, startZone, type Env } from './fixture.js';
 
 let env: Env;
 beforeAll(async () => {

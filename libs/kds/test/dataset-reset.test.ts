@@ -2,8 +2,9 @@
 // the zone keeps what it holds and says so on both sides, follows again once global holds all of
 // it, and takes global's state as it is only when told to.
 import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from '@meshca/test/eventually';
 import { APPLIED_EPOCH_LABEL } from '../src/index.js';
-import { cleanup, createEnv, eventually, mesh, secret, startGlobal, startZone, type Env, type Global } from './fixture.js';
+import { cleanup, createEnv, mesh, secret, startGlobal, startZone, type Env, type Global } from './fixture.js';
 
 let env: Env;
 afterEach(async () => {

@@ -7,6 +7,7 @@ import type { ResourceInput } from '@meshca/api';
 import { createSelfSignedServerTls } from '@meshca/common';
 import { createTokenIssuer, generateSigningKey, type SigningKey, type TokenIssuer } from '@meshca/tokens';
 import { createMemoryStore, type ResourceStore } from '@meshca/store';
+import { eventually } from '@meshca/test/eventually';
 import {
   createKdsClient, createKdsServer, decode, encode, frameText, zoneTokenAuthenticator,
   type KdsClient, type KdsClientOptions, type KdsMessage, type KdsServer, type KdsServerOptions,
@@ -91,19 +92,6 @@ export async function startZone(env: Env, global: Global, zone: string, opts: Pa
   client.start();
   env.cleanups.push(() => client.stop());
   return { store, client, lines };
-}
-
-/** Polls until `check` passes (it throws until then). */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
 }
 
 export const mesh = (name: string, extra: Record<string, unknown> = {}): ResourceInput =>

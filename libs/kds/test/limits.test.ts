@@ -3,8 +3,9 @@ import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
+import { eventually } from '@meshca/test/eventually';
 import { backoffDelay, decode, encode, frameText, type KdsMessage } from '../src/index.js';
-import { cleanup, createEnv, eventually, hello, mesh, rawPeer, startGlobal, startZone, type Env, type Global } from './fixture.js';
+import { cleanup, createEnv, hello, mesh, rawPeer, startGlobal, startZone, type Env, type Global } from './fixture.js';
 
 let env: Env;
 beforeAll(async () => {
@@ -42,7 +43,7 @@ describe('heartbeats', () => {
     wss.on('connection', (ws) => {
       connections++;
       ws.on('message', (data) => {
-        const msg = decode(frameText(data as Buffer));
+        const msg = decode(frameText(data));
         if (msg.type === 'hello') ws.send(encode({ type: 'welcome', protocol: 1, zone: msg.zone, software: { name: 'fake', version: '0' } }));
       });
     });

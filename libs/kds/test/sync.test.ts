@@ -1,7 +1,8 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '@meshca/store';
+import { eventually } from '@meshca/test/eventually';
 import { APPLIED_REVISION_LABEL, readAppliedRevision } from '../src/index.js';
-import { cleanup, createEnv, eventually, mesh, secret, startGlobal, startZone, type Env } from './fixture.js';
+import { cleanup, createEnv, mesh, secret, startGlobal, startZone, type Env } from './fixture.js';
 
 let env: Env;
 beforeAll(async () => {

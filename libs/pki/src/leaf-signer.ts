@@ -2,7 +2,7 @@
 // algorithm identifiers, the fixed extensions, the authority key id) is encoded once here;
 // per certificate only the serial, validity, subject, key, SANs and subject key id are encoded,
 // concatenated, and signed with a CA key object that was parsed once.
-import { createPrivateKey, KeyObject } from 'node:crypto';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { bitString, ctxPrimitive, octetString, seq, oid } from './der.js';
 import { signatureAlgorithmFor, toSpkiDer } from './keys.js';
 import type { SignatureAlgorithm } from './keys.js';

@@ -12,7 +12,7 @@ import {
   verifyKeyMatchesCert,
 } from '../src/index.js';
 import type { CaMaterial } from '../src/index.js';
-import { openssl } from './helpers.js';
+import { openssl } from './openssl.js';
 
 x509.cryptoProvider.set(globalThis.crypto);
 

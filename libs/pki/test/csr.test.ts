@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createCsr, generateP256Key, parseCsr, pemToDer, derToPem } from '../src/index.js';
-import { openssl } from './helpers.js';
+import { openssl } from './openssl.js';
 
 describe('CSRs', () => {
   it('round-trips a P-256 CSR: key, SANs and common name, and openssl verifies its signature', () => {

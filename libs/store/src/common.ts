@@ -16,7 +16,7 @@ export function keyOf(key: ResourceKey): ResourceKey {
   if (!key.name) throw new Error(`${key.type}: meta.name is required`);
   if (scoped && !key.mesh) throw new Error(`${key.type} "${key.name}": meta.mesh is required for a mesh-scoped type`);
   if (!scoped && key.mesh !== undefined) throw new Error(`${key.type} "${key.name}": meta.mesh must not be set, ${key.type} is not mesh-scoped`);
-  return scoped ? { type: key.type, name: key.name, mesh: key.mesh } : { type: key.type, name: key.name };
+  return scoped ? { type: key.type, name: key.name, mesh: key.mesh as string } : { type: key.type, name: key.name };
 }
 
 /** What the store keeps of an input: the key, labels and spec; times and version are added by the store. */

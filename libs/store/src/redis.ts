@@ -217,9 +217,7 @@ export async function createRedisStore(url: string, opts: { prefix?: string; fee
         while (!stopped) {
           try {
             if (epoch === undefined) await sameDataset();
-            const reply = (await conn.xread('COUNT', WATCH_BATCH, 'BLOCK', WATCH_BLOCK_MS, 'STREAMS', feedKey, `${last}-0`)) as
-              | [string, StreamEntry[]][]
-              | null;
+            const reply = (await conn.xread('COUNT', WATCH_BATCH, 'BLOCK', WATCH_BLOCK_MS, 'STREAMS', feedKey, `${last}-0`));
             if (stopped) return;
             if (!(await sameDataset())) return compacted();
             if (reply === null) continue;

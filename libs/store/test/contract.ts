@@ -1,6 +1,7 @@
 // The ResourceStore contract, written once and run against every implementation.
 import type { ResourceInput } from '@meshca/api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { eventually } from '@meshca/test/eventually';
 import { ConflictError, NotFoundError, type ChangeEvent, type ResourceStore } from '../src/index.js';
 
 export type MakeStore = (opts?: { feedRetention?: number }) => Promise<ResourceStore>;
@@ -18,10 +19,6 @@ export function record(store: ResourceStore, after: number, onCompacted?: () => 
   const events: ChangeEvent[] = [];
   const stop = store.watch(after, (e) => events.push(e), onCompacted);
   return { events, stop };
-}
-
-export async function until(check: () => void): Promise<void> {
-  await vi.waitFor(check, { timeout: 15_000, interval: 20 });
 }
 
 const revisions = (events: ChangeEvent[] | 'compacted') => (events === 'compacted' ? events : events.map((e) => e.revision));
@@ -222,10 +219,10 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
       expect(revisions(await store.changesSince(2, 1))).toEqual([3]);
       const onCompacted = vi.fn();
       const late = record(store, 0, onCompacted);
-      await until(() => expect(onCompacted).toHaveBeenCalledTimes(1));
+      await eventually(() => expect(onCompacted).toHaveBeenCalledTimes(1));
       expect(late.events).toEqual([]);
       const current = record(store, 2);
-      await until(() => expect(revisions(current.events)).toEqual([3, 4, 5]));
+      await eventually(() => expect(revisions(current.events)).toEqual([3, 4, 5]));
       current.stop();
     });
 
@@ -246,18 +243,18 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
       await store.create(secret('s', 'a'));
       const all = record(store, 0);
       const fromTwo = record(store, 2);
-      await until(() => expect(revisions(all.events)).toEqual([1, 2]));
+      await eventually(() => expect(revisions(all.events)).toEqual([1, 2]));
       await store.update(mesh('a', { x: 1 }), a.meta.version);
       await store.delete({ type: 'Secret', name: 's', mesh: 'a' });
-      await until(() => expect(revisions(all.events)).toEqual([1, 2, 3, 4]));
-      await until(() => expect(revisions(fromTwo.events)).toEqual([3, 4]));
+      await eventually(() => expect(revisions(all.events)).toEqual([1, 2, 3, 4]));
+      await eventually(() => expect(revisions(fromTwo.events)).toEqual([3, 4]));
       expect(all.events[2]?.resource?.spec).toEqual({ x: 1 });
       expect(all.events[3]).toMatchObject({ op: 'delete', key: { type: 'Secret', name: 's', mesh: 'a' } });
       fromTwo.stop();
       // Writes made while a listener is being called (and concurrent bursts) come in order too.
       const burst = await Promise.all([1, 2, 3, 4, 5].map((i) => store.create(mesh(`b${i}`))));
       const last = Math.max(...burst.map((r) => r.meta.version));
-      await until(() => expect(all.events.at(-1)?.revision).toBe(last));
+      await eventually(() => expect(all.events.at(-1)?.revision).toBe(last));
       expect(revisions(all.events)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
       expect(revisions(fromTwo.events)).toEqual([3, 4]);
       all.stop();
@@ -271,7 +268,7 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
         if (e.revision === 1) void store.create(mesh('from-listener'));
       });
       await store.create(mesh('first'));
-      await until(() => expect(revisions(events)).toEqual([1, 2]));
+      await eventually(() => expect(revisions(events)).toEqual([1, 2]));
       expect(events[1]?.resource?.meta.name).toBe('from-listener');
       stop();
     });
@@ -304,7 +301,7 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
       expect(written[2]?.meta.creationTime).toBe(m.meta.creationTime);
       expect(await store.get({ type: 'Secret', mesh: 'm', name: 'cert' })).toEqual(written[1]);
       expect(await store.revision()).toBe(4);
-      await until(() => expect(seen.events.map((e) => [e.revision, e.key.name])).toEqual([[2, 'key'], [3, 'cert'], [4, 'm']]));
+      await eventually(() => expect(seen.events.map((e) => [e.revision, e.key.name])).toEqual([[2, 'key'], [3, 'cert'], [4, 'm']]));
       seen.stop();
       expect(await store.commit([])).toEqual([]);
     });

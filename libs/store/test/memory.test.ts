@@ -1,4 +1,5 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { eventually } from '@meshca/test/eventually';
 import { createMemoryStore } from '../src/index.js';
 import { mesh, runStoreContract, secret } from './contract.js';
 
@@ -18,7 +19,7 @@ describe('memory store change feed bounded by bytes', () => {
     const seen: number[] = [];
     store.watch(version, (e) => seen.push(e.revision));
     await store.create(secret('s', 'big'));
-    await vi.waitFor(() => expect(seen).toEqual([version + 1]));
+    await eventually(() => expect(seen).toEqual([version + 1]));
     // The newest change stays even when it alone is larger than the bound.
     const tiny = createMemoryStore({ feedRetentionBytes: 1000 });
     const r = await tiny.create(big(1));

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { startRedisServer, type RedisServer } from '@meshca/test';
+import { eventually, startRedisServer, type RedisServer } from '@meshca/test';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createMemoryStore, createRedisStore, openStore, type ResourceStore } from '../src/index.js';
-import { mesh, record, runStoreContract, secret, until } from './contract.js';
+import { mesh, record, runStoreContract, secret } from './contract.js';
 
 let server: RedisServer;
 beforeAll(async () => {
@@ -41,7 +41,7 @@ describe('Redis store across processes and restarts', () => {
     expect((await a.list('Secret')).map((r) => r.meta.name)).toEqual(['s']);
     expect(await a.revision()).toBe(3);
     expect(await b.revision()).toBe(3);
-    await until(() => expect(watched.events.map((e) => e.revision)).toEqual([1, 2, 3]));
+    await eventually(() => expect(watched.events.map((e) => e.revision)).toEqual([1, 2, 3]));
     expect(watched.events.map((e) => e.key.type)).toEqual(['Mesh', 'Secret', 'Mesh']);
     watched.stop();
   });
@@ -88,12 +88,12 @@ describe('Redis store across processes and restarts', () => {
     const reader = await open(prefix);
     const watched = record(reader, 0);
     await writer.create(mesh('one'));
-    await until(() => expect(watched.events.map((e) => e.revision)).toEqual([1]));
+    await eventually(() => expect(watched.events.map((e) => e.revision)).toEqual([1]));
     await server.restart();
     // A write while the client reconnects fails at once (StoreUnavailableError, an API's 503): retried as a caller would.
-    await until(async () => expect((await writer.create(mesh('two')).then(() => 'ok', (err: Error) => err.name))).toBe('ok'));
+    await eventually(async () => expect((await writer.create(mesh('two')).then(() => 'ok', (err: Error) => err.name))).toBe('ok'));
     await writer.create(mesh('three'));
-    await until(() => expect(watched.events.map((e) => e.revision)).toEqual([1, 2, 3]));
+    await eventually(() => expect(watched.events.map((e) => e.revision)).toEqual([1, 2, 3]));
     expect(watched.events.map((e) => e.resource?.meta.name)).toEqual(['one', 'two', 'three']);
     expect((await reader.get({ type: 'Mesh', name: 'one' }))?.meta.version).toBe(1);
     watched.stop();
@@ -106,13 +106,13 @@ describe('Redis store across processes and restarts', () => {
     const watched = record(await open(prefix), 0, onCompacted);
     await writer.create(mesh('one'));
     await writer.create(mesh('two'));
-    await until(() => expect(watched.events.map((e) => e.revision)).toEqual([1, 2]));
+    await eventually(() => expect(watched.events.map((e) => e.revision)).toEqual([1, 2]));
     // What a restart without persistence does to this prefix's keys.
     const admin = new Redis(server.url);
     await admin.del(...(await admin.keys(`${prefix}*`)));
     admin.disconnect();
     for (const name of ['a', 'b', 'c']) await writer.create(mesh(name));
-    await until(() => expect(onCompacted).toHaveBeenCalledTimes(1));
+    await eventually(() => expect(onCompacted).toHaveBeenCalledTimes(1));
     expect(watched.events.map((e) => e.resource?.meta.name)).toEqual(['one', 'two']);
   });
 

@@ -143,7 +143,7 @@ export function createTokenIssuer(opts: TokenIssuerOptions): TokenIssuer {
       if (checked.reason === 'forged') return fail('forged', 'token signature does not verify (forged or altered)');
       return fail('malformed', 'token is not a well-formed meshca token');
     }
-    const claims = toClaims(checked.payload as JWTPayload, key.kid);
+    const claims = toClaims(checked.payload, key.kid);
     if (claims === undefined) return fail('malformed', 'token claims are incomplete (kind, zone or mesh/name, jti, exp)');
     const gone = stillValid(claims);
     if (gone !== undefined) return { ok: false, error: gone };
@@ -158,7 +158,7 @@ export function createTokenIssuer(opts: TokenIssuerOptions): TokenIssuer {
     },
     issueDataplaneToken: ({ mesh, name, tags, validFor }) =>
       sign({ kind: 'dataplane', mesh, name, ...(tags === undefined ? {} : { tags }) }, validFor),
-    verify: verify as TokenIssuer['verify'],
+    verify: verify,
     stillValid,
   };
 }

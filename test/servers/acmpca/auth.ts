@@ -6,9 +6,9 @@ export interface AuthConfig {
   /** The one access key id the server accepts. */
   accessKeyId: string;
   /** When set, the SigV4 signature is checked with this secret; otherwise only the key id is. */
-  secretAccessKey?: string;
+  secretAccessKey?: string | undefined;
   /** Known key ids that are refused with AccessDeniedException (a user without acm-pca permissions). */
-  deniedAccessKeyIds?: string[];
+  deniedAccessKeyIds?: string[] | undefined;
 }
 
 interface ParsedAuthorization {

@@ -1,6 +1,5 @@
 import { x509 } from './x509.js';
 import { subtle } from './keys.js';
-import type { CryptoKeyPair } from './keys.js';
 
 /** A root CA outside ACM PCA that signs a private CA's CSR, as an operator's offline root would. */
 export interface ExternalRoot {
@@ -14,7 +13,7 @@ const SIGN = { name: 'ECDSA', hash: 'SHA-256' };
 const DAY = 86_400_000;
 
 export async function createExternalRoot(commonName = 'meshca test external root'): Promise<ExternalRoot> {
-  const keys = (await subtle.generateKey(EC_P256, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = (await subtle.generateKey(EC_P256, true, ['sign', 'verify']));
   const now = Date.now();
   const root = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: '01',

@@ -14,7 +14,7 @@ export interface CaRecord {
   csrPem: string;
   certificate?: x509.X509Certificate;
   /** PEM of the chain above the CA certificate (not including it), as imported. */
-  chainPem?: string;
+  chainPem?: string | undefined;
   createdAt: number;
   lastStateChangeAt?: number;
 }

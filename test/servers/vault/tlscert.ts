@@ -1,5 +1,9 @@
+import type { webcrypto } from 'node:crypto';
 import { KeyObject } from 'node:crypto';
 import { generateKeys, pemOf, x509 } from './pki/x509.js';
+// WebCrypto types from Node's own definitions (the DOM lib is not loaded).
+type EcdsaParams = webcrypto.EcdsaParams;
+
 
 export interface ListenerTls {
   caCertPem: string;

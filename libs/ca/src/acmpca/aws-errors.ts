@@ -28,7 +28,7 @@ interface SdkError {
   cause?: unknown;
 }
 
-const asSdk = (err: unknown): SdkError => (typeof err === 'object' && err !== null ? (err as SdkError) : { message: String(err) });
+const asSdk = (err: unknown): SdkError => (typeof err === 'object' && err !== null ? (err) : { message: String(err) });
 
 /** The socket-level code (ECONNREFUSED, a TLS verification code), looking through wrapped causes. */
 export function socketCode(err: unknown): string | undefined {

@@ -9,8 +9,8 @@ export interface VaultRequest {
   method: 'GET' | 'POST' | 'PUT' | 'LIST';
   /** Below /v1/, e.g. "kuma-pki-default/issue/role". */
   path: string;
-  body?: Record<string, unknown>;
-  token?: string;
+  body?: Record<string, unknown> | undefined;
+  token?: string | undefined;
   /** Send X-Vault-Namespace (default true; sys/health lives in the root namespace). */
   namespaced?: boolean;
   timeoutMs: number;

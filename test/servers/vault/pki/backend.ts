@@ -1,3 +1,4 @@
+import type { webcrypto } from 'node:crypto';
 import { badRequest, notFound } from '../errors.js';
 import { goDuration } from '../duration.js';
 import { type Body, bool, commaList, duration, has, int, str } from '../params.js';
@@ -8,8 +9,12 @@ import {
 } from './roles.js';
 import {
   type KeySpec, buildCertificate, buildCsr, commonNameOf, generateKeys, keySpecOf, parseCertificate, parseCsr,
-  pemOf, privateKeyPem, sansOf, serialColons, spkiFingerprint, splitPemBlocks, x509,
+  pemOf, privateKeyPem, sansOf, serialColons, spkiFingerprint, splitPemBlocks, type x509,
 } from './x509.js';
+// WebCrypto types from Node's own definitions (the DOM lib is not loaded).
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+
 
 export interface Issuer {
   cert: x509.X509Certificate;

@@ -1,8 +1,18 @@
 import 'reflect-metadata';
 import { KeyObject, X509Certificate as NodeX509, randomBytes, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+// WebCrypto types from Node's own definitions (the DOM lib is not loaded).
+type Algorithm = webcrypto.Algorithm;
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+type EcKeyAlgorithm = webcrypto.EcKeyAlgorithm;
+type EcKeyGenParams = webcrypto.EcKeyGenParams;
+type EcdsaParams = webcrypto.EcdsaParams;
+type RsaHashedKeyAlgorithm = webcrypto.RsaHashedKeyAlgorithm;
+type RsaHashedKeyGenParams = webcrypto.RsaHashedKeyGenParams;
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+
+x509.cryptoProvider.set(webcrypto);
 const subtle = webcrypto.subtle;
 
 export type KeyType = 'rsa' | 'ec';
@@ -18,11 +28,11 @@ export function keyAlgorithm(spec: KeySpec): RsaHashedKeyGenParams | EcKeyGenPar
 }
 
 function signingAlgorithm(key: CryptoKey): Algorithm | EcdsaParams {
-  return key.algorithm.name === 'ECDSA' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as Algorithm;
+  return key.algorithm.name === 'ECDSA' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
 }
 
 export async function generateKeys(spec: KeySpec): Promise<CryptoKeyPair> {
-  return (await subtle.generateKey(keyAlgorithm(spec), true, ['sign', 'verify'])) as CryptoKeyPair;
+  return (await subtle.generateKey(keyAlgorithm(spec), true, ['sign', 'verify']));
 }
 
 /** Vault's default private key encoding: PKCS#1 for RSA, SEC1 for EC (pkcs8 on request). */

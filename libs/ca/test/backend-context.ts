@@ -1,3 +1,5 @@
+// What a CA backend is opened and asked with in these tests: a BackendContext over mesh Secrets,
+// and the identity of a dataplane to issue for.
 import type { DataSource, Resource, ResourceKey } from '@meshca/api';
 import type { BackendContext, DataplaneIdentity } from '../src/index.js';
 import { createDataSourceReader } from '../src/index.js';
@@ -17,7 +19,7 @@ export function contextWith(
       spec: { data: Buffer.from(text).toString('base64') },
     };
   };
-  return { mesh, backend: backend as BackendContext['backend'], readDataSource: createDataSourceReader(get, mesh) };
+  return { mesh, backend: backend, readDataSource: createDataSourceReader(get, mesh) };
 }
 
 export const secret = (name: string): DataSource => ({ secret: name });

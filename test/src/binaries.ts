@@ -1,0 +1,69 @@
+// Running the repository's binaries as a user would: control planes as long-lived processes read
+// through their JSON logs, and one-shot commands such as meshctl.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '../..');
+
+export interface SpawnedControlPlane {
+  child: ChildProcess;
+  /** Every log line the process wrote, parsed. */
+  logs: Record<string, unknown>[];
+  /** From its "API listening" log line (`{"api": "https://..."}`). */
+  apiUrl: string;
+  /** Signals it and resolves with its exit code (at once when it has already exited). */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Spawns a control plane binary with debug JSON logs and waits for the log line naming its API URL. */
+export async function spawnControlPlane(label: string, args: string[], env?: Record<string, string>): Promise<SpawnedControlPlane> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MESHCA_LOG_LEVEL: 'debug', ...env } });
+  const logs: Record<string, unknown>[] = [];
+  const apiUrl = await new Promise<string>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`${label} did not start: ${JSON.stringify(logs.slice(-5))}`)), 20_000);
+    createInterface({ input: child.stderr }).on('line', (line) => {
+      try {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        logs.push(entry);
+        if (typeof entry.api === 'string') {
+          clearTimeout(timer);
+          ok(entry.api);
+        }
+      } catch {
+        logs.push({ raw: line });
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`${label} exited with ${code}: ${JSON.stringify(logs.slice(-5))}`));
+    });
+  });
+  const stop = (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> => {
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+    return new Promise((ok) => {
+      child.once('exit', (code) => ok(code));
+      child.kill(signal);
+    });
+  };
+  return { child, logs, apiUrl, stop };
+}
+
+export interface CommandResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a repository binary (meshctl, meshca-zone, ...) the way `npx` would. */
+export function runBin(bin: string, args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<CommandResult> {
+  const app = { meshctl: 'ctl', 'meshca-global': 'global', 'meshca-zone': 'zone', 'meshca-dp': 'dp-agent' }[bin];
+  if (!app) throw new Error(`unknown binary ${bin}`);
+  const child = spawn(process.execPath, [join(REPO_ROOT, `apps/${app}/bin/${bin}.mjs`), ...args], { env: { ...process.env, ...opts.env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin.end(opts.input ?? '');
+  return new Promise((ok) => child.on('exit', (code) => ok({ code, stdout, stderr })));
+}
