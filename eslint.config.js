@@ -7,14 +7,28 @@ const APPS = ['@meshca/global', '@meshca/zone', '@meshca/ctl', '@meshca/dp-agent
 
 export default tseslint.config(
   {
-    ignores: ['**/node_modules/**', '**/dist/**', '.venv/**', '.meshca/**', 'coverage/**', '**/*.js', '**/*.mjs', 'vitest.config.ts', 'vitest.*.ts', 'libs/http/openapi/*.json'],
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      '.venv/**',
+      '.meshca/**',
+      'coverage/**',
+      '**/*.js',
+      '**/*.mjs',
+      'vitest.config.ts',
+      'vitest.*.ts',
+      'libs/http/openapi/*.json',
+    ],
   },
   {
     files: ['**/*.ts'],
     extends: [tseslint.configs.base],
     languageOptions: {
       // Each workspace's own tsconfig; bench/ is type-checked with test/'s.
-      parserOptions: { project: ['./libs/*/tsconfig.json', './apps/*/tsconfig.json', './test/tsconfig.json'], tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        project: ['./libs/*/tsconfig.json', './apps/*/tsconfig.json', './test/tsconfig.json'],
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
@@ -31,21 +45,28 @@ export default tseslint.config(
   {
     files: ['libs/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: APPS.map((name) => ({ name, message: 'a lib never imports an app: move what both need into a lib' })),
-        patterns: [{ group: ['**/apps/**'], message: 'a lib never imports an app: move what both need into a lib' }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: APPS.map((name) => ({ name, message: 'a lib never imports an app: move what both need into a lib' })),
+          patterns: [{ group: ['**/apps/**'], message: 'a lib never imports an app: move what both need into a lib' }],
+        },
+      ],
     },
   },
   {
     files: ['apps/dp-agent/src/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: ['@meshca/ca', '@meshca/store', '@meshca/identity', '@meshca/kds', '@meshca/global', '@meshca/zone'].map((name) => ({
-          name,
-          message: 'meshca-dp talks to its zone through @meshca/dp-protocol only: it must not load the CA clients, the store or a control plane',
-        })),
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['@meshca/ca', '@meshca/store', '@meshca/identity', '@meshca/kds', '@meshca/global', '@meshca/zone'].map((name) => ({
+            name,
+            message:
+              'meshca-dp talks to its zone through @meshca/dp-protocol only: it must not load the CA clients, the store or a control plane',
+          })),
+        },
+      ],
     },
   },
 );

@@ -53,7 +53,19 @@ export async function runAcmPcaBench(opts: AcmPcaBenchOptions = {}): Promise<Acm
     // A fresh server per run, so its maxInFlight counter belongs to this run only.
     const pca = await startAcmPcaServer({ latencyMs });
     const arn = await pca.createCa();
-    const backend: MtlsBackend = { name: 'acmpca-bench', type: 'acmpca', conf: { arn, auth: { awsCredentials: { accessKey: { inlineString: pca.credentials.accessKeyId }, accessKeySecret: { inlineString: pca.credentials.secretAccessKey } } } } };
+    const backend: MtlsBackend = {
+      name: 'acmpca-bench',
+      type: 'acmpca',
+      conf: {
+        arn,
+        auth: {
+          awsCredentials: {
+            accessKey: { inlineString: pca.credentials.accessKeyId },
+            accessKeySecret: { inlineString: pca.credentials.secretAccessKey },
+          },
+        },
+      },
+    };
     const ca = await openAcmPcaBackend(
       { mesh: 'default', backend, readDataSource: createDataSourceReader(async () => undefined, 'default') },
       { endpoint: pca.endpoint, maxInFlight },

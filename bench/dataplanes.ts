@@ -92,11 +92,19 @@ async function serve(): Promise<void> {
   const log = createLogger({ name: 'bench-zone', level: 'error', pretty: false });
   const store = createMemoryStore();
   const tokens = createTokenIssuer({ keys: [await generateSigningKey()] });
-  const backends = [{ name: 'ca-1', type: 'builtin' as const, conf: {} }, { name: 'ca-2', type: 'builtin' as const, conf: {} }];
+  const backends = [
+    { name: 'ca-1', type: 'builtin' as const, conf: {} },
+    { name: 'ca-2', type: 'builtin' as const, conf: {} },
+  ];
   const spec = { mtls: { enabledBackend: 'ca-1', backends } };
-  await store.commit([...(await builtinCaWrites({ store, mesh: 'default', spec, log })), { op: 'create', input: { meta: { type: 'Mesh', name: 'default' }, spec } }]);
+  await store.commit([
+    ...(await builtinCaWrites({ store, mesh: 'default', spec, log })),
+    { op: 'create', input: { meta: { type: 'Mesh', name: 'default' }, spec } },
+  ]);
   const service = createIdentityService({
-    store, zone: 'bench', log,
+    store,
+    zone: 'bench',
+    log,
     workers: 2,
     verifyToken: (t) => tokens.verify(t, 'dataplane'),
     issuance: { ratePerSecond: cfg.ratePerSecond, burst: cfg.burst },
@@ -108,7 +116,9 @@ async function serve(): Promise<void> {
   await new Promise<void>((r) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, r));
   const list: string[] = [];
   for (let i = 0; i < cfg.dataplanes; i++) {
-    list.push(await tokens.issueDataplaneToken({ mesh: 'default', name: `dp-${i}`, tags: { 'kuma.io/service': `svc-${i % 100}` }, validFor: 3600 }));
+    list.push(
+      await tokens.issueDataplaneToken({ mesh: 'default', name: `dp-${i}`, tags: { 'kuma.io/service': `svc-${i % 100}` }, validFor: 3600 }),
+    );
   }
   const send = (m: FromChild) => process.send?.(m);
   process.on('message', (m: ToChild) => {
@@ -121,12 +131,19 @@ async function serve(): Promise<void> {
       // BENCH_ZONE_HEAP=<file>: a heap snapshot of the zone holding its dataplanes (what each one costs).
       if (process.env.BENCH_ZONE_HEAP && service.stats().connected > 0) writeHeapSnapshot(process.env.BENCH_ZONE_HEAP);
       send({
-        op: 'memory', rss: mem.rss, heapUsed: mem.heapUsed, connected: service.stats().connected,
-        cpuMs: (cpu.user + cpu.system) / 1000, mainThreadCpuMs: mainCpu,
+        op: 'memory',
+        rss: mem.rss,
+        heapUsed: mem.heapUsed,
+        connected: service.stats().connected,
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        mainThreadCpuMs: mainCpu,
       });
     } else if (m.op === 'switch') {
       void store.get({ type: 'Mesh', name: 'default' }).then(async (mesh) => {
-        await store.update({ meta: { type: 'Mesh', name: 'default' }, spec: { mtls: { enabledBackend: 'ca-2', backends } } }, mesh!.meta.version);
+        await store.update(
+          { meta: { type: 'Mesh', name: 'default' }, spec: { mtls: { enabledBackend: 'ca-2', backends } } },
+          mesh!.meta.version,
+        );
         send({ op: 'switched' });
       });
     } else if (m.op === 'stop') {
@@ -177,18 +194,32 @@ function percentile(sorted: number[], p: number): number {
 
 export async function runDataplaneBench(options: DataplaneBenchOptions = {}): Promise<DataplaneBenchResult> {
   const cfg: Required<DataplaneBenchOptions> = {
-    dataplanes: 10_000, ratePerSecond: 5000, burst: 500, rotationSpreadMs: 2000, connectConcurrency: 200, tls: true, haproxy: false, ...options,
+    dataplanes: 10_000,
+    ratePerSecond: 5000,
+    burst: 500,
+    rotationSpreadMs: 2000,
+    connectConcurrency: 200,
+    tls: true,
+    haproxy: false,
+    ...options,
   };
   if (cfg.haproxy) cfg.tls = false; // the zone behind HAProxy serves plain WebSocket
   const limit = fdLimit();
   // HAProxy holds two sockets per dataplane (client and zone side).
   const perProcess = cfg.haproxy ? 2 * cfg.dataplanes : cfg.dataplanes;
   if (Number.isFinite(limit) && limit < perProcess + 200) {
-    throw new Error(`ulimit -n is ${limit}: each process holds ${cfg.haproxy ? 'two sockets (HAProxy)' : 'one socket'} per dataplane; raise it (ulimit -n ${perProcess + 1000}) or pass --dataplanes ${Math.floor((limit - 200) / (perProcess / cfg.dataplanes))}`);
+    throw new Error(
+      `ulimit -n is ${limit}: each process holds ${cfg.haproxy ? 'two sockets (HAProxy)' : 'one socket'} per dataplane; raise it (ulimit -n ${perProcess + 1000}) or pass --dataplanes ${Math.floor((limit - 200) / (perProcess / cfg.dataplanes))}`,
+    );
   }
   const child = fork(SELF, ['--serve'], {
     // BENCH_ZONE_PROF=<dir>: a V8 CPU profile of the zone, for finding where its time goes.
-    execArgv: ['--expose-gc', '--import', 'tsx', ...(process.env.BENCH_ZONE_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_ZONE_PROF}`] : [])],
+    execArgv: [
+      '--expose-gc',
+      '--import',
+      'tsx',
+      ...(process.env.BENCH_ZONE_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_ZONE_PROF}`] : []),
+    ],
     env: { ...process.env, BENCH_CONFIG: JSON.stringify(cfg) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -201,7 +232,13 @@ export async function runDataplaneBench(options: DataplaneBenchOptions = {}): Pr
     let haproxy: Haproxy | undefined;
     if (cfg.haproxy) {
       const front = await createSelfSignedServerTls('bench-haproxy', ['127.0.0.1']);
-      haproxy = await startHaproxy({ backendPort: ready.port, certPem: front.certPem, keyPem: front.keyPem, port: await freePort(), maxconn: cfg.dataplanes + 100 });
+      haproxy = await startHaproxy({
+        backendPort: ready.port,
+        certPem: front.certPem,
+        keyPem: front.keyPem,
+        port: await freePort(),
+        maxconn: cfg.dataplanes + 100,
+      });
       stopHaproxy = () => haproxy?.stop() ?? Promise.resolve();
     }
     const haproxyIdle = haproxy ? { rss: await haproxy.rss(), cpuMs: await haproxy.cpuMs() } : undefined;
@@ -231,10 +268,17 @@ export async function runDataplaneBench(options: DataplaneBenchOptions = {}): Pr
         let sentAt = 0;
         ws.once('open', () => {
           sentAt = performance.now();
-          ws.send(JSON.stringify({
-            type: 'register',
-            dataplane: { type: 'Dataplane', mesh: 'default', name: `dp-${i}`, networking: { address: '10.0.0.1', inbound: [{ port: 8080, tags: { 'kuma.io/service': `svc-${i % 100}` } }] } },
-          }));
+          ws.send(
+            JSON.stringify({
+              type: 'register',
+              dataplane: {
+                type: 'Dataplane',
+                mesh: 'default',
+                name: `dp-${i}`,
+                networking: { address: '10.0.0.1', inbound: [{ port: 8080, tags: { 'kuma.io/service': `svc-${i % 100}` } }] },
+              },
+            }),
+          );
           resolve();
         });
         ws.once('error', reject);
@@ -255,9 +299,11 @@ export async function runDataplaneBench(options: DataplaneBenchOptions = {}): Pr
       });
     const holdingAll = new Promise<void>((r) => (allHolding = r));
     let next = 0;
-    await Promise.all(Array.from({ length: cfg.connectConcurrency }, async () => {
-      while (next < n) await open(next++);
-    }));
+    await Promise.all(
+      Array.from({ length: cfg.connectConcurrency }, async () => {
+        while (next < n) await open(next++);
+      }),
+    );
     await holdingAll;
     const coldStartMs = performance.now() - start;
     const clientCpu = process.cpuUsage(clientCpuStart);
@@ -285,13 +331,15 @@ export async function runDataplaneBench(options: DataplaneBenchOptions = {}): Pr
     return {
       dataplanes: n,
       tls: cfg.tls,
-      ...(haproxyIdle && haproxyLoaded ? {
-        haproxy: {
-          rssPerDataplane: Math.round((haproxyLoaded.rss - haproxyIdle.rss) / n),
-          cpuColdStartMs: Math.round(haproxyLoaded.cpuMs - haproxyIdle.cpuMs),
-          rssMb: Math.round(haproxyLoaded.rss / 2 ** 20),
-        },
-      } : {}),
+      ...(haproxyIdle && haproxyLoaded
+        ? {
+            haproxy: {
+              rssPerDataplane: Math.round((haproxyLoaded.rss - haproxyIdle.rss) / n),
+              cpuColdStartMs: Math.round(haproxyLoaded.cpuMs - haproxyIdle.cpuMs),
+              rssMb: Math.round(haproxyLoaded.rss / 2 ** 20),
+            },
+          }
+        : {}),
       fdLimit: limit,
       ratePerSecond: cfg.ratePerSecond,
       burst: cfg.burst,
@@ -313,10 +361,13 @@ export async function runDataplaneBench(options: DataplaneBenchOptions = {}): Pr
     await stopHaproxy();
     child.send({ op: 'stop' } satisfies ToChild);
     await new Promise((r) => {
-      const t = setTimeout(() => {
-        child.kill('SIGKILL');
-        r(undefined);
-      }, process.env.BENCH_ZONE_PROF ? 60_000 : 5000);
+      const t = setTimeout(
+        () => {
+          child.kill('SIGKILL');
+          r(undefined);
+        },
+        process.env.BENCH_ZONE_PROF ? 60_000 : 5000,
+      );
       child.once('exit', () => {
         clearTimeout(t);
         r(undefined);
@@ -336,10 +387,12 @@ export function formatDataplaneBench(r: DataplaneBenchResult): string {
     `  zone-bound cold start         ${s(r.coldStartZoneBoundMs)}  (max(event loop CPU, zone CPU / ${r.cores} cores))`,
     `identity latency p50 / p99      ${r.latencyP50Ms} ms / ${r.latencyP99Ms} ms`,
     `service RSS per dataplane       ${kb(r.rssPerDataplane)}  (heap ${kb(r.heapPerDataplane)}; service RSS ${r.serviceRssMb} MB)`,
-    ...(r.haproxy ? [
-      `HAProxy RSS per dataplane       ${kb(r.haproxy.rssPerDataplane)}  (HAProxy RSS ${r.haproxy.rssMb} MB; CPU during the cold start ${s(r.haproxy.cpuColdStartMs)})`,
-      `zone + HAProxy per dataplane    ${kb(r.rssPerDataplane + r.haproxy.rssPerDataplane)}`,
-    ] : []),
+    ...(r.haproxy
+      ? [
+          `HAProxy RSS per dataplane       ${kb(r.haproxy.rssPerDataplane)}  (HAProxy RSS ${r.haproxy.rssMb} MB; CPU during the cold start ${s(r.haproxy.cpuColdStartMs)})`,
+          `zone + HAProxy per dataplane    ${kb(r.rssPerDataplane + r.haproxy.rssPerDataplane)}`,
+        ]
+      : []),
     `enabledBackend switch: all      ${(r.switchRotationMs / 1000).toFixed(1)} s`,
     `  peak re-issue rate            ${r.switchPeakPerSec}/s  (limit ${r.ratePerSecond}/s + burst ${r.burst})`,
   ].join('\n');

@@ -16,28 +16,39 @@ export interface Haproxy {
   stop(): Promise<void>;
 }
 
-export async function startHaproxy(opts: { backendPort: number; certPem: string; keyPem: string; port: number; maxconn: number }): Promise<Haproxy> {
+export async function startHaproxy(opts: {
+  backendPort: number;
+  certPem: string;
+  keyPem: string;
+  port: number;
+  maxconn: number;
+}): Promise<Haproxy> {
   const dir = await mkdtemp(join(tmpdir(), 'meshca-haproxy-'));
   await writeFile(join(dir, 'server.pem'), `${opts.certPem}\n${opts.keyPem}\n`, { mode: 0o600 });
-  await writeFile(join(dir, 'haproxy.cfg'), [
-    'global',
-    `  maxconn ${opts.maxconn}`,
-    '  nbthread 1',
-    'defaults',
-    '  mode tcp',
-    '  timeout connect 5s',
-    '  timeout client 1h',
-    '  timeout server 1h',
-    'frontend dataplanes',
-    `  bind 127.0.0.1:${opts.port} ssl crt ${join(dir, 'server.pem')}`,
-    `  maxconn ${opts.maxconn}`,
-    '  default_backend zone',
-    'backend zone',
-    `  server zone 127.0.0.1:${opts.backendPort} maxconn ${opts.maxconn}`,
-    '',
-  ].join('\n'));
+  await writeFile(
+    join(dir, 'haproxy.cfg'),
+    [
+      'global',
+      `  maxconn ${opts.maxconn}`,
+      '  nbthread 1',
+      'defaults',
+      '  mode tcp',
+      '  timeout connect 5s',
+      '  timeout client 1h',
+      '  timeout server 1h',
+      'frontend dataplanes',
+      `  bind 127.0.0.1:${opts.port} ssl crt ${join(dir, 'server.pem')}`,
+      `  maxconn ${opts.maxconn}`,
+      '  default_backend zone',
+      'backend zone',
+      `  server zone 127.0.0.1:${opts.backendPort} maxconn ${opts.maxconn}`,
+      '',
+    ].join('\n'),
+  );
   const child: ChildProcess = spawn('haproxy', ['-db', '-f', join(dir, 'haproxy.cfg')], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`haproxy exited with ${code} (is it installed? apt-get install haproxy)`))));
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`haproxy exited with ${code} (is it installed? apt-get install haproxy)`))),
+  );
   exited.catch(() => {});
   await Promise.race([exited, waitForPort(opts.port)]);
   const pid = child.pid as number;

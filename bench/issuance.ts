@@ -4,15 +4,7 @@ import 'reflect-metadata';
 import { createPrivateKey, generateKeyPairSync, sign, webcrypto } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import * as x509 from '@peculiar/x509';
-import {
-  createCsr,
-  createIssuerPool,
-  createLeafSigner,
-  generateCa,
-  generateP256Key,
-  issueLeafSync,
-  pemToDer,
-} from '@meshca/pki';
+import { createCsr, createIssuerPool, createLeafSigner, generateCa, generateP256Key, issueLeafSync, pemToDer } from '@meshca/pki';
 import type { LeafJob } from '@meshca/pki';
 
 export interface IssuanceBenchResult {
@@ -142,7 +134,7 @@ async function peculiarRate(ca: { certPem: string; keyPem: string }, job: LeafJo
   const caKey = await subtle.importKey('pkcs8', pemToDer(ca.keyPem, 'PRIVATE KEY'), algorithm, false, ['sign']);
   const caKeyId = caCert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId ?? '';
   const once = async (): Promise<void> => {
-    const keys = (await subtle.generateKey(algorithm, true, ['sign', 'verify']));
+    const keys = await subtle.generateKey(algorithm, true, ['sign', 'verify']);
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex'),
       issuer: caCert.subject,

@@ -14,7 +14,14 @@ import { formatIssuanceBench, runIssuanceBench, type IssuanceBenchResult } from 
 import { formatSyncBench, runSyncBench, SYNC_TARGETS, type SyncBenchResult } from './sync.js';
 import { formatTokenBench, runTokenBench, type TokenBenchResult } from './tokens.js';
 import { formatVaultBench, runVaultBench, type VaultBenchResult } from './vault.js';
-import { killGlobalDuringApplies, restartRedisUnderLoad, restartZone, type KillGlobalResult, type RedisRestartResult, type ZoneRestartResult } from '../test/src/faults.js';
+import {
+  killGlobalDuringApplies,
+  restartRedisUnderLoad,
+  restartZone,
+  type KillGlobalResult,
+  type RedisRestartResult,
+  type ZoneRestartResult,
+} from '../test/src/faults.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const SECTIONS = ['issuance', 'tokens', 'sync', 'dataplanes', 'vault', 'acmpca', 'faults'] as const;
@@ -72,7 +79,11 @@ function row(section: Section, figure: string, value: number, unit: string, extr
 function issuanceRows(r: IssuanceBenchResult): Row[] {
   const floor = 'keygen + 1 signature (floor)';
   return [
-    row('issuance', 'builtin issuance, one thread', r.singleThreadPerSec, '/s', { ...ref(floor, r.floorPerSec), target: '>= 50% of floor', met: r.ratioToFloor >= 0.5 }),
+    row('issuance', 'builtin issuance, one thread', r.singleThreadPerSec, '/s', {
+      ...ref(floor, r.floorPerSec),
+      target: '>= 50% of floor',
+      met: r.ratioToFloor >= 0.5,
+    }),
     row('issuance', `builtin issuance, ${r.poolWorkers}-worker pool`, r.poolPerSec, '/s', ref(floor, r.floorPerSec)),
     row('issuance', 'CSR-mode signing (verify + sign)', r.csrPerSec, '/s', ref('1 bare signature', r.bareSignPerSec)),
     row('issuance', '@peculiar/x509 naive build (peer)', r.peculiarPerSec, '/s', ref(floor, r.floorPerSec)),
@@ -88,11 +99,13 @@ function syncRows(r: SyncBenchResult): Row[] {
   return [
     row('sync', `${s}Mesh change -> ${r.zones} zones, p50`, r.propagationP50Ms, 'ms'),
     row('sync', `${s}Mesh change -> ${r.zones} zones, p99`, r.propagationP99Ms, 'ms', {
-      target: `< ${SYNC_TARGETS.propagationP99Ms} ms`, met: r.propagationP99Ms < SYNC_TARGETS.propagationP99Ms,
+      target: `< ${SYNC_TARGETS.propagationP99Ms} ms`,
+      met: r.propagationP99Ms < SYNC_TARGETS.propagationP99Ms,
     }),
     row('sync', `${s}  of which the PUT round trip, p50`, r.putP50Ms, 'ms'),
     row('sync', `${s}new zone full sync, median of ${r.fullSyncMs.length}`, r.fullSyncMedianMs, 'ms', {
-      target: `< ${SYNC_TARGETS.fullSyncMs} ms`, met: r.fullSyncMedianMs < SYNC_TARGETS.fullSyncMs,
+      target: `< ${SYNC_TARGETS.fullSyncMs} ms`,
+      met: r.fullSyncMedianMs < SYNC_TARGETS.fullSyncMs,
     }),
     row('sync', `${s}${r.zones} zones' first sync, all at once`, r.initialSyncAllZonesMs, 'ms'),
   ];
@@ -105,22 +118,32 @@ function dataplaneRows(r: DataplaneSection): Row[] {
   const wss = floorOf(r.tls ? 'wss' : 'ws');
   const floorLabel = r.tls ? 'bare https + ws server (floor)' : 'bare http + ws server (floor)';
   const floorRows = r.floors.map((f) =>
-    row('dataplanes', `  floor: ${f.mode === 'tls' ? 'bare node:tls echo' : f.mode === 'wss' ? 'bare https + ws' : 'bare http + ws'}, RSS per connection`, f.rssPerConnection / 1024, 'KB'));
+    row(
+      'dataplanes',
+      `  floor: ${f.mode === 'tls' ? 'bare node:tls echo' : f.mode === 'wss' ? 'bare https + ws' : 'bare http + ws'}, RSS per connection`,
+      f.rssPerConnection / 1024,
+      'KB',
+    ),
+  );
   return [
     row('dataplanes', `${r.dataplanes} dataplanes cold start, all hold a cert`, r.coldStartMs, 'ms', {
       ...(wss ? ref(`${floorLabel}: all ${wss.connections} connected`, wss.connectAllMs) : {}),
-      target: `< ${DATAPLANE_TARGETS.coldStartMs / 1000} s at 10,000`, ...(full ? { met: r.coldStartMs < DATAPLANE_TARGETS.coldStartMs } : {}),
+      target: `< ${DATAPLANE_TARGETS.coldStartMs / 1000} s at 10,000`,
+      ...(full ? { met: r.coldStartMs < DATAPLANE_TARGETS.coldStartMs } : {}),
     }),
     row('dataplanes', 'identity latency p50', r.latencyP50Ms, 'ms'),
     row('dataplanes', 'identity latency p99', r.latencyP99Ms, 'ms'),
     row('dataplanes', `zone RSS per dataplane (${r.tls ? 'TLS' : 'plain ws'})`, r.rssPerDataplane / 1024, 'KB', {
       ...(wss ? ref(floorLabel, wss.rssPerConnection / 1024) : {}),
-      target: `< ${DATAPLANE_TARGETS.bytesPerDataplane / 1024} KB`, met: r.rssPerDataplane < DATAPLANE_TARGETS.bytesPerDataplane,
+      target: `< ${DATAPLANE_TARGETS.bytesPerDataplane / 1024} KB`,
+      met: r.rssPerDataplane < DATAPLANE_TARGETS.bytesPerDataplane,
     }),
     ...floorRows,
     row('dataplanes', 'enabledBackend switch, all rotated', r.switchRotationMs, 'ms'),
     row('dataplanes', 'switch peak re-issue rate (1 s window)', r.switchPeakPerSec, '/s', {
-      ...ref(`limit ${r.ratePerSecond}/s + burst ${r.burst}`, limit), target: '<= limit + burst', met: r.switchPeakPerSec <= limit,
+      ...ref(`limit ${r.ratePerSecond}/s + burst ${r.burst}`, limit),
+      target: '<= limit + burst',
+      met: r.switchPeakPerSec <= limit,
     }),
   ];
 }
@@ -128,14 +151,22 @@ function dataplaneRows(r: DataplaneSection): Row[] {
 function vaultRows(r: VaultBenchResult): Row[] {
   return (['ec', 'rsa'] as const).map((k) => {
     const f = r[k];
-    return row('vault', `vault ${k.toUpperCase()} role, ${f.concurrency} in flight (+${r.latencyMs} ms)`, f.concurrentPerSec, '/s', ref('one at a time', f.sequentialPerSec));
+    return row(
+      'vault',
+      `vault ${k.toUpperCase()} role, ${f.concurrency} in flight (+${r.latencyMs} ms)`,
+      f.concurrentPerSec,
+      '/s',
+      ref('one at a time', f.sequentialPerSec),
+    );
   });
 }
 
 function acmpcaRows(r: AcmPcaBenchResult): Row[] {
   return [
     row('acmpca', `acmpca, ${r.maxInFlight} in flight (+${r.latencyMs} ms)`, r.concurrentPerSec, '/s', {
-      ...ref('one at a time', r.sequentialPerSec), target: `server sees <= ${r.maxInFlight} at once`, met: r.observedMaxInFlight <= r.maxInFlight,
+      ...ref('one at a time', r.sequentialPerSec),
+      target: `server sees <= ${r.maxInFlight} at once`,
+      met: r.observedMaxInFlight <= r.maxInFlight,
     }),
   ];
 }
@@ -150,7 +181,10 @@ async function runFaults(): Promise<FaultResults> {
   return {
     killGlobal: await killGlobalDuringApplies({ rounds: 5, writers: 6 }),
     redisRestart: await restartRedisUnderLoad({ downMs: 1500, writers: 4 }),
-    zoneRestarts: [await restartZone({ store: 'redis', dataplanes: 20, downMs: 8000 }), await restartZone({ store: 'memory', dataplanes: 20, downMs: 8000 })],
+    zoneRestarts: [
+      await restartZone({ store: 'redis', dataplanes: 20, downMs: 8000 }),
+      await restartZone({ store: 'memory', dataplanes: 20, downMs: 8000 }),
+    ],
   };
 }
 
@@ -160,7 +194,10 @@ function formatFaults(r: FaultResults): string {
   return [
     `global kill -9 x ${k.rounds} during applies on Redis: ${k.acknowledged} writes acknowledged, ${k.lost.length} lost, ${k.halfWritten.length} half-written, ${k.unanswered} in flight at a kill`,
     `Redis down 1.5 s under load: refusals ${JSON.stringify(d.refusedWhileDown)} (slowest ${d.slowestRefusalMs} ms), writing again ${d.recoveryMs} ms after it is back, ${d.lost.length} of ${d.acknowledged} acknowledged lost`,
-    ...r.zoneRestarts.map((z) => `zone on ${z.store}${z.globalDown ? ' (global down)' : ''} kill -9, down 8 s: started in ${z.zoneStartMs} ms; ${z.dataplanes} dataplanes back in ${z.reconnectedMs} ms, re-issued in ${z.reissuedMs} ms; certificates valid throughout: ${z.keptValidCertificates}`),
+    ...r.zoneRestarts.map(
+      (z) =>
+        `zone on ${z.store}${z.globalDown ? ' (global down)' : ''} kill -9, down 8 s: started in ${z.zoneStartMs} ms; ${z.dataplanes} dataplanes back in ${z.reconnectedMs} ms, re-issued in ${z.reissuedMs} ms; certificates valid throughout: ${z.keptValidCertificates}`,
+    ),
   ].join('\n');
 }
 
@@ -170,13 +207,29 @@ function faultRows(r: FaultResults): Row[] {
   return [
     row('faults', `global kill -9 x ${k.rounds} during applies: acknowledged writes`, k.acknowledged, 'writes'),
     row('faults', '  acknowledged writes lost', k.lost.length, 'writes', { target: '0', met: k.lost.length === 0 }),
-    row('faults', '  half-written resources (builtin CA without its pair or Mesh)', k.halfWritten.length, '', { target: '0', met: k.halfWritten.length === 0 }),
-    row('faults', 'Redis down under load: slowest refusal (503)', d.slowestRefusalMs, 'ms', { target: '< 2 s (no hanging)', met: d.slowestRefusalMs < 2000 }),
+    row('faults', '  half-written resources (builtin CA without its pair or Mesh)', k.halfWritten.length, '', {
+      target: '0',
+      met: k.halfWritten.length === 0,
+    }),
+    row('faults', 'Redis down under load: slowest refusal (503)', d.slowestRefusalMs, 'ms', {
+      target: '< 2 s (no hanging)',
+      met: d.slowestRefusalMs < 2000,
+    }),
     row('faults', '  first acknowledged write after Redis is back', d.recoveryMs, 'ms', { target: '< 5 s', met: d.recoveryMs < 5000 }),
     row('faults', '  acknowledged writes lost', d.lost.length, 'writes', { target: '0', met: d.lost.length === 0 }),
-    ...r.zoneRestarts.map((z) => row('faults', `zone on ${z.store}${z.globalDown ? ', global down' : ''}, kill -9: ${z.dataplanes} dataplanes re-issued after it listens`, z.reissuedMs, 'ms', {
-      ...ref('the zone process\'s own start', z.zoneStartMs), target: '< 5 s', met: z.reissuedMs < 5000 && z.keptValidCertificates,
-    })),
+    ...r.zoneRestarts.map((z) =>
+      row(
+        'faults',
+        `zone on ${z.store}${z.globalDown ? ', global down' : ''}, kill -9: ${z.dataplanes} dataplanes re-issued after it listens`,
+        z.reissuedMs,
+        'ms',
+        {
+          ...ref("the zone process's own start", z.zoneStartMs),
+          target: '< 5 s',
+          met: z.reissuedMs < 5000 && z.keptValidCertificates,
+        },
+      ),
+    ),
   ];
 }
 
@@ -193,7 +246,9 @@ async function runWithConnections<T>(script: string, countFlag: string, wanted: 
   let n = wanted;
   if (fdLimit < wanted + 200) {
     n = Math.max(100, Math.floor((fdLimit - 200) / 1000) * 1000);
-    notes.push(`${script}: ulimit -n hard limit is ${hardText}, so ${n} connections were run instead of ${wanted} (raise the hard limit for the full figure)`);
+    notes.push(
+      `${script}: ulimit -n hard limit is ${hardText}, so ${n} connections were run instead of ${wanted} (raise the hard limit for the full figure)`,
+    );
   }
   const cmd = `ulimit -n ${fdLimit} && exec "$0" --import tsx "$1" --${countFlag} ${n} --json`;
   const child = spawn('bash', ['-c', cmd, process.execPath, join(HERE, script)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -201,7 +256,8 @@ async function runWithConnections<T>(script: string, countFlag: string, wanted: 
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   const code = await new Promise<number | null>((r) => child.once('exit', r));
   const last = out.trim().split('\n').at(-1) ?? '';
-  if (code !== 0 || !(last.startsWith('{') || last.startsWith('['))) throw new Error(`bench/${script} exited with ${code}: ${out.slice(-500)}`);
+  if (code !== 0 || !(last.startsWith('{') || last.startsWith('[')))
+    throw new Error(`bench/${script} exited with ${code}: ${out.slice(-500)}`);
   return JSON.parse(last) as T;
 }
 
@@ -220,14 +276,25 @@ function formatTable(rows: Row[]): string {
     r.figure,
     num(r.value, r.unit),
     r.reference ? `${r.reference.label}: ${num(r.reference.value, r.unit)}` : '',
-    r.ratio === undefined ? '' : r.ratio >= 10 ? `${r.ratio.toFixed(0)}x` : r.ratio >= 1.5 ? `${r.ratio.toFixed(1)}x` : `${(r.ratio * 100).toFixed(0)}%`,
+    r.ratio === undefined
+      ? ''
+      : r.ratio >= 10
+        ? `${r.ratio.toFixed(0)}x`
+        : r.ratio >= 1.5
+          ? `${r.ratio.toFixed(1)}x`
+          : `${(r.ratio * 100).toFixed(0)}%`,
     r.target ?? '',
     r.met === undefined ? '' : r.met ? 'met' : 'MISSED',
   ]);
   const header = ['figure', 'value', 'measured next to (same run)', 'ratio', 'target', ''];
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
-  const line = (c: string[]): string => `| ${c.map((v, i) => (i === 1 || i === 3 ? v.padStart(widths[i] ?? 0) : v.padEnd(widths[i] ?? 0))).join(' | ')} |`;
-  return [line(header), `|${widths.map((w, i) => (i === 1 || i === 3 ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`, ...cells.map(line)].join('\n');
+  const line = (c: string[]): string =>
+    `| ${c.map((v, i) => (i === 1 || i === 3 ? v.padStart(widths[i] ?? 0) : v.padEnd(widths[i] ?? 0))).join(' | ')} |`;
+  return [
+    line(header),
+    `|${widths.map((w, i) => (i === 1 || i === 3 ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`,
+    ...cells.map(line),
+  ].join('\n');
 }
 
 function flag(name: string): string | undefined {
@@ -237,7 +304,7 @@ function flag(name: string): string | undefined {
 
 async function main(): Promise<void> {
   const only = flag('only');
-  const chosen: Section[] = only === undefined ? [...SECTIONS] : only.split(',').map((s) => s.trim()) as Section[];
+  const chosen: Section[] = only === undefined ? [...SECTIONS] : (only.split(',').map((s) => s.trim()) as Section[]);
   const unknown = chosen.filter((s) => !SECTIONS.includes(s));
   if (unknown.length > 0) throw new Error(`--only ${unknown.join(',')}: the benchmarks are ${SECTIONS.join(', ')}`);
   const out = flag('out') ?? join(HERE, 'results.json');
@@ -288,7 +355,12 @@ async function main(): Promise<void> {
     (rs) => rs.map(formatSyncBench).join('\n'),
     (rs) => rs.flatMap(syncRows),
   );
-  await step('dataplanes', () => runDataplanes(dataplanes, results.notes), (r) => `${formatDataplaneBench(r)}\n${formatFloors(r.floors)}`, dataplaneRows);
+  await step(
+    'dataplanes',
+    () => runDataplanes(dataplanes, results.notes),
+    (r) => `${formatDataplaneBench(r)}\n${formatFloors(r.floors)}`,
+    dataplaneRows,
+  );
   await step('vault', () => runVaultBench(), formatVaultBench, vaultRows);
   await step('acmpca', () => runAcmPcaBench(), formatAcmPcaBench, acmpcaRows);
   await step('faults', runFaults, formatFaults, faultRows);
@@ -296,13 +368,21 @@ async function main(): Promise<void> {
   results.durationMs = Math.round(performance.now() - started);
   const busiest = Math.max(...Object.values(results.load).map((l) => Math.max(l.start, l.end)));
   if (busiest > results.machine.cpus * 1.5) {
-    results.notes.push(`the machine was shared: 1-minute load average up to ${busiest} on ${results.machine.cpus} cores during the run, this benchmark included (per section in "load"); absolute rates are low, ratios to same-run floors less so`);
+    results.notes.push(
+      `the machine was shared: 1-minute load average up to ${busiest} on ${results.machine.cpus} cores during the run, this benchmark included (per section in "load"); absolute rates are low, ratios to same-run floors less so`,
+    );
   }
   await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
   const m = results.machine;
-  console.log(`meshca benchmarks, ${results.date.slice(0, 16).replace('T', ' ')} UTC — ${m.cpus} x ${m.cpuModel}, Node ${m.node}, ${(results.durationMs / 1000).toFixed(0)} s`);
+  console.log(
+    `meshca benchmarks, ${results.date.slice(0, 16).replace('T', ' ')} UTC — ${m.cpus} x ${m.cpuModel}, Node ${m.node}, ${(results.durationMs / 1000).toFixed(0)} s`,
+  );
   console.log(formatTable(results.rows));
-  console.log(`load average (1 min) per section: ${Object.entries(results.load).map(([k, l]) => `${k} ${l.start}->${l.end}`).join(', ')}`);
+  console.log(
+    `load average (1 min) per section: ${Object.entries(results.load)
+      .map(([k, l]) => `${k} ${l.start}->${l.end}`)
+      .join(', ')}`,
+  );
   for (const n of results.notes) console.log(`note: ${n}`);
   for (const e of results.errors) console.log(`FAILED ${e.section}: ${e.message}`);
   console.log(`figures written to ${out}`);

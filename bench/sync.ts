@@ -175,7 +175,8 @@ function holdsAll(store: ResourceStore, expected: number): Promise<number> {
           resolve(at);
         }
       },
-      () => reject(new Error('the zone store feed was compacted before the full sync was seen: raise feedRetention or use fewer resources')),
+      () =>
+        reject(new Error('the zone store feed was compacted before the full sync was seen: raise feedRetention or use fewer resources')),
     );
   });
 }
@@ -193,7 +194,11 @@ function put(agent: Agent, apiUrl: string, token: string, path: string, body: un
       (res) => {
         let text = '';
         res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => (res.statusCode === 200 || res.statusCode === 201 ? resolve(res.statusCode) : reject(new Error(`PUT ${path}: ${res.statusCode} ${text}`))));
+        res.on('end', () =>
+          res.statusCode === 200 || res.statusCode === 201
+            ? resolve(res.statusCode)
+            : reject(new Error(`PUT ${path}: ${res.statusCode} ${text}`)),
+        );
       },
     );
     req.on('error', reject);
@@ -202,7 +207,16 @@ function put(agent: Agent, apiUrl: string, token: string, path: string, body: un
 }
 
 export async function runSyncBench(options: SyncBenchOptions = {}): Promise<SyncBenchResult> {
-  const cfg = { store: 'memory' as SyncStoreKind, meshes: 1000, secretsPerMesh: 5, secretBytes: 768, zones: 10, changes: 100, fullSyncRuns: 3, ...options };
+  const cfg = {
+    store: 'memory' as SyncStoreKind,
+    meshes: 1000,
+    secretsPerMesh: 5,
+    secretBytes: 768,
+    zones: 10,
+    changes: 100,
+    fullSyncRuns: 3,
+    ...options,
+  };
   const { startZone } = await import('@meshca/zone');
   const { createLogger } = await import('@meshca/common');
   const log = createLogger({ name: 'bench-zone', level: 'error', pretty: false });
@@ -223,7 +237,13 @@ export async function runSyncBench(options: SyncBenchOptions = {}): Promise<Sync
       execArgv: ['--import', 'tsx'],
       env: {
         ...process.env,
-        BENCH_SYNC_CONFIG: JSON.stringify({ store: storeFor('global'), meshes: cfg.meshes, secretsPerMesh: cfg.secretsPerMesh, secretBytes: cfg.secretBytes, zoneTokens: zoneNames } satisfies GlobalConfig),
+        BENCH_SYNC_CONFIG: JSON.stringify({
+          store: storeFor('global'),
+          meshes: cfg.meshes,
+          secretsPerMesh: cfg.secretsPerMesh,
+          secretBytes: cfg.secretBytes,
+          zoneTokens: zoneNames,
+        } satisfies GlobalConfig),
       },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -367,7 +387,12 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     const which = flag('store') ?? 'both';
     const stores: SyncStoreKind[] = which === 'both' ? ['memory', 'redis'] : [which as SyncStoreKind];
     const opts: SyncBenchOptions = {};
-    for (const [f, k] of [['meshes', 'meshes'], ['secrets-per-mesh', 'secretsPerMesh'], ['zones', 'zones'], ['changes', 'changes']] as const) {
+    for (const [f, k] of [
+      ['meshes', 'meshes'],
+      ['secrets-per-mesh', 'secretsPerMesh'],
+      ['zones', 'zones'],
+      ['changes', 'changes'],
+    ] as const) {
       const v = flag(f);
       if (v !== undefined) opts[k] = Number(v);
     }
@@ -376,7 +401,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       const started = performance.now();
       const r = await runSyncBench({ ...opts, store });
       results.push(r);
-      if (!process.argv.includes('--json')) console.log(`${formatSyncBench(r)}\n  (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+      if (!process.argv.includes('--json'))
+        console.log(`${formatSyncBench(r)}\n  (${((performance.now() - started) / 1000).toFixed(1)} s)`);
     }
     if (process.argv.includes('--json')) console.log(JSON.stringify(results, null, 2));
     process.exit(0);

@@ -111,7 +111,10 @@ function openOne(mode: FloorMode, port: number, held: { close(): void }[]): Prom
 }
 
 export async function runFloor(mode: FloorMode, connections: number, opts: FloorOptions = {}, concurrency = 200): Promise<FloorResult> {
-  const child = fork(SELF, ['--serve', mode, JSON.stringify(opts)], { execArgv: ['--expose-gc', '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(SELF, ['--serve', mode, JSON.stringify(opts)], {
+    execArgv: ['--expose-gc', '--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const held: { close(): void }[] = [];
   try {
     const ready = await next(child);
@@ -121,12 +124,14 @@ export async function runFloor(mode: FloorMode, connections: number, opts: Floor
     if (idle.op !== 'memory') throw new Error('floor server: unexpected message');
     const start = performance.now();
     let i = 0;
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (i < connections) {
-        i++;
-        await openOne(mode, ready.port, held);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (i < connections) {
+          i++;
+          await openOne(mode, ready.port, held);
+        }
+      }),
+    );
     const connectAllMs = performance.now() - start;
     child.send('memory');
     const loaded = await next(child);
@@ -146,9 +151,14 @@ export async function runFloor(mode: FloorMode, connections: number, opts: Floor
   }
 }
 
-export async function runFloors(connections: number, modes: readonly FloorMode[] = FLOOR_MODES, opts: FloorOptions = {}): Promise<FloorResult[]> {
+export async function runFloors(
+  connections: number,
+  modes: readonly FloorMode[] = FLOOR_MODES,
+  opts: FloorOptions = {},
+): Promise<FloorResult[]> {
   const limit = Number(execFileSync('sh', ['-c', 'ulimit -n']).toString().trim());
-  if (limit < connections + 200) throw new Error(`ulimit -n is ${limit}: raise it (ulimit -n ${connections + 1000}) or pass --connections ${limit - 200}`);
+  if (limit < connections + 200)
+    throw new Error(`ulimit -n is ${limit}: raise it (ulimit -n ${connections + 1000}) or pass --connections ${limit - 200}`);
   const out: FloorResult[] = [];
   for (const mode of modes) out.push(await runFloor(mode, connections, opts));
   return out;
@@ -157,7 +167,10 @@ export async function runFloors(connections: number, modes: readonly FloorMode[]
 export function formatFloors(rs: FloorResult[]): string {
   const label: Record<FloorMode, string> = { tls: 'bare node:tls echo', wss: 'bare https + ws', ws: 'bare http + ws (plain)' };
   return rs
-    .map((r) => `${label[r.mode].padEnd(24)} ${r.connections} conns${r.replyBytes === undefined ? '' : `, ${r.replyBytes} B answers${r.fragmentBytes === undefined ? '' : ` in ${r.fragmentBytes} B fragments`}`}: RSS ${(r.rssPerConnection / 1024).toFixed(1)} KB/conn (heap ${(r.heapPerConnection / 1024).toFixed(1)} KB), all connected in ${(r.connectAllMs / 1000).toFixed(1)} s, server event loop ${(r.serverMainThreadCpuMs / 1000).toFixed(1)} s CPU`)
+    .map(
+      (r) =>
+        `${label[r.mode].padEnd(24)} ${r.connections} conns${r.replyBytes === undefined ? '' : `, ${r.replyBytes} B answers${r.fragmentBytes === undefined ? '' : ` in ${r.fragmentBytes} B fragments`}`}: RSS ${(r.rssPerConnection / 1024).toFixed(1)} KB/conn (heap ${(r.heapPerConnection / 1024).toFixed(1)} KB), all connected in ${(r.connectAllMs / 1000).toFixed(1)} s, server event loop ${(r.serverMainThreadCpuMs / 1000).toFixed(1)} s CPU`,
+    )
     .join('\n');
 }
 

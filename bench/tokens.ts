@@ -20,7 +20,9 @@ export async function runTokenBench(opts: { tokens?: number } = {}): Promise<Tok
   const issuer = createTokenIssuer({ keys: [key] });
   const tokens: string[] = [];
   for (let i = 0; i < n; i++) {
-    tokens.push(await issuer.issueDataplaneToken({ mesh: 'default', name: `dp-${i}`, tags: { 'kuma.io/service': `svc-${i % 100}` }, validFor: 3600 }));
+    tokens.push(
+      await issuer.issueDataplaneToken({ mesh: 'default', name: `dp-${i}`, tags: { 'kuma.io/service': `svc-${i % 100}` }, validFor: 3600 }),
+    );
   }
   const { d: _private, ...pub } = key.jwk;
   const publicKey = await importJWK(pub, 'Ed25519');
@@ -30,7 +32,9 @@ export async function runTokenBench(opts: { tokens?: number } = {}): Promise<Tok
     for (const t of tokens) if (!(await verifyOne(t))) throw new Error('a valid token was refused');
     return Math.round((n / (performance.now() - start)) * 1000);
   };
-  const josePerSec = await rate(async (t) => (await jwtVerify(t, publicKey, { issuer: 'meshca', algorithms: ['Ed25519'] })).payload.kind === 'dataplane');
+  const josePerSec = await rate(
+    async (t) => (await jwtVerify(t, publicKey, { issuer: 'meshca', algorithms: ['Ed25519'] })).payload.kind === 'dataplane',
+  );
   const meshcaPerSec = await rate(async (t) => (await issuer.verify(t, 'dataplane')).ok);
   return { tokens: n, meshcaPerSec, josePerSec };
 }

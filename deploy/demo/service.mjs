@@ -101,23 +101,34 @@ function spiffeIds(cert) {
 function call(peer) {
   return new Promise((resolve, reject) => {
     let cert;
-    const req = request(`${peer.url}/`, {
-      agent,
-      // The SPIFFE ID replaces the hostname check; the chain is verified against the bundle by TLS.
-      checkServerIdentity: (_host, presented) => {
-        cert = presented;
-        const ids = spiffeIds(presented);
-        return ids.includes(peer.spiffeId) ? undefined : new Error(`peer presented ${ids.join(', ') || 'no SPIFFE ID'}, expected ${peer.spiffeId}`);
+    const req = request(
+      `${peer.url}/`,
+      {
+        agent,
+        // The SPIFFE ID replaces the hostname check; the chain is verified against the bundle by TLS.
+        checkServerIdentity: (_host, presented) => {
+          cert = presented;
+          const ids = spiffeIds(presented);
+          return ids.includes(peer.spiffeId)
+            ? undefined
+            : new Error(`peer presented ${ids.join(', ') || 'no SPIFFE ID'}, expected ${peer.spiffeId}`);
+        },
+        timeout: 5000,
       },
-      timeout: 5000,
-    }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => {
-        if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}: ${body.trim()}`));
-        resolve({ body: body.trim(), peerId: spiffeIds(cert).join(','), serial: cert.serialNumber.toLowerCase(), notAfter: new Date(cert.valid_to) });
-      });
-    });
+      (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => {
+          if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}: ${body.trim()}`));
+          resolve({
+            body: body.trim(),
+            peerId: spiffeIds(cert).join(','),
+            serial: cert.serialNumber.toLowerCase(),
+            notAfter: new Date(cert.valid_to),
+          });
+        });
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timed out after 5s')));
     req.on('error', reject);
     req.end();
@@ -162,14 +173,17 @@ while (identity === undefined) {
 }
 agent = newAgent(identity);
 say(`certificate loaded: spiffe://${mesh}/${args.service}, serial ${short(identity.serial)}, expires in ${until(identity.notAfter)}`);
-server = createServer({ cert: identity.cert, key: identity.key, ca: identity.ca, requestCert: true, rejectUnauthorized: true }, (req, res) => {
-  const ids = spiffeIds(req.socket.getPeerCertificate());
-  if (!ids.some(inMesh)) {
-    res.writeHead(403).end(`client presented ${ids.join(', ') || 'no SPIFFE ID'}; only spiffe://${mesh}/* may call\n`);
-    return;
-  }
-  res.end(`${args.service}@${args.zone}\n`);
-});
+server = createServer(
+  { cert: identity.cert, key: identity.key, ca: identity.ca, requestCert: true, rejectUnauthorized: true },
+  (req, res) => {
+    const ids = spiffeIds(req.socket.getPeerCertificate());
+    if (!ids.some(inMesh)) {
+      res.writeHead(403).end(`client presented ${ids.join(', ') || 'no SPIFFE ID'}; only spiffe://${mesh}/* may call\n`);
+      return;
+    }
+    res.end(`${args.service}@${args.zone}\n`);
+  },
+);
 server.listen(Number(args.port), '127.0.0.1', () => say(`serving mTLS on https://127.0.0.1:${args.port}`));
 server.on('error', (err) => {
   say(`cannot listen: ${err.message}`);

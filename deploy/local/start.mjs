@@ -102,7 +102,9 @@ function startChild(name, args, { onLog, onText, ready } = {}) {
         const entry = JSON.parse(why);
         said = [entry.msg, entry.err?.message ?? entry.err].filter(Boolean).join(': ');
       } catch {}
-      console.error(`[${name}] exited (${signal ?? code}): ${said}\n  see ${rel(join(logs, `${name}.log`))}; ports can be changed with MESHCA_*_PORT (docs/demo.md). Stopping everything.`);
+      console.error(
+        `[${name}] exited (${signal ?? code}): ${said}\n  see ${rel(join(logs, `${name}.log`))}; ports can be changed with MESHCA_*_PORT (docs/demo.md). Stopping everything.`,
+      );
       void stopAll(1);
     });
     if (!ready) ok(undefined);
@@ -112,7 +114,11 @@ function startChild(name, args, { onLog, onText, ready } = {}) {
 
 /** Warnings and errors of the control planes, one readable line each. */
 const warnings = (who) => (entry) => {
-  if (!stopping && typeof entry.level === 'number' && entry.level >= 40) print(who, `${entry.level >= 50 ? 'error' : 'warn'}: ${entry.msg}${entry.err ? ` (${typeof entry.err === 'string' ? entry.err : entry.err.message ?? ''})` : ''}`);
+  if (!stopping && typeof entry.level === 'number' && entry.level >= 40)
+    print(
+      who,
+      `${entry.level >= 50 ? 'error' : 'warn'}: ${entry.msg}${entry.err ? ` (${typeof entry.err === 'string' ? entry.err : (entry.err.message ?? '')})` : ''}`,
+    );
 };
 
 function meshctl(args, input) {
@@ -131,13 +137,22 @@ async function stopAll(code) {
   if (stopping) return;
   stopping = true;
   // Dataplanes first, then zones, then global; each gets SIGTERM and, after 5 s, SIGKILL.
-  for (const group of [children.filter((c) => !/^(global|zone-\d)$/.test(c.name)), children.filter((c) => c.name.startsWith('zone-')), children.filter((c) => c.name === 'global')]) {
-    await Promise.all(group.map(({ child }) => new Promise((ok) => {
-      if (child.exitCode !== null || child.signalCode !== null) return ok();
-      const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-      child.once('exit', () => (clearTimeout(kill), ok()));
-      child.kill('SIGTERM');
-    })));
+  for (const group of [
+    children.filter((c) => !/^(global|zone-\d)$/.test(c.name)),
+    children.filter((c) => c.name.startsWith('zone-')),
+    children.filter((c) => c.name === 'global'),
+  ]) {
+    await Promise.all(
+      group.map(
+        ({ child }) =>
+          new Promise((ok) => {
+            if (child.exitCode !== null || child.signalCode !== null) return ok();
+            const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+            child.once('exit', () => (clearTimeout(kill), ok()));
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
   }
   process.exit(code);
 }
@@ -157,14 +172,43 @@ async function main() {
   // --- global
   const globalDir = join(home, 'global');
   mkdirSync(globalDir, { recursive: true });
-  const global = startChild('global', [bins.global, '--data-dir', globalDir, '--store', 'memory', '--api-address', '127.0.0.1', '--api-port', String(ports.globalApi), '--sync-port', String(ports.globalSync)], {
-    ready: (e) => typeof e.api === 'string',
-    onLog: warnings('global'),
-  });
+  const global = startChild(
+    'global',
+    [
+      bins.global,
+      '--data-dir',
+      globalDir,
+      '--store',
+      'memory',
+      '--api-address',
+      '127.0.0.1',
+      '--api-port',
+      String(ports.globalApi),
+      '--sync-port',
+      String(ports.globalSync),
+    ],
+    {
+      ready: (e) => typeof e.api === 'string',
+      onLog: warnings('global'),
+    },
+  );
   await global.started;
   const api = `https://127.0.0.1:${ports.globalApi}`;
   print('global', `API ${api}, zone sync wss://127.0.0.1:${ports.globalSync} (in-memory store; data in ${rel(globalDir)})`);
-  await meshctl(['config', 'control-planes', 'add', '--name', 'local', '--address', api, '--token-file', join(globalDir, 'admin-token'), '--ca-cert-file', join(globalDir, 'api-ca.pem'), '--overwrite']);
+  await meshctl([
+    'config',
+    'control-planes',
+    'add',
+    '--name',
+    'local',
+    '--address',
+    api,
+    '--token-file',
+    join(globalDir, 'admin-token'),
+    '--ca-cert-file',
+    join(globalDir, 'api-ca.pem'),
+    '--overwrite',
+  ]);
 
   if (!withDemo) return banner(api);
 
@@ -176,35 +220,116 @@ async function main() {
 
   // --- zones
   const zones = {};
-  await Promise.all(Object.keys(ports.zones).map(async (zone) => {
-    const tokenFile = join(tokens, `${zone}.token`);
-    writeFileSync(tokenFile, await meshctl(['generate', 'zone-token', '--zone', zone, '--valid-for', '720h']), { mode: 0o600 });
-    const dataDir = join(home, zone);
-    mkdirSync(dataDir, { recursive: true });
-    const proc = startChild(zone, [bins.zone, '--zone', zone, '--global', `wss://127.0.0.1:${ports.globalSync}`, '--global-ca-file', join(globalDir, 'sync-ca.pem'),
-      '--zone-token-file', tokenFile, '--data-dir', dataDir, '--store', 'memory', '--api-address', '127.0.0.1', '--api-port', String(ports.zones[zone])], {
-      ready: (e) => typeof e.api === 'string',
-      onLog: warnings(zone),
-    });
-    await proc.started;
-    zones[zone] = { api: `https://127.0.0.1:${ports.zones[zone]}`, caFile: join(dataDir, 'api-ca.pem') };
-    print(zone, `zone control plane ${zones[zone].api}, synced from global with its zone token (${rel(tokenFile)})`);
-  }));
+  await Promise.all(
+    Object.keys(ports.zones).map(async (zone) => {
+      const tokenFile = join(tokens, `${zone}.token`);
+      writeFileSync(tokenFile, await meshctl(['generate', 'zone-token', '--zone', zone, '--valid-for', '720h']), { mode: 0o600 });
+      const dataDir = join(home, zone);
+      mkdirSync(dataDir, { recursive: true });
+      const proc = startChild(
+        zone,
+        [
+          bins.zone,
+          '--zone',
+          zone,
+          '--global',
+          `wss://127.0.0.1:${ports.globalSync}`,
+          '--global-ca-file',
+          join(globalDir, 'sync-ca.pem'),
+          '--zone-token-file',
+          tokenFile,
+          '--data-dir',
+          dataDir,
+          '--store',
+          'memory',
+          '--api-address',
+          '127.0.0.1',
+          '--api-port',
+          String(ports.zones[zone]),
+        ],
+        {
+          ready: (e) => typeof e.api === 'string',
+          onLog: warnings(zone),
+        },
+      );
+      await proc.started;
+      zones[zone] = { api: `https://127.0.0.1:${ports.zones[zone]}`, caFile: join(dataDir, 'api-ca.pem') };
+      print(zone, `zone control plane ${zones[zone].api}, synced from global with its zone token (${rel(tokenFile)})`);
+    }),
+  );
 
   // --- one dataplane per zone: the service (waits for its files), then the agent that signals it
   for (const dp of dataplanes) {
     const tokenFile = join(tokens, `${dp.name}.token`);
-    writeFileSync(tokenFile, await meshctl(['generate', 'dataplane-token', '--mesh', 'default', '--name', dp.name, '--tag', `kuma.io/service=${dp.service}`, '--valid-for', '720h']), { mode: 0o600 });
+    writeFileSync(
+      tokenFile,
+      await meshctl([
+        'generate',
+        'dataplane-token',
+        '--mesh',
+        'default',
+        '--name',
+        dp.name,
+        '--tag',
+        `kuma.io/service=${dp.service}`,
+        '--valid-for',
+        '720h',
+      ]),
+      { mode: 0o600 },
+    );
     const dir = join(home, 'dp', dp.name);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     const peer = dataplanes.find((d) => d.zone === dp.peer);
-    const service = startChild(`${dp.zone}-${dp.service}`, [bins.service, '--zone', dp.zone, '--service', dp.service, '--dir', dir, '--port', String(ports.services[dp.zone]),
-      '--peer', `${peer.service}@${peer.zone}=https://127.0.0.1:${ports.services[peer.zone]}`, '--interval', interval], { onText: (line) => console.log(line) });
+    const service = startChild(
+      `${dp.zone}-${dp.service}`,
+      [
+        bins.service,
+        '--zone',
+        dp.zone,
+        '--service',
+        dp.service,
+        '--dir',
+        dir,
+        '--port',
+        String(ports.services[dp.zone]),
+        '--peer',
+        `${peer.service}@${peer.zone}=https://127.0.0.1:${ports.services[peer.zone]}`,
+        '--interval',
+        interval,
+      ],
+      { onText: (line) => console.log(line) },
+    );
     const statusPort = ports.services[dp.zone] + 1;
-    startChild(`${dp.zone}-meshca-dp`, [bins.dp, '--zone', zones[dp.zone].api, '--ca-file', zones[dp.zone].caFile, '--token-file', tokenFile, '--dir', dir,
-      '--name', dp.name, '--mesh', 'default', '--address', '127.0.0.1', '--inbound', `port=${ports.services[dp.zone]},kuma.io/service=${dp.service}`,
-      '--signal-pid', String(service.child.pid), '--signal', 'SIGHUP', '--status-port', String(statusPort)], { onLog: agentLine(`${dp.zone} meshca-dp ${dp.name}`) });
+    startChild(
+      `${dp.zone}-meshca-dp`,
+      [
+        bins.dp,
+        '--zone',
+        zones[dp.zone].api,
+        '--ca-file',
+        zones[dp.zone].caFile,
+        '--token-file',
+        tokenFile,
+        '--dir',
+        dir,
+        '--name',
+        dp.name,
+        '--mesh',
+        'default',
+        '--address',
+        '127.0.0.1',
+        '--inbound',
+        `port=${ports.services[dp.zone]},kuma.io/service=${dp.service}`,
+        '--signal-pid',
+        String(service.child.pid),
+        '--signal',
+        'SIGHUP',
+        '--status-port',
+        String(statusPort),
+      ],
+      { onLog: agentLine(`${dp.zone} meshca-dp ${dp.name}`) },
+    );
     dp.dir = dir;
     dp.statusPort = statusPort;
   }
@@ -214,7 +339,11 @@ async function main() {
 /** The agent's story in readable lines: files written, waiting, problems. */
 function agentLine(who) {
   return (e) => {
-    if (e.msg === 'wrote identity files') print(who, `wrote ${e.change === 'bundle' ? 'bundle.pem' : 'cert.pem, key.pem, bundle.pem'} (backend ${e.backend}, serial ${String(e.serial).slice(0, 8)}..) and sent SIGHUP to the service`);
+    if (e.msg === 'wrote identity files')
+      print(
+        who,
+        `wrote ${e.change === 'bundle' ? 'bundle.pem' : 'cert.pem, key.pem, bundle.pem'} (backend ${e.backend}, serial ${String(e.serial).slice(0, 8)}..) and sent SIGHUP to the service`,
+      );
     else if (e.msg === 'waiting for the zone') print(who, `waiting: ${e.reason}`);
     else if (typeof e.level === 'number' && e.level >= 40) print(who, `${e.msg}${e.err ? `: ${e.err}` : ''}`);
   };
@@ -228,7 +357,9 @@ function banner(api) {
   ];
   if (withDemo) {
     for (const dp of dataplanes) {
-      lines.push(`  ${dp.zone}   https://127.0.0.1:${ports.zones[dp.zone]}  dataplane ${dp.name} (${dp.service}) on https://127.0.0.1:${ports.services[dp.zone]}, files ${rel(dp.dir)}/, agent status http://127.0.0.1:${dp.statusPort}/status`);
+      lines.push(
+        `  ${dp.zone}   https://127.0.0.1:${ports.zones[dp.zone]}  dataplane ${dp.name} (${dp.service}) on https://127.0.0.1:${ports.services[dp.zone]}, files ${rel(dp.dir)}/, agent status http://127.0.0.1:${dp.statusPort}/status`,
+      );
     }
   }
   lines.push(
@@ -237,7 +368,7 @@ function banner(api) {
     `  export MESHCTL_CONFIG=${ctlEnv.MESHCTL_CONFIG}`,
     ...(withDemo ? [] : ['  npx meshctl apply -f deploy/examples/mesh-builtin.yaml']),
     '  npx meshctl get meshes',
-    '  npx meshctl get dataplanes            # every zone\'s dataplanes, as global sees them',
+    "  npx meshctl get dataplanes            # every zone's dataplanes, as global sees them",
     '  npx meshctl inspect zones',
     '  npx meshctl inspect mesh default',
   );

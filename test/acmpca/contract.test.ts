@@ -139,7 +139,9 @@ describe.each(PEERS)('ACM PCA contract: $name', (peerDef) => {
 
   it('answers ResourceNotFoundException for GetCertificate on an unknown CA', async () => {
     expect(
-      await errorName(client.send(new GetCertificateCommand({ CertificateAuthorityArn: UNKNOWN_CA, CertificateArn: `${UNKNOWN_CA}/certificate/01` }))),
+      await errorName(
+        client.send(new GetCertificateCommand({ CertificateAuthorityArn: UNKNOWN_CA, CertificateArn: `${UNKNOWN_CA}/certificate/01` })),
+      ),
     ).toBe('ResourceNotFoundException');
   });
 });

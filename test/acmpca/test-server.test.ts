@@ -17,7 +17,10 @@ import { errorName, makeClient, makeLeafCsr, pollCertificate, splitPem, uriSans 
 const T = (name: string): string => `arn:aws:acm-pca:::template/${name}/V1`;
 const SPIFFE = 'spiffe://default/backend';
 
-async function issue(client: ACMPCAClient, input: Partial<IssueCertificateCommandInput> & { CertificateAuthorityArn: string }): Promise<x509.X509Certificate> {
+async function issue(
+  client: ACMPCAClient,
+  input: Partial<IssueCertificateCommandInput> & { CertificateAuthorityArn: string },
+): Promise<x509.X509Certificate> {
   const leaf = await makeLeafCsr({ commonName: 'backend', uris: [SPIFFE] });
   const { CertificateArn } = await client.send(
     new IssueCertificateCommand({
@@ -138,7 +141,9 @@ describe('ACM PCA test server (what moto skips)', () => {
 
     it('has no HOURS type: an unknown type is a ValidationException', async () => {
       // ValidityPeriodType is END_DATE | ABSOLUTE | DAYS | MONTHS | YEARS.
-      const err = await issue(client, { CertificateAuthorityArn: ecCa, Validity: { Type: 'HOURS' as never, Value: 24 } }).catch((e: Error) => e);
+      const err = await issue(client, { CertificateAuthorityArn: ecCa, Validity: { Type: 'HOURS' as never, Value: 24 } }).catch(
+        (e: Error) => e,
+      );
       expect((err as Error).name).toBe('ValidationException');
       expect((err as Error).message).toContain('validity.type');
     });
@@ -218,7 +223,12 @@ describe('ACM PCA test server (what moto skips)', () => {
   it('returns the chain up to the external root for an issued certificate', async () => {
     const leaf = await makeLeafCsr({ commonName: 'chain', uris: [SPIFFE] });
     const { CertificateArn } = await client.send(
-      new IssueCertificateCommand({ CertificateAuthorityArn: ecCa, Csr: Buffer.from(leaf.csrPem), SigningAlgorithm: 'SHA256WITHECDSA', Validity: { Type: 'DAYS', Value: 1 } }),
+      new IssueCertificateCommand({
+        CertificateAuthorityArn: ecCa,
+        Csr: Buffer.from(leaf.csrPem),
+        SigningAlgorithm: 'SHA256WITHECDSA',
+        Validity: { Type: 'DAYS', Value: 1 },
+      }),
     );
     const got = await pollCertificate(client, ecCa, CertificateArn!);
     const chain = await new x509.X509ChainBuilder({ certificates: splitPem(got.chain) }).build(new x509.X509Certificate(got.certificate));
@@ -252,7 +262,12 @@ describe('ACM PCA test server: GetCertificate while issuance is in progress', ()
       const ca = await server.createCa();
       const leaf = await makeLeafCsr({ commonName: 'slow' });
       const { CertificateArn } = await client.send(
-        new IssueCertificateCommand({ CertificateAuthorityArn: ca, Csr: Buffer.from(leaf.csrPem), SigningAlgorithm: 'SHA256WITHECDSA', Validity: { Type: 'DAYS', Value: 1 } }),
+        new IssueCertificateCommand({
+          CertificateAuthorityArn: ca,
+          Csr: Buffer.from(leaf.csrPem),
+          SigningAlgorithm: 'SHA256WITHECDSA',
+          Validity: { Type: 'DAYS', Value: 1 },
+        }),
       );
       const got = await pollCertificate(client, ca, CertificateArn!, { delayMs: 50 });
       expect(got.inProgressAnswers).toBeGreaterThan(0);
@@ -293,7 +308,9 @@ describe('ACM PCA test server: credentials', () => {
   const describeWith = async (accessKeyId: string, secretAccessKey: string): Promise<string> => {
     const client = makeClient({ endpoint: server.endpoint, credentials: { accessKeyId, secretAccessKey } });
     try {
-      return await errorName(client.send(new DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: await server.createCa({ pending: true }) })));
+      return await errorName(
+        client.send(new DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: await server.createCa({ pending: true }) })),
+      );
     } finally {
       client.destroy();
     }
@@ -324,7 +341,9 @@ describe('ACM PCA test server: HTTPS', () => {
       const ca = await server.createCa();
       const d = await trusted.send(new DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: ca }));
       expect(d.CertificateAuthority?.Status).toBe('ACTIVE');
-      const err = (await untrusted.send(new DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: ca })).catch((e: Error) => e)) as Error & {
+      const err = (await untrusted
+        .send(new DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: ca }))
+        .catch((e: Error) => e)) as Error & {
         code?: string;
       };
       expect(err.code).toBe('UNABLE_TO_VERIFY_LEAF_SIGNATURE');

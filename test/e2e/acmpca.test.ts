@@ -13,11 +13,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { parseCertificate } from '@meshca/pki';
 import {
-  applySecrets as applySecretsVia, applyYaml, certsOf, eventually, expectCrossZone, expectOutageKeepsCertificates, expectSignedPath,
-  retireServices, seedText, startMeshEnv, startPair, type MeshEnv, type MeshService,
+  applySecrets as applySecretsVia,
+  applyYaml,
+  certsOf,
+  eventually,
+  expectCrossZone,
+  expectOutageKeepsCertificates,
+  expectSignedPath,
+  retireServices,
+  seedText,
+  startMeshEnv,
+  startPair,
+  type MeshEnv,
+  type MeshService,
 } from '../src/index.js';
 import { startAcmPcaServer, type AcmPcaServer } from '../servers/acmpca/index.js';
-
 
 let pca: AcmPcaServer;
 let env: MeshEnv;
@@ -36,7 +46,6 @@ function seed(file: string, edit: (set: (path: (string | number)[], value: unkno
 
 const applySecrets = (secrets: Record<string, string>) => applySecretsVia(env, secrets);
 const apply = (yaml: string) => applyYaml(env, yaml);
-
 
 /** The chain the dataplane holds leads, signature by signature, to the CA's external root. */
 function expectChainTo(chainPem: string, rootPem: string): void {
@@ -83,15 +92,20 @@ afterAll(async () => {
 describe('acmpca backend across two zones', () => {
   let keyFile: string;
 
-  it('refuses seed 004 pointed at an ARN the CA service does not know, with the backend name and AWS\'s answer', async () => {
+  it("refuses seed 004 pointed at an ARN the CA service does not know, with the backend name and AWS's answer", async () => {
     keyFile = join(dir, 'accesss_key.txt');
     await writeFile(keyFile, `${pca.credentials.secretAccessKey}\n`, { mode: 0o600 });
     await applySecrets({ 'sec-1': pca.caCertPem!, 'sec-2': pca.credentials.accessKeyId });
     const unknown = arn1.replace(/[0-9a-f]{12}$/, '000000000000');
-    const r = await env.meshctlInput(seed('004-acmpca-universal.yaml', (set) => {
-      set(['arn'], unknown);
-      set(['auth', 'awsCredentials', 'accessKeySecret', 'file'], keyFile);
-    }), 'apply', '-f', '-');
+    const r = await env.meshctlInput(
+      seed('004-acmpca-universal.yaml', (set) => {
+        set(['arn'], unknown);
+        set(['auth', 'awsCredentials', 'accessKeySecret', 'file'], keyFile);
+      }),
+      'apply',
+      '-f',
+      '-',
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('acmpca backend "acmpca-1" could not issue a test certificate');
     expect(r.stderr).toContain('ResourceNotFoundException');
@@ -103,10 +117,12 @@ describe('acmpca backend across two zones', () => {
   it('seed 004 (Universal, then Kubernetes): dataplanes in both zones get ACM certificates with their SPIFFE URI and talk mTLS', async () => {
     const issuedBefore = pca.stats().issued;
     for (const file of ['004-acmpca-universal.yaml', '004-acmpca-kubernetes.yaml']) {
-      await apply(seed(file, (set) => {
-        set(['arn'], arn1);
-        set(['auth', 'awsCredentials', 'accessKeySecret', 'file'], keyFile);
-      }));
+      await apply(
+        seed(file, (set) => {
+          set(['arn'], arn1);
+          set(['auth', 'awsCredentials', 'accessKeySecret', 'file'], keyFile);
+        }),
+      );
     }
     const [web, backend] = await pair('004');
     for (const svc of [web, backend]) expectAcmIdentity(svc, 'acmpca-1', arn1, `${svc.service}.mesh`);
@@ -133,10 +149,12 @@ describe('acmpca backend across two zones', () => {
     // Seed 004 again (acmpca-1) with a 30s dpCert lifetime, so renewal falls inside the outage.
     // Switching away from aws-acm-ca makes the zones re-issue any certificate they issued before the
     // new Mesh reached them, so both end up on the 30s lifetime.
-    await apply(seed('004-acmpca-universal.yaml', (set) => {
-      set(['arn'], arn1);
-      set(['auth', 'awsCredentials', 'accessKeySecret', 'file'], keyFile);
-    }).replace('expiration: 24h', 'expiration: 30s'));
+    await apply(
+      seed('004-acmpca-universal.yaml', (set) => {
+        set(['arn'], arn1);
+        set(['auth', 'awsCredentials', 'accessKeySecret', 'file'], keyFile);
+      }).replace('expiration: 24h', 'expiration: 30s'),
+    );
     const [web, backend] = await pair('outage');
     await eventually(async () => {
       for (const svc of [web, backend]) {

@@ -72,7 +72,11 @@ async function startProxy(redisPort: number): Promise<WriteCountingProxy> {
   };
 }
 
-const builtinMesh = (name: string) => ({ type: 'Mesh', name, mtls: { enabledBackend: 'ca-1', backends: [{ name: 'ca-1', type: 'builtin' }] } });
+const builtinMesh = (name: string) => ({
+  type: 'Mesh',
+  name,
+  mtls: { enabledBackend: 'ca-1', backends: [{ name: 'ca-1', type: 'builtin' }] },
+});
 
 /** Every builtin CA Secret has its pair and the pair matches; a stored Mesh has its CA. Returns what is stored. */
 async function storedState(url: string, mesh: string): Promise<{ mesh: boolean; key: boolean; cert: boolean }> {
@@ -92,34 +96,40 @@ async function storedState(url: string, mesh: string): Promise<{ mesh: boolean; 
 }
 
 describe('global killed between the store writes of a builtin CA', () => {
-  it.each([1, 2, 3])('killed after write %i: the Mesh and its CA are stored whole or not at all, and apply again at once', async (n) => {
-    redis = await startRedisServer();
-    proxy = await startProxy(redis.port);
-    const dataDir = await mkdtemp(join(tmpdir(), 'meshca-crash-'));
-    global = await startGlobalProcess({ dataDir, store: proxy.url });
-    const g = global;
-    // A first Mesh loads the write scripts into Redis, so every later write is one EVALSHA.
-    expect((await apiRequest(g, 'PUT', '/meshes/warm-up', builtinMesh('warm-up'))).status).toBe(201);
+  it.each([1, 2, 3])(
+    'killed after write %i: the Mesh and its CA are stored whole or not at all, and apply again at once',
+    async (n) => {
+      redis = await startRedisServer();
+      proxy = await startProxy(redis.port);
+      const dataDir = await mkdtemp(join(tmpdir(), 'meshca-crash-'));
+      global = await startGlobalProcess({ dataDir, store: proxy.url });
+      const g = global;
+      // A first Mesh loads the write scripts into Redis, so every later write is one EVALSHA.
+      expect((await apiRequest(g, 'PUT', '/meshes/warm-up', builtinMesh('warm-up'))).status).toBe(201);
 
-    const killed = new Promise<void>((resolve) => proxy?.afterWrites(n, async () => {
-      await g.stop('SIGKILL');
-      resolve();
-    }));
-    const apply = apiRequest(g, 'PUT', '/meshes/default', builtinMesh('default')).catch((err: Error) => err);
-    const first = await Promise.race([killed.then(() => 'killed' as const), apply.then(() => 'applied' as const)]);
-    // An apply that makes fewer than n writes finished whole; the kill then comes after it.
-    if (first === 'applied') await g.stop('SIGKILL');
-    await apply;
+      const killed = new Promise<void>((resolve) =>
+        proxy?.afterWrites(n, async () => {
+          await g.stop('SIGKILL');
+          resolve();
+        }),
+      );
+      const apply = apiRequest(g, 'PUT', '/meshes/default', builtinMesh('default')).catch((err: Error) => err);
+      const first = await Promise.race([killed.then(() => 'killed' as const), apply.then(() => 'applied' as const)]);
+      // An apply that makes fewer than n writes finished whole; the kill then comes after it.
+      if (first === 'applied') await g.stop('SIGKILL');
+      await apply;
 
-    // Whole or nothing: the Mesh never without its CA, and the CA never half-made.
-    const state = await storedState(redis.url, 'default');
-    expect(state).toEqual({ mesh: state.key, key: state.key, cert: state.key });
+      // Whole or nothing: the Mesh never without its CA, and the CA never half-made.
+      const state = await storedState(redis.url, 'default');
+      expect(state).toEqual({ mesh: state.key, key: state.key, cert: state.key });
 
-    global = await startGlobalProcess({ dataDir, store: redis.url });
-    const started = Date.now();
-    const again = await apiRequest(global, 'PUT', '/meshes/default', builtinMesh('default'));
-    expect([200, 201], again.text).toContain(again.status);
-    expect(Date.now() - started).toBeLessThan(3000);
-    expect(await storedState(redis.url, 'default')).toEqual({ mesh: true, key: true, cert: true });
-  }, 60_000);
+      global = await startGlobalProcess({ dataDir, store: redis.url });
+      const started = Date.now();
+      const again = await apiRequest(global, 'PUT', '/meshes/default', builtinMesh('default'));
+      expect([200, 201], again.text).toContain(again.status);
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(await storedState(redis.url, 'default')).toEqual({ mesh: true, key: true, cert: true });
+    },
+    60_000,
+  );
 });

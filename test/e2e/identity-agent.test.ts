@@ -36,12 +36,32 @@ describe('meshca-dp', () => {
     const zone = env.zones['zone-1']!;
     // The reload command keeps a copy of each certificate it was run for.
     const reload = `mkdir -p '${copies}' && cp "$MESHCA_CERT_FILE" "${copies}/$(date +%s%N).pem"`;
-    agent = spawn(process.execPath, [
-      join(REPO_ROOT, 'apps/dp-agent/bin/meshca-dp.mjs'),
-      '--zone', zone.apiUrl, '--ca-file', zone.caFile, '--token-file', tokenFile, '--dir', dir,
-      '--name', 'web-1', '--address', '127.0.0.1', '--inbound', 'port=8080,kuma.io/service=web,version=v1',
-      '--csr', '--reload-command', reload, '--status-port', '0',
-    ], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MESHCA_LOG_LEVEL: 'info' } });
+    agent = spawn(
+      process.execPath,
+      [
+        join(REPO_ROOT, 'apps/dp-agent/bin/meshca-dp.mjs'),
+        '--zone',
+        zone.apiUrl,
+        '--ca-file',
+        zone.caFile,
+        '--token-file',
+        tokenFile,
+        '--dir',
+        dir,
+        '--name',
+        'web-1',
+        '--address',
+        '127.0.0.1',
+        '--inbound',
+        'port=8080,kuma.io/service=web,version=v1',
+        '--csr',
+        '--reload-command',
+        reload,
+        '--status-port',
+        '0',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MESHCA_LOG_LEVEL: 'info' } },
+    );
     const logs: Record<string, unknown>[] = [];
     const statusPort = new Promise<number>((ok) => {
       createInterface({ input: agent!.stderr! }).on('line', (line) => {
@@ -56,11 +76,15 @@ describe('meshca-dp', () => {
     });
 
     // Initial certificate plus at least two rotations, each followed by a reload.
-    const reloaded = await eventually(async () => {
-      const names = (await readdir(copies)).sort();
-      expect(names.length).toBeGreaterThanOrEqual(3);
-      return names;
-    }, 25_000, 200);
+    const reloaded = await eventually(
+      async () => {
+        const names = (await readdir(copies)).sort();
+        expect(names.length).toBeGreaterThanOrEqual(3);
+        return names;
+      },
+      25_000,
+      200,
+    );
     const serials = await Promise.all(reloaded.map(async (n) => new X509Certificate(await readFile(join(copies, n))).serialNumber));
     expect(new Set(serials).size, 'each reload saw a new certificate').toBe(serials.length);
 

@@ -2,7 +2,16 @@
 // dataplanes they have, and a dataplane that starts meanwhile gets its certificate (its token verifies
 // from the signing keys synced earlier) and talks across zones.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, fixture, serviceRoutes, startMeshEnv, startTraffic, watchRotations, type MeshEnv, type MeshService } from '../src/index.js';
+import {
+  eventually,
+  fixture,
+  serviceRoutes,
+  startMeshEnv,
+  startTraffic,
+  watchRotations,
+  type MeshEnv,
+  type MeshService,
+} from '../src/index.js';
 
 let env: MeshEnv;
 let web: MeshService;
@@ -34,9 +43,13 @@ describe('global down', () => {
     const loop = startTraffic(serviceRoutes(web, backend), { pauseMs: 20 });
     let api: MeshService | undefined;
     try {
-      await eventually(async () => {
-        for (const r of rotations) expect(r.serials.length).toBeGreaterThanOrEqual(3);
-      }, 25_000, 200);
+      await eventually(
+        async () => {
+          for (const r of rotations) expect(r.serials.length).toBeGreaterThanOrEqual(3);
+        },
+        25_000,
+        200,
+      );
 
       api = await env.startService('zone-2', { name: 'api-1', service: 'api', token: apiToken });
       expect(api.handle.current()?.backend).toBe('ca-1');

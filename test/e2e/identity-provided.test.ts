@@ -17,8 +17,15 @@ beforeAll(async () => {
   env = await startMeshEnv();
   // A mesh's Secrets need the mesh: create it without mTLS, add the CA, then enable it.
   const applied = await env.meshctlInput(
-    ['type: Mesh\nname: default\n', secretYaml('ca-p-cert', ca.certPem), secretYaml('ca-p-key', ca.keyPem), fixture('mesh-provided-ca-p.yaml')].join('---\n'),
-    'apply', '-f', '-',
+    [
+      'type: Mesh\nname: default\n',
+      secretYaml('ca-p-cert', ca.certPem),
+      secretYaml('ca-p-key', ca.keyPem),
+      fixture('mesh-provided-ca-p.yaml'),
+    ].join('---\n'),
+    'apply',
+    '-f',
+    '-',
   );
   expect(applied.code, applied.stderr).toBe(0);
   [web, backend] = await Promise.all([
@@ -46,12 +53,18 @@ describe('provided CA across two zones', () => {
     }
   });
 
-  it('global lists each zone\'s dataplanes with their certificate state', async () => {
+  it("global lists each zone's dataplanes with their certificate state", async () => {
     const items = await eventually(async () => {
-      const res = await env.admin.call<{ items: (Record<string, unknown> & { name: string })[] }>('GET', '/meshes/default/dataplane-insights');
+      const res = await env.admin.call<{ items: (Record<string, unknown> & { name: string })[] }>(
+        'GET',
+        '/meshes/default/dataplane-insights',
+      );
       expect(res.status).toBe(200);
       const byName = new Map(res.body.items.map((i) => [i.name, i]));
-      for (const [svc, zone] of [[web, 'zone-1'], [backend, 'zone-2']] as const) {
+      for (const [svc, zone] of [
+        [web, 'zone-1'],
+        [backend, 'zone-2'],
+      ] as const) {
         const spec = byName.get(`${zone}.${svc.name}`);
         expect(spec, `${zone}.${svc.name} in ${[...byName.keys()].join(', ')}`).toBeDefined();
         expect(spec!.zone).toBe(zone);
@@ -68,7 +81,12 @@ describe('provided CA across two zones', () => {
 
 describe('bad provided CA material is refused at apply, naming the backend', () => {
   const other = generateCa({ commonName: 'other', keyType: 'ecdsa-p256', validitySeconds: 3600 });
-  const expired = generateCa({ commonName: 'old', keyType: 'ecdsa-p256', validitySeconds: 3600, notBefore: new Date(Date.now() - 3 * 3600_000) });
+  const expired = generateCa({
+    commonName: 'old',
+    keyType: 'ecdsa-p256',
+    validitySeconds: 3600,
+    notBefore: new Date(Date.now() - 3 * 3600_000),
+  });
   const cases: [string, string, string, RegExp][] = [
     ['key of another CA', ca.certPem, other.keyPem, /does not match its certificate/],
     ['expired CA', expired.certPem, expired.keyPem, /expired at/],
@@ -78,7 +96,9 @@ describe('bad provided CA material is refused at apply, naming the backend', () 
     it(`${what}`, async () => {
       const res = await env.meshctlInput(
         [secretYaml('bad-cert', cert), secretYaml('bad-key', key), fixture('mesh-provided-ca-p-and-ca-bad.yaml')].join('---\n'),
-        'apply', '-f', '-',
+        'apply',
+        '-f',
+        '-',
       );
       expect(res.code).toBe(1);
       expect(res.stderr).toContain('provided backend "ca-bad"');
@@ -99,7 +119,11 @@ describe('a dataplane token only lets in its own identity', () => {
       token,
       ca: await readFile(zone.caFile, 'utf8'),
       reconnect: { baseMs: 100, maxMs: 60_000 },
-      dataplane: { mesh: 'default', name, networking: { address: '127.0.0.1', inbound: [{ port: 1, tags: { 'kuma.io/service': service } }] } },
+      dataplane: {
+        mesh: 'default',
+        name,
+        networking: { address: '127.0.0.1', inbound: [{ port: 1, tags: { 'kuma.io/service': service } }] },
+      },
     });
     const problem = await new Promise<string>((ok) => handle.once('problem', ok));
     return { handle, problem };

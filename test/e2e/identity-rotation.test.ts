@@ -32,13 +32,21 @@ describe('rotation of short-lived certificates', () => {
     const rotations = [watchRotations(web), watchRotations(backend)];
     const loop = startTraffic(serviceRoutes(web, backend), { pauseMs: 20 });
     try {
-      await eventually(async () => {
-        for (const r of rotations) expect(r.serials.length).toBeGreaterThanOrEqual(3);
-        // Requests went out with each of the first three certificates of each side.
-        for (const [svc, r] of [[web, rotations[0]!], [backend, rotations[1]!]] as const) {
-          for (const serial of r.serials.slice(0, 3)) expect(loop.servedWith.get(svc.name)?.has(serial), `${svc.name} called with ${serial}`).toBe(true);
-        }
-      }, 25_000, 200);
+      await eventually(
+        async () => {
+          for (const r of rotations) expect(r.serials.length).toBeGreaterThanOrEqual(3);
+          // Requests went out with each of the first three certificates of each side.
+          for (const [svc, r] of [
+            [web, rotations[0]!],
+            [backend, rotations[1]!],
+          ] as const) {
+            for (const serial of r.serials.slice(0, 3))
+              expect(loop.servedWith.get(svc.name)?.has(serial), `${svc.name} called with ${serial}`).toBe(true);
+          }
+        },
+        25_000,
+        200,
+      );
     } finally {
       await loop.stop();
     }

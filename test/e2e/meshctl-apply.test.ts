@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCa } from '@meshca/pki';
-import { fixtureFile, runBin, secretYaml, seedFile, startGlobalProcess, type GlobalProcess } from '../src/index.js';
+import { configureMeshctl, fixtureFile, runBin, secretYaml, seedFile, startGlobalProcess, type GlobalProcess } from '../src/index.js';
 
 let global: GlobalProcess;
 let env: Record<string, string>;
@@ -14,10 +14,7 @@ const meshctl = (...args: string[]) => runBin('meshctl', args, { env });
 
 beforeAll(async () => {
   global = await startGlobalProcess();
-  const home = await mkdtemp(join(tmpdir(), 'meshctl-'));
-  env = { MESHCTL_CONFIG: join(home, 'meshctl.yaml') };
-  const added = await meshctl('config', 'control-planes', 'add', '--name', 'g', '--address', global.apiUrl, '--token-file', global.tokenFile, '--ca-cert-file', global.caFile);
-  expect(added.code, added.stderr).toBe(0);
+  env = await configureMeshctl(global);
 });
 
 afterAll(async () => {
@@ -51,7 +48,9 @@ describe('meshctl against a running global', () => {
       const r = await meshctl('apply', '-f', seedFile(step));
       expect(r.code, `${step}: ${r.stderr}`).toBe(0);
     }
-    const mesh = JSON.parse((await meshctl('get', 'mesh', 'default', '-o', 'json')).stdout) as { mtls: { enabledBackend: string; backends: { name: string }[] } };
+    const mesh = JSON.parse((await meshctl('get', 'mesh', 'default', '-o', 'json')).stdout) as {
+      mtls: { enabledBackend: string; backends: { name: string }[] };
+    };
     expect(mesh.mtls.enabledBackend).toBe('ca-2');
     expect(mesh.mtls.backends.map((b) => b.name)).toEqual(['ca-2']);
   });
@@ -161,13 +160,26 @@ describe('meshctl edges, against a running global', () => {
     const r = await meshctl('get', '--help');
     expect(r.code).toBe(0);
     const help = r.stdout.replace(/\s+/g, ' ');
-    for (const type of ['meshes', 'secrets', 'global-secrets', 'meshidentities', 'zones', 'dataplanes', 'dataplane-insights', 'zone-insights']) {
+    for (const type of [
+      'meshes',
+      'secrets',
+      'global-secrets',
+      'meshidentities',
+      'zones',
+      'dataplanes',
+      'dataplane-insights',
+      'zone-insights',
+    ]) {
       expect(help).toMatch(new RegExp(`[ :,]${type}[,. ]`));
     }
   });
 
   it('get in a mesh that does not exist says so and fails, rather than printing an empty table', async () => {
-    for (const args of [['get', 'dataplanes', '--mesh', 'nope'], ['get', 'dataplane-insights', '--mesh', 'nope'], ['get', 'dataplane', 'web-1', '--mesh', 'nope']]) {
+    for (const args of [
+      ['get', 'dataplanes', '--mesh', 'nope'],
+      ['get', 'dataplane-insights', '--mesh', 'nope'],
+      ['get', 'dataplane', 'web-1', '--mesh', 'nope'],
+    ]) {
       const r = await meshctl(...args);
       expect(r.code, args.join(' ')).toBe(1);
       expect(r.stderr.trim()).toBe('Error: mesh "nope" does not exist; see meshctl get meshes');

@@ -4,8 +4,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore } from '@meshca/store';
 import { ApiCallError, createClient, type ApiClient } from '@meshca/ctl';
 import {
-  eventually, FAST_GLOBAL_ARGS, freePort, runBin, startGlobalProcess, startRedisServer, startZoneProcess, syncCaFileOf, syncUrlOf, writeTokenFile,
-  type GlobalProcess, type RedisServer, type ZoneProcess,
+  eventually,
+  FAST_GLOBAL_ARGS,
+  freePort,
+  runBin,
+  startGlobalProcess,
+  startRedisServer,
+  startZoneProcess,
+  syncCaFileOf,
+  syncUrlOf,
+  writeTokenFile,
+  type GlobalProcess,
+  type RedisServer,
+  type ZoneProcess,
 } from '../src/index.js';
 
 let redis: RedisServer;
@@ -17,15 +28,30 @@ let caFile: string;
 const zones: Record<string, { proc: ZoneProcess; api: ApiClient; tokenFile: string; store: string }> = {};
 
 const status = (err: unknown) => (err instanceof ApiCallError ? err.status : err);
-const gone = (p: Promise<unknown>) => p.then(() => 200, (e: unknown) => status(e));
+const gone = (p: Promise<unknown>) =>
+  p.then(
+    () => 200,
+    (e: unknown) => status(e),
+  );
 
 async function startGlobal(): Promise<void> {
-  global = await startGlobalProcess({ ...(global === undefined ? {} : { dataDir: global.dataDir }), store: `${redis.url}?prefix=global:`, extraArgs: globalArgs });
+  global = await startGlobalProcess({
+    ...(global === undefined ? {} : { dataDir: global.dataDir }),
+    store: `${redis.url}?prefix=global:`,
+    extraArgs: globalArgs,
+  });
   onGlobal = await createClient({ name: 'g', address: global.apiUrl, tokenFile: global.tokenFile, caCertFile: global.caFile });
 }
 
 async function startZone(zone: string, opts: { tokenFile: string; store: string; dataDir?: string }): Promise<void> {
-  const proc = await startZoneProcess({ zone, global: syncUrl, globalCaFile: caFile, zoneTokenFile: opts.tokenFile, store: opts.store, ...(opts.dataDir === undefined ? {} : { dataDir: opts.dataDir }) });
+  const proc = await startZoneProcess({
+    zone,
+    global: syncUrl,
+    globalCaFile: caFile,
+    zoneTokenFile: opts.tokenFile,
+    store: opts.store,
+    ...(opts.dataDir === undefined ? {} : { dataDir: opts.dataDir }),
+  });
   const api = await createClient({ name: zone, address: proc.apiUrl, tokenFile: proc.adminTokenFile, caCertFile: proc.caFile });
   zones[zone] = { proc, api, tokenFile: opts.tokenFile, store: opts.store };
 }
@@ -49,8 +75,7 @@ beforeAll(async () => {
   await startGlobal();
   syncUrl = syncUrlOf(global);
   caFile = syncCaFileOf(global);
-  const token = async (zone: string) =>
-    writeTokenFile(await onGlobal.callText('POST', '/tokens/zone', { zone, validFor: '1h' }));
+  const token = async (zone: string) => writeTokenFile(await onGlobal.callText('POST', '/tokens/zone', { zone, validFor: '1h' }));
   await Promise.all([
     startZone('east', { tokenFile: await token('east'), store: `${redis.url}?prefix=east:` }),
     startZone('west', { tokenFile: await token('west'), store: 'memory' }),
@@ -67,7 +92,8 @@ describe('outages', () => {
   it('zones keep serving while global is down; a zone on Redis restarted meanwhile still serves its last config', async () => {
     await onGlobal.call('PUT', '/meshes/m1', { type: 'Mesh', name: 'm1' });
     await onGlobal.call('PUT', '/meshes/m1/secrets/s1', { type: 'Secret', name: 's1', mesh: 'm1', data: 'czE=' });
-    for (const zone of ['east', 'west']) await eventually(async () => expect((await zones[zone]!.api.call('GET', '/meshes/m1/secrets/s1')).status).toBe(200));
+    for (const zone of ['east', 'west'])
+      await eventually(async () => expect((await zones[zone]!.api.call('GET', '/meshes/m1/secrets/s1')).status).toBe(200));
 
     expect(await global.stop()).toBe(0);
     for (const zone of ['east', 'west']) {
@@ -85,7 +111,9 @@ describe('outages', () => {
   it('a global restarted on Redis lists the zones it knew and resumes their streams', async () => {
     await startGlobal();
     await eventually(async () => expect(await connected('east')).toBe(true));
-    const { body } = await onGlobal.call<{ items: { name: string; status: { online: boolean; ackedRevision?: number; lastSeen?: string } }[] }>('GET', '/zones');
+    const { body } = await onGlobal.call<{
+      items: { name: string; status: { online: boolean; ackedRevision?: number; lastSeen?: string } }[];
+    }>('GET', '/zones');
     const byName = Object.fromEntries(body.items.map((z) => [z.name, z.status]));
     expect(byName.east?.online).toBe(true);
     expect(byName.west?.online).toBe(false);
@@ -129,7 +157,16 @@ describe('outages', () => {
       expect(body.status.nacks.at(-1)?.reason).toContain('mtls.enabledBackend');
     });
     expect(await gone(meshOn('east', 'broken'))).toBe(404);
-    const table = await runBin('meshctl', ['--address', global.apiUrl, '--token-file', global.tokenFile, '--ca-cert-file', global.caFile, 'get', 'zones']);
+    const table = await runBin('meshctl', [
+      '--address',
+      global.apiUrl,
+      '--token-file',
+      global.tokenFile,
+      '--ca-cert-file',
+      global.caFile,
+      'get',
+      'zones',
+    ]);
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/east\s+Online.*mtls\.enabledBackend/);
     expect(table.stdout).toMatch(/west\s+Offline/);

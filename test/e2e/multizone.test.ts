@@ -6,8 +6,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiCallError, createClient, type ApiClient } from '@meshca/ctl';
 import {
-  eventually, FAST_GLOBAL_ARGS, runBin, startGlobalProcess, startZoneProcess, syncCaFileOf, syncUrlOf, writeTokenFile,
-  type GlobalProcess, type ZoneProcess,
+  configureMeshctl,
+  eventually,
+  FAST_GLOBAL_ARGS,
+  runBin,
+  startGlobalProcess,
+  startZoneProcess,
+  syncCaFileOf,
+  syncUrlOf,
+  writeTokenFile,
+  type GlobalProcess,
+  type ZoneProcess,
 } from '../src/index.js';
 
 let global: GlobalProcess;
@@ -23,7 +32,9 @@ async function startZone(zone: string, tokenFile: string): Promise<ZoneProcess> 
   return startZoneProcess({ zone, global: syncUrlOf(global), globalCaFile: syncCaFileOf(global), zoneTokenFile: tokenFile });
 }
 
-interface ZoneStatus { kds: { connected: boolean; lastError?: string } }
+interface ZoneStatus {
+  kds: { connected: boolean; lastError?: string };
+}
 const zoneStatus = async (proc: ZoneProcess) =>
   (await (await createClient({ name: 'z', address: proc.apiUrl, caCertFile: proc.caFile })).call<ZoneStatus>('GET', '/status')).body;
 
@@ -32,10 +43,7 @@ const status = (err: unknown) => (err instanceof ApiCallError ? err.status : err
 beforeAll(async () => {
   global = await startGlobalProcess({ extraArgs: [...FAST_GLOBAL_ARGS, '--sync-port', '0'] });
   onGlobal = await createClient({ name: 'g', address: global.apiUrl, tokenFile: global.tokenFile, caCertFile: global.caFile });
-  const home = await mkdtemp(join(tmpdir(), 'meshctl-'));
-  ctlEnv = { MESHCTL_CONFIG: join(home, 'meshctl.yaml') };
-  const added = await meshctl('config', 'control-planes', 'add', '--name', 'g', '--address', global.apiUrl, '--token-file', global.tokenFile, '--ca-cert-file', global.caFile);
-  expect(added.code, added.stderr).toBe(0);
+  ctlEnv = await configureMeshctl(global);
   // One zone token through meshctl, as an operator would; the other through the API.
   const generated = await meshctl('generate', 'zone-token', '--zone', 'east', '--valid-for', '1h');
   expect(generated.code, generated.stderr).toBe(0);
@@ -43,7 +51,10 @@ beforeAll(async () => {
   const westToken = await writeTokenFile(await token('/tokens/zone', { zone: 'west', validFor: '1h' }));
   const [east, west] = await Promise.all([startZone('east', eastToken), startZone('west', westToken)]);
   for (const proc of [east, west]) {
-    zones[proc.zone] = { proc, api: await createClient({ name: proc.zone, address: proc.apiUrl, tokenFile: proc.adminTokenFile, caCertFile: proc.caFile }) };
+    zones[proc.zone] = {
+      proc,
+      api: await createClient({ name: proc.zone, address: proc.apiUrl, tokenFile: proc.adminTokenFile, caCertFile: proc.caFile }),
+    };
   }
 }, 60_000);
 
@@ -57,7 +68,11 @@ const both = () => Object.values(zones);
 
 describe('global with two zones', () => {
   it('syncs a Mesh applied on global to both zones, then its update and its delete', async () => {
-    await onGlobal.call('PUT', '/meshes/payments', { type: 'Mesh', name: 'payments', mtls: { enabledBackend: 'ca-1', backends: [{ name: 'ca-1', type: 'builtin' }] } });
+    await onGlobal.call('PUT', '/meshes/payments', {
+      type: 'Mesh',
+      name: 'payments',
+      mtls: { enabledBackend: 'ca-1', backends: [{ name: 'ca-1', type: 'builtin' }] },
+    });
     for (const z of both()) {
       await eventually(async () => {
         const { body } = await z.api.call<{ mtls: { enabledBackend: string } }>('GET', '/meshes/payments');
@@ -65,8 +80,15 @@ describe('global with two zones', () => {
       });
     }
     await onGlobal.call('PUT', '/meshes/payments', {
-      type: 'Mesh', name: 'payments',
-      mtls: { enabledBackend: 'ca-2', backends: [{ name: 'ca-1', type: 'builtin' }, { name: 'ca-2', type: 'builtin' }] },
+      type: 'Mesh',
+      name: 'payments',
+      mtls: {
+        enabledBackend: 'ca-2',
+        backends: [
+          { name: 'ca-1', type: 'builtin' },
+          { name: 'ca-2', type: 'builtin' },
+        ],
+      },
     });
     for (const z of both()) {
       await eventually(async () => {
@@ -76,7 +98,9 @@ describe('global with two zones', () => {
     }
     // The builtin CAs global generated travel as Secrets, so every zone signs with the same CA.
     const onEast = await zones.east!.api.call<{ items: { name: string }[] }>('GET', '/meshes/payments/secrets');
-    expect(onEast.body.items.map((s) => s.name)).toEqual(expect.arrayContaining(['payments.ca-builtin-cert-ca-1', 'payments.ca-builtin-cert-ca-2']));
+    expect(onEast.body.items.map((s) => s.name)).toEqual(
+      expect.arrayContaining(['payments.ca-builtin-cert-ca-1', 'payments.ca-builtin-cert-ca-2']),
+    );
 
     await onGlobal.call('DELETE', '/meshes/payments');
     for (const z of both()) {
@@ -88,9 +112,23 @@ describe('global with two zones', () => {
 
   it('syncs Secrets and GlobalSecrets, and their changes', async () => {
     await onGlobal.call('PUT', '/meshes/default', { type: 'Mesh', name: 'default' });
-    await onGlobal.call('PUT', '/meshes/default/secrets/db-password', { type: 'Secret', name: 'db-password', mesh: 'default', data: Buffer.from('one').toString('base64') });
-    await onGlobal.call('PUT', '/global-secrets/shared', { type: 'GlobalSecret', name: 'shared', data: Buffer.from('g').toString('base64') });
-    await onGlobal.call('PUT', '/meshes/default/secrets/db-password', { type: 'Secret', name: 'db-password', mesh: 'default', data: Buffer.from('two').toString('base64') });
+    await onGlobal.call('PUT', '/meshes/default/secrets/db-password', {
+      type: 'Secret',
+      name: 'db-password',
+      mesh: 'default',
+      data: Buffer.from('one').toString('base64'),
+    });
+    await onGlobal.call('PUT', '/global-secrets/shared', {
+      type: 'GlobalSecret',
+      name: 'shared',
+      data: Buffer.from('g').toString('base64'),
+    });
+    await onGlobal.call('PUT', '/meshes/default/secrets/db-password', {
+      type: 'Secret',
+      name: 'db-password',
+      mesh: 'default',
+      data: Buffer.from('two').toString('base64'),
+    });
     for (const z of both()) {
       await eventually(async () => {
         const secret = await z.api.call<{ data: string }>('GET', '/meshes/default/secrets/db-password');
@@ -109,7 +147,17 @@ describe('global with two zones', () => {
     const dir = await mkdtemp(join(tmpdir(), 'zone-apply-'));
     const { writeFile } = await import('node:fs/promises');
     await writeFile(join(dir, 'mesh.yaml'), 'type: Mesh\nname: sneaky\n');
-    const r = await meshctl('--address', east.proc.apiUrl, '--token-file', east.proc.adminTokenFile, '--ca-cert-file', east.proc.caFile, 'apply', '-f', join(dir, 'mesh.yaml'));
+    const r = await meshctl(
+      '--address',
+      east.proc.apiUrl,
+      '--token-file',
+      east.proc.adminTokenFile,
+      '--ca-cert-file',
+      east.proc.caFile,
+      'apply',
+      '-f',
+      join(dir, 'mesh.yaml'),
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('apply this on the global control plane');
     expect(status(await onGlobal.call('GET', '/meshes/sneaky').catch((e: unknown) => e))).toBe(404);
@@ -118,7 +166,10 @@ describe('global with two zones', () => {
   it('lists both zones online on global, with their insights, in meshctl', async () => {
     await eventually(async () => {
       const { body } = await onGlobal.call<{ items: { name: string; connected: boolean; store: string }[] }>('GET', '/zone-insights');
-      expect(body.items.map((i) => [i.name, i.connected, i.store])).toEqual([['east', true, 'memory'], ['west', true, 'memory']]);
+      expect(body.items.map((i) => [i.name, i.connected, i.store])).toEqual([
+        ['east', true, 'memory'],
+        ['west', true, 'memory'],
+      ]);
     });
     const table = await meshctl('get', 'zones');
     expect(table.code, table.stderr).toBe(0);
@@ -127,14 +178,16 @@ describe('global with two zones', () => {
     expect(table.stdout).toMatch(/west\s+Online/);
   });
 
-  it('refuses a second zone under a name already connected, and says so in the newcomer\'s status and log', async () => {
+  it("refuses a second zone under a name already connected, and says so in the newcomer's status and log", async () => {
     const tokenFile = await writeTokenFile(await token('/tokens/zone', { zone: 'east', validFor: '1h' }));
     const dup = await startZone('east', tokenFile);
     extra.push(dup);
     await eventually(async () => expect((await zoneStatus(dup)).kds.lastError).toContain('already connected'));
     // Log lines arrive on their own pipe: wait for them rather than race the HTTP answer.
     await eventually(async () => expect(dup.logs.some((l) => String(l.reason ?? '').includes('already connected'))).toBe(true));
-    await eventually(async () => expect(global.logs.some((l) => String(l.msg).includes('refused') && String(l.msg).includes('already connected'))).toBe(true));
+    await eventually(async () =>
+      expect(global.logs.some((l) => String(l.msg).includes('refused') && String(l.msg).includes('already connected'))).toBe(true),
+    );
     const { body } = await onGlobal.call<{ status: { online: boolean } }>('GET', '/zones/east');
     expect(body.status.online).toBe(true);
     await dup.stop();
@@ -143,7 +196,18 @@ describe('global with two zones', () => {
 
 describe('zone tokens', () => {
   it('meshctl generates dataplane tokens, rotates and lists signing keys, and inspects zones', async () => {
-    const dp = await meshctl('generate', 'dataplane-token', '-m', 'default', '--name', 'web-1', '--tag', 'kuma.io/service=web', '--valid-for', '1h');
+    const dp = await meshctl(
+      'generate',
+      'dataplane-token',
+      '-m',
+      'default',
+      '--name',
+      'web-1',
+      '--tag',
+      'kuma.io/service=web',
+      '--valid-for',
+      '1h',
+    );
     expect(dp.code, dp.stderr).toBe(0);
     const claims = JSON.parse(Buffer.from(dp.stdout.trim().split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
     expect(claims).toMatchObject({ kind: 'dataplane', mesh: 'default', name: 'web-1', tags: { 'kuma.io/service': 'web' } });
@@ -160,14 +224,19 @@ describe('zone tokens', () => {
     expect(twice.stderr).toContain('--tag a is given twice');
   });
 
-
   it('refuses missing, forged, expired, revoked and other-zone tokens, with the reason in the zone status and log', async () => {
     const valid = await token('/tokens/zone', { zone: 'north', validFor: '1h' });
     const revoked = await token('/tokens/zone', { zone: 'north', validFor: '1h' });
     await onGlobal.call('POST', '/tokens/revoke', { token: revoked });
     const expired = await token('/tokens/zone', { zone: 'north', validFor: '1s' });
     const parts = valid.split('.');
-    const forged = [parts[0], Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(parts[1]!, 'base64url').toString()), zone: 'north', exp: 9999999999 })).toString('base64url'), parts[2]].join('.');
+    const forged = [
+      parts[0],
+      Buffer.from(
+        JSON.stringify({ ...JSON.parse(Buffer.from(parts[1]!, 'base64url').toString()), zone: 'north', exp: 9999999999 }),
+      ).toString('base64url'),
+      parts[2],
+    ].join('.');
     const westToken = await token('/tokens/zone', { zone: 'west', validFor: '1h' });
     await new Promise((r) => setTimeout(r, 1200)); // let the 1s token expire
 
@@ -180,16 +249,23 @@ describe('zone tokens', () => {
     ];
     const procs = await Promise.all(cases.map(async ([, t]) => startZone('north', await writeTokenFile(t))));
     extra.push(...procs);
-    await Promise.all(procs.map(async (proc, i) => {
-      const [what, , reason] = cases[i]!;
-      const s = await eventually(async () => {
-        const st = await zoneStatus(proc);
-        expect(st.kds.lastError, what).toMatch(reason);
-        return st;
-      });
-      expect(s.kds.connected, what).toBe(false);
-      await eventually(async () => expect(proc.logs.some((l) => reason.test(String(l.reason ?? ''))), `${what} in the zone log`).toBe(true));
-    }));
+    await Promise.all(
+      procs.map(async (proc, i) => {
+        const [what, , reason] = cases[i]!;
+        const s = await eventually(async () => {
+          const st = await zoneStatus(proc);
+          expect(st.kds.lastError, what).toMatch(reason);
+          return st;
+        });
+        expect(s.kds.connected, what).toBe(false);
+        await eventually(async () =>
+          expect(
+            proc.logs.some((l) => reason.test(String(l.reason ?? ''))),
+            `${what} in the zone log`,
+          ).toBe(true),
+        );
+      }),
+    );
     expect(JSON.stringify(global.logs)).not.toContain(valid);
     const { body } = await onGlobal.call<{ items: { name: string }[] }>('GET', '/zones');
     expect(body.items.map((z) => z.name)).not.toContain('north');

@@ -4,8 +4,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCa, type CaMaterial } from '@meshca/pki';
 import {
-  bundleHas, eventually, expectUnchanged, fixture, getMesh, inspectMesh, issuedBy, secretYaml, seedFile, serviceRoutes, startMeshEnv,
-  startTraffic, waitForRotation, type MeshEnv, type MeshService, type Traffic,
+  bundleHas,
+  eventually,
+  expectUnchanged,
+  fixture,
+  getMesh,
+  inspectMesh,
+  issuedBy,
+  secretYaml,
+  seedFile,
+  serviceRoutes,
+  startMeshEnv,
+  startTraffic,
+  waitForRotation,
+  type MeshEnv,
+  type MeshService,
+  type Traffic,
 } from '../src/index.js';
 
 const ZONES = { 'zone-1': 2, 'zone-2': 2 };
@@ -29,7 +43,12 @@ beforeAll(async () => {
   ca1Pem = (await services[0]!.handle.ready()).bundlePem;
   ca2 = generateCa({ commonName: 'ca-2', keyType: 'ecdsa-p256', validitySeconds: 3600 * 24 });
   // The page's secrets, created before the Mesh that names them.
-  const secrets = await env.meshctlInput(secretYaml('ca-2-cert', ca2.certPem) + '---\n' + secretYaml('ca-2-key', ca2.keyPem), 'apply', '-f', '-');
+  const secrets = await env.meshctlInput(
+    secretYaml('ca-2-cert', ca2.certPem) + '---\n' + secretYaml('ca-2-key', ca2.keyPem),
+    'apply',
+    '-f',
+    '-',
+  );
   expect(secrets.code, secrets.stderr).toBe(0);
 }, 60_000);
 
@@ -51,14 +70,19 @@ describe('seed 003: builtin ca-1 to provided ca-2 in three steps', () => {
     const before = await getMesh(env);
     const early2 = await apply('003-step2-universal.yaml');
     expect(early2.code).not.toBe(0);
-    expect(early2.stderr).toContain('cannot switch to "ca-2" yet: 4 dataplanes do not trust backend "ca-2" yet (zone "zone-1": 2, zone "zone-2": 2)');
+    expect(early2.stderr).toContain(
+      'cannot switch to "ca-2" yet: 4 dataplanes do not trust backend "ca-2" yet (zone "zone-1": 2, zone "zone-2": 2)',
+    );
     await expectUnchanged(env, before);
 
     // Step 1: add ca-2. Every dataplane gets a bundle with both CAs; certificates stay from ca-1.
     const step1 = await apply('003-step1-universal.yaml');
     expect(step1.code, step1.stderr).toBe(0);
     const afterAdd = await waitForRotation(env, { backend: 'ca-2', trusting: 'all', holding: 'none' }, ZONES);
-    expect(afterAdd.filter((r) => r.backend === 'ca-1').map((r) => [r.zone, r.trusting, r.holding])).toEqual([['zone-1', 2, 2], ['zone-2', 2, 2]]);
+    expect(afterAdd.filter((r) => r.backend === 'ca-1').map((r) => [r.zone, r.trusting, r.holding])).toEqual([
+      ['zone-1', 2, 2],
+      ['zone-2', 2, 2],
+    ]);
     const table = await env.meshctl('inspect', 'mesh', 'default');
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toContain('enabledBackend ca-1');
@@ -74,7 +98,9 @@ describe('seed 003: builtin ca-1 to provided ca-2 in three steps', () => {
     const mid = await getMesh(env);
     const early3 = await apply('003-step3-universal.yaml');
     expect(early3.code).not.toBe(0);
-    expect(early3.stderr).toContain('cannot remove backend "ca-1" yet: 4 dataplanes still hold certificates it issued (zone "zone-1": 2, zone "zone-2": 2)');
+    expect(early3.stderr).toContain(
+      'cannot remove backend "ca-1" yet: 4 dataplanes still hold certificates it issued (zone "zone-1": 2, zone "zone-2": 2)',
+    );
     await expectUnchanged(env, mid);
 
     // Step 2: switch. Re-issues are spread over the zone's window, so removing ca-1 right away is refused.
@@ -83,7 +109,9 @@ describe('seed 003: builtin ca-1 to provided ca-2 in three steps', () => {
     const switched = await getMesh(env);
     const tooSoon = await apply('003-step3-universal.yaml');
     expect(tooSoon.code).not.toBe(0);
-    expect(tooSoon.stderr).toMatch(/cannot remove backend "ca-1" yet: (1 dataplane still holds a certificate|\d dataplanes still hold certificates) it issued \(zone "zone-/);
+    expect(tooSoon.stderr).toMatch(
+      /cannot remove backend "ca-1" yet: (1 dataplane still holds a certificate|\d dataplanes still hold certificates) it issued \(zone "zone-/,
+    );
     await expectUnchanged(env, switched);
 
     await waitForRotation(env, { backend: 'ca-2', trusting: 'all', holding: 'all' }, ZONES);
@@ -143,7 +171,10 @@ describe('an offline zone', () => {
 
     // A crash: SIGTERM would wait for the zone's dataplane sockets to drain (see the report).
     await env.zones['zone-2']!.stop('SIGKILL');
-    await eventually(async () => expect((await env.admin.call<{ status: { online: boolean } }>('GET', '/zones/zone-2')).body.status.online).toBe(false), 10_000);
+    await eventually(
+      async () => expect((await env.admin.call<{ status: { online: boolean } }>('GET', '/zones/zone-2')).body.status.online).toBe(false),
+      10_000,
+    );
 
     const before = await getMesh(env);
     const refused = await env.meshctlInput(ca3('ca-3'), 'apply', '-f', '-');

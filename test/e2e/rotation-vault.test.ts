@@ -4,8 +4,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedVault, startVaultServer, type SeedSetup, type VaultServer } from '../../libs/ca/test/vault-setup.js';
 import {
-  bundleHas, eventually, expectUnchanged, fixture, getMesh, issuedBy, secretYaml, seedFile, serviceRoutes, startMeshEnv, startTraffic,
-  waitForRotation, type MeshEnv, type MeshService, type Traffic,
+  bundleHas,
+  eventually,
+  expectUnchanged,
+  fixture,
+  getMesh,
+  issuedBy,
+  secretYaml,
+  seedFile,
+  serviceRoutes,
+  startMeshEnv,
+  startTraffic,
+  waitForRotation,
+  type MeshEnv,
+  type MeshService,
+  type Traffic,
 } from '../src/index.js';
 
 const ZONES = { 'zone-1': 1, 'zone-2': 1 };
@@ -56,7 +69,9 @@ describe('builtin to vault in three steps', () => {
     const start = await getMesh(env);
     const early = await apply(mesh('vault-1', { ca1: true, vault: {} }));
     expect(early.code).not.toBe(0);
-    expect(early.stderr).toContain('cannot switch to "vault-1" yet: 2 dataplanes do not trust backend "vault-1" yet (zone "zone-1": 1, zone "zone-2": 1)');
+    expect(early.stderr).toContain(
+      'cannot switch to "vault-1" yet: 2 dataplanes do not trust backend "vault-1" yet (zone "zone-1": 1, zone "zone-2": 1)',
+    );
     await expectUnchanged(env, start);
 
     const added = await apply(mesh('ca-1', { ca1: true, vault: {} }));
@@ -67,7 +82,9 @@ describe('builtin to vault in three steps', () => {
     const afterAdd = await getMesh(env);
     const removeEarly = await apply(mesh('vault-1', { vault: {} }));
     expect(removeEarly.code).not.toBe(0);
-    expect(removeEarly.stderr).toContain('cannot remove backend "ca-1" yet: 2 dataplanes still hold certificates it issued (zone "zone-1": 1, zone "zone-2": 1)');
+    expect(removeEarly.stderr).toContain(
+      'cannot remove backend "ca-1" yet: 2 dataplanes still hold certificates it issued (zone "zone-1": 1, zone "zone-2": 1)',
+    );
     await expectUnchanged(env, afterAdd);
 
     const switched = await apply(mesh('vault-1', { ca1: true, vault: {} }));
@@ -97,7 +114,9 @@ describe('a vault backend changed in place', () => {
     const before = await getMesh(env);
     const unreachable = await apply(mesh('vault-1', { vault: { address: 'https://127.0.0.1:1' } }));
     expect(unreachable.code).not.toBe(0);
-    expect(unreachable.stderr).toContain('mtls.backends[0]: vault backend "vault-1" could not issue a test certificate: cannot reach Vault at https://127.0.0.1:1');
+    expect(unreachable.stderr).toContain(
+      'mtls.backends[0]: vault backend "vault-1" could not issue a test certificate: cannot reach Vault at https://127.0.0.1:1',
+    );
     await expectUnchanged(env, before);
 
     const noRole = await apply(mesh('vault-1', { vault: { role: 'no-such-role' } }));

@@ -16,7 +16,15 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  apiRequest, eventually, REPO_ROOT, startGlobalProcess, startZoneProcess, syncCaFileOf, syncUrlOf, writeTokenFile, type GlobalProcess,
+  apiRequest,
+  eventually,
+  REPO_ROOT,
+  startGlobalProcess,
+  startZoneProcess,
+  syncCaFileOf,
+  syncUrlOf,
+  writeTokenFile,
+  type GlobalProcess,
 } from '@meshca/test';
 import { openApiDocument } from '../../libs/http/src/openapi.js';
 
@@ -52,11 +60,13 @@ function fuzzDocument(): Json {
   const s = doc.components.schemas;
   const backend = s.Backend as { properties: Record<string, Json> };
   backend.properties.type = { type: 'string', enum: ['builtin', 'provided', 'cert-manager'] };
-  backend.properties.conf = { anyOf: ['BuiltinConf', 'ProvidedConf', 'CertManagerConf'].map((n) => ({ $ref: `#/components/schemas/${n}` })) };
+  backend.properties.conf = {
+    anyOf: ['BuiltinConf', 'ProvidedConf', 'CertManagerConf'].map((n) => ({ $ref: `#/components/schemas/${n}` })),
+  };
   delete s.VaultConf;
   delete s.AcmpcaConf;
   delete (s.DataSource as { properties: Json }).properties.file;
-  const caCert = ((s.BuiltinConf as { properties: Json }).properties.caCert as { properties: Record<string, Json> });
+  const caCert = (s.BuiltinConf as { properties: Json }).properties.caCert as { properties: Record<string, Json> };
   caCert.properties.RSAbits = { type: 'integer', enum: [2048] };
   return doc;
 }
@@ -168,7 +178,10 @@ describe('schemathesis against a live global', () => {
 
   beforeAll(async () => {
     // Quick when it is there already (npm test's pretest runs it too).
-    await promisify(execFile)('bash', [join(REPO_ROOT, 'scripts/ensure-schemathesis.sh')], { env: { ...process.env, SCHEMATHESIS_VENV: VENV }, timeout: 300_000 });
+    await promisify(execFile)('bash', [join(REPO_ROOT, 'scripts/ensure-schemathesis.sh')], {
+      env: { ...process.env, SCHEMATHESIS_VENV: VENV },
+      timeout: 300_000,
+    });
     work = await mkdtemp(join(tmpdir(), 'meshca-schemathesis-'));
     spec = join(work, 'global.json');
     await writeFile(spec, JSON.stringify(fuzzDocument()));
@@ -184,25 +197,38 @@ describe('schemathesis against a live global', () => {
   });
 
   const common = (): string[] => [
-    'run', spec,
-    '--url', global.apiUrl,
-    '--tls-verify', global.caFile,
-    '--checks', CHECKS.join(','),
-    '--max-examples', MAX_EXAMPLES,
+    'run',
+    spec,
+    '--url',
+    global.apiUrl,
+    '--tls-verify',
+    global.caFile,
+    '--checks',
+    CHECKS.join(','),
+    '--max-examples',
+    MAX_EXAMPLES,
     ...seedArgs(),
     // One worker: generation is CPU-bound Python (no gain from threads on two cores), and
     // CPython 3.11's ast.parse from several threads can fail inside hypothesis.
-    '--workers', '1',
-    '--request-timeout', '10',
-    '--generation-database', 'none',
+    '--workers',
+    '1',
+    '--request-timeout',
+    '10',
+    '--generation-database',
+    'none',
     '--no-color',
-    '--output-truncate', 'false',
+    '--output-truncate',
+    'false',
     ...excluded.flatMap((p) => ['--exclude-path', p]),
   ];
 
   it('finds no server error and no schema violation with the admin token (every operation, stateful links)', async () => {
-    const run = await runSchemathesis([...common(), '--header', `Authorization: Bearer ${token}`], work, { [token]: `$(cat ${global.tokenFile})` });
-    console.log(`schemathesis with the token: ${run.seconds.toFixed(1)} s, exit ${run.code}${excluded.length ? `; left out (not mounted yet): ${excluded.join(', ')}` : ''}\n${run.command}`);
+    const run = await runSchemathesis([...common(), '--header', `Authorization: Bearer ${token}`], work, {
+      [token]: `$(cat ${global.tokenFile})`,
+    });
+    console.log(
+      `schemathesis with the token: ${run.seconds.toFixed(1)} s, exit ${run.code}${excluded.length ? `; left out (not mounted yet): ${excluded.join(', ')}` : ''}\n${run.command}`,
+    );
     expect(run.output, failures(run)).toMatch(/Operations:\s+\d+ selected/);
     expect(run.code, failures(run)).toBe(0);
     // The process survived and still answers.
@@ -219,25 +245,110 @@ describe('schemathesis against a live global', () => {
     { what: 'a Mesh over 256 KiB', method: 'PUT', path: '/meshes/big', body: big(300 * 1024), status: 413 },
     { what: 'a Mesh over 4 MB', method: 'PUT', path: '/meshes/big', body: big(4_500_000), status: 413 },
     // Only the first 64 KiB of the 4.5 MB are sent: the answer must come without the rest.
-    { what: 'a large body without the token, before it is read', method: 'PUT', path: '/meshes/big', body: big(4_500_000), sendOnly: 64 * 1024, token: false, status: 401 },
-    { what: 'a GlobalSecret over 1 MiB', method: 'PUT', path: '/global-secrets/big', body: JSON.stringify({ type: 'GlobalSecret', name: 'big', data: 'QUFB'.repeat(300_000) }), status: 413 },
-    { what: 'a token request over 64 KiB', method: 'POST', path: '/tokens/zone', body: JSON.stringify({ zone: 'east', pad: 'x'.repeat(70 * 1024) }), status: 413 },
-    { what: 'a body that is not JSON by its Content-Type', method: 'PUT', path: '/meshes/m', body: '{"type":"Mesh","name":"m"}', headers: { 'content-type': 'text/plain' }, status: 415 },
-    { what: 'a charset other than UTF-8', method: 'PUT', path: '/meshes/m', body: '{"type":"Mesh","name":"m"}', headers: { 'content-type': 'application/json; charset=latin1' }, status: 415 },
-    { what: 'an unknown charset', method: 'PUT', path: '/meshes/m', body: '{"type":"Mesh","name":"m"}', headers: { 'content-type': 'application/json; charset=x-nope' }, status: 415 },
-    { what: 'a Content-Encoding', method: 'PUT', path: '/meshes/m', body: '{"type":"Mesh","name":"m"}', headers: { 'content-encoding': 'gzip' }, status: 415 },
-    { what: 'a duplicate JSON key', method: 'PUT', path: '/meshes/m', body: '{"type":"Mesh","name":"m","mtls":null,"mtls":{}}', status: 400 },
-    { what: 'a body nested deeper than any resource', method: 'PUT', path: '/meshes/m', body: `{"type":"Mesh","name":"m","x":${'['.repeat(200)}${']'.repeat(200)}}`, status: 400 },
-    { what: 'If-Match on a Mesh that does not exist', method: 'PUT', path: '/meshes/nothere', body: '{"type":"Mesh","name":"nothere"}', headers: { 'if-match': '3' }, status: 412 },
-    { what: 'a write of a zone-owned type', method: 'PUT', path: '/meshes/default/dataplanes/dp', body: JSON.stringify({ type: 'Dataplane', name: 'dp', mesh: 'default', networking: { address: '10.0.0.1', inbound: [{ port: 1, tags: { 'kuma.io/service': 'a' } }] } }), status: 405 },
+    {
+      what: 'a large body without the token, before it is read',
+      method: 'PUT',
+      path: '/meshes/big',
+      body: big(4_500_000),
+      sendOnly: 64 * 1024,
+      token: false,
+      status: 401,
+    },
+    {
+      what: 'a GlobalSecret over 1 MiB',
+      method: 'PUT',
+      path: '/global-secrets/big',
+      body: JSON.stringify({ type: 'GlobalSecret', name: 'big', data: 'QUFB'.repeat(300_000) }),
+      status: 413,
+    },
+    {
+      what: 'a token request over 64 KiB',
+      method: 'POST',
+      path: '/tokens/zone',
+      body: JSON.stringify({ zone: 'east', pad: 'x'.repeat(70 * 1024) }),
+      status: 413,
+    },
+    {
+      what: 'a body that is not JSON by its Content-Type',
+      method: 'PUT',
+      path: '/meshes/m',
+      body: '{"type":"Mesh","name":"m"}',
+      headers: { 'content-type': 'text/plain' },
+      status: 415,
+    },
+    {
+      what: 'a charset other than UTF-8',
+      method: 'PUT',
+      path: '/meshes/m',
+      body: '{"type":"Mesh","name":"m"}',
+      headers: { 'content-type': 'application/json; charset=latin1' },
+      status: 415,
+    },
+    {
+      what: 'an unknown charset',
+      method: 'PUT',
+      path: '/meshes/m',
+      body: '{"type":"Mesh","name":"m"}',
+      headers: { 'content-type': 'application/json; charset=x-nope' },
+      status: 415,
+    },
+    {
+      what: 'a Content-Encoding',
+      method: 'PUT',
+      path: '/meshes/m',
+      body: '{"type":"Mesh","name":"m"}',
+      headers: { 'content-encoding': 'gzip' },
+      status: 415,
+    },
+    {
+      what: 'a duplicate JSON key',
+      method: 'PUT',
+      path: '/meshes/m',
+      body: '{"type":"Mesh","name":"m","mtls":null,"mtls":{}}',
+      status: 400,
+    },
+    {
+      what: 'a body nested deeper than any resource',
+      method: 'PUT',
+      path: '/meshes/m',
+      body: `{"type":"Mesh","name":"m","x":${'['.repeat(200)}${']'.repeat(200)}}`,
+      status: 400,
+    },
+    {
+      what: 'If-Match on a Mesh that does not exist',
+      method: 'PUT',
+      path: '/meshes/nothere',
+      body: '{"type":"Mesh","name":"nothere"}',
+      headers: { 'if-match': '3' },
+      status: 412,
+    },
+    {
+      what: 'a write of a zone-owned type',
+      method: 'PUT',
+      path: '/meshes/default/dataplanes/dp',
+      body: JSON.stringify({
+        type: 'Dataplane',
+        name: 'dp',
+        mesh: 'default',
+        networking: { address: '10.0.0.1', inbound: [{ port: 1, tags: { 'kuma.io/service': 'a' } }] },
+      }),
+      status: 405,
+    },
   ];
 
   it.each(probes)('refuses $what with $status, as documented', async (probe) => {
     const reply = await send(global, token, probe);
     const where = `${probe.method} ${probe.path} (${probe.what}) answered ${reply.status}: ${reply.text.slice(0, 300)}`;
     expect(reply.status, where).toBe(probe.status);
-    expect(documentedStatuses(probe.method, probe.path), `${probe.status} is documented for ${probe.method} ${probe.path}`).toContain(String(probe.status));
-    expect(reply.json, where).toMatchObject({ status: probe.status, title: expect.any(String), detail: expect.any(String), causes: expect.any(Array) });
+    expect(documentedStatuses(probe.method, probe.path), `${probe.status} is documented for ${probe.method} ${probe.path}`).toContain(
+      String(probe.status),
+    );
+    expect(reply.json, where).toMatchObject({
+      status: probe.status,
+      title: expect.any(String),
+      detail: expect.any(String),
+      causes: expect.any(Array),
+    });
     expect(Object.keys(reply.json as object).sort(), where).toEqual(['causes', 'detail', 'status', 'title']);
   });
 
@@ -249,7 +360,10 @@ describe('schemathesis against a live global', () => {
       for (const k of keys.items.filter((key) => !key.revoked)) {
         expect((await apiRequest(global, 'POST', '/tokens/signing-keys/revoke', { kid: k.kid })).status).toBe(200);
       }
-      for (const [path, body] of [['/tokens/zone', { zone: 'east' }], ['/tokens/dataplane', { mesh: 'default', name: 'web' }]] as const) {
+      for (const [path, body] of [
+        ['/tokens/zone', { zone: 'east' }],
+        ['/tokens/dataplane', { mesh: 'default', name: 'web' }],
+      ] as const) {
         const reply = await apiRequest(global, 'POST', path, body);
         expect(reply.status, `POST ${path} with every signing key revoked: ${reply.text.slice(0, 300)}`).toBe(409);
         expect(documentedStatuses('POST', path)).toContain('409');
@@ -282,19 +396,44 @@ describe('schemathesis against a live global', () => {
     try {
       const cp = { apiUrl: zone.apiUrl, caFile: zone.caFile, tokenFile: zone.adminTokenFile };
       await eventually(async () => {
-        expect(((await apiRequest(cp, 'GET', '/status')).json as { kds: { connected: boolean; lastRevision: number } }).kds).toMatchObject({ connected: true });
+        expect(((await apiRequest(cp, 'GET', '/status')).json as { kds: { connected: boolean; lastRevision: number } }).kds).toMatchObject({
+          connected: true,
+        });
         expect(((await apiRequest(cp, 'GET', '/meshes')).json as { total: number }).total).toBeGreaterThan(0);
       });
       const zoneSpec = join(work, 'zone.json');
       const zoneAdmin = (await readFile(zone.adminTokenFile, 'utf8')).trim();
       await writeFile(zoneSpec, JSON.stringify(openApiDocument('zone')));
       const notMounted = (await apiRequest(cp, 'GET', '/openapi.json')).status === 404 ? ['--exclude-path', '/openapi.json'] : [];
-      const run = await runSchemathesis([
-        'run', zoneSpec, '--url', zone.apiUrl, '--tls-verify', zone.caFile, '--checks', CHECKS.join(','),
-        '--max-examples', '5', ...seedArgs(), '--workers', '1', '--request-timeout', '10', '--generation-database', 'none',
-        '--no-color', '--output-truncate', 'false', ...notMounted,
-        '--header', `Authorization: Bearer ${zoneAdmin}`,
-      ], work, { [zoneAdmin]: `$(cat ${zone.adminTokenFile})` });
+      const run = await runSchemathesis(
+        [
+          'run',
+          zoneSpec,
+          '--url',
+          zone.apiUrl,
+          '--tls-verify',
+          zone.caFile,
+          '--checks',
+          CHECKS.join(','),
+          '--max-examples',
+          '5',
+          ...seedArgs(),
+          '--workers',
+          '1',
+          '--request-timeout',
+          '10',
+          '--generation-database',
+          'none',
+          '--no-color',
+          '--output-truncate',
+          'false',
+          ...notMounted,
+          '--header',
+          `Authorization: Bearer ${zoneAdmin}`,
+        ],
+        work,
+        { [zoneAdmin]: `$(cat ${zone.adminTokenFile})` },
+      );
       console.log(`schemathesis on a zone: ${run.seconds.toFixed(1)} s, exit ${run.code}\n${run.command}`);
       expect(run.output, failures(run)).toMatch(/Operations:\s+\d+ selected/);
       expect(run.code, failures(run)).toBe(0);

@@ -11,8 +11,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { createLocalIssuer, generateCa, parseCertificate } from '@meshca/pki';
 import {
-  applySecrets as applySecretsVia, applyYaml, certsOf, eventually, expectCrossZone, expectOutageKeepsCertificates, expectSignedPath,
-  retireServices, seedText, startMeshEnv, startPair, type MeshEnv, type MeshService,
+  applySecrets as applySecretsVia,
+  applyYaml,
+  certsOf,
+  eventually,
+  expectCrossZone,
+  expectOutageKeepsCertificates,
+  expectSignedPath,
+  retireServices,
+  seedText,
+  startMeshEnv,
+  startPair,
+  type MeshEnv,
+  type MeshService,
 } from '../src/index.js';
 import { SEED_ROLE, ok, seedVault, startVaultServer, vaultCall, type SeedSetup, type VaultServer } from '../../libs/ca/test/vault-setup.js';
 
@@ -31,22 +42,31 @@ let s002: SeedSetup; // kuma-pki-default / mesh-dp
 async function addRole(v: VaultServer, mount: string, role: string, rootPem: string): Promise<SeedSetup> {
   await ok(vaultCall(v, 'POST', `${mount}/roles/${role}`, { ...SEED_ROLE, ...EC }));
   const policy = `kmesh-${mount}-${role}`;
-  await ok(vaultCall(v, 'POST', `sys/policies/acl/${policy}`, { policy: `path "/${mount}/issue/${role}"\n{\n  capabilities = ["create", "update"]\n}\n` }));
+  await ok(
+    vaultCall(v, 'POST', `sys/policies/acl/${policy}`, {
+      policy: `path "/${mount}/issue/${role}"\n{\n  capabilities = ["create", "update"]\n}\n`,
+    }),
+  );
   const created = await ok(vaultCall(v, 'POST', 'auth/token/create', { policies: [policy], renewable: true }));
   return { mount, role, rootPem, token: String(created.json.auth?.client_token), policy };
 }
 
 /** A seed file's text with edits made through the YAML document, so its comments and layout stay. */
-function seed(file: string, edit: (set: (path: (string | number)[], value: unknown) => void, del: (path: (string | number)[]) => void) => void): string {
+function seed(
+  file: string,
+  edit: (set: (path: (string | number)[], value: unknown) => void, del: (path: (string | number)[]) => void) => void,
+): string {
   const doc = parseDocument(seedText(file));
   const base = doc.has('spec') ? ['spec', 'mtls', 'backends', 0, 'conf', 'fromCp'] : ['mtls', 'backends', 0, 'conf', 'fromCp'];
-  edit((p, v) => doc.setIn([...base, ...p], v), (p) => doc.deleteIn([...base, ...p]));
+  edit(
+    (p, v) => doc.setIn([...base, ...p], v),
+    (p) => doc.deleteIn([...base, ...p]),
+  );
   return String(doc);
 }
 
 const applySecrets = (secrets: Record<string, string>) => applySecretsVia(env, secrets);
 const apply = (yaml: string) => applyYaml(env, yaml);
-
 
 /** The chain the dataplane holds leads, signature by signature, to this root, and never contains it. */
 function expectChainTo(chainPem: string, rootPem: string, length: number): void {
@@ -80,7 +100,7 @@ afterAll(async () => {
 });
 
 describe('vault backend across two zones', () => {
-  it('refuses the seed 000 Mesh while Vault denies its token, naming the backend and Vault\'s answer; nothing is stored', async () => {
+  it("refuses the seed 000 Mesh while Vault denies its token, naming the backend and Vault's answer; nothing is stored", async () => {
     await applySecrets({ 'sec-1': vault.caCertPem!, 'token-1': 'hvs.not-a-token-vault-knows' });
     const yaml = seed('000-vault-universal.yaml', (set, del) => {
       set(['address'], vault.address);
@@ -98,10 +118,12 @@ describe('vault backend across two zones', () => {
   it('seed 000 (token auth): dataplanes in both zones get certificates from kuma-pki-default and talk mTLS', async () => {
     await applySecrets({ 'token-1': s000.token });
     for (const file of ['000-vault-universal.yaml', '000-vault-kubernetes.yaml']) {
-      await apply(seed(file, (set, del) => {
-        set(['address'], vault.address);
-        del(['auth', 'tls']);
-      }));
+      await apply(
+        seed(file, (set, del) => {
+          set(['address'], vault.address);
+          del(['auth', 'tls']);
+        }),
+      );
     }
     const [web, backend] = await pair('000');
     for (const svc of [web, backend]) {
@@ -119,7 +141,12 @@ describe('vault backend across two zones', () => {
   it('seed 001 (TLS certificate auth, intermediate CA): each zone logs in itself; chains go through the intermediate', async () => {
     const clientCa = generateCa({ commonName: 'meshca control planes', keyType: 'ecdsa-p256', validitySeconds: 3600 });
     const issuer = createLocalIssuer({ caCertPem: clientCa.certPem, caKeyPem: clientCa.keyPem });
-    const client = await issuer.issue({ uriSans: [], commonName: 'meshca', notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 3600_000) });
+    const client = await issuer.issue({
+      uriSans: [],
+      commonName: 'meshca',
+      notBefore: new Date(Date.now() - 60_000),
+      notAfter: new Date(Date.now() + 3600_000),
+    });
     await issuer.close();
     await ok(vaultCall(vault, 'POST', 'sys/auth/cert', { type: 'cert' }));
     await ok(vaultCall(vault, 'POST', 'auth/cert/certs/meshca', { certificate: clientCa.certPem, token_policies: s001.policy }));
@@ -128,11 +155,13 @@ describe('vault backend across two zones', () => {
     await applySecrets({ 'sec-2': client.keyPem! });
     const logins = vault.stats().byPath['auth/cert/login'] ?? 0;
     for (const file of ['001-vault-universal.yaml', '001-vault-kubernetes.yaml']) {
-      await apply(seed(file, (set, del) => {
-        set(['address'], vault.address);
-        set(['auth', 'tls', 'clientCert', 'file'], certFile);
-        del(['auth', 'token']);
-      }));
+      await apply(
+        seed(file, (set, del) => {
+          set(['address'], vault.address);
+          set(['auth', 'tls', 'clientCert', 'file'], certFile);
+          del(['auth', 'token']);
+        }),
+      );
     }
     const [web, backend] = await pair('001');
     for (const svc of [web, backend]) {
@@ -169,10 +198,12 @@ describe('vault backend across two zones', () => {
     // Seed 000 again (vault-1, its token) with a 30s dpCert lifetime, the role's max_ttl staying 720h,
     // so renewal falls inside the outage. Switching away from vault-ca makes the zones re-issue any
     // certificate they issued before the new Mesh reached them, so both end up on the 30s lifetime.
-    await apply(seed('000-vault-universal.yaml', (set, del) => {
-      set(['address'], vault.address);
-      del(['auth', 'tls']);
-    }).replace('expiration: 24h', 'expiration: 30s'));
+    await apply(
+      seed('000-vault-universal.yaml', (set, del) => {
+        set(['address'], vault.address);
+        del(['auth', 'tls']);
+      }).replace('expiration: 24h', 'expiration: 30s'),
+    );
     const [web, backend] = await pair('outage');
     await eventually(async () => {
       for (const svc of [web, backend]) {

@@ -38,9 +38,11 @@ interface ListedRoute {
 function routesOf(app: Express): Set<string> {
   const out = new Set<string>();
   const walk = (router: { listRoutes?: () => ListedRoute[] }, prefix: string): void => {
-    if (typeof router.listRoutes !== 'function') throw new Error('this express router has no listRoutes(); router >= 2.3 is needed to read the routes');
+    if (typeof router.listRoutes !== 'function')
+      throw new Error('this express router has no listRoutes(); router >= 2.3 is needed to read the routes');
     for (const r of router.listRoutes()) {
-      if (typeof r.path !== 'string') throw new Error(`a route is a RegExp (${String(r.path)}): describe it in the OpenAPI documents and teach this test to read it`);
+      if (typeof r.path !== 'string')
+        throw new Error(`a route is a RegExp (${String(r.path)}): describe it in the OpenAPI documents and teach this test to read it`);
       const path = `${prefix}${r.path === '/' && r.router ? '' : r.path}`;
       if (r.router) walk(r.router, path);
       for (const m of r.methods ?? []) {
@@ -69,7 +71,10 @@ function compare(kind: 'global' | 'zone', routes: Set<string>): void {
   const undocumented = [...routes].filter((r) => !docs.has(r)).sort();
   const missing = [...docs].filter((d) => !routes.has(d) && !NOT_MOUNTED_YET.has(d)).sort();
   const mountedNow = [...NOT_MOUNTED_YET].filter((d) => routes.has(d));
-  expect(undocumented, `routes of the ${kind} app missing from libs/http/openapi/${kind}.json (add them in libs/http/openapi/generate.ts)`).toEqual([]);
+  expect(
+    undocumented,
+    `routes of the ${kind} app missing from libs/http/openapi/${kind}.json (add them in libs/http/openapi/generate.ts)`,
+  ).toEqual([]);
   expect(missing, `operations in libs/http/openapi/${kind}.json that the ${kind} app does not have`).toEqual([]);
   expect(mountedNow, 'mounted now: remove them from NOT_MOUNTED_YET in test/openapi/routes.test.ts').toEqual([]);
 }

@@ -18,7 +18,6 @@ export interface MotoServer {
   stop(): Promise<void>;
 }
 
-
 /** Installs moto into .venv/moto when missing (scripts/ensure-moto.sh is idempotent). */
 export async function ensureMoto(): Promise<string> {
   if (!existsSync(MOTO_SERVER)) {

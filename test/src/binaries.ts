@@ -1,6 +1,8 @@
 // Running the repository's binaries as a user would: control planes as long-lived processes read
 // through their JSON logs, and one-shot commands such as meshctl.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -18,7 +20,10 @@ export interface SpawnedControlPlane {
 
 /** Spawns a control plane binary with debug JSON logs and waits for the log line naming its API URL. */
 export async function spawnControlPlane(label: string, args: string[], env?: Record<string, string>): Promise<SpawnedControlPlane> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MESHCA_LOG_LEVEL: 'debug', ...env } });
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, MESHCA_LOG_LEVEL: 'debug', ...env },
+  });
   const logs: Record<string, unknown>[] = [];
   const apiUrl = await new Promise<string>((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`${label} did not start: ${JSON.stringify(logs.slice(-5))}`)), 20_000);
@@ -66,4 +71,24 @@ export function runBin(bin: string, args: string[], opts: { env?: Record<string,
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdin.end(opts.input ?? '');
   return new Promise((ok) => child.on('exit', (code) => ok({ code, stdout, stderr })));
+}
+
+/** Where a meshctl should point: a control plane's address, admin token and CA. */
+export interface MeshctlTarget {
+  apiUrl: string;
+  tokenFile: string;
+  caFile: string;
+}
+
+/**
+ * A fresh meshctl config with one control plane `name` added through `meshctl config
+ * control-planes add`, as an operator would. Returns the env that selects it.
+ */
+export async function configureMeshctl(target: MeshctlTarget, name = 'g'): Promise<Record<string, string>> {
+  const home = await mkdtemp(join(tmpdir(), 'meshctl-'));
+  const env = { MESHCTL_CONFIG: join(home, 'meshctl.yaml') };
+  const args = ['config', 'control-planes', 'add', '--name', name, '--address', target.apiUrl];
+  const added = await runBin('meshctl', [...args, '--token-file', target.tokenFile, '--ca-cert-file', target.caFile], { env });
+  if (added.code !== 0) throw new Error(`meshctl config control-planes add: ${added.stderr}`);
+  return env;
 }

@@ -33,12 +33,16 @@ export async function expectOutageKeepsCertificates(env: MeshEnv, web: MeshServi
   const traffic = startTraffic(serviceRoutes(web, backend), { pauseMs: 250 });
   let seen: { insight: InsightItem; held: MeshService; serial: string; agentError: string | undefined } | undefined;
   try {
-    seen = await eventually(async () => {
-      const insight = (await insightsOnGlobal(env)).find((i) => ours(i) && i.mTLS?.lastError !== undefined);
-      if (!insight) throw new Error('global shows no issuance failure yet');
-      const held = insight.name === nameOnGlobal(web) ? web : backend;
-      return { insight, held, serial: held.handle.current()!.serial, agentError: held.handle.status().lastError?.message };
-    }, validUntil - 3000 - Date.now(), 250).catch(() => undefined);
+    seen = await eventually(
+      async () => {
+        const insight = (await insightsOnGlobal(env)).find((i) => ours(i) && i.mTLS?.lastError !== undefined);
+        if (!insight) throw new Error('global shows no issuance failure yet');
+        const held = insight.name === nameOnGlobal(web) ? web : backend;
+        return { insight, held, serial: held.handle.current()!.serial, agentError: held.handle.status().lastError?.message };
+      },
+      validUntil - 3000 - Date.now(),
+      250,
+    ).catch(() => undefined);
   } finally {
     await traffic.stop();
   }
@@ -54,12 +58,20 @@ export async function expectOutageKeepsCertificates(env: MeshEnv, web: MeshServi
   expect(insight.mTLS!.certificateSerial).toBe(seen!.serial);
   expect(seen!.agentError).toContain(outage.errorText);
   // The zone retries with backoff.
-  expect(env.zones[held.zone]!.logs.some((l) => l.msg === 'dataplane certificate issuance failed; retrying with backoff' && l.dataplane === held.name)).toBe(true);
+  expect(
+    env.zones[held.zone]!.logs.some(
+      (l) => l.msg === 'dataplane certificate issuance failed; retrying with backoff' && l.dataplane === held.name,
+    ),
+  ).toBe(true);
 
-  await eventually(async () => {
-    expect(web.handle.current()!.serial).not.toBe(before.web.serial);
-    expect(backend.handle.current()!.serial).not.toBe(before.backend.serial);
-  }, 30_000, 200);
+  await eventually(
+    async () => {
+      expect(web.handle.current()!.serial).not.toBe(before.web.serial);
+      expect(backend.handle.current()!.serial).not.toBe(before.backend.serial);
+    },
+    30_000,
+    200,
+  );
   for (const svc of [web, backend]) outage.reissued(svc);
   await expectCrossZone(web, backend);
   await eventually(async () => {

@@ -20,15 +20,19 @@ export async function waitForRotation(
   zones: Record<string, number>,
   timeoutMs = 30_000,
 ): Promise<RotationRow[]> {
-  return eventually(async () => {
-    const rows = (await inspectMesh(env)).backends;
-    const done = Object.entries(zones).every(([zone, n]) => {
-      const row = rows.find((r) => r.backend === want.backend && r.zone === zone);
-      if (row === undefined || row.dataplanes !== n) return false;
-      const count = (w: 'all' | 'none' | undefined, v: number) => w === undefined || v === (w === 'all' ? n : 0);
-      return count(want.trusting, row.trusting) && count(want.holding, row.holding);
-    });
-    if (!done) throw new Error(`rotation state not reached (${JSON.stringify(want)}): ${JSON.stringify(rows)}`);
-    return rows;
-  }, timeoutMs, 300);
+  return eventually(
+    async () => {
+      const rows = (await inspectMesh(env)).backends;
+      const done = Object.entries(zones).every(([zone, n]) => {
+        const row = rows.find((r) => r.backend === want.backend && r.zone === zone);
+        if (row === undefined || row.dataplanes !== n) return false;
+        const count = (w: 'all' | 'none' | undefined, v: number) => w === undefined || v === (w === 'all' ? n : 0);
+        return count(want.trusting, row.trusting) && count(want.holding, row.holding);
+      });
+      if (!done) throw new Error(`rotation state not reached (${JSON.stringify(want)}): ${JSON.stringify(rows)}`);
+      return rows;
+    },
+    timeoutMs,
+    300,
+  );
 }

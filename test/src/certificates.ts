@@ -39,7 +39,9 @@ export function watchRotations(service: MeshService): { serials: string[]; lateR
     if (change !== 'certificate') return;
     const now = Date.now();
     if (previous && previous.notAfter.getTime() <= now) {
-      seen.lateRotations.push(`${service.name}: ${previous.serial} expired at ${previous.notAfter.toISOString()}, replaced at ${new Date(now).toISOString()}`);
+      seen.lateRotations.push(
+        `${service.name}: ${previous.serial} expired at ${previous.notAfter.toISOString()}, replaced at ${new Date(now).toISOString()}`,
+      );
     }
     seen.serials.push(id.serial);
     previous = id;

@@ -15,10 +15,17 @@ import { eventually } from './eventually.js';
 import { fixture } from './fixtures.js';
 
 const builtinMesh = (name: string, marker: string) => ({
-  type: 'Mesh', name, labels: { marker },
+  type: 'Mesh',
+  name,
+  labels: { marker },
   mtls: { enabledBackend: 'ca-1', backends: [{ name: 'ca-1', type: 'builtin' }] },
 });
-const secretOf = (mesh: string, name: string, marker: string) => ({ type: 'Secret', name, mesh, data: Buffer.from(marker).toString('base64') });
+const secretOf = (mesh: string, name: string, marker: string) => ({
+  type: 'Secret',
+  name,
+  mesh,
+  data: Buffer.from(marker).toString('base64'),
+});
 
 interface Acked {
   path: string;
@@ -26,7 +33,10 @@ interface Acked {
 }
 
 /** Writers that PUT until stopped; every write global answered 200/201 is remembered with its content. */
-function startWriters(target: () => Pick<GlobalProcess, 'apiUrl' | 'caFile' | 'tokenFile'> | undefined, opts: { writers: number; prefix: string }) {
+function startWriters(
+  target: () => Pick<GlobalProcess, 'apiUrl' | 'caFile' | 'tokenFile'> | undefined,
+  opts: { writers: number; prefix: string },
+) {
   const acked: Acked[] = [];
   const refused = new Map<number, number>();
   let running = true;
@@ -42,7 +52,10 @@ function startWriters(target: () => Pick<GlobalProcess, 'apiUrl' | 'caFile' | 't
       const mesh = `${opts.prefix}-${w}-${i}`;
       const marker = `${mesh}-${Math.random().toString(36).slice(2)}`;
       // A Mesh with a builtin CA (three resources in one commit), then a Secret in it.
-      const writes: [string, unknown][] = [[`/meshes/${mesh}`, builtinMesh(mesh, marker)], [`/meshes/${mesh}/secrets/s`, secretOf(mesh, 's', marker)]];
+      const writes: [string, unknown][] = [
+        [`/meshes/${mesh}`, builtinMesh(mesh, marker)],
+        [`/meshes/${mesh}/secrets/s`, secretOf(mesh, 's', marker)],
+      ];
       for (const [path, body] of writes) {
         let reply: ApiReply | undefined;
         try {
@@ -75,20 +88,35 @@ async function audit(store: ResourceStore, acked: Acked[]): Promise<{ lost: stri
   const lost: string[] = [];
   for (const a of acked) {
     const [, , mesh, , secret] = a.path.split('/');
-    const r = secret === undefined ? await store.get({ type: 'Mesh', name: mesh as string }) : await store.get({ type: 'Secret', mesh: mesh as string, name: secret });
-    const marker = secret === undefined ? r?.meta.labels.marker : r === undefined ? undefined : Buffer.from(String((r.spec as { data?: string }).data), 'base64').toString();
+    const r =
+      secret === undefined
+        ? await store.get({ type: 'Mesh', name: mesh as string })
+        : await store.get({ type: 'Secret', mesh: mesh as string, name: secret });
+    const marker =
+      secret === undefined
+        ? r?.meta.labels.marker
+        : r === undefined
+          ? undefined
+          : Buffer.from(String((r.spec as { data?: string }).data), 'base64').toString();
     if (marker !== a.marker) lost.push(a.path);
   }
   const halfWritten: string[] = [];
-  const secrets = new Map((await store.list('Secret')).map((s) => [`${s.meta.mesh}/${s.meta.name}`, Buffer.from(String((s.spec as { data?: string }).data), 'base64').toString()]));
+  const secrets = new Map(
+    (await store.list('Secret')).map((s) => [
+      `${s.meta.mesh}/${s.meta.name}`,
+      Buffer.from(String((s.spec as { data?: string }).data), 'base64').toString(),
+    ]),
+  );
   for (const m of await store.list('Mesh')) {
     const cert = secrets.get(`${m.meta.name}/${m.meta.name}.ca-builtin-cert-ca-1`);
     const key = secrets.get(`${m.meta.name}/${m.meta.name}.ca-builtin-key-ca-1`);
-    if (cert === undefined || key === undefined || !new X509Certificate(cert).checkPrivateKey(createPrivateKey(key))) halfWritten.push(m.meta.name);
+    if (cert === undefined || key === undefined || !new X509Certificate(cert).checkPrivateKey(createPrivateKey(key)))
+      halfWritten.push(m.meta.name);
   }
   for (const [id] of secrets) {
     const m = /^([^/]+)\/\1\.ca-builtin-(cert|key)-ca-1$/.exec(id);
-    if (m && !secrets.has(`${m[1]}/${m[1]}.ca-builtin-${m[2] === 'cert' ? 'key' : 'cert'}-ca-1`)) halfWritten.push(`${id} without its pair`);
+    if (m && !secrets.has(`${m[1]}/${m[1]}.ca-builtin-${m[2] === 'cert' ? 'key' : 'cert'}-ca-1`))
+      halfWritten.push(`${id} without its pair`);
   }
   return { lost, halfWritten };
 }
@@ -163,9 +191,13 @@ export async function restartRedisUnderLoad(opts: { downMs?: number; writers?: n
     const ackedBefore = writers.acked.length;
     await redis.up();
     const up = Date.now();
-    await eventually(async () => {
-      if (writers.acked.length <= ackedBefore) throw new Error('no write acknowledged since Redis came back');
-    }, 30_000, 10);
+    await eventually(
+      async () => {
+        if (writers.acked.length <= ackedBefore) throw new Error('no write acknowledged since Redis came back');
+      },
+      30_000,
+      10,
+    );
     const recoveryMs = Date.now() - up;
     await new Promise((r) => setTimeout(r, 500));
     await writers.stop();
@@ -219,10 +251,18 @@ export async function restartZone(opts: { store: 'memory' | 'redis'; dataplanes?
       const name = `dp-${i}`;
       const token = await env.dataplaneToken({ mesh: 'default', name, tags: { 'kuma.io/service': 'svc' } });
       // The agent's own default reconnect backoff: that is what is measured.
-      handles.push(connectIdentity({
-        zone: zone.apiUrl, token, ca,
-        dataplane: { mesh: 'default', name, networking: { address: '127.0.0.1', inbound: [{ port: 1, tags: { 'kuma.io/service': 'svc' } }] } },
-      }));
+      handles.push(
+        connectIdentity({
+          zone: zone.apiUrl,
+          token,
+          ca,
+          dataplane: {
+            mesh: 'default',
+            name,
+            networking: { address: '127.0.0.1', inbound: [{ port: 1, tags: { 'kuma.io/service': 'svc' } }] },
+          },
+        }),
+      );
     }
     await Promise.all(handles.map((h) => h.ready(30_000)));
     const before = handles.map((h) => h.current()?.serial);
@@ -236,18 +276,34 @@ export async function restartZone(opts: { store: 'memory' | 'redis'; dataplanes?
     const valid = () => {
       for (const h of handles) if ((h.current()?.notAfter.getTime() ?? 0) <= Date.now()) keptValidCertificates = false;
     };
-    await eventually(async () => {
-      valid();
-      if (!handles.every((h) => h.status().connected)) throw new Error('not every dataplane is back');
-    }, 60_000, 20);
+    await eventually(
+      async () => {
+        valid();
+        if (!handles.every((h) => h.status().connected)) throw new Error('not every dataplane is back');
+      },
+      60_000,
+      20,
+    );
     const reconnectedMs = Date.now() - listening;
-    await eventually(async () => {
-      valid();
-      if (!handles.every((h, i) => h.current()?.serial !== before[i])) throw new Error('not every dataplane was issued again');
-    }, 60_000, 20);
+    await eventually(
+      async () => {
+        valid();
+        if (!handles.every((h, i) => h.current()?.serial !== before[i])) throw new Error('not every dataplane was issued again');
+      },
+      60_000,
+      20,
+    );
     const reissuedMs = Date.now() - listening;
     valid();
-    return { store: opts.store, globalDown, dataplanes: count, zoneStartMs: listening - startAt, reconnectedMs, reissuedMs, keptValidCertificates };
+    return {
+      store: opts.store,
+      globalDown,
+      dataplanes: count,
+      zoneStartMs: listening - startAt,
+      reconnectedMs,
+      reissuedMs,
+      keptValidCertificates,
+    };
   } finally {
     await Promise.all(handles.map((h) => h.close().catch(() => undefined)));
     await env.stop().catch(() => undefined);

@@ -19,9 +19,24 @@ export interface GlobalProcess {
 }
 
 /** Starts a real `meshca-global` process on a free port and waits until its API listens. */
-export async function startGlobalProcess(opts: { dataDir?: string; store?: string; extraArgs?: string[]; env?: Record<string, string> } = {}): Promise<GlobalProcess> {
+export async function startGlobalProcess(
+  opts: { dataDir?: string; store?: string; extraArgs?: string[]; env?: Record<string, string> } = {},
+): Promise<GlobalProcess> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'meshca-global-')));
-  const args = [join(REPO_ROOT, 'apps/global/bin/meshca-global.mjs'), '--data-dir', dataDir, '--api-address', '127.0.0.1', '--api-port', '0', '--sync-port', '0', '--store', opts.store ?? 'memory', ...(opts.extraArgs ?? [])];
+  const args = [
+    join(REPO_ROOT, 'apps/global/bin/meshca-global.mjs'),
+    '--data-dir',
+    dataDir,
+    '--api-address',
+    '127.0.0.1',
+    '--api-port',
+    '0',
+    '--sync-port',
+    '0',
+    '--store',
+    opts.store ?? 'memory',
+    ...(opts.extraArgs ?? []),
+  ];
   const { child, logs, apiUrl, stop } = await spawnControlPlane('meshca-global', args, opts.env);
   return {
     apiUrl,

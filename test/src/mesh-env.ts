@@ -2,14 +2,11 @@
 // mesh services in this process that get their identity from their zone over the real stream and
 // call each other over real mTLS.
 import { readFile } from 'node:fs/promises';
-import { mkdtemp } from 'node:fs/promises';
 import { request, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connectIdentity, createMtlsServer, mtlsAgent, type IdentityHandle } from '@meshca/dp-agent';
 import { createClient, type ApiClient } from '@meshca/ctl';
-import { runBin, type CommandResult } from './binaries.js';
+import { configureMeshctl, runBin, type CommandResult } from './binaries.js';
 import { FAST_GLOBAL_ARGS, startGlobalProcess, syncCaFileOf, syncUrlOf, type GlobalProcess } from './global-process.js';
 import { startZoneProcess, writeTokenFile, type ZoneProcess } from './zone-process.js';
 
@@ -60,22 +57,23 @@ export interface MeshEnv {
 }
 
 export async function startMeshEnv(opts: MeshEnvOptions = {}): Promise<MeshEnv> {
-  const launchGlobal = (again?: GlobalProcess) => startGlobalProcess({
-    ...(opts.globalStore === undefined ? {} : { store: opts.globalStore }),
-    ...(opts.globalEnv === undefined ? {} : { env: opts.globalEnv }),
-    ...(again === undefined ? {} : { dataDir: again.dataDir }),
-    extraArgs: [
-      ...FAST_GLOBAL_ARGS, '--sync-port', '0', ...(opts.globalArgs ?? []),
-      // Restarted on the same ports, so zones and clients find it where it was.
-      ...(again === undefined ? [] : ['--api-port', new URL(again.apiUrl).port, '--sync-port', new URL(syncUrlOf(again)).port]),
-    ],
-  });
+  const launchGlobal = (again?: GlobalProcess) =>
+    startGlobalProcess({
+      ...(opts.globalStore === undefined ? {} : { store: opts.globalStore }),
+      ...(opts.globalEnv === undefined ? {} : { env: opts.globalEnv }),
+      ...(again === undefined ? {} : { dataDir: again.dataDir }),
+      extraArgs: [
+        ...FAST_GLOBAL_ARGS,
+        '--sync-port',
+        '0',
+        ...(opts.globalArgs ?? []),
+        // Restarted on the same ports, so zones and clients find it where it was.
+        ...(again === undefined ? [] : ['--api-port', new URL(again.apiUrl).port, '--sync-port', new URL(syncUrlOf(again)).port]),
+      ],
+    });
   const global = await launchGlobal();
   const admin = await createClient({ name: 'g', address: global.apiUrl, tokenFile: global.tokenFile, caCertFile: global.caFile });
-  const home = await mkdtemp(join(tmpdir(), 'meshctl-'));
-  const ctlEnv = { MESHCTL_CONFIG: join(home, 'meshctl.yaml') };
-  const added = await runBin('meshctl', ['config', 'control-planes', 'add', '--name', 'g', '--address', global.apiUrl, '--token-file', global.tokenFile, '--ca-cert-file', global.caFile], { env: ctlEnv });
-  if (added.code !== 0) throw new Error(added.stderr);
+  const ctlEnv = await configureMeshctl(global);
 
   const text = (path: string, body: unknown) => admin.callText('POST', path, body);
   const zones: Record<string, ZoneProcess> = {};
@@ -93,15 +91,15 @@ export async function startMeshEnv(opts: MeshEnvOptions = {}): Promise<MeshEnv> 
     // A restarted zone comes back on its old API port, so its dataplanes find it again.
     const samePort = previous === undefined ? [] : ['--api-port', new URL(previous.apiUrl).port];
     return startZoneProcess({
-        zone,
-        global: syncUrlOf(global),
-        globalCaFile: syncCaFileOf(global),
-        zoneTokenFile: tokenFiles[zone]!,
-        ...(opts.zoneStores?.[zone] === undefined ? {} : { store: opts.zoneStores[zone] }),
-        ...(previous === undefined ? {} : { dataDir: previous.dataDir }),
-        ...(opts.zoneEnv === undefined ? {} : { env: opts.zoneEnv }),
-        extraArgs: [...(opts.zoneArgs ?? []), ...samePort],
-      });
+      zone,
+      global: syncUrlOf(global),
+      globalCaFile: syncCaFileOf(global),
+      zoneTokenFile: tokenFiles[zone]!,
+      ...(opts.zoneStores?.[zone] === undefined ? {} : { store: opts.zoneStores[zone] }),
+      ...(previous === undefined ? {} : { dataDir: previous.dataDir }),
+      ...(opts.zoneEnv === undefined ? {} : { env: opts.zoneEnv }),
+      extraArgs: [...(opts.zoneArgs ?? []), ...samePort],
+    });
   };
   for (const zone of opts.zones ?? ['zone-1', 'zone-2']) {
     tokenFiles[zone] = await writeTokenFile(await text('/tokens/zone', { zone, validFor: '2h' }));
@@ -114,7 +112,8 @@ export async function startMeshEnv(opts: MeshEnvOptions = {}): Promise<MeshEnv> 
     admin,
     meshctl: (...args) => runBin('meshctl', args, { env: ctlEnv }),
     meshctlInput: (input, ...args) => runBin('meshctl', args, { env: ctlEnv, input }),
-    dataplaneToken: (o) => text('/tokens/dataplane', { mesh: o.mesh, name: o.name, ...(o.tags ? { tags: o.tags } : {}), validFor: o.validFor ?? '2h' }),
+    dataplaneToken: (o) =>
+      text('/tokens/dataplane', { mesh: o.mesh, name: o.name, ...(o.tags ? { tags: o.tags } : {}), validFor: o.validFor ?? '2h' }),
     async startService(zone, o) {
       const mesh = o.mesh ?? 'default';
       const token = o.token ?? (await env.dataplaneToken({ mesh, name: o.name, tags: { 'kuma.io/service': o.service } }));
@@ -127,7 +126,11 @@ export async function startMeshEnv(opts: MeshEnvOptions = {}): Promise<MeshEnv> 
         ca: await readFile(proc.caFile, 'utf8'),
         csr: o.csr === true,
         reconnect: { baseMs: 100, maxMs: 500 },
-        dataplane: { mesh, name: o.name, networking: { address: '127.0.0.1', inbound: [{ port: 1, tags: { 'kuma.io/service': o.service } }] } },
+        dataplane: {
+          mesh,
+          name: o.name,
+          networking: { address: '127.0.0.1', inbound: [{ port: 1, tags: { 'kuma.io/service': o.service } }] },
+        },
       });
       const inMesh = (id: string) => id.startsWith(`spiffe://${mesh}/`);
       const server = await createMtlsServer(handle, inMesh, (_req, res) => res.end(`${o.service}@${zone}`));
@@ -135,16 +138,28 @@ export async function startMeshEnv(opts: MeshEnvOptions = {}): Promise<MeshEnv> 
       const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
       const agentFor = mtlsAgent(handle, inMesh);
       const svc: MeshService = {
-        zone, mesh, name: o.name, service: o.service, spiffeId: `spiffe://${mesh}/${o.service}`, handle, server, url,
-        call: (target) => new Promise((ok, fail) => {
-          const req = request(`${target.url}/`, { agent: agentFor(), servername: 'localhost', checkServerIdentity: () => undefined }, (res) => {
-            let body = '';
-            res.on('data', (d: Buffer) => (body += d.toString()));
-            res.on('end', () => (res.statusCode === 200 ? ok(body) : fail(new Error(`HTTP ${res.statusCode}: ${body}`))));
-          });
-          req.on('error', fail);
-          req.end();
-        }),
+        zone,
+        mesh,
+        name: o.name,
+        service: o.service,
+        spiffeId: `spiffe://${mesh}/${o.service}`,
+        handle,
+        server,
+        url,
+        call: (target) =>
+          new Promise((ok, fail) => {
+            const req = request(
+              `${target.url}/`,
+              { agent: agentFor(), servername: 'localhost', checkServerIdentity: () => undefined },
+              (res) => {
+                let body = '';
+                res.on('data', (d: Buffer) => (body += d.toString()));
+                res.on('end', () => (res.statusCode === 200 ? ok(body) : fail(new Error(`HTTP ${res.statusCode}: ${body}`))));
+              },
+            );
+            req.on('error', fail);
+            req.end();
+          }),
         async close() {
           server.closeAllConnections();
           await new Promise<void>((ok) => server.close(() => ok()));

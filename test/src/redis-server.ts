@@ -103,7 +103,6 @@ function command(port: number, line: string): Promise<string> {
   });
 }
 
-
 function exitOf(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => child.once('exit', () => resolve()));

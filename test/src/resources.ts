@@ -14,7 +14,12 @@ export async function applyYaml(env: MeshEnv, yaml: string): Promise<void> {
 
 /** Mesh Secrets of mesh `default`, applied through meshctl from their text. */
 export async function applySecrets(env: MeshEnv, secrets: Record<string, string>): Promise<void> {
-  await applyYaml(env, Object.entries(secrets).map(([name, text]) => secretYaml(name, text)).join('---\n'));
+  await applyYaml(
+    env,
+    Object.entries(secrets)
+      .map(([name, text]) => secretYaml(name, text))
+      .join('---\n'),
+  );
 }
 
 export async function getMesh(env: MeshEnv, name = 'default'): Promise<Record<string, unknown>> {

@@ -73,15 +73,26 @@ export function startTraffic(routes: Route[], opts: { pauseMs?: number } = {}): 
     okByRoute,
     failures,
     servedWith,
-    more: (n, timeoutMs = 10_000) => new Promise<void>((resolve, reject) => {
-      const targets = Object.fromEntries(Object.entries(okByRoute).map(([r, ok]) => [r, ok + n]));
-      const timer = setTimeout(() => {
-        const i = waiters.findIndex((w) => w.targets === targets);
-        if (i >= 0) waiters.splice(i, 1);
-        reject(new Error(`not ${n} more answers on every route within ${timeoutMs} ms (${JSON.stringify(okByRoute)}); last failures: ${failures.slice(-3).join(' | ')}`));
-      }, timeoutMs);
-      waiters.push({ targets, resolve: () => { clearTimeout(timer); resolve(); } });
-    }),
+    more: (n, timeoutMs = 10_000) =>
+      new Promise<void>((resolve, reject) => {
+        const targets = Object.fromEntries(Object.entries(okByRoute).map(([r, ok]) => [r, ok + n]));
+        const timer = setTimeout(() => {
+          const i = waiters.findIndex((w) => w.targets === targets);
+          if (i >= 0) waiters.splice(i, 1);
+          reject(
+            new Error(
+              `not ${n} more answers on every route within ${timeoutMs} ms (${JSON.stringify(okByRoute)}); last failures: ${failures.slice(-3).join(' | ')}`,
+            ),
+          );
+        }, timeoutMs);
+        waiters.push({
+          targets,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        });
+      }),
     async stop() {
       running = false;
       await Promise.all(runs);

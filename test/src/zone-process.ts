@@ -6,8 +6,16 @@ import { REPO_ROOT, spawnControlPlane } from './binaries.js';
 
 /** Short heartbeats and backoff, so outages are noticed and healed within a second in tests. */
 export const FAST_ZONE_ARGS = [
-  '--kds-heartbeat-interval', '200ms', '--kds-heartbeat-timeout', '1500ms',
-  '--kds-backoff-initial', '100ms', '--kds-backoff-max', '400ms', '--insight-interval', '200ms',
+  '--kds-heartbeat-interval',
+  '200ms',
+  '--kds-heartbeat-timeout',
+  '1500ms',
+  '--kds-backoff-initial',
+  '100ms',
+  '--kds-backoff-max',
+  '400ms',
+  '--insight-interval',
+  '200ms',
 ];
 
 export interface ZoneProcess {
@@ -49,10 +57,23 @@ export async function startZoneProcess(opts: ZoneProcessOptions): Promise<ZonePr
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), `meshca-zone-${opts.zone}-`)));
   const args = [
     join(REPO_ROOT, 'apps/zone/bin/meshca-zone.mjs'),
-    '--zone', opts.zone, '--global', opts.global, '--zone-token-file', opts.zoneTokenFile,
+    '--zone',
+    opts.zone,
+    '--global',
+    opts.global,
+    '--zone-token-file',
+    opts.zoneTokenFile,
     ...(opts.globalCaFile === undefined ? ['--insecure-skip-verify'] : ['--global-ca-file', opts.globalCaFile]),
-    '--data-dir', dataDir, '--api-address', '127.0.0.1', '--api-port', '0', '--store', opts.store ?? 'memory',
-    ...FAST_ZONE_ARGS, ...(opts.extraArgs ?? []),
+    '--data-dir',
+    dataDir,
+    '--api-address',
+    '127.0.0.1',
+    '--api-port',
+    '0',
+    '--store',
+    opts.store ?? 'memory',
+    ...FAST_ZONE_ARGS,
+    ...(opts.extraArgs ?? []),
   ];
   const { child, logs, apiUrl, stop } = await spawnControlPlane(`meshca-zone ${opts.zone}`, args, opts.env);
   return {

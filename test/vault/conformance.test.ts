@@ -28,10 +28,18 @@ beforeAll(async () => {
   cleanup.push(() => call(t, 'DELETE', `sys/mounts/${mount}`));
   await ok(call(t, 'POST', `sys/mounts/${mount}/tune`, { max_lease_ttl: '8760h' }));
   await ok(call(t, 'POST', `${mount}/root/generate/internal`, { common_name: 'Conformance Root', ttl: '8760h', key_type: 'ec' }));
-  await ok(call(t, 'POST', `${mount}/roles/dp`, {
-    allowed_uri_sans: 'spiffe://default/*,kuma://*', allowed_domains: 'mesh', allow_subdomains: true,
-    require_cn: false, key_type: 'ec', key_bits: 256, max_ttl: '720h', ttl: '24h',
-  }));
+  await ok(
+    call(t, 'POST', `${mount}/roles/dp`, {
+      allowed_uri_sans: 'spiffe://default/*,kuma://*',
+      allowed_domains: 'mesh',
+      allow_subdomains: true,
+      require_cn: false,
+      key_type: 'ec',
+      key_bits: 256,
+      max_ttl: '720h',
+      ttl: '24h',
+    }),
+  );
   await ok(call(t, 'PUT', `sys/policies/acl/${policy}`, { policy: `path "${mount}/issue/dp" { capabilities = ["update"] }` }));
   cleanup.push(() => call(t, 'DELETE', `sys/policies/acl/${policy}`));
 });
@@ -86,7 +94,7 @@ describe('request pipeline errors', () => {
 });
 
 describe('role enforcement on issue', () => {
-  it('URI SAN outside allowed_uri_sans: 400 with Vault\'s message', async () => {
+  it("URI SAN outside allowed_uri_sans: 400 with Vault's message", async () => {
     const r = await call(t, 'POST', `${mount}/issue/dp`, { uri_sans: 'spiffe://other-mesh/backend' });
     expect(r.status).toBe(400);
     expect(r.json.errors).toEqual(['URI Subject Alternative Names were provided via the API which are not valid for this role']);
@@ -116,14 +124,18 @@ describe('role enforcement on issue', () => {
     await ok(call(t, 'POST', `${mount}/roles/cn-required`, { allow_any_name: true, key_type: 'ec' }));
     const r = await call(t, 'POST', `${mount}/issue/cn-required`, {});
     expect(r.status).toBe(400);
-    expect(r.json.errors?.[0]).toBe('the common_name field is required, or must be provided in a CSR with "use_csr_common_name" set to true, unless "require_cn" is set to false');
+    expect(r.json.errors?.[0]).toBe(
+      'the common_name field is required, or must be provided in a CSR with "use_csr_common_name" set to true, unless "require_cn" is set to false',
+    );
   });
 
-  it('ttl beyond the CA\'s own expiry is refused (leaf_not_after_behavior=err)', async () => {
+  it("ttl beyond the CA's own expiry is refused (leaf_not_after_behavior=err)", async () => {
     await ok(call(t, 'POST', `${mount}/roles/long`, { allowed_uri_sans: '*', require_cn: false, key_type: 'ec', max_ttl: '87600h' }));
     const r = await call(t, 'POST', `${mount}/issue/long`, { uri_sans: 'spiffe://default/a', ttl: '9000h' });
     expect(r.status).toBe(400);
-    expect(r.json.errors?.[0]).toMatch(/^cannot satisfy request, as TTL would result in notAfter of .* that is beyond the expiration of the CA certificate at /);
+    expect(r.json.errors?.[0]).toMatch(
+      /^cannot satisfy request, as TTL would result in notAfter of .* that is beyond the expiration of the CA certificate at /,
+    );
   });
 
   it('sign/<role> applies the same checks to a CSR', async () => {
@@ -146,7 +158,9 @@ describe('tokens', () => {
     expect(r.json.auth?.client_token).toBe(token);
     expect(r.json.auth?.lease_duration).toBeGreaterThan(5390);
     expect(r.json.auth?.lease_duration).toBeLessThanOrEqual(5400);
-    expect(r.json.warnings?.[0]).toMatch(/^TTL of "2h" exceeded the effective max_ttl of "(1h30m|1h29m5\ds)"; TTL value is capped accordingly$/);
+    expect(r.json.warnings?.[0]).toMatch(
+      /^TTL of "2h" exceeded the effective max_ttl of "(1h30m|1h29m5\ds)"; TTL value is capped accordingly$/,
+    );
     const self = await ok(call(t, 'GET', 'auth/token/lookup-self', undefined, { token }));
     expect(self.json.data?.ttl).toBeGreaterThan(5000);
   });
@@ -231,10 +245,16 @@ describe('cert auth', () => {
     await ok(call(t, 'POST', 'other-pki/root/generate/internal', { common_name: 'Other', key_type: 'ec', ttl: '24h' }));
     await ok(call(t, 'POST', 'other-pki/roles/any', { allow_any_name: true, key_type: 'ec' }));
     const foreign = await ok(call(t, 'POST', 'other-pki/issue/any', { common_name: 'intruder', ttl: '1h' }));
-    const r = await call(t, 'POST', `auth/${certPath}/login`, {}, {
-      token: null,
-      clientCert: { certPem: String(foreign.json.data?.certificate), keyPem: String(foreign.json.data?.private_key) },
-    });
+    const r = await call(
+      t,
+      'POST',
+      `auth/${certPath}/login`,
+      {},
+      {
+        token: null,
+        clientCert: { certPem: String(foreign.json.data?.certificate), keyPem: String(foreign.json.data?.private_key) },
+      },
+    );
     expect(r.status).toBe(400);
     expect(r.json.errors).toEqual(['invalid certificate or no client certificate supplied']);
   });
@@ -252,8 +272,12 @@ describe.skipIf(EXTERNAL && !process.env.VAULT_NAMESPACES)('namespaces', () => {
       cleanup.push(() => call(t, 'DELETE', `sys/namespaces/${ns}`));
       await ok(call(t, 'POST', `sys/mounts/${pki}`, { type: 'pki' }, { namespace: ns }));
       await ok(call(t, 'POST', `${pki}/root/generate/internal`, { common_name: ns, key_type: 'ec', ttl: '24h' }, { namespace: ns }));
-      await ok(call(t, 'POST', `${pki}/roles/dp`, { allowed_uri_sans: '*', require_cn: false, key_type: 'ec', ttl: '1h' }, { namespace: ns }));
-      await ok(call(t, 'PUT', `sys/policies/acl/${issue}`, { policy: `path "${pki}/issue/dp" { capabilities = ["update"] }` }, { namespace: ns }));
+      await ok(
+        call(t, 'POST', `${pki}/roles/dp`, { allowed_uri_sans: '*', require_cn: false, key_type: 'ec', ttl: '1h' }, { namespace: ns }),
+      );
+      await ok(
+        call(t, 'PUT', `sys/policies/acl/${issue}`, { policy: `path "${pki}/issue/dp" { capabilities = ["update"] }` }, { namespace: ns }),
+      );
     }
     const created = await ok(call(t, 'POST', 'auth/token/create', { policies: [issue] }, { namespace: a }));
     const token = String(created.json.auth?.client_token);

@@ -41,7 +41,9 @@ async function enablePki(t: Target, path: string, tune: boolean) {
 async function rootCaVariant(t: Target): Promise<Setup> {
   const mesh = t.unique('kmesh-pki-default');
   await enablePki(t, mesh, true);
-  const gen = await ok(call(t, 'PUT', `${mesh}/root/generate/internal`, { common_name: 'Kong Mesh Default', uri_sans: 'spiffe://default', ttl: '87600h' }));
+  const gen = await ok(
+    call(t, 'PUT', `${mesh}/root/generate/internal`, { common_name: 'Kong Mesh Default', uri_sans: 'spiffe://default', ttl: '87600h' }),
+  );
   const rootPem = String(gen.json.data?.certificate); // -field=certificate
   return { mesh, rootMount: mesh, rootPem, policy: '' };
 }
@@ -54,7 +56,9 @@ async function intermediateCaVariant(t: Target): Promise<Setup> {
 
   const mesh = t.unique('kmesh-pki-default');
   await enablePki(t, mesh, false); // the seed does not tune this one
-  const inter = await ok(call(t, 'PUT', `${mesh}/intermediate/generate/internal`, { common_name: 'Kong Mesh Mesh Default', uri_sans: 'spiffe://default' }));
+  const inter = await ok(
+    call(t, 'PUT', `${mesh}/intermediate/generate/internal`, { common_name: 'Kong Mesh Mesh Default', uri_sans: 'spiffe://default' }),
+  );
   const csrFile = `${String(inter.json.data?.csr)}\n`; // jq -r '.data.csr' > pki_intermediate.csr
 
   const signed = await ok(call(t, 'PUT', `${rootMount}/root/sign-intermediate`, { csr: csrFile, format: 'pem_bundle', ttl: '43800h' }));
@@ -70,7 +74,16 @@ async function rolePolicyToken(t: Target, s: Setup): Promise<string> {
   s.policy = t.unique('kmesh-default-dataplane-proxies');
   const hcl = POLICY_HCL.replace('/kmesh-pki-default/', `/${s.mesh}/`);
   await ok(call(t, 'PUT', `sys/policies/acl/${s.policy}`, { policy: hcl }));
-  const created = await ok(call(t, 'POST', 'auth/token/create', { policies: [s.policy], renewable: true, no_parent: false, no_default_policy: false, display_name: '', num_uses: 0 }));
+  const created = await ok(
+    call(t, 'POST', 'auth/token/create', {
+      policies: [s.policy],
+      renewable: true,
+      no_parent: false,
+      no_default_policy: false,
+      display_name: '',
+      num_uses: 0,
+    }),
+  );
   const token = created.json.auth?.client_token;
   expect(typeof token).toBe('string');
   return String(token);
@@ -85,7 +98,10 @@ function splitPem(text: string): string[] {
 }
 
 function uriSans(cert: X509Certificate): string[] {
-  return (cert.subjectAltName ?? '').split(', ').filter((s) => s.startsWith('URI:')).map((s) => s.slice(4));
+  return (cert.subjectAltName ?? '')
+    .split(', ')
+    .filter((s) => s.startsWith('URI:'))
+    .map((s) => s.slice(4));
 }
 
 async function issueAndVerify(t: Target, s: Setup, token: string, expectIntermediate: boolean) {
@@ -93,7 +109,15 @@ async function issueAndVerify(t: Target, s: Setup, token: string, expectIntermed
   const uris = ['spiffe://default/backend', 'kuma://kuma.io/service/backend', 'kuma://kuma.io/zone/zone-1'];
   const before = Date.now();
   const resp = (await vault.write(`${s.mesh}/issue/dataplane-proxies`, { uri_sans: uris.join(','), ttl: '1000h' })) as {
-    data: { certificate: string; issuing_ca: string; ca_chain: string[]; private_key: string; private_key_type: string; serial_number: string; expiration: number };
+    data: {
+      certificate: string;
+      issuing_ca: string;
+      ca_chain: string[];
+      private_key: string;
+      private_key_type: string;
+      serial_number: string;
+      expiration: number;
+    };
     warnings: string[] | null;
   };
   const d = resp.data;
@@ -175,7 +199,9 @@ describe.each([
 
   it('the seed role\'s "KeyUsage..." names are not Vault key usages: no keyUsage extension, EKUs from the flags', async () => {
     const vault = client(t, token);
-    const resp = (await vault.write(`${s.mesh}/issue/dataplane-proxies`, { uri_sans: 'spiffe://default/web' })) as { data: { certificate: string } };
+    const resp = (await vault.write(`${s.mesh}/issue/dataplane-proxies`, { uri_sans: 'spiffe://default/web' })) as {
+      data: { certificate: string };
+    };
     const leaf = new X509Certificate(resp.data.certificate);
     const { x509 } = await import('../servers/vault/pki/x509.js');
     const parsed = new x509.X509Certificate(resp.data.certificate);

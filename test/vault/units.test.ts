@@ -42,19 +42,23 @@ describe('durations', () => {
 });
 
 describe('policies', () => {
-  it('tolerates the seed\'s leading slash and newline before the block', () => {
+  it("tolerates the seed's leading slash and newline before the block", () => {
     const p = parsePolicy('p', 'path "/kmesh-pki-default/issue/dataplane-proxies"\n{\n  capabilities = ["create", "update"]\n}\n', '');
     expect([...capabilitiesFor([p], 'kmesh-pki-default/issue/dataplane-proxies')].sort()).toEqual(['create', 'update']);
     expect(capabilitiesFor([p], 'kmesh-pki-default/issue/other').size).toBe(0);
   });
   it('most specific rule wins; + matches one segment; deny overrides', () => {
-    const p = parsePolicy('p', `
+    const p = parsePolicy(
+      'p',
+      `
       path "secret/*" { capabilities = ["read"] }
       path "secret/team/*" { capabilities = ["update"] }
       path "pki/+/issue/*" { capabilities = ["update"] }
       path "pki/a/issue/x" { capabilities = ["deny"] }
       # comment
-    `, '');
+    `,
+      '',
+    );
     expect([...capabilitiesFor([p], 'secret/foo')]).toEqual(['read']);
     // Vault's priority: the rule whose first wildcard comes later wins.
     expect([...capabilitiesFor([p], 'secret/team/x')]).toEqual(['update']);

@@ -34,7 +34,12 @@ export async function createClient(cp: Connection): Promise<ApiClient> {
   const isHttps = base.protocol === 'https:';
 
   /** One request; an answer of 400 or more becomes an ApiCallError carrying the control plane's error body. */
-  const send = (method: string, path: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; text: string }> => {
+  const send = (
+    method: string,
+    path: string,
+    body: unknown,
+    headers: Record<string, string>,
+  ): Promise<{ status: number; text: string }> => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const opts = {
       method,
@@ -53,7 +58,7 @@ export async function createClient(cp: Connection): Promise<ApiClient> {
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           const status = res.statusCode ?? 0;
-          if (status >= 400) reject(new ApiCallError(status, (parseJson(text) ?? {})));
+          if (status >= 400) reject(new ApiCallError(status, parseJson(text) ?? {}));
           else resolve({ status, text });
         });
       });
@@ -85,8 +90,12 @@ function parseJson(text: string): unknown {
 
 /** Certificate checks that a CA file (global's `<data-dir>/api-ca.pem`) would satisfy. */
 const UNVERIFIED = new Set([
-  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_SIGNATURE_FAILURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
 ]);
 
 /** Why the request did not get an answer, and what to do about it. */
@@ -97,7 +106,7 @@ function unreachable(cp: Connection, err: NodeJS.ErrnoException): string {
   if (err.code !== undefined && UNVERIFIED.has(err.code)) {
     const ca = cp.caCertFile
       ? `${cp.caCertFile} did not sign its certificate; pass the right one with --ca-cert-file`
-      : "pass the CA that signed it with --ca-cert-file FILE (or MESHCA_CA_CERT_FILE); meshca-global writes it to <data-dir>/api-ca.pem";
+      : 'pass the CA that signed it with --ca-cert-file FILE (or MESHCA_CA_CERT_FILE); meshca-global writes it to <data-dir>/api-ca.pem';
     return `cannot verify the certificate of ${what}: ${reason}; ${ca}`;
   }
   if (cp.defaulted && err.code === 'ECONNREFUSED') {

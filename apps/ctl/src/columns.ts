@@ -13,32 +13,50 @@ const COLUMNS: Partial<Record<ResourceType, Column[]>> = {
   Mesh: [
     ['NAME', (m) => str(m.name)],
     ['MTLS', (m) => str(get(m, 'mtls.enabledBackend') ?? 'off')],
-    ['BACKENDS', (m) => {
-      const backends = get(m, 'mtls.backends');
-      return Array.isArray(backends) ? backends.map((b: Item) => `${str(b.name)}/${str(b.type)}`).join(',') || '-' : '-';
-    }],
+    [
+      'BACKENDS',
+      (m) => {
+        const backends = get(m, 'mtls.backends');
+        return Array.isArray(backends) ? backends.map((b: Item) => `${str(b.name)}/${str(b.type)}`).join(',') || '-' : '-';
+      },
+    ],
     ['AGE', (m, now) => age(m.creationTime, now)],
   ],
-  Secret: [['MESH', (s) => str(s.mesh)], ['NAME', (s) => str(s.name)], ['AGE', (s, now) => age(s.creationTime, now)]],
-  GlobalSecret: [['NAME', (s) => str(s.name)], ['AGE', (s, now) => age(s.creationTime, now)]],
+  Secret: [
+    ['MESH', (s) => str(s.mesh)],
+    ['NAME', (s) => str(s.name)],
+    ['AGE', (s, now) => age(s.creationTime, now)],
+  ],
+  GlobalSecret: [
+    ['NAME', (s) => str(s.name)],
+    ['AGE', (s, now) => age(s.creationTime, now)],
+  ],
   Zone: [
     ['NAME', (z) => str(z.name)],
     ['STATUS', (z) => str(get(z, 'status.online') === undefined ? undefined : get(z, 'status.online') ? 'Online' : 'Offline')],
     ['LAST SEEN', (z, now) => age(get(z, 'status.lastSeen'), now)],
     ['ACKED REVISION', (z) => str(get(z, 'status.ackedRevision'))],
-    ['NACKS', (z) => {
-      const nacks = get(z, 'status.nacks');
-      return Array.isArray(nacks) && nacks.length > 0 ? nacks.map((n: Item) => `${str(n.revision)}: ${str(n.reason)}`).join('; ') : '-';
-    }],
+    [
+      'NACKS',
+      (z) => {
+        const nacks = get(z, 'status.nacks');
+        return Array.isArray(nacks) && nacks.length > 0 ? nacks.map((n: Item) => `${str(n.revision)}: ${str(n.reason)}`).join('; ') : '-';
+      },
+    ],
   ],
   Dataplane: [
     ['MESH', (d) => str(d.mesh)],
     ['NAME', (d) => str(d.name)],
     ['ADDRESS', (d) => str(get(d, 'networking.address'))],
-    ['SERVICES', (d) => {
-      const inbound = get(d, 'networking.inbound');
-      return Array.isArray(inbound) ? inbound.map((i: Item) => str((i.tags as Item | undefined)?.['kuma.io/service'])).join(',') || '-' : '-';
-    }],
+    [
+      'SERVICES',
+      (d) => {
+        const inbound = get(d, 'networking.inbound');
+        return Array.isArray(inbound)
+          ? inbound.map((i: Item) => str((i.tags as Item | undefined)?.['kuma.io/service'])).join(',') || '-'
+          : '-';
+      },
+    ],
     ['AGE', (d, now) => age(d.creationTime, now)],
   ],
   // As kumactl's `inspect dataplanes`: where it runs, whether it is connected, and its certificate.
@@ -48,26 +66,41 @@ const COLUMNS: Partial<Record<ResourceType, Column[]>> = {
     ['ZONE', (i) => str(typeof i.zone === 'string' ? i.zone : (i.labels as Item | undefined)?.['kuma.io/zone'])],
     ['CONNECTED', (i) => (i.connected === true ? 'yes' : i.connected === false ? 'no' : '-')],
     ['BACKEND', (i) => str(get(i, 'mTLS.issuedBackend'))],
-    ['SERIAL', (i) => {
-      const serial = get(i, 'mTLS.certificateSerial');
-      return typeof serial === 'string' && serial !== '' ? shorten(serial, 10) : '-';
-    }],
+    [
+      'SERIAL',
+      (i) => {
+        const serial = get(i, 'mTLS.certificateSerial');
+        return typeof serial === 'string' && serial !== '' ? shorten(serial, 10) : '-';
+      },
+    ],
     ['EXPIRES IN', (i, now) => timeLeft(get(i, 'mTLS.certificateExpirationTime'), now)],
-    ['LAST ERROR', (i) => {
-      // Zones report `{ message, at }`; a plain text is read too.
-      const error = get(i, 'mTLS.lastError');
-      const message = typeof error === 'string' ? error : get(i, 'mTLS.lastError.message');
-      return typeof message === 'string' && message !== '' ? shorten(message, 40) : '-';
-    }],
+    [
+      'LAST ERROR',
+      (i) => {
+        // Zones report `{ message, at }`; a plain text is read too.
+        const error = get(i, 'mTLS.lastError');
+        const message = typeof error === 'string' ? error : get(i, 'mTLS.lastError.message');
+        return typeof message === 'string' && message !== '' ? shorten(message, 40) : '-';
+      },
+    ],
   ],
 };
 
 export function columnsFor(type: ResourceType): Column[] {
-  return COLUMNS[type] ?? [['NAME', (r) => str(r.name)], ['MESH', (r) => str(r.mesh)], ['AGE', (r, now) => age(r.creationTime, now)]];
+  return (
+    COLUMNS[type] ?? [
+      ['NAME', (r) => str(r.name)],
+      ['MESH', (r) => str(r.mesh)],
+      ['AGE', (r, now) => age(r.creationTime, now)],
+    ]
+  );
 }
 
 /** The table `meshctl get TYPE [NAME]` prints for these resources. */
 export function renderResources(type: ResourceType, items: Item[], now: number = Date.now()): string {
   const cols = columnsFor(type);
-  return formatTable(cols.map(([h]) => h), items.map((item) => cols.map(([, cell]) => cell(item, now))));
+  return formatTable(
+    cols.map(([h]) => h),
+    items.map((item) => cols.map(([, cell]) => cell(item, now))),
+  );
 }

@@ -69,7 +69,8 @@ export async function resolveConnection(flags: ConnectionFlags, env: NodeJS.Proc
   const configured = flags.address ?? env.MESHCA_ADDRESS ?? current?.address;
   const address = configured ?? DEFAULT_ADDRESS;
   const fromFlagsOrEnv = flags.address !== undefined || env.MESHCA_ADDRESS !== undefined;
-  const pick = <T>(flag: T | undefined, envValue: T | undefined, saved: T | undefined) => flag ?? envValue ?? (fromFlagsOrEnv ? undefined : saved);
+  const pick = <T>(flag: T | undefined, envValue: T | undefined, saved: T | undefined) =>
+    flag ?? envValue ?? (fromFlagsOrEnv ? undefined : saved);
   const tokenFile = pick(flags.tokenFile, env.MESHCA_TOKEN_FILE, current?.tokenFile);
   const localCa = configured === undefined && existsSync(localGlobalCaFile(env)) ? localGlobalCaFile(env) : undefined;
   const caCertFile = pick(flags.caCertFile, env.MESHCA_CA_CERT_FILE, current?.caCertFile) ?? localCa;
@@ -78,7 +79,7 @@ export async function resolveConnection(flags: ConnectionFlags, env: NodeJS.Proc
     address,
     ...(tokenFile ? { tokenFile: resolve(tokenFile) } : {}),
     ...(caCertFile ? { caCertFile: resolve(caCertFile) } : {}),
-    skipVerify: flags.skipVerify ?? (fromFlagsOrEnv ? false : current?.skipVerify ?? false),
+    skipVerify: flags.skipVerify ?? (fromFlagsOrEnv ? false : (current?.skipVerify ?? false)),
     ...(configured === undefined ? { defaulted: true } : {}),
   };
 }

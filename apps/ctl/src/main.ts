@@ -6,7 +6,13 @@ import { applyCommand } from './commands/apply.js';
 import { addControlPlane, listControlPlanes, switchControlPlane } from './commands/config.js';
 import { deleteCommand, getCommand } from './commands/get.js';
 import {
-  generateDataplaneToken, generateZoneToken, listSigningKeys, parseTag, revokeSigningKey, revokeToken, rotateSigningKey,
+  generateDataplaneToken,
+  generateZoneToken,
+  listSigningKeys,
+  parseTag,
+  revokeSigningKey,
+  revokeToken,
+  rotateSigningKey,
 } from './commands/generate.js';
 import { inspectZones } from './commands/zones.js';
 import { inspectMesh } from './commands/inspect-mesh.js';
@@ -31,7 +37,12 @@ program
   .command('apply')
   .description('create or update resources from YAML or JSON files (Universal or Kubernetes form)')
   // Checked by the command, which says how to give it (commander's message would not mention -f -).
-  .option('-f, --file <file>', 'file to apply, or - for standard input; repeatable (required)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+  .option(
+    '-f, --file <file>',
+    'file to apply, or - for standard input; repeatable (required)',
+    (v: string, prev: string[]) => [...prev, v],
+    [] as string[],
+  )
   .option('--dry-run', 'validate everything, including the CA checks, and store nothing')
   .option('--force-rotation', 'skip the CA rotation validators for this apply (global logs it)')
   .action(async (opts: { file: string[]; dryRun?: boolean; forceRotation?: boolean }) => applyCommand(await client(), opts));
@@ -46,7 +57,8 @@ program
   .option('-m, --mesh <mesh>', 'mesh of mesh-scoped resources', 'default')
   .addOption(outputOption())
   .action(async (type: string, name: string | undefined, opts: { mesh: string; output: ReturnType<typeof parseFormat> }) =>
-    getCommand(await client(), type, name, opts));
+    getCommand(await client(), type, name, opts),
+  );
 
 program
   .command('delete')
@@ -68,9 +80,16 @@ generate
   .description('a token a dataplane presents to its zone to get its identity')
   .requiredOption('-m, --mesh <mesh>', 'mesh of the dataplane')
   .requiredOption('--name <name>', 'dataplane name')
-  .option('--tag <key=value>', 'a tag the dataplane may claim, e.g. kuma.io/service=web; repeatable', parseTag, {} as Record<string, string[]>)
+  .option(
+    '--tag <key=value>',
+    'a tag the dataplane may claim, e.g. kuma.io/service=web; repeatable',
+    parseTag,
+    {} as Record<string, string[]>,
+  )
   .option('--valid-for <duration>', 'lifetime, e.g. 24h', '24h')
-  .action(async (opts: { mesh: string; name: string; tag: Record<string, string[]>; validFor: string }) => generateDataplaneToken(await client(), opts));
+  .action(async (opts: { mesh: string; name: string; tag: Record<string, string[]>; validFor: string }) =>
+    generateDataplaneToken(await client(), opts),
+  );
 
 const rotate = program.command('rotate').description('rotate credentials on the global control plane');
 rotate
@@ -124,7 +143,13 @@ cps
     const conn = program.opts<ConnectionFlags>();
     if (!conn.address) throw new Error('config control-planes add needs --address, e.g. --address https://127.0.0.1:5681');
     await addControlPlane(
-      { name: opts.name, address: conn.address, tokenFile: conn.tokenFile, caCertFile: conn.caCertFile, skipVerify: conn.skipVerify ?? false },
+      {
+        name: opts.name,
+        address: conn.address,
+        tokenFile: conn.tokenFile,
+        caCertFile: conn.caCertFile,
+        skipVerify: conn.skipVerify ?? false,
+      },
       opts.overwrite ?? false,
     );
   });

@@ -12,15 +12,28 @@ describe('meshctl error reports', () => {
   it('prints a cause without a field path as its message alone, never as "  : message"', () => {
     const err = new ValidationError([{ field: '', message: 'no resource found; the input is empty' }], 'Input holds no resource');
     expect(report(err)).toBe('Error: Input holds no resource\n  no resource found; the input is empty');
-    const api = new ApiCallError(400, { title: 'Resource is not valid', causes: [{ field: '', message: 'the body is empty' }, { field: 'mtls', message: 'bad' }] });
+    const api = new ApiCallError(400, {
+      title: 'Resource is not valid',
+      causes: [
+        { field: '', message: 'the body is empty' },
+        { field: 'mtls', message: 'bad' },
+      ],
+    });
     expect(report(api)).toBe('Error: Resource is not valid\n  the body is empty\n  mtls: bad');
   });
 
   it('names the file and document an apply error came from, before what went wrong', () => {
-    const api = new ApiCallError(400, { title: 'Resource is not valid', causes: [{ field: 'mesh', message: 'mesh "nope" does not exist' }] });
-    expect(report(new SourcedError('secrets.yaml, document 3', api))).toBe('Error: secrets.yaml, document 3: Resource is not valid\n  mesh: mesh "nope" does not exist');
+    const api = new ApiCallError(400, {
+      title: 'Resource is not valid',
+      causes: [{ field: 'mesh', message: 'mesh "nope" does not exist' }],
+    });
+    expect(report(new SourcedError('secrets.yaml, document 3', api))).toBe(
+      'Error: secrets.yaml, document 3: Resource is not valid\n  mesh: mesh "nope" does not exist',
+    );
     expect(report(new SourcedError('standard input', new Error('boom')))).toBe('Error: standard input: boom');
-    expect(report(new ApiCallError(404, { title: 'Not Found', detail: 'Mesh "x" not found' }))).toBe('Error: Not Found: Mesh "x" not found');
+    expect(report(new ApiCallError(404, { title: 'Not Found', detail: 'Mesh "x" not found' }))).toBe(
+      'Error: Not Found: Mesh "x" not found',
+    );
   });
 
   it('says why a file cannot be read in words, not errno codes', () => {

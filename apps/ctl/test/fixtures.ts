@@ -46,7 +46,12 @@ export const ZONES: Item[] = [
   { ...meta('Zone', 'zone-1', 2 * 86400), status: { online: true, lastSeen: ago(4), ackedRevision: 12, nacks: [] } },
   {
     ...meta('Zone', 'zone-2', 2 * 86400),
-    status: { online: true, lastSeen: ago(1), ackedRevision: 11, nacks: [{ revision: 12, reason: 'backend "ca-3" type "acmpca" not supported', at: ago(60) }] },
+    status: {
+      online: true,
+      lastSeen: ago(1),
+      ackedRevision: 11,
+      nacks: [{ revision: 12, reason: 'backend "ca-3" type "acmpca" not supported', at: ago(60) }],
+    },
   },
   { ...meta('Zone', 'zone-3', 7 * 86400), status: { online: false, lastSeen: ago(3 * 3600), ackedRevision: 9 } },
   { ...meta('Zone', 'zone-new', 10) },
@@ -77,20 +82,28 @@ const insight = (name: string, zone: string, connected: boolean, mtls: Item): It
 /** A mesh halfway through moving from ca-1 to ca-2, as its zones report it. */
 export const INSIGHTS: (Item & DataplaneInsightLike)[] = [
   insight('zone-1.web-1', 'zone-1', true, {
-    issuedBackend: 'ca-2', certificateSerial: '7f3a9c0e51d24b8aa0c1d2e3f4a5b6c7', certificateExpirationTime: ago(-(23 * 3600 + 59 * 60 + 30)),
+    issuedBackend: 'ca-2',
+    certificateSerial: '7f3a9c0e51d24b8aa0c1d2e3f4a5b6c7',
+    certificateExpirationTime: ago(-(23 * 3600 + 59 * 60 + 30)),
     supportedBackends: ['ca-1', 'ca-2'],
   }),
   insight('zone-1.web-2', 'zone-1', true, {
-    issuedBackend: 'ca-1', certificateSerial: 'c89074b4d0e1f2a3b4c5d6e7f8091a2b', certificateExpirationTime: ago(-(4 * 60 + 10)),
+    issuedBackend: 'ca-1',
+    certificateSerial: 'c89074b4d0e1f2a3b4c5d6e7f8091a2b',
+    certificateExpirationTime: ago(-(4 * 60 + 10)),
     supportedBackends: ['ca-1', 'ca-2'],
     lastError: { message: 'issuing from backend "ca-2" failed: the zone\'s issuance limit (100/s) is reached; retrying in 2s', at: ago(5) },
   }),
   insight('zone-2.backend-1', 'zone-2', true, {
-    issuedBackend: 'ca-1', certificateSerial: '0a1b2c3d4e5f60718293a4b5c6d7e8f9', certificateExpirationTime: ago(120),
+    issuedBackend: 'ca-1',
+    certificateSerial: '0a1b2c3d4e5f60718293a4b5c6d7e8f9',
+    certificateExpirationTime: ago(120),
     supportedBackends: ['ca-1'],
   }),
   insight('zone-2.batch-1', 'zone-2', false, {
-    issuedBackend: 'ca-1', certificateSerial: '11223344556677889900aabbccddeeff', certificateExpirationTime: ago(-(89 * 86400 + 23 * 3600 + 5)),
+    issuedBackend: 'ca-1',
+    certificateSerial: '11223344556677889900aabbccddeeff',
+    certificateExpirationTime: ago(-(89 * 86400 + 23 * 3600 + 5)),
     supportedBackends: ['ca-1'],
   }),
   insight('zone-2.new-1', 'zone-2', true, { supportedBackends: ['ca-1', 'ca-2'] }),

@@ -83,7 +83,8 @@ export function connectIdentity(opts: ConnectOptions): IdentityHandle {
   if (opts.token === undefined && opts.tokenFile === undefined) throw new Error('connectIdentity: set token or tokenFile');
   const emitter = new EventEmitter<IdentityEvents>();
   const given = opts.reconnect;
-  const backoff = given === undefined ? { baseMs: 250, maxMs: 3000, refusedMs: 30_000 } : { ...given, refusedMs: given.refusedMs ?? given.maxMs };
+  const backoff =
+    given === undefined ? { baseMs: 250, maxMs: 3000, refusedMs: 30_000 } : { ...given, refusedMs: given.refusedMs ?? given.maxMs };
   const url = identityUrl(opts.zone);
   const log = opts.log;
   let identity: Identity | undefined;
@@ -137,14 +138,16 @@ export function connectIdentity(opts: ConnectOptions): IdentityHandle {
       connected = true;
       log?.info({ zone: url }, 'connected to zone');
       emitter.emit('connected');
-      socket.send(JSON.stringify({
-        type: 'register',
-        dataplane: opts.dataplane,
-        // CSR mode: the zone asks for a CSR, naming the SANs it must carry.
-        ...(opts.csr === true ? { csr: true } : {}),
-        // So a zone that cannot issue at once still retries before this certificate expires.
-        ...(identity !== undefined ? { heldNotAfter: identity.notAfter.toISOString() } : {}),
-      }));
+      socket.send(
+        JSON.stringify({
+          type: 'register',
+          dataplane: opts.dataplane,
+          // CSR mode: the zone asks for a CSR, naming the SANs it must carry.
+          ...(opts.csr === true ? { csr: true } : {}),
+          // So a zone that cannot issue at once still retries before this certificate expires.
+          ...(identity !== undefined ? { heldNotAfter: identity.notAfter.toISOString() } : {}),
+        }),
+      );
     });
     socket.on('unexpected-response', (_req, res) => {
       let body = '';
@@ -269,7 +272,11 @@ export function connectIdentity(opts: ConnectOptions): IdentityHandle {
       return new Promise<Identity>((resolve, reject) => {
         const t = setTimeout(() => {
           emitter.off('update', done);
-          reject(new Error(`no certificate from the zone within ${timeoutMs} ms${lastError ? `: ${lastError.message}` : waiting ? `: ${waiting}` : ''}`));
+          reject(
+            new Error(
+              `no certificate from the zone within ${timeoutMs} ms${lastError ? `: ${lastError.message}` : waiting ? `: ${waiting}` : ''}`,
+            ),
+          );
         }, timeoutMs);
         const done = (id: Identity) => {
           clearTimeout(t);
@@ -285,7 +292,12 @@ export function connectIdentity(opts: ConnectOptions): IdentityHandle {
         name: opts.dataplane.name,
         connected,
         ...(identity
-          ? { backend: identity.backend, serial: identity.serial, notAfter: identity.notAfter.toISOString(), bundleBackends: identity.bundleBackends }
+          ? {
+              backend: identity.backend,
+              serial: identity.serial,
+              notAfter: identity.notAfter.toISOString(),
+              bundleBackends: identity.bundleBackends,
+            }
           : {}),
         rotations,
         ...(waiting !== undefined ? { waiting } : {}),

@@ -30,7 +30,9 @@ export function parseInbound(text: string): NonNullable<DataplaneDocument['netwo
 export function dataplaneFromFlags(f: { name?: string; mesh?: string; address?: string; inbound?: string[] }): DataplaneDocument {
   const missing = (['name', 'address'] as const).filter((k) => !f[k]);
   if (missing.length > 0 || !f.inbound?.length) {
-    throw new Error(`give --dataplane-file, or --name, --address and at least one --inbound (missing: ${[...missing.map((m) => `--${m}`), ...(f.inbound?.length ? [] : ['--inbound'])].join(', ')})`);
+    throw new Error(
+      `give --dataplane-file, or --name, --address and at least one --inbound (missing: ${[...missing.map((m) => `--${m}`), ...(f.inbound?.length ? [] : ['--inbound'])].join(', ')})`,
+    );
   }
   return {
     type: 'Dataplane',
@@ -47,6 +49,12 @@ export async function readDataplaneFile(path: string): Promise<DataplaneDocument
   const d = doc as Record<string, unknown>;
   if (d.type !== undefined && d.type !== 'Dataplane') throw new Error(`${path}: type must be Dataplane (got ${String(d.type)})`);
   if (typeof d.name !== 'string') throw new Error(`${path}: name is required`);
-  if (typeof d.networking !== 'object' || d.networking === null) throw new Error(`${path}: networking (address, and inbound or gateway) is required`);
-  return { type: 'Dataplane', mesh: typeof d.mesh === 'string' ? d.mesh : 'default', name: d.name, networking: d.networking as DataplaneDocument['networking'] };
+  if (typeof d.networking !== 'object' || d.networking === null)
+    throw new Error(`${path}: networking (address, and inbound or gateway) is required`);
+  return {
+    type: 'Dataplane',
+    mesh: typeof d.mesh === 'string' ? d.mesh : 'default',
+    name: d.name,
+    networking: d.networking as DataplaneDocument['networking'],
+  };
 }

@@ -6,7 +6,7 @@ import { runAgent } from './agent.js';
 import { dataplaneFromFlags, readDataplaneFile } from './dataplane.js';
 
 const program = new Command('meshca-dp')
-  .description('Fetches this dataplane\'s mesh identity from its zone, writes cert.pem/key.pem/bundle.pem and keeps them rotated.')
+  .description("Fetches this dataplane's mesh identity from its zone, writes cert.pem/key.pem/bundle.pem and keeps them rotated.")
   .requiredOption('--zone <url>', 'zone control plane, https://HOST:PORT')
   .requiredOption('--token-file <file>', 'dataplane token (meshctl generate dataplane-token); re-read at every reconnect')
   .requiredOption('--dir <dir>', 'directory for cert.pem, key.pem (0600) and bundle.pem')
@@ -14,7 +14,12 @@ const program = new Command('meshca-dp')
   .option('--name <name>', 'dataplane name (without --dataplane-file)')
   .option('--mesh <mesh>', 'mesh (without --dataplane-file)', 'default')
   .option('--address <ip>', 'dataplane address (without --dataplane-file)')
-  .option('--inbound <spec>', 'inbound "port=8080,kuma.io/service=web,version=v1" (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+  .option(
+    '--inbound <spec>',
+    'inbound "port=8080,kuma.io/service=web,version=v1" (repeatable)',
+    (v: string, prev: string[]) => [...prev, v],
+    [] as string[],
+  )
   .option('--ca-file <file>', 'CA certificate of the zone server (printed by the zone at start)')
   .option('--insecure-skip-verify', 'do not verify the zone server certificate (development only)')
   .option('--csr', 'generate the key here and send a CSR: the key never leaves this host')
@@ -25,9 +30,22 @@ const program = new Command('meshca-dp')
   .option('--log-level <level>', 'log level', process.env.MESHCA_LOG_LEVEL ?? 'info');
 
 interface Flags {
-  zone: string; tokenFile: string; dir: string; dataplaneFile?: string; name?: string; mesh?: string; address?: string;
-  inbound: string[]; caFile?: string; insecureSkipVerify?: boolean; csr?: boolean; reloadCommand?: string;
-  signalPid?: number; signal: string; statusPort?: number; logLevel: string;
+  zone: string;
+  tokenFile: string;
+  dir: string;
+  dataplaneFile?: string;
+  name?: string;
+  mesh?: string;
+  address?: string;
+  inbound: string[];
+  caFile?: string;
+  insecureSkipVerify?: boolean;
+  csr?: boolean;
+  reloadCommand?: string;
+  signalPid?: number;
+  signal: string;
+  statusPort?: number;
+  logLevel: string;
 }
 
 async function main(): Promise<void> {

@@ -12,7 +12,10 @@ export type SpiffeAllow = readonly string[] | ((spiffeId: string) => boolean);
 export function peerSpiffeIds(cert: PeerCertificate | X509Certificate | undefined): string[] {
   const sans = cert === undefined ? undefined : cert instanceof X509Certificate ? cert.subjectAltName : cert.subjectaltname;
   if (typeof sans !== 'string') return [];
-  return sans.split(/,\s*/).filter((s) => s.startsWith('URI:spiffe://')).map((s) => s.slice(4));
+  return sans
+    .split(/,\s*/)
+    .filter((s) => s.startsWith('URI:spiffe://'))
+    .map((s) => s.slice(4));
 }
 
 /**
@@ -34,14 +37,17 @@ export function verifyPeerSpiffe(cert: PeerCertificate | X509Certificate | undef
  */
 export async function createMtlsServer(handle: IdentityHandle, allowed: SpiffeAllow, listener: RequestListener): Promise<Server> {
   const id = await handle.ready();
-  const server = createServer({ cert: id.certChainPem, key: id.keyPem, ca: id.bundlePem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
-    const problem = verifyPeerSpiffe((req.socket as TLSSocket).getPeerCertificate(), allowed);
-    if (problem) {
-      res.writeHead(403, { 'content-type': 'text/plain' }).end(`${problem.message}\n`);
-      return;
-    }
-    listener(req, res);
-  });
+  const server = createServer(
+    { cert: id.certChainPem, key: id.keyPem, ca: id.bundlePem, requestCert: true, rejectUnauthorized: true },
+    (req, res) => {
+      const problem = verifyPeerSpiffe((req.socket as TLSSocket).getPeerCertificate(), allowed);
+      if (problem) {
+        res.writeHead(403, { 'content-type': 'text/plain' }).end(`${problem.message}\n`);
+        return;
+      }
+      listener(req, res);
+    },
+  );
   const onUpdate = (next: { certChainPem: string; keyPem: string; bundlePem: string }) =>
     server.setSecureContext({ cert: next.certChainPem, key: next.keyPem, ca: next.bundlePem });
   handle.on('update', onUpdate);

@@ -26,7 +26,6 @@ afterEach(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-
 async function status(port: number): Promise<Record<string, unknown> | undefined> {
   try {
     return (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as Record<string, unknown>;
@@ -36,7 +35,10 @@ async function status(port: number): Promise<Record<string, unknown> | undefined
 }
 
 async function start(args: string[]): Promise<void> {
-  child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MESHCA_LOG_LEVEL: 'warn' } });
+  child = spawn(process.execPath, [BIN, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, MESHCA_LOG_LEVEL: 'warn' },
+  });
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
   child.once('exit', (code) => {
@@ -49,24 +51,50 @@ describe('meshca-dp (real process)', () => {
     zone = await startZone();
     await applyMesh(zone.store, 'default', { enabledBackend: 'ca-1', backends: [builtin('ca-1', '3s')] });
     dir = await mkdtemp(join(tmpdir(), 'meshca-dp-'));
-    const token = await zone.tokens.issueDataplaneToken({ mesh: 'default', name: 'web-1', tags: { 'kuma.io/service': 'web' }, validFor: 600 });
+    const token = await zone.tokens.issueDataplaneToken({
+      mesh: 'default',
+      name: 'web-1',
+      tags: { 'kuma.io/service': 'web' },
+      validFor: 600,
+    });
     await writeFile(join(dir, 'token'), token, { mode: 0o600 });
     await writeFile(join(dir, 'zone-ca.pem'), zone.caPem);
     const port = await freePort();
     const out = join(dir, 'out');
     await start([
-      '--zone', zone.url.replace('wss:', 'https:').replace('/dataplanes', ''), '--token-file', join(dir, 'token'), '--dir', out,
-      '--dataplane-file', fixtureFile('dataplane-web-1.yaml'), '--ca-file', join(dir, 'zone-ca.pem'), '--status-port', String(port),
+      '--zone',
+      zone.url.replace('wss:', 'https:').replace('/dataplanes', ''),
+      '--token-file',
+      join(dir, 'token'),
+      '--dir',
+      out,
+      '--dataplane-file',
+      fixtureFile('dataplane-web-1.yaml'),
+      '--ca-file',
+      join(dir, 'zone-ca.pem'),
+      '--status-port',
+      String(port),
       // The command sees the new files: it records the serial of the certificate it was run for.
-      '--reload-command', `openssl x509 -noout -serial -in "$MESHCA_CERT_FILE" >> "${join(dir, 'reloads')}"`,
+      '--reload-command',
+      `openssl x509 -noout -serial -in "$MESHCA_CERT_FILE" >> "${join(dir, 'reloads')}"`,
     ]);
     await eventually(async () => expect(typeof (await status(port))?.serial, 'first certificate').toBe('string'), 20_000);
     const first = (await status(port))!;
     expect(first).toMatchObject({ mesh: 'default', name: 'web-1', connected: true, backend: 'ca-1', bundleBackends: ['ca-1'] });
 
     await eventually(async () => expect((await status(port))?.serial, 'rotation').not.toBe(first.serial), 10_000);
-    await eventually(async () => expect((await readFile(join(dir!, 'reloads'), 'utf8').catch(() => '')).split('\n').filter(Boolean).length, 'second reload').toBeGreaterThanOrEqual(2), 5000);
-    const serialsReloaded = (await readFile(join(dir, 'reloads'), 'utf8')).split('\n').filter(Boolean).map((l) => l.replace('serial=', '').toLowerCase());
+    await eventually(
+      async () =>
+        expect(
+          (await readFile(join(dir!, 'reloads'), 'utf8').catch(() => '')).split('\n').filter(Boolean).length,
+          'second reload',
+        ).toBeGreaterThanOrEqual(2),
+      5000,
+    );
+    const serialsReloaded = (await readFile(join(dir, 'reloads'), 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.replace('serial=', '').toLowerCase());
     expect(new Set(serialsReloaded).size).toBeGreaterThanOrEqual(2);
 
     const cert = new X509Certificate(await readFile(join(out, 'cert.pem')));
@@ -84,9 +112,22 @@ describe('meshca-dp (real process)', () => {
     await writeFile(join(dir, 'token'), await zone.tokens.issueDataplaneToken({ mesh: 'default', name: 'api-1', validFor: 600 }));
     const port = await freePort();
     await start([
-      '--zone', zone.url.replace('wss:', 'https:').replace('/dataplanes', ''), '--token-file', join(dir, 'token'), '--dir', dir,
-      '--name', 'api-1', '--address', '10.0.0.6', '--inbound', 'port=9090,kuma.io/service=api', '--insecure-skip-verify',
-      '--csr', '--status-port', String(port),
+      '--zone',
+      zone.url.replace('wss:', 'https:').replace('/dataplanes', ''),
+      '--token-file',
+      join(dir, 'token'),
+      '--dir',
+      dir,
+      '--name',
+      'api-1',
+      '--address',
+      '10.0.0.6',
+      '--inbound',
+      'port=9090,kuma.io/service=api',
+      '--insecure-skip-verify',
+      '--csr',
+      '--status-port',
+      String(port),
     ]);
     await eventually(async () => expect(typeof (await status(port))?.serial, 'certificate').toBe('string'), 20_000);
     await eventually(async () => expect(await readdir(dir!), 'files').toContain('cert.pem'));

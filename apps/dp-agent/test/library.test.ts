@@ -9,7 +9,15 @@ import { createTokenIssuer, generateSigningKey } from '@meshca/tokens';
 import { seedVault, startVaultServer } from '../../../libs/ca/test/vault-setup.js';
 import { applyMesh, builtin, dataplane } from '../../../libs/identity/test/resources.js';
 import { startZone, type TestZone } from '../../../libs/identity/test/test-zone.js';
-import { connectIdentity, createMtlsServer, mtlsAgent, parseInbound, peerSpiffeIds, readDataplaneFile, type IdentityHandle } from '../src/index.js';
+import {
+  connectIdentity,
+  createMtlsServer,
+  mtlsAgent,
+  parseInbound,
+  peerSpiffeIds,
+  readDataplaneFile,
+  type IdentityHandle,
+} from '../src/index.js';
 
 let zone: TestZone | undefined;
 const handles: IdentityHandle[] = [];
@@ -61,16 +69,21 @@ describe('connectIdentity and mTLS helpers', () => {
 
     // Requests for 7 s, noting both sides' certificates before each.
     const serials = { backend: new Set<string>(), frontend: new Set<string>() };
-    const traffic = startTraffic([{
-      from: 'frontend-1',
-      to: 'backend-1',
-      async call() {
-        serials.backend.add(backend.current()!.serial);
-        serials.frontend.add(frontend.current()!.serial);
-        const res = await get(port, agentFor());
-        if (res.status !== 200 || res.body !== 'hello spiffe://default/frontend') throw new Error(`${res.status} ${res.body}`);
-      },
-    }], { pauseMs: 20 });
+    const traffic = startTraffic(
+      [
+        {
+          from: 'frontend-1',
+          to: 'backend-1',
+          async call() {
+            serials.backend.add(backend.current()!.serial);
+            serials.frontend.add(frontend.current()!.serial);
+            const res = await get(port, agentFor());
+            if (res.status !== 200 || res.body !== 'hello spiffe://default/frontend') throw new Error(`${res.status} ${res.body}`);
+          },
+        },
+      ],
+      { pauseMs: 20 },
+    );
     await new Promise((r) => setTimeout(r, 7000));
     await traffic.stop();
     expect(traffic.failures).toEqual([]);
@@ -80,7 +93,9 @@ describe('connectIdentity and mTLS helpers', () => {
     expect(serials.frontend.size).toBeGreaterThanOrEqual(3);
 
     // A client that expects another service refuses this server...
-    await expect(get(port, mtlsAgent(frontend, ['spiffe://default/payments'])())).rejects.toThrow(/presented spiffe:\/\/default\/backend; expected spiffe:\/\/default\/payments/);
+    await expect(get(port, mtlsAgent(frontend, ['spiffe://default/payments'])())).rejects.toThrow(
+      /presented spiffe:\/\/default\/backend; expected spiffe:\/\/default\/payments/,
+    );
     // ...and the server answers 403 to a mesh member it does not allow.
     const intruder = await connect(zone, 'intruder-1', 'intruder');
     await intruder.ready();
@@ -106,19 +121,32 @@ describe('connectIdentity and mTLS helpers', () => {
     await expect(handle.ready(300)).rejects.toThrow(/no certificate from the zone within 300 ms: zone refused this dataplane/);
   });
 
-  it('CSR mode gets a certificate from a Vault backend: the CSR carries the identity\'s URI SANs the zone names', async () => {
+  it("CSR mode gets a certificate from a Vault backend: the CSR carries the identity's URI SANs the zone names", async () => {
     const vault = await startVaultServer({ tls: true });
     try {
-      const setup = await seedVault(vault, { roleArgs: { key_type: 'ec', key_bits: '256' }, extraPaths: ['kmesh-pki-default/sign/dataplane-proxies'] });
+      const setup = await seedVault(vault, {
+        roleArgs: { key_type: 'ec', key_bits: '256' },
+        extraPaths: ['kmesh-pki-default/sign/dataplane-proxies'],
+      });
       zone = await startZone();
       await applyMesh(zone.store, 'default', {
         enabledBackend: 'vault-1',
-        backends: [{
-          name: 'vault-1',
-          type: 'vault',
-          dpCert: { rotation: { expiration: '1h' } },
-          conf: { fromCp: { address: vault.address, pki: setup.mount, role: setup.role, tls: { caCert: { inlineString: vault.caCertPem as string } }, auth: { token: { inlineString: setup.token } } } },
-        }],
+        backends: [
+          {
+            name: 'vault-1',
+            type: 'vault',
+            dpCert: { rotation: { expiration: '1h' } },
+            conf: {
+              fromCp: {
+                address: vault.address,
+                pki: setup.mount,
+                role: setup.role,
+                tls: { caCert: { inlineString: vault.caCertPem as string } },
+                auth: { token: { inlineString: setup.token } },
+              },
+            },
+          },
+        ],
       });
       const handle = await connect(zone, 'web-1', 'web', { csr: true });
       const id = await handle.ready(10_000);
@@ -150,7 +178,7 @@ describe('connectIdentity and mTLS helpers', () => {
     await eventually(async () => expect(handle.status().waiting).toContain('has no mTLS enabled'));
   });
 
-  it('shows the zone\'s reason for a refused connection, not the socket error that follows it', async () => {
+  it("shows the zone's reason for a refused connection, not the socket error that follows it", async () => {
     zone = await startZone();
     const token = await zone.tokens.issueDataplaneToken({ mesh: 'default', name: 'web-1', validFor: 1 });
     await new Promise((r) => setTimeout(r, 1100));
@@ -162,7 +190,11 @@ describe('connectIdentity and mTLS helpers', () => {
       reconnect: { baseMs: 5000, maxMs: 5000 },
     });
     handles.push(handle);
-    await eventually(async () => expect(handle.status().lastError?.message).toMatch(/zone refused the connection \(HTTP 401\): dataplane token refused: token expired at/));
+    await eventually(async () =>
+      expect(handle.status().lastError?.message).toMatch(
+        /zone refused the connection \(HTTP 401\): dataplane token refused: token expired at/,
+      ),
+    );
     await new Promise((r) => setTimeout(r, 200));
     expect(handle.status().lastError?.message).toContain('token expired');
   });
@@ -171,9 +203,13 @@ describe('connectIdentity and mTLS helpers', () => {
     let keysAfter = 2; // the first two upgrades find the zone without global's keys
     const tokens = createTokenIssuer({ keys: [await generateSigningKey()] });
     zone = await startZone({
-      verifyToken: async (t) => (keysAfter-- > 0
-        ? { ok: false, error: { reason: 'keys-unavailable', message: 'GlobalSecret "meshca-token-verification" has not been received from global' } }
-        : tokens.verify(t, 'dataplane')),
+      verifyToken: async (t) =>
+        keysAfter-- > 0
+          ? {
+              ok: false,
+              error: { reason: 'keys-unavailable', message: 'GlobalSecret "meshca-token-verification" has not been received from global' },
+            }
+          : tokens.verify(t, 'dataplane'),
     });
     await applyMesh(zone.store, 'default', { enabledBackend: 'ca-1', backends: [builtin('ca-1')] });
     const handle = connectIdentity({
@@ -189,11 +225,18 @@ describe('connectIdentity and mTLS helpers', () => {
 
   it('reads a gateway Dataplane file (no inbound) as written', async () => {
     const doc = await readDataplaneFile(fixtureFile('dataplane-gateway-delegated.yaml'));
-    expect(doc).toMatchObject({ mesh: 'default', name: 'kong-01', networking: { gateway: { type: 'DELEGATED', tags: { 'kuma.io/service': 'kong' } } } });
+    expect(doc).toMatchObject({
+      mesh: 'default',
+      name: 'kong-01',
+      networking: { gateway: { type: 'DELEGATED', tags: { 'kuma.io/service': 'kong' } } },
+    });
   });
 
   it('parses --inbound flags and says what is missing', () => {
-    expect(parseInbound('port=8080,kuma.io/service=web,version=v1')).toEqual({ port: 8080, tags: { 'kuma.io/service': 'web', version: 'v1' } });
+    expect(parseInbound('port=8080,kuma.io/service=web,version=v1')).toEqual({
+      port: 8080,
+      tags: { 'kuma.io/service': 'web', version: 'v1' },
+    });
     expect(() => parseInbound('kuma.io/service=web')).toThrow('port=<number> is required');
     expect(() => parseInbound('port=80')).toThrow('kuma.io/service=<service> is required');
     expect(() => parseInbound('port=99999,kuma.io/service=web')).toThrow('port number');

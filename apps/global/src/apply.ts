@@ -52,10 +52,18 @@ export async function applyResource(deps: ApplyDeps, applied: ResourceInput, opt
   const key = input.meta;
   const existing = await deps.store.get(key);
   if (opts.expectedVersion !== undefined && !existing) {
-    throw new ApiError(412, 'Precondition failed', `If-Match names version ${opts.expectedVersion} of ${key.type} "${key.name}", which does not exist; apply without If-Match to create it`);
+    throw new ApiError(
+      412,
+      'Precondition failed',
+      `If-Match names version ${opts.expectedVersion} of ${key.type} "${key.name}", which does not exist; apply without If-Match to create it`,
+    );
   }
   if (opts.expectedVersion !== undefined && existing && existing.meta.version !== opts.expectedVersion) {
-    throw new ApiError(409, 'Conflict', `${key.type} "${key.name}" changed since version ${opts.expectedVersion} (now ${existing.meta.version}); read it again and re-apply`);
+    throw new ApiError(
+      409,
+      'Conflict',
+      `${key.type} "${key.name}" changed since version ${opts.expectedVersion} (now ${existing.meta.version}); read it again and re-apply`,
+    );
   }
   if (key.type === 'Secret' && key.mesh !== undefined && !(await deps.store.get({ type: 'Mesh', name: key.mesh }))) {
     throw new ValidationError([{ field: 'mesh', message: `mesh "${key.mesh}" does not exist; apply the Mesh first, then its secrets` }]);
@@ -64,15 +72,20 @@ export async function applyResource(deps: ApplyDeps, applied: ResourceInput, opt
   if (key.type === 'Mesh' && existing && deps.rotationView) {
     const rotation = checkRotation(existing.spec as MeshSpec, input.spec as MeshSpec, await deps.rotationView(key.name));
     const forced = opts.forceRotation === true || forceLabel;
-    if (rotation.errors.length > 0 && !forced) throw new ValidationError(rotation.errors, `CA rotation step "${rotation.step}" taken too soon`);
+    if (rotation.errors.length > 0 && !forced)
+      throw new ValidationError(rotation.errors, `CA rotation step "${rotation.step}" taken too soon`);
     if (rotation.errors.length > 0) {
-      deps.log.warn({ mesh: key.name, step: rotation.step, skipped: rotation.errors.map((e) => e.message) }, 'rotation validators overridden (force rotation)');
+      deps.log.warn(
+        { mesh: key.name, step: rotation.step, skipped: rotation.errors.map((e) => e.message) },
+        'rotation validators overridden (force rotation)',
+      );
     }
   }
   if ((key.type === 'Secret' || key.type === 'GlobalSecret') && existing) {
     // A Secret a backend reads is part of that backend: a new value is checked like a changed backend.
     const secretErrors = await checkSecretChange(deps.store, input);
-    if (secretErrors.length > 0) throw new ValidationError(secretErrors, `${key.type} is read by Mesh mTLS backends that cannot use the new value`);
+    if (secretErrors.length > 0)
+      throw new ValidationError(secretErrors, `${key.type} is read by Mesh mTLS backends that cannot use the new value`);
   }
   if (key.type === 'Mesh') {
     const caErrors = await checkMeshCas({
@@ -86,11 +99,12 @@ export async function applyResource(deps: ApplyDeps, applied: ResourceInput, opt
   }
   if (opts.dryRun) return { resource: existing, created: !existing };
 
-  const resource = key.type === 'Mesh'
-    ? await storeMesh(deps, input, existing, opts.expectedVersion)
-    : existing
-      ? await deps.store.update(input, opts.expectedVersion ?? existing.meta.version)
-      : await deps.store.create(input);
+  const resource =
+    key.type === 'Mesh'
+      ? await storeMesh(deps, input, existing, opts.expectedVersion)
+      : existing
+        ? await deps.store.update(input, opts.expectedVersion ?? existing.meta.version)
+        : await deps.store.create(input);
   deps.log.info({ type: key.type, name: key.name, mesh: key.mesh, version: resource.meta.version }, existing ? 'updated' : 'created');
   return { resource, created: !existing };
 }
@@ -101,15 +115,23 @@ export async function applyResource(deps: ApplyDeps, applied: ResourceInput, opt
  * CA it has not received. When another apply made the same CA between the read and the commit,
  * its CA is used.
  */
-async function storeMesh(deps: ApplyDeps, input: ResourceInput, existing: Resource | undefined, expectedVersion: number | undefined): Promise<Resource> {
+async function storeMesh(
+  deps: ApplyDeps,
+  input: ResourceInput,
+  existing: Resource | undefined,
+  expectedVersion: number | undefined,
+): Promise<Resource> {
   const mesh = input.meta.name;
   for (let attempt = 1; ; attempt++) {
     const caWrites = await builtinCaWrites({ store: deps.store, mesh, spec: input.spec as MeshSpec, log: deps.log });
-    const meshWrite: StoreWrite = existing ? { op: 'update', input, expectedVersion: expectedVersion ?? existing.meta.version } : { op: 'create', input };
+    const meshWrite: StoreWrite = existing
+      ? { op: 'update', input, expectedVersion: expectedVersion ?? existing.meta.version }
+      : { op: 'create', input };
     try {
       const written = await deps.store.commit([...caWrites, meshWrite]);
       for (const w of caWrites) {
-        if (w.input.meta.name.includes('.ca-builtin-cert-')) deps.log.info({ mesh, certSecretName: w.input.meta.name }, 'generated builtin CA');
+        if (w.input.meta.name.includes('.ca-builtin-cert-'))
+          deps.log.info({ mesh, certSecretName: w.input.meta.name }, 'generated builtin CA');
       }
       return written[written.length - 1] as Resource;
     } catch (err) {
@@ -139,7 +161,11 @@ export async function deleteResource(deps: ApplyDeps, key: ResourceKey): Promise
   if (key.type === 'Secret' || key.type === 'GlobalSecret') {
     const users = await findSecretUsers(deps.store, key);
     if (users.length > 0) {
-      throw new ApiError(409, 'Secret in use', `${key.type} "${key.name}" is referenced by ${users.map((u) => `mesh "${u.mesh}" at ${u.field}`).join(', ')}; change those Meshes first`);
+      throw new ApiError(
+        409,
+        'Secret in use',
+        `${key.type} "${key.name}" is referenced by ${users.map((u) => `mesh "${u.mesh}" at ${u.field}`).join(', ')}; change those Meshes first`,
+      );
     }
   }
   await deps.store.delete(key);
@@ -166,12 +192,20 @@ function refuseBuiltinCaSecret(key: ResourceKey): void {
   if (key.type !== 'Secret' || key.mesh === undefined) return;
   const prefix = `${key.mesh}.ca-builtin-`;
   if (!key.name.startsWith(`${prefix}cert-`) && !key.name.startsWith(`${prefix}key-`)) return;
-  throw new ApiError(403, 'Reserved resource', `Secret "${key.name}" holds a builtin CA, which global creates with its Mesh; to use another CA, add a builtin backend under a new name (or a provided one) and rotate to it (docs/ca-rotation.md)`);
+  throw new ApiError(
+    403,
+    'Reserved resource',
+    `Secret "${key.name}" holds a builtin CA, which global creates with its Mesh; to use another CA, add a builtin backend under a new name (or a provided one) and rotate to it (docs/ca-rotation.md)`,
+  );
 }
 
 /** The token verification keys are written by global itself; an operator edit would lock dataplanes out. */
 function refuseReserved(key: ResourceKey): void {
   if (key.type === 'GlobalSecret' && key.name === TOKEN_VERIFICATION_SECRET) {
-    throw new ApiError(403, 'Reserved resource', `GlobalSecret "${TOKEN_VERIFICATION_SECRET}" is managed by global (token signing keys); rotate or revoke keys with meshctl rotate signing-key / revoke signing-key instead`);
+    throw new ApiError(
+      403,
+      'Reserved resource',
+      `GlobalSecret "${TOKEN_VERIFICATION_SECRET}" is managed by global (token signing keys); rotate or revoke keys with meshctl rotate signing-key / revoke signing-key instead`,
+    );
   }
 }

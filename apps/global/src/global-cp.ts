@@ -56,20 +56,28 @@ export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPl
   const admin = await loadOrCreateAdminToken(adminTokenFile);
   if (admin.created) log.info({ file: adminTokenFile }, 'created the admin token; meshctl needs it for writes (--token-file)');
 
-  const tls = await serverTlsFromFilesOrGenerated({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile, dir: config.dataDir, name: 'api' });
+  const tls = await serverTlsFromFilesOrGenerated({
+    certFile: config.tlsCertFile,
+    keyFile: config.tlsKeyFile,
+    dir: config.dataDir,
+    name: 'api',
+  });
   const tokens = await createTokenService({ dataDir: config.dataDir, store, log });
   let apiPort: number | undefined;
-  const sync = await startSync({
-    apiPort: () => apiPort,
-    dataDir: config.dataDir,
-    address: config.syncAddress ?? config.apiAddress,
-    // A caller that asks for a free API port (tests, in-process use) gets a free sync port too.
-    port: config.syncPort ?? (config.apiPort === 0 ? 0 : 5685),
-    ...(config.syncTlsCertFile === undefined ? {} : { tlsCertFile: config.syncTlsCertFile }),
-    ...(config.syncTlsKeyFile === undefined ? {} : { tlsKeyFile: config.syncTlsKeyFile }),
-    ...(config.kds === undefined ? {} : { limits: config.kds }),
-    software: { name: 'meshca-global', version: VERSION },
-  }, { store, tokens, log });
+  const sync = await startSync(
+    {
+      apiPort: () => apiPort,
+      dataDir: config.dataDir,
+      address: config.syncAddress ?? config.apiAddress,
+      // A caller that asks for a free API port (tests, in-process use) gets a free sync port too.
+      port: config.syncPort ?? (config.apiPort === 0 ? 0 : 5685),
+      ...(config.syncTlsCertFile === undefined ? {} : { tlsCertFile: config.syncTlsCertFile }),
+      ...(config.syncTlsKeyFile === undefined ? {} : { tlsKeyFile: config.syncTlsKeyFile }),
+      ...(config.kds === undefined ? {} : { limits: config.kds }),
+      software: { name: 'meshca-global', version: VERSION },
+    },
+    { store, tokens, log },
+  );
   const deps = { store, log, rotationView: (mesh: string) => rotationView(store, sync.kds, mesh) };
   const app = createApiApp({
     store,
@@ -115,5 +123,3 @@ export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPl
     },
   };
 }
-
-

@@ -32,7 +32,10 @@ export interface SyncListener {
   close(): Promise<void>;
 }
 
-export async function startSync(config: SyncConfig, deps: { store: ResourceStore; tokens: TokenService; log: Logger }): Promise<SyncListener> {
+export async function startSync(
+  config: SyncConfig,
+  deps: { store: ResourceStore; tokens: TokenService; log: Logger },
+): Promise<SyncListener> {
   const { store, log } = deps;
   const tls = await syncTls(config);
   const server = createServer({ cert: tls.certPem, key: tls.keyPem });
@@ -117,7 +120,8 @@ export function persistedState(zone: Resource | undefined): PersistedZoneState |
 function zoneStatePersister(store: ResourceStore, log: Logger) {
   const last = new Map<string, string>();
   let chain: Promise<void> = Promise.resolve();
-  const fingerprint = (s: ZoneState) => JSON.stringify([s.online, s.connectedAt, s.nacks.length, s.nacks.at(-1)?.at, s.refused.length, s.refused.at(-1)?.at]);
+  const fingerprint = (s: ZoneState) =>
+    JSON.stringify([s.online, s.connectedAt, s.nacks.length, s.nacks.at(-1)?.at, s.refused.length, s.refused.at(-1)?.at]);
 
   async function write(s: ZoneState) {
     const { zone: name, inFlight: _f, bufferedBytes: _b, ...rest } = s;
@@ -141,10 +145,15 @@ function zoneStatePersister(store: ResourceStore, log: Logger) {
       const f = fingerprint(s);
       if (last.get(s.zone) === f) return;
       last.set(s.zone, f);
-      chain = chain.then(() => write(s)).catch((err: unknown) => {
-        last.delete(s.zone); // written again with the zone's next state
-        log.warn({ zone: s.zone, err: err instanceof Error ? err.message : String(err) }, 'could not record the zone state on its Zone resource');
-      });
+      chain = chain
+        .then(() => write(s))
+        .catch((err: unknown) => {
+          last.delete(s.zone); // written again with the zone's next state
+          log.warn(
+            { zone: s.zone, err: err instanceof Error ? err.message : String(err) },
+            'could not record the zone state on its Zone resource',
+          );
+        });
     },
     flush: () => chain,
   };

@@ -11,9 +11,10 @@ export interface SecretUser {
 
 /** The Meshes that reference a Secret or GlobalSecret, so it is not deleted from under them. */
 export async function findSecretUsers(store: ResourceStore, key: ResourceKey): Promise<SecretUser[]> {
-  const meshes: Resource[] = key.type === 'Secret' && key.mesh !== undefined
-    ? [await store.get({ type: 'Mesh', name: key.mesh })].filter((m): m is Resource => m !== undefined)
-    : await store.list('Mesh');
+  const meshes: Resource[] =
+    key.type === 'Secret' && key.mesh !== undefined
+      ? [await store.get({ type: 'Mesh', name: key.mesh })].filter((m): m is Resource => m !== undefined)
+      : await store.list('Mesh');
   const users: SecretUser[] = [];
   for (const mesh of meshes) {
     const spec = mesh.spec as MeshSpec;
@@ -23,7 +24,8 @@ export async function findSecretUsers(store: ResourceStore, key: ResourceKey): P
     if (key.type !== 'Secret') continue;
     for (const [i, backend] of (spec.mtls?.backends ?? []).entries()) {
       const names = backend.type === 'builtin' ? builtinSecretNames(mesh.meta.name, backend.name) : undefined;
-      if (names && (names.cert === key.name || names.key === key.name)) users.push({ mesh: mesh.meta.name, field: `mtls.backends[${i}] (builtin CA)` });
+      if (names && (names.cert === key.name || names.key === key.name))
+        users.push({ mesh: mesh.meta.name, field: `mtls.backends[${i}] (builtin CA)` });
     }
   }
   return users;
@@ -41,7 +43,13 @@ export async function checkSecretChange(store: ResourceStore, secret: ResourceIn
   if (users.length === 0) return [];
   const same = (k: ResourceKey) => k.type === key.type && k.name === key.name && k.mesh === key.mesh;
   // The stored state with this Secret's new value in it.
-  const get: ResourceGetter = async (k) => (same(k) ? { meta: { ...secret.meta, labels: secret.meta.labels ?? {}, creationTime: '', modificationTime: '', version: 0 }, spec: secret.spec } : store.get(k));
+  const get: ResourceGetter = async (k) =>
+    same(k)
+      ? {
+          meta: { ...secret.meta, labels: secret.meta.labels ?? {}, creationTime: '', modificationTime: '', version: 0 },
+          spec: secret.spec,
+        }
+      : store.get(k);
   const errors: FieldError[] = [];
   const checked = new Set<string>();
   for (const user of users) {
@@ -52,11 +60,16 @@ export async function checkSecretChange(store: ResourceStore, secret: ResourceIn
     const backend = spec?.mtls?.backends[index];
     if (backend === undefined) continue;
     // A provided CA's certificate and key change together: in place, one Secret at a time, they would not match.
-    const hint = backend.type === 'provided' ? '. To replace a provided CA, put the new certificate and key in new Secrets and point the backend at both in one Mesh apply' : '';
+    const hint =
+      backend.type === 'provided'
+        ? '. To replace a provided CA, put the new certificate and key in new Secrets and point the backend at both in one Mesh apply'
+        : '';
     for (const e of await checkBackendAt(user.mesh, backend, index, get, spec?.mtls?.skipValidation === true)) {
-      errors.push({ field: 'data', message: `mesh "${user.mesh}" reads this ${key.type} at ${user.field}, and with this value ${e.field}: ${e.message}${hint}` });
+      errors.push({
+        field: 'data',
+        message: `mesh "${user.mesh}" reads this ${key.type} at ${user.field}, and with this value ${e.field}: ${e.message}${hint}`,
+      });
     }
   }
   return errors;
 }
-

@@ -24,7 +24,11 @@ export function tokensRouter(tokens: TokenService, adminToken: string): Router {
   // Revoking the last key is allowed (a leaked key must always be revocable); signing is not then.
   const signer = () => {
     if (!tokens.keys().some((k) => k.signing)) {
-      throw new ApiError(409, 'No signing key', 'every token signing key is revoked; add one with meshctl rotate signing-key (POST /tokens/signing-keys/rotate), then issue the token');
+      throw new ApiError(
+        409,
+        'No signing key',
+        'every token signing key is revoked; add one with meshctl rotate signing-key (POST /tokens/signing-keys/rotate), then issue the token',
+      );
     }
   };
   router.post('/tokens/zone', readBody, async (req, res) => {
@@ -42,7 +46,12 @@ export function tokensRouter(tokens: TokenService, adminToken: string): Router {
     const mesh = resourceName(body, 'mesh');
     const name = resourceName(body, 'name');
     const tags = tagsOf(body.tags);
-    const token = await tokens.issueDataplaneToken({ mesh, name, ...(tags === undefined ? {} : { tags }), validFor: validFor(body, DEFAULT_DATAPLANE_TOKEN_VALIDITY) });
+    const token = await tokens.issueDataplaneToken({
+      mesh,
+      name,
+      ...(tags === undefined ? {} : { tags }),
+      validFor: validFor(body, DEFAULT_DATAPLANE_TOKEN_VALIDITY),
+    });
     res.type('text/plain').send(token);
   });
 
@@ -53,7 +62,8 @@ export function tokensRouter(tokens: TokenService, adminToken: string): Router {
     let jti: string;
     if (body.jti !== undefined) {
       jti = text(body, 'jti');
-      if (!JTI.test(jti)) throw bad('jti', 'is not the id of a meshca token (a UUID, as `meshctl` shows it); or send the token itself as token');
+      if (!JTI.test(jti))
+        throw bad('jti', 'is not the id of a meshca token (a UUID, as `meshctl` shows it); or send the token itself as token');
     } else {
       const token = text(body, 'token');
       if (token.length > 8192) throw bad('token', 'is longer than any meshca token');
@@ -62,7 +72,10 @@ export function tokensRouter(tokens: TokenService, adminToken: string): Router {
       else if (checked.error.reason === 'revoked') {
         jti = String(decodeJwt(token.trim())?.payload.jti);
       } else if (checked.error.reason === 'expired') {
-        throw bad('token', `${checked.error.message.replace('; issue a new token', '')}: it is refused already, there is nothing to revoke`);
+        throw bad(
+          'token',
+          `${checked.error.message.replace('; issue a new token', '')}: it is refused already, there is nothing to revoke`,
+        );
       } else {
         throw bad('token', `is not a token this control plane signed (${checked.error.message})`);
       }
@@ -81,7 +94,8 @@ export function tokensRouter(tokens: TokenService, adminToken: string): Router {
 
   router.post('/tokens/signing-keys/revoke', readBody, async (req, res) => {
     const kid = text(bodyOf(req.body), 'kid');
-    if (!tokens.keys().some((k) => k.kid === kid)) throw new ApiError(404, 'Not found', `no signing key with kid "${kid}"; GET /tokens/signing-keys lists them`);
+    if (!tokens.keys().some((k) => k.kid === kid))
+      throw new ApiError(404, 'Not found', `no signing key with kid "${kid}"; GET /tokens/signing-keys lists them`);
     await tokens.revokeKey(kid);
     res.json({ items: tokens.keys() });
   });
@@ -93,7 +107,8 @@ function bad(field: string, message: string): ApiError {
 }
 
 function bodyOf(v: unknown): Body {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ApiError(400, 'Bad token request', 'the body must be a JSON object');
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new ApiError(400, 'Bad token request', 'the body must be a JSON object');
   return v as Body;
 }
 
@@ -126,10 +141,12 @@ function tagsOf(v: unknown): Record<string, string> | undefined {
   const out: Record<string, string> = {};
   for (const [k, value] of entries) {
     const field = `tags[${JSON.stringify(k.slice(0, 60))}]`;
-    if (k === '' || k.length > MAX_TAG_LENGTH || !PRINTABLE.test(k)) throw bad(field, `tag names are 1 to ${MAX_TAG_LENGTH} printable characters`);
+    if (k === '' || k.length > MAX_TAG_LENGTH || !PRINTABLE.test(k))
+      throw bad(field, `tag names are 1 to ${MAX_TAG_LENGTH} printable characters`);
     const values = Array.isArray(value) ? value : [value];
     if (values.length !== 1 || typeof values[0] !== 'string') throw bad(field, 'must be one string value');
-    if (values[0] === '' || values[0].length > MAX_TAG_LENGTH || !PRINTABLE.test(values[0])) throw bad(field, `tag values are 1 to ${MAX_TAG_LENGTH} printable characters`);
+    if (values[0] === '' || values[0].length > MAX_TAG_LENGTH || !PRINTABLE.test(values[0]))
+      throw bad(field, `tag values are 1 to ${MAX_TAG_LENGTH} printable characters`);
     out[k] = values[0];
   }
   return out;

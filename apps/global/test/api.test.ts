@@ -19,14 +19,22 @@ const builtinMesh = {
 };
 
 async function failure(p: Promise<unknown>): Promise<ApiCallError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(err instanceof ApiCallError)) throw new Error(`expected an API error, got ${String(err)}`);
   return err;
 }
 
 beforeAll(async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'meshca-api-'));
-  cp = await startGlobal({ dataDir, apiAddress: '127.0.0.1', apiPort: 0, log: createLogger({ name: 'test', level: 'silent', pretty: false }) });
+  cp = await startGlobal({
+    dataDir,
+    apiAddress: '127.0.0.1',
+    apiPort: 0,
+    log: createLogger({ name: 'test', level: 'silent', pretty: false }),
+  });
   admin = await createClient({ name: 't', address: cp.apiUrl, tokenFile: cp.adminTokenFile, caCertFile: cp.apiCaFile });
   anonymous = await createClient({ name: 't', address: cp.apiUrl, caCertFile: cp.apiCaFile });
   const wrongFile = join(dataDir, 'wrong-token');
@@ -59,7 +67,7 @@ describe('global HTTP API', () => {
     expect((await failure(anonymous.call('GET', '/meshes/default'))).status).toBe(404);
   });
 
-  it('creates (201), reads and updates (200) a Mesh, and generates its builtin CA once under Kuma\'s secret names', async () => {
+  it("creates (201), reads and updates (200) a Mesh, and generates its builtin CA once under Kuma's secret names", async () => {
     const created = await admin.call<{ name: string; mtls: unknown; creationTime: string }>('PUT', '/meshes/default', builtinMesh);
     expect(created.status).toBe(201);
     const { body } = await anonymous.call<Record<string, unknown>>('GET', '/meshes/default');
@@ -82,11 +90,13 @@ describe('global HTTP API', () => {
 
   it('refuses an invalid Mesh with 400 and every failing field, and keeps the previous Mesh', async () => {
     const before = await anonymous.call<Record<string, unknown>>('GET', '/meshes/default');
-    const err = await failure(admin.call('PUT', '/meshes/default', {
-      type: 'Mesh',
-      name: 'default',
-      mtls: { enabledBackend: 'nope', backends: [{ name: 'ca-1', type: 'builtin', config: {} }] },
-    }));
+    const err = await failure(
+      admin.call('PUT', '/meshes/default', {
+        type: 'Mesh',
+        name: 'default',
+        mtls: { enabledBackend: 'nope', backends: [{ name: 'ca-1', type: 'builtin', config: {} }] },
+      }),
+    );
     expect(err.status).toBe(400);
     const fields = (err.body.causes ?? []).map((c) => c.field);
     expect(fields).toContain('mtls.enabledBackend');
@@ -109,19 +119,39 @@ describe('global HTTP API', () => {
     };
     const err = await failure(admin.call('PUT', '/meshes/default', mesh));
     expect(err.status).toBe(400);
-    expect(err.body.causes).toContainEqual(expect.objectContaining({ field: 'mtls.backends[1].conf.cert.secret', message: expect.stringContaining('"ca-2-cert" does not exist') }));
+    expect(err.body.causes).toContainEqual(
+      expect.objectContaining({
+        field: 'mtls.backends[1].conf.cert.secret',
+        message: expect.stringContaining('"ca-2-cert" does not exist'),
+      }),
+    );
 
     const ca = generateCa({ commonName: 'ca-2', keyType: 'ecdsa-p256', validitySeconds: 3600 });
     const other = generateCa({ commonName: 'other', keyType: 'ecdsa-p256', validitySeconds: 3600 });
     const b64 = (s: string) => Buffer.from(s).toString('base64');
-    await admin.call('PUT', '/meshes/default/secrets/ca-2-cert', { type: 'Secret', name: 'ca-2-cert', mesh: 'default', data: b64(ca.certPem) });
-    await admin.call('PUT', '/meshes/default/secrets/ca-2-key', { type: 'Secret', name: 'ca-2-key', mesh: 'default', data: b64(other.keyPem) });
+    await admin.call('PUT', '/meshes/default/secrets/ca-2-cert', {
+      type: 'Secret',
+      name: 'ca-2-cert',
+      mesh: 'default',
+      data: b64(ca.certPem),
+    });
+    await admin.call('PUT', '/meshes/default/secrets/ca-2-key', {
+      type: 'Secret',
+      name: 'ca-2-key',
+      mesh: 'default',
+      data: b64(other.keyPem),
+    });
     const mismatch = await failure(admin.call('PUT', '/meshes/default', mesh));
     expect(mismatch.status).toBe(400);
     expect(JSON.stringify(mismatch.body.causes)).toMatch(/ca-2/);
     expect(JSON.stringify(mismatch.body)).not.toContain('PRIVATE KEY');
 
-    await admin.call('PUT', '/meshes/default/secrets/ca-2-key', { type: 'Secret', name: 'ca-2-key', mesh: 'default', data: b64(ca.keyPem) });
+    await admin.call('PUT', '/meshes/default/secrets/ca-2-key', {
+      type: 'Secret',
+      name: 'ca-2-key',
+      mesh: 'default',
+      data: b64(ca.keyPem),
+    });
     expect((await admin.call('PUT', '/meshes/default', mesh)).status).toBe(200);
 
     const inUse = await failure(admin.call('DELETE', '/meshes/default/secrets/ca-2-key'));
@@ -131,9 +161,13 @@ describe('global HTTP API', () => {
 
   it('rejects a stale If-Match version with 409 and stores nothing', async () => {
     const { body } = await anonymous.call<{ modificationTime: string }>('GET', '/meshes/default');
-    const err = await failure(admin.call('PUT', '/meshes/default', { ...builtinMesh, metrics: { enabledBackend: 'x' } }, { 'if-match': '1' }));
+    const err = await failure(
+      admin.call('PUT', '/meshes/default', { ...builtinMesh, metrics: { enabledBackend: 'x' } }, { 'if-match': '1' }),
+    );
     expect(err.status).toBe(409);
-    expect((await anonymous.call<{ modificationTime: string; metrics?: unknown }>('GET', '/meshes/default')).body).toEqual(expect.objectContaining({ modificationTime: body.modificationTime }));
+    expect((await anonymous.call<{ modificationTime: string; metrics?: unknown }>('GET', '/meshes/default')).body).toEqual(
+      expect.objectContaining({ modificationTime: body.modificationTime }),
+    );
   });
 
   it('refuses a body that does not match the path', async () => {
@@ -163,14 +197,23 @@ describe('global HTTP API', () => {
   });
 
   it('refuses writes of zone-owned resources through the API', async () => {
-    const err = await failure(admin.call('PUT', '/meshes/default/dataplanes/dp-1', {
-      type: 'Dataplane', name: 'dp-1', mesh: 'default', networking: { address: '10.0.0.1', inbound: [{ port: 8080, tags: { 'kuma.io/service': 'web' } }] },
-    }));
+    const err = await failure(
+      admin.call('PUT', '/meshes/default/dataplanes/dp-1', {
+        type: 'Dataplane',
+        name: 'dp-1',
+        mesh: 'default',
+        networking: { address: '10.0.0.1', inbound: [{ port: 8080, tags: { 'kuma.io/service': 'web' } }] },
+      }),
+    );
     expect(err.status).toBe(405);
   });
 
   it('deletes (200), then answers 404, and a Mesh delete takes its secrets', async () => {
-    await admin.call('PUT', '/meshes/tmp', { type: 'Mesh', name: 'tmp', mtls: { enabledBackend: 'b', backends: [{ name: 'b', type: 'builtin' }] } });
+    await admin.call('PUT', '/meshes/tmp', {
+      type: 'Mesh',
+      name: 'tmp',
+      mtls: { enabledBackend: 'b', backends: [{ name: 'b', type: 'builtin' }] },
+    });
     await admin.call('GET', '/meshes/tmp/secrets/tmp.ca-builtin-cert-b');
     expect((await admin.call('DELETE', '/meshes/tmp')).status).toBe(200);
     expect((await failure(admin.call('GET', '/meshes/tmp'))).status).toBe(404);
@@ -183,10 +226,14 @@ describe('global HTTP API', () => {
     const ca = await readFile(cp.apiCaFile!, 'utf8');
     const token = (await readFile(cp.adminTokenFile, 'utf8')).trim();
     const status = await new Promise<number>((ok, fail) => {
-      const req = https.request(`${cp.apiUrl}/meshes/x`, { method: 'PUT', ca, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } }, (res) => {
-        res.resume();
-        ok(res.statusCode ?? 0);
-      });
+      const req = https.request(
+        `${cp.apiUrl}/meshes/x`,
+        { method: 'PUT', ca, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } },
+        (res) => {
+          res.resume();
+          ok(res.statusCode ?? 0);
+        },
+      );
       req.on('error', fail);
       req.end('{"type": ');
     });
@@ -196,7 +243,13 @@ describe('global HTTP API', () => {
 
 describe('reserved resources', () => {
   it('refuses API writes to the token verification GlobalSecret', async () => {
-    const put = await failure(admin.call('PUT', '/global-secrets/meshca-token-verification', { type: 'GlobalSecret', name: 'meshca-token-verification', data: 'YQ==' }));
+    const put = await failure(
+      admin.call('PUT', '/global-secrets/meshca-token-verification', {
+        type: 'GlobalSecret',
+        name: 'meshca-token-verification',
+        data: 'YQ==',
+      }),
+    );
     expect(put.status).toBe(403);
     expect(put.message).toContain('managed by global');
     expect((await failure(admin.call('DELETE', '/global-secrets/meshca-token-verification'))).status).toBe(403);

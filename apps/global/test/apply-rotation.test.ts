@@ -10,11 +10,22 @@ import { applyResource, FORCE_ROTATION_LABEL, type ApplyDeps } from '../src/appl
 
 const mesh = (enabled: string, labels?: Record<string, string>): ResourceInput => ({
   meta: { type: 'Mesh', name: 'default', ...(labels ? { labels } : {}) },
-  spec: { mtls: { enabledBackend: enabled, backends: [{ name: 'ca-1', type: 'builtin' }, { name: 'ca-2', type: 'builtin' }] } },
+  spec: {
+    mtls: {
+      enabledBackend: enabled,
+      backends: [
+        { name: 'ca-1', type: 'builtin' },
+        { name: 'ca-2', type: 'builtin' },
+      ],
+    },
+  },
 });
 
 // One dataplane in z1 that does not trust ca-2 yet: a switch to ca-2 is too early.
-const view: RotationView = { dataplanes: [{ zone: 'z1', name: 'a', connected: true, bundleBackends: ['ca-1'], certificateBackend: 'ca-1' }], offlineZones: [] };
+const view: RotationView = {
+  dataplanes: [{ zone: 'z1', name: 'a', connected: true, bundleBackends: ['ca-1'], certificateBackend: 'ca-1' }],
+  offlineZones: [],
+};
 
 async function setup(): Promise<{ deps: ApplyDeps; warnings: Record<string, unknown>[] }> {
   const warnings: Record<string, unknown>[] = [];

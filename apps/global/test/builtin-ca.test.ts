@@ -35,7 +35,10 @@ async function expectWholeCa(store: ResourceStore, mesh: string): Promise<string
   return certPem as string;
 }
 
-const secret = (mesh: string, name: string, pem: string): ResourceInput => ({ meta: { type: 'Secret', mesh, name }, spec: { data: Buffer.from(pem).toString('base64') } });
+const secret = (mesh: string, name: string, pem: string): ResourceInput => ({
+  meta: { type: 'Secret', mesh, name },
+  spec: { data: Buffer.from(pem).toString('base64') },
+});
 
 describe('builtin CA creation on apply', () => {
   it('writes the Mesh and both CA Secrets as one commit: consecutive revisions, key first, then the Mesh', async () => {
@@ -43,7 +46,11 @@ describe('builtin CA creation on apply', () => {
     const from = await d.store.revision();
     await applyResource(d, builtinMesh('default'));
     const changes = await d.store.changesSince(from);
-    expect(changes === 'compacted' ? changes : changes.map((c) => c.key.name)).toEqual(['default.ca-builtin-key-ca-1', 'default.ca-builtin-cert-ca-1', 'default']);
+    expect(changes === 'compacted' ? changes : changes.map((c) => c.key.name)).toEqual([
+      'default.ca-builtin-key-ca-1',
+      'default.ca-builtin-cert-ca-1',
+      'default',
+    ]);
     await expectWholeCa(d.store, 'default');
   });
 
@@ -55,7 +62,8 @@ describe('builtin CA creation on apply', () => {
     await applyResource(d, { meta: { type: 'Mesh', name: 'default' }, spec: {} });
     const stray = await generateBuiltinCa('default', { name: 'ca-1', type: 'builtin', conf: {} });
     const names = builtinSecretNames('default', 'ca-1');
-    for (const which of secrets) await d.store.create(secret('default', names[which as 'key' | 'cert'], which === 'key' ? stray.keyPem : stray.certPem));
+    for (const which of secrets)
+      await d.store.create(secret('default', names[which as 'key' | 'cert'], which === 'key' ? stray.keyPem : stray.certPem));
 
     const started = Date.now();
     await applyResource(d, builtinMesh('default'));

@@ -20,10 +20,14 @@ afterAll(async () => {
 });
 
 const deps = (): ApplyDeps => ({ store: createMemoryStore(), log: pino({ level: 'silent' }) });
-const secret = (name: string, text: string, mesh = 'default'): ResourceInput =>
-  ({ meta: { type: 'Secret', mesh, name }, spec: { data: Buffer.from(text).toString('base64') } });
-const globalSecret = (name: string, text: string): ResourceInput =>
-  ({ meta: { type: 'GlobalSecret', name }, spec: { data: Buffer.from(text).toString('base64') } });
+const secret = (name: string, text: string, mesh = 'default'): ResourceInput => ({
+  meta: { type: 'Secret', mesh, name },
+  spec: { data: Buffer.from(text).toString('base64') },
+});
+const globalSecret = (name: string, text: string): ResourceInput => ({
+  meta: { type: 'GlobalSecret', name },
+  spec: { data: Buffer.from(text).toString('base64') },
+});
 
 const vaultMesh = (extra: Record<string, unknown> = {}): ResourceInput => ({
   meta: { type: 'Mesh', name: 'default' },
@@ -31,18 +35,31 @@ const vaultMesh = (extra: Record<string, unknown> = {}): ResourceInput => ({
     mtls: {
       enabledBackend: 'vault-1',
       ...extra,
-      backends: [{
-        name: 'vault-1',
-        type: 'vault',
-        dpCert: { rotation: { expiration: '1h' } },
-        conf: { fromCp: { address: vault.address, pki: setup.mount, role: setup.role, tls: { caCert: { inlineString: vault.caCertPem } }, auth: { token: { secret: 'vault-token' } } } },
-      }],
+      backends: [
+        {
+          name: 'vault-1',
+          type: 'vault',
+          dpCert: { rotation: { expiration: '1h' } },
+          conf: {
+            fromCp: {
+              address: vault.address,
+              pki: setup.mount,
+              role: setup.role,
+              tls: { caCert: { inlineString: vault.caCertPem } },
+              auth: { token: { secret: 'vault-token' } },
+            },
+          },
+        },
+      ],
     },
   },
 });
 
 async function refusal(p: Promise<unknown>): Promise<ValidationError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ValidationError);
   return err as ValidationError;
 }
@@ -57,7 +74,9 @@ describe('a changed Secret is checked like a changed backend', () => {
 
     const err = await refusal(applyResource(d, secret('vault-token', 'hvs.not-a-token')));
     expect(err.message).toContain('cannot use the new value');
-    expect(err.errors).toEqual([{ field: 'data', message: expect.stringContaining('mesh "default" reads this Secret at mtls.backends[0].conf.fromCp.auth.token') }]);
+    expect(err.errors).toEqual([
+      { field: 'data', message: expect.stringContaining('mesh "default" reads this Secret at mtls.backends[0].conf.fromCp.auth.token') },
+    ]);
     expect(err.errors[0]?.message).toContain('vault-1');
     expect(err.errors[0]?.message).toContain('403');
     expect(err.errors[0]?.message).not.toContain('hvs.not-a-token');
@@ -91,7 +110,12 @@ describe('a changed Secret is checked like a changed backend', () => {
     await applyResource(d, secret('ca-key', ca.keyPem));
     await applyResource(d, {
       meta: { type: 'Mesh', name: 'default' },
-      spec: { mtls: { enabledBackend: 'ca-2', backends: [{ name: 'ca-2', type: 'provided', conf: { cert: { secret: 'ca-cert' }, key: { secret: 'ca-key' } } }] } },
+      spec: {
+        mtls: {
+          enabledBackend: 'ca-2',
+          backends: [{ name: 'ca-2', type: 'provided', conf: { cert: { secret: 'ca-cert' }, key: { secret: 'ca-key' } } }],
+        },
+      },
     });
     const err = await refusal(applyResource(d, secret('ca-cert', next.certPem)));
     expect(err.errors[0]?.message).toContain('does not match its certificate');

@@ -12,12 +12,21 @@ let cp: GlobalControlPlane;
 let admin: ApiClient;
 let anonymous: ApiClient;
 
-const refusal = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as ApiCallError);
+const refusal = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e as ApiCallError,
+  );
 const text = (path: string, body: unknown) => admin.callText('POST', path, body);
 
 beforeAll(async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'meshca-tokens-'));
-  cp = await startGlobal({ dataDir, apiAddress: '127.0.0.1', apiPort: 0, log: createLogger({ name: 'test', level: 'silent', pretty: false }) });
+  cp = await startGlobal({
+    dataDir,
+    apiAddress: '127.0.0.1',
+    apiPort: 0,
+    log: createLogger({ name: 'test', level: 'silent', pretty: false }),
+  });
   admin = await createClient({ name: 't', address: cp.apiUrl, tokenFile: cp.adminTokenFile, caCertFile: cp.apiCaFile });
   anonymous = await createClient({ name: 't', address: cp.apiUrl, caCertFile: cp.apiCaFile });
 });
@@ -49,7 +58,9 @@ describe('token endpoints', () => {
     const token = await text('/tokens/dataplane', { mesh: 'default', name: 'web-1', tags: { 'kuma.io/service': ['web'] } });
     const result = await cp.tokens.issuer().verify(token, 'dataplane');
     expect(result.ok && result.claims.tags).toEqual({ 'kuma.io/service': 'web' });
-    const many = await refusal(admin.call('POST', '/tokens/dataplane', { mesh: 'default', name: 'web-1', tags: { 'kuma.io/service': ['a', 'b'] } }));
+    const many = await refusal(
+      admin.call('POST', '/tokens/dataplane', { mesh: 'default', name: 'web-1', tags: { 'kuma.io/service': ['a', 'b'] } }),
+    );
     expect(many?.body.causes?.[0]?.field).toBe('tags["kuma.io/service"]');
   });
 

@@ -1,2 +1,7 @@
 export * from './zone-cp.js';
-export { createDataplaneTokenVerifier, TOKEN_VERIFICATION_SECRET, type DataplaneTokenResult, type DataplaneTokenVerifier } from '@meshca/tokens';
+export {
+  createDataplaneTokenVerifier,
+  TOKEN_VERIFICATION_SECRET,
+  type DataplaneTokenResult,
+  type DataplaneTokenVerifier,
+} from '@meshca/tokens';

@@ -24,7 +24,8 @@ export function startInsightWriter(opts: {
       const existing = await opts.store.get(key);
       try {
         if (existing === undefined) await opts.store.create({ meta: { ...key, labels: {} }, spec });
-        else if (JSON.stringify(existing.spec) !== text) await opts.store.update({ meta: { ...key, labels: existing.meta.labels }, spec }, existing.meta.version);
+        else if (JSON.stringify(existing.spec) !== text)
+          await opts.store.update({ meta: { ...key, labels: existing.meta.labels }, spec }, existing.meta.version);
         last = text;
         return;
       } catch (err) {
@@ -34,7 +35,7 @@ export function startInsightWriter(opts: {
   }
   const tick = () => {
     running = running.then(write).catch((err: unknown) => {
-      opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not write this zone\'s ZoneInsight; retrying');
+      opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, "could not write this zone's ZoneInsight; retrying");
     });
   };
   tick();

@@ -112,16 +112,22 @@ export function readOnlyReason(config: Pick<ZoneConfig, 'globalUrl' | 'globalApi
 }
 
 export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
-  if (!ZONE_NAME.test(config.zone)) throw new Error(`--zone "${config.zone}" must be a DNS label: lowercase letters, digits and "-", at most 63`);
+  if (!ZONE_NAME.test(config.zone))
+    throw new Error(`--zone "${config.zone}" must be a DNS label: lowercase letters, digits and "-", at most 63`);
   if (config.zoneToken === undefined && config.zoneTokenFile === undefined) {
-    throw new Error('a zone token is required: --zone-token-file FILE (create one on global with: meshctl generate zone-token --zone NAME)');
+    throw new Error(
+      'a zone token is required: --zone-token-file FILE (create one on global with: meshctl generate zone-token --zone NAME)',
+    );
   }
   const url = kdsUrl(config.globalUrl);
   const log = config.log ?? createLogger({ name: 'meshca-zone' });
-  const ca = config.globalCaFile === undefined ? undefined : await readFile(config.globalCaFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    throw new Error(`cannot read --global-ca-file ${config.globalCaFile}: ${err.code ?? err.message}`);
-  });
-  if (config.insecureSkipVerify === true) log.warn('not verifying global\'s certificate (--insecure-skip-verify): development only');
+  const ca =
+    config.globalCaFile === undefined
+      ? undefined
+      : await readFile(config.globalCaFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
+          throw new Error(`cannot read --global-ca-file ${config.globalCaFile}: ${err.code ?? err.message}`);
+        });
+  if (config.insecureSkipVerify === true) log.warn("not verifying global's certificate (--insecure-skip-verify): development only");
 
   const storeKind = config.store?.startsWith('redis') ? 'redis' : 'memory';
   const store = await openStore(config.store);
@@ -129,14 +135,16 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
   const admin = await loadOrCreateAdminToken(adminTokenFile);
   if (admin.created) log.info({ file: adminTokenFile }, 'created the zone admin token; meshctl needs it to read secrets (--token-file)');
 
-  const token = config.zoneToken ?? (async () => {
-    const file = config.zoneTokenFile as string;
-    try {
-      return (await readFile(file, 'utf8')).trim();
-    } catch (err) {
-      throw new Error(`cannot read the zone token file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-  });
+  const token =
+    config.zoneToken ??
+    (async () => {
+      const file = config.zoneTokenFile as string;
+      try {
+        return (await readFile(file, 'utf8')).trim();
+      } catch (err) {
+        throw new Error(`cannot read the zone token file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+    });
   const kds = createKdsClient({
     ...config.kds,
     url,
@@ -168,7 +176,12 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
     readOnlyReason: () => readOnlyReason(config, kds.status().globalApiPort),
     status: () => ({ global: url, kds: kds.status() }),
   });
-  const tls = await serverTlsFromFilesOrGenerated({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile, dir: config.dataDir, name: 'api' });
+  const tls = await serverTlsFromFilesOrGenerated({
+    certFile: config.tlsCertFile,
+    keyFile: config.tlsKeyFile,
+    dir: config.dataDir,
+    name: 'api',
+  });
   const server = createServer({ cert: tls.certPem, key: tls.keyPem }, app);
   // Services on the server (dataplane streams, extensions), closed before it: upgraded sockets keep server.close() waiting.
   const closers: (() => Promise<void>)[] = [];
@@ -184,7 +197,8 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
   const stopRevocations = enforceTokenRevocations({
     store,
     keys: tokenKeys,
-    revalidate: (revoked) => identity.revalidate((c) => (c.jti !== undefined && c.kid !== undefined ? revoked({ jti: c.jti, kid: c.kid }) : undefined)),
+    revalidate: (revoked) =>
+      identity.revalidate((c) => (c.jti !== undefined && c.kid !== undefined ? revoked({ jti: c.jti, kid: c.kid }) : undefined)),
     log: log.child({ component: 'identity' }),
   });
   closers.unshift(async () => {
@@ -247,5 +261,3 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
     },
   };
 }
-
-

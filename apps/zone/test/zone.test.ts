@@ -21,7 +21,6 @@ let extensionClosed = false;
 
 const token = (path: string, body: unknown): Promise<string> => onGlobal.callText('POST', path, body);
 
-
 /** A zone of this global on free ports, with fast heartbeats and reconnects. */
 async function zoneConfig(name: string, zoneToken: string): Promise<ZoneConfig> {
   return {
@@ -40,7 +39,13 @@ async function zoneConfig(name: string, zoneToken: string): Promise<ZoneConfig> 
 
 beforeAll(async () => {
   const globalDir = await mkdtemp(join(tmpdir(), 'meshca-g-'));
-  global = await startGlobal({ dataDir: globalDir, apiAddress: '127.0.0.1', apiPort: 0, log: silent, kds: { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 1000 } });
+  global = await startGlobal({
+    dataDir: globalDir,
+    apiAddress: '127.0.0.1',
+    apiPort: 0,
+    log: silent,
+    kds: { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 1000 },
+  });
   onGlobal = await createClient({ name: 'g', address: global.apiUrl, tokenFile: global.adminTokenFile, caCertFile: global.apiCaFile });
   const zoneToken = await token('/tokens/zone', { zone: 'east', validFor: '1h' });
   zone = await startZone({
@@ -68,7 +73,10 @@ describe('zone wired to global', () => {
     await onGlobal.call('PUT', '/meshes/m1', { type: 'Mesh', name: 'm1' });
     const mesh = await eventually(() => onZone.call<{ name: string }>('GET', '/meshes/m1'));
     expect(mesh.body.name).toBe('m1');
-    const err = await onZone.call('PUT', '/meshes/m1', { type: 'Mesh', name: 'm1' }).then(() => undefined, (e: unknown) => e);
+    const err = await onZone.call('PUT', '/meshes/m1', { type: 'Mesh', name: 'm1' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ApiCallError);
     expect((err as ApiCallError).status).toBe(405);
     expect((err as ApiCallError).message).toContain('apply this on the global control plane');
@@ -115,23 +123,41 @@ describe('zone wired to global', () => {
       expect(r.body.error).toContain('revoked');
     });
     const forged = `${fresh.slice(0, -4)}AAAA`;
-    expect((await onZone.call<{ ok: boolean; error?: string }>('POST', '/ext/verify', { token: forged })).body.error).toMatch(/forged|altered/);
+    expect((await onZone.call<{ ok: boolean; error?: string }>('POST', '/ext/verify', { token: forged })).body.error).toMatch(
+      /forged|altered/,
+    );
   });
 
   it('closes an open dataplane connection when its token, or the key that signed it, is revoked on global', async () => {
-    await onGlobal.call('PUT', '/meshes/m2', { type: 'Mesh', name: 'm2', mtls: { enabledBackend: 'ca-1', backends: [{ name: 'ca-1', type: 'builtin' }] } });
+    await onGlobal.call('PUT', '/meshes/m2', {
+      type: 'Mesh',
+      name: 'm2',
+      mtls: { enabledBackend: 'ca-1', backends: [{ name: 'ca-1', type: 'builtin' }] },
+    });
     const ca = await readFile(zone.apiCaFile as string, 'utf8');
     const connect = (name: string, dpToken: string) => {
-      const ws = new WebSocket(`${zone.apiUrl.replace('https:', 'wss:')}/dataplanes`, { ca, headers: { authorization: `Bearer ${dpToken}` } });
+      const ws = new WebSocket(`${zone.apiUrl.replace('https:', 'wss:')}/dataplanes`, {
+        ca,
+        headers: { authorization: `Bearer ${dpToken}` },
+      });
       const messages: { type: string; reason?: string; message?: string }[] = [];
       const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
       const refused = new Promise<number>((resolve) => ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
       ws.on('error', () => {});
       ws.on('message', (d) => messages.push(JSON.parse(String(d)) as { type: string }));
-      ws.on('open', () => ws.send(JSON.stringify({
-        type: 'register',
-        dataplane: { type: 'Dataplane', mesh: 'm2', name, networking: { address: '10.0.0.1', inbound: [{ port: 8080, tags: { 'kuma.io/service': name } }] } },
-      })));
+      ws.on('open', () =>
+        ws.send(
+          JSON.stringify({
+            type: 'register',
+            dataplane: {
+              type: 'Dataplane',
+              mesh: 'm2',
+              name,
+              networking: { address: '10.0.0.1', inbound: [{ port: 8080, tags: { 'kuma.io/service': name } }] },
+            },
+          }),
+        ),
+      );
       return { ws, messages, closed, refused };
     };
     const tokenA = await token('/tokens/dataplane', { mesh: 'm2', name: 'web-a', validFor: '1h' });
@@ -151,7 +177,9 @@ describe('zone wired to global', () => {
     expect(await connect('web-a', tokenA).refused).toBe(401);
 
     // Key revocation: web-b's token was signed by the current key; rotate, then revoke that key.
-    const signer = (await onGlobal.call<{ items: { kid: string; signing: boolean }[] }>('GET', '/tokens/signing-keys')).body.items.find((k) => k.signing);
+    const signer = (await onGlobal.call<{ items: { kid: string; signing: boolean }[] }>('GET', '/tokens/signing-keys')).body.items.find(
+      (k) => k.signing,
+    );
     await onGlobal.call('POST', '/tokens/signing-keys/rotate');
     await onGlobal.call('POST', '/tokens/signing-keys/revoke', { kid: signer?.kid });
     expect(await b.closed).toBe(4403);

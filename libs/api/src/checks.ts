@@ -70,7 +70,13 @@ export function duration(v: unknown, path: string, errors: FieldError[], bounds?
 
 /** 300 -> 5m, 86400 -> 1d, 315360000 -> 10y: how a bound is shown. */
 export function formatSeconds(s: number): string {
-  const units: [string, number][] = [['y', 365 * 86400], ['d', 86400], ['h', 3600], ['m', 60], ['s', 1]];
+  const units: [string, number][] = [
+    ['y', 365 * 86400],
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ];
   for (const [unit, size] of units) if (s >= size && s % size === 0) return `${s / size}${unit}`;
   return `${s}s`;
 }

@@ -4,11 +4,7 @@ import { at, checkKnownKeys, describe, isRecord, isSecretField } from './fields.
 import { nameProblem } from './names.js';
 
 /** Where a credential or certificate comes from: exactly one of the four. */
-export type DataSource =
-  | { secret: string }
-  | { file: string }
-  | { inline: string }
-  | { inlineString: string };
+export type DataSource = { secret: string } | { file: string } | { inline: string } | { inlineString: string };
 
 export const DATA_SOURCE_KINDS = ['secret', 'file', 'inline', 'inlineString'] as const;
 const KINDS_TEXT = 'secret, file, inline or inlineString';

@@ -44,11 +44,21 @@ function readLabels(v: unknown, path: string, errors: FieldError[]): Record<stri
 
 function readName(v: unknown, path: string, errors: FieldError[]): string {
   if (typeof v === 'string' && v !== '') return v;
-  errors.push({ field: path, message: v === undefined ? 'required; give the resource a name' : `must be non-empty text (got ${describe(v, path)})` });
+  errors.push({
+    field: path,
+    message: v === undefined ? 'required; give the resource a name' : `must be non-empty text (got ${describe(v, path)})`,
+  });
   return '';
 }
 
-function finish(type: ResourceType, name: string, mesh: string | undefined, labels: Record<string, string>, spec: Obj, errors: FieldError[]): Parsed {
+function finish(
+  type: ResourceType,
+  name: string,
+  mesh: string | undefined,
+  labels: Record<string, string>,
+  spec: Obj,
+  errors: FieldError[],
+): Parsed {
   const body = type === 'Mesh' ? normalizeMeshSpec(spec, errors) : spec;
   if (errors.length > 0) return { errors };
   const meta = MESH_SCOPED.has(type) ? { type, name, mesh: mesh ?? '', labels } : { type, name, labels };
@@ -111,7 +121,10 @@ function fromKubeSecret(doc: Obj): Parsed {
   checkKnownKeys(doc, ['apiVersion', 'kind', 'metadata', 'type', 'data', 'stringData', 'immutable'], '', errors);
   const rtype = typeof doc.type === 'string' ? K8S_SECRET_TYPES[doc.type] : undefined;
   if (!rtype) {
-    errors.push({ field: 'type', message: 'a Kuma secret has type system.kuma.io/secret (mesh-scoped) or system.kuma.io/global-secret; set one of them' });
+    errors.push({
+      field: 'type',
+      message: 'a Kuma secret has type system.kuma.io/secret (mesh-scoped) or system.kuma.io/global-secret; set one of them',
+    });
   }
   const { name, labels, annotations } = kubeMeta(doc, errors);
   const mesh = rtype === 'Secret' ? takeMesh(labels, annotations) : undefined;
@@ -145,9 +158,10 @@ function fromKubernetes(doc: Obj): Parsed {
   }
   const kind = doc.kind;
   if (typeof kind !== 'string' || !(KUBE_KINDS as readonly string[]).includes(kind)) {
-    const secretHint = kind === 'Secret' || kind === 'GlobalSecret'
-      ? '; on Kubernetes secrets are apiVersion: v1, kind: Secret, type: system.kuma.io/secret (or system.kuma.io/global-secret)'
-      : '';
+    const secretHint =
+      kind === 'Secret' || kind === 'GlobalSecret'
+        ? '; on Kubernetes secrets are apiVersion: v1, kind: Secret, type: system.kuma.io/secret (or system.kuma.io/global-secret)'
+        : '';
     errors.push({ field: 'kind', message: `must be one of ${KUBE_KINDS.join(', ')} (got ${describe(kind, 'kind')})${secretHint}` });
     return { errors };
   }
@@ -171,7 +185,12 @@ function fromKubernetes(doc: Obj): Parsed {
 export function convertDocument(doc: unknown): Parsed {
   if (!isRecord(doc)) {
     return {
-      errors: [{ field: '', message: `a resource must be a mapping with type and name (Universal) or apiVersion, kind and metadata (Kubernetes); got ${describe(doc, '')}` }],
+      errors: [
+        {
+          field: '',
+          message: `a resource must be a mapping with type and name (Universal) or apiVersion, kind and metadata (Kubernetes); got ${describe(doc, '')}`,
+        },
+      ],
     };
   }
   if (doc.apiVersion !== undefined || doc.kind !== undefined) return fromKubernetes(doc);

@@ -55,13 +55,7 @@ export function nearest(name: string, known: readonly string[]): string | undefi
 }
 
 /** Refuse keys outside `known`: Kuma drops them silently, so a typo would lose configuration. */
-export function checkKnownKeys(
-  obj: Obj,
-  known: readonly string[],
-  path: string,
-  errors: FieldError[],
-  what = '',
-): void {
+export function checkKnownKeys(obj: Obj, known: readonly string[], path: string, errors: FieldError[], what = ''): void {
   for (const key of Object.keys(obj)) {
     if (known.includes(key)) continue;
     const guess = nearest(key, known);

@@ -3,7 +3,15 @@ export * from './errors.js';
 export { parseDocuments, parseLocatedDocuments, parseValidDocuments, parseObject, assertValid, type LocatedInput } from './parse.js';
 export { validateResource } from './validate.js';
 export { validateMeshSpec, BACKEND_MODES, DP_CERT_EXPIRATION_BOUNDS } from './validate-mesh.js';
-export { BACKEND_SPECS, BACKEND_TYPES, CA_EXPIRATION_BOUNDS, RSA_BITS, isBackendType, type BackendConfs, type BackendSpec } from './backends/index.js';
+export {
+  BACKEND_SPECS,
+  BACKEND_TYPES,
+  CA_EXPIRATION_BOUNDS,
+  RSA_BITS,
+  isBackendType,
+  type BackendConfs,
+  type BackendSpec,
+} from './backends/index.js';
 export { validateDataSource, isBase64, dataSourceSecret, DATA_SOURCE_KINDS } from './datasource.js';
 export { parseDuration } from './duration.js';
 export { nameProblem, MAX_NAME_LENGTH } from './names.js';

@@ -12,7 +12,8 @@ const CONF_ALIASES = new Map<string, string[]>();
 for (const type of BACKEND_TYPES) {
   const spec: BackendSpec = BACKEND_SPECS[type];
   for (const alias of spec.typeAliases ?? []) TYPE_ALIASES.set(alias, type);
-  for (const alias of spec.confAliases ?? []) CONF_ALIASES.set(alias, [...(CONF_ALIASES.get(alias) ?? []), type, ...(spec.typeAliases ?? [])]);
+  for (const alias of spec.confAliases ?? [])
+    CONF_ALIASES.set(alias, [...(CONF_ALIASES.get(alias) ?? []), type, ...(spec.typeAliases ?? [])]);
 }
 
 function renameKey(obj: Obj, from: string, to: string): Obj {
@@ -37,8 +38,6 @@ function normalizeBackend(backend: Obj, path: string, errors: FieldError[]): Obj
 export function normalizeMeshSpec(spec: Obj, errors: FieldError[]): Obj {
   const mtls = spec.mtls;
   if (!isRecord(mtls) || !Array.isArray(mtls.backends)) return spec;
-  const backends = mtls.backends.map((b: unknown, i) =>
-    isRecord(b) ? normalizeBackend(b, `mtls.backends[${i}]`, errors) : b,
-  );
+  const backends = mtls.backends.map((b: unknown, i) => (isRecord(b) ? normalizeBackend(b, `mtls.backends[${i}]`, errors) : b));
   return { ...spec, mtls: { ...mtls, backends } };
 }

@@ -39,7 +39,10 @@ function yamlErrors(text: string): { docs: Numbered[]; errors: FieldError[] } {
       if (value !== null && value !== undefined) docs.push({ n: i + 1, value });
     } catch (e) {
       const { line, col } = lineCounter.linePos(doc.range[0]);
-      errors.push({ field: `line ${line}, column ${col}`, message: `cannot read this document (${(e as Error).message}); remove excessive aliases` });
+      errors.push({
+        field: `line ${line}, column ${col}`,
+        message: `cannot read this document (${(e as Error).message}); remove excessive aliases`,
+      });
     }
   });
   return { docs, errors };

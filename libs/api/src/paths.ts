@@ -20,8 +20,20 @@ export const ROUTES: readonly ResourceRoute[] = [
   { type: 'GlobalSecret', collection: '/global-secrets', item: '/global-secrets/:name', sensitive: true },
   { type: 'MeshIdentity', collection: '/meshes/:mesh/meshidentities', item: '/meshes/:mesh/meshidentities/:name', all: '/meshidentities' },
   { type: 'Zone', collection: '/zones', item: '/zones/:name' },
-  { type: 'Dataplane', collection: '/meshes/:mesh/dataplanes', item: '/meshes/:mesh/dataplanes/:name', all: '/dataplanes', zoneOwned: true },
-  { type: 'DataplaneInsight', collection: '/meshes/:mesh/dataplane-insights', item: '/meshes/:mesh/dataplane-insights/:name', all: '/dataplane-insights', zoneOwned: true },
+  {
+    type: 'Dataplane',
+    collection: '/meshes/:mesh/dataplanes',
+    item: '/meshes/:mesh/dataplanes/:name',
+    all: '/dataplanes',
+    zoneOwned: true,
+  },
+  {
+    type: 'DataplaneInsight',
+    collection: '/meshes/:mesh/dataplane-insights',
+    item: '/meshes/:mesh/dataplane-insights/:name',
+    all: '/dataplane-insights',
+    zoneOwned: true,
+  },
   { type: 'ZoneInsight', collection: '/zone-insights', item: '/zone-insights/:name', zoneOwned: true },
 ];
 
@@ -29,7 +41,5 @@ export const ROUTES: readonly ResourceRoute[] = [
 export function itemPath(type: ResourceType, name: string, mesh?: string): string {
   const route = ROUTES.find((r) => r.type === type);
   if (!route) throw new Error(`no API route for ${type}`);
-  return route.item
-    .replace(':mesh', encodeURIComponent(mesh ?? ''))
-    .replace(':name', encodeURIComponent(name));
+  return route.item.replace(':mesh', encodeURIComponent(mesh ?? '')).replace(':name', encodeURIComponent(name));
 }

@@ -51,7 +51,9 @@ export function checkRotation(previous: MeshSpec | undefined, next: MeshSpec, vi
     const target = after.enabledBackend;
     const lagging = connected.filter((d) => !d.bundleBackends.includes(target));
     const problems = [
-      ...(lagging.length > 0 ? [`${count(lagging.length)} ${lagging.length === 1 ? 'does' : 'do'} not trust backend "${target}" yet (${perZone(lagging)})`] : []),
+      ...(lagging.length > 0
+        ? [`${count(lagging.length)} ${lagging.length === 1 ? 'does' : 'do'} not trust backend "${target}" yet (${perZone(lagging)})`]
+        : []),
       ...offline(view),
     ];
     if (problems.length > 0) {
@@ -92,7 +94,11 @@ export function checkRotation(previous: MeshSpec | undefined, next: MeshSpec, vi
 function holdersOf(backend: string, connected: DataplaneCaState[], view: RotationView, issuer = 'it'): string[] {
   const holders = connected.filter((d) => d.certificateBackend === backend);
   return [
-    ...(holders.length > 0 ? [`${count(holders.length)} still ${holders.length === 1 ? 'holds a certificate' : 'hold certificates'} ${issuer} issued (${perZone(holders)})`] : []),
+    ...(holders.length > 0
+      ? [
+          `${count(holders.length)} still ${holders.length === 1 ? 'holds a certificate' : 'hold certificates'} ${issuer} issued (${perZone(holders)})`,
+        ]
+      : []),
     ...offline(view),
   ];
 }
@@ -104,11 +110,18 @@ function count(n: number): string {
 function perZone(dps: DataplaneCaState[]): string {
   const byZone = new Map<string, number>();
   for (const d of dps) byZone.set(d.zone, (byZone.get(d.zone) ?? 0) + 1);
-  return [...byZone.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([zone, n]) => `zone "${zone}": ${n}`).join(', ');
+  return [...byZone.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([zone, n]) => `zone "${zone}": ${n}`)
+    .join(', ');
 }
 
 function offline(view: RotationView): string[] {
-  return view.offlineZones.length === 0 ? [] : [`${view.offlineZones.length === 1 ? 'zone' : 'zones'} ${view.offlineZones.map((z) => `"${z}"`).join(', ')} ${view.offlineZones.length === 1 ? 'is' : 'are'} offline, so what its dataplanes trust is unknown`];
+  return view.offlineZones.length === 0
+    ? []
+    : [
+        `${view.offlineZones.length === 1 ? 'zone' : 'zones'} ${view.offlineZones.map((z) => `"${z}"`).join(', ')} ${view.offlineZones.length === 1 ? 'is' : 'are'} offline, so what its dataplanes trust is unknown`,
+      ];
 }
 
 /** The part of a DataplaneInsight (as zones write it, Kuma's `mTLS` names) the validators read. */
@@ -122,7 +135,7 @@ export interface DataplaneInsightLike {
 
 /** An expired certificate is not counted as held: it protects nothing and blocks no removal. */
 export function caStateOfInsight(insight: DataplaneInsightLike, now: number = Date.now()): DataplaneCaState {
-  const zone = typeof insight.zone === 'string' ? insight.zone : insight.labels?.['kuma.io/zone'] ?? 'unknown';
+  const zone = typeof insight.zone === 'string' ? insight.zone : (insight.labels?.['kuma.io/zone'] ?? 'unknown');
   const issued = insight.mTLS?.issuedBackend;
   const notAfter = Date.parse(insight.mTLS?.certificateExpirationTime ?? '');
   const expired = issued !== undefined && Number.isFinite(notAfter) && notAfter <= now;

@@ -14,14 +14,18 @@ const BACKEND_KEYS = ['name', 'type', 'mode', 'dpCert', 'rootChain', 'conf'];
 
 const YEAR = 365 * 86400;
 /** A dataplane certificate: 5 s (shorter ones expire before a renewal can land) to 10 years. */
-export const DP_CERT_EXPIRATION_BOUNDS: DurationBounds = { min: 5, max: 10 * YEAR, why: 'shorter certificates expire before they can be renewed; Kuma\'s default is 24h' };
+export const DP_CERT_EXPIRATION_BOUNDS: DurationBounds = {
+  min: 5,
+  max: 10 * YEAR,
+  why: "shorter certificates expire before they can be renewed; Kuma's default is 24h",
+};
 
 /** Blocks that stand for `conf` with some type (acm:, certManager:), and which types take them. */
 const CONF_ALIASES = new Map<string, BackendType[]>();
 for (const type of BACKEND_TYPES) {
-  for (const alias of (BACKEND_SPECS[type]).confAliases ?? []) CONF_ALIASES.set(alias, [...(CONF_ALIASES.get(alias) ?? []), type]);
+  for (const alias of BACKEND_SPECS[type].confAliases ?? []) CONF_ALIASES.set(alias, [...(CONF_ALIASES.get(alias) ?? []), type]);
 }
-const TYPE_ALIASES = BACKEND_TYPES.flatMap((t) => ((BACKEND_SPECS[t]).typeAliases ?? []).map((a) => `${a} is read as ${t}`));
+const TYPE_ALIASES = BACKEND_TYPES.flatMap((t) => (BACKEND_SPECS[t].typeAliases ?? []).map((a) => `${a} is read as ${t}`));
 
 function backend(b: unknown, path: string, errors: FieldError[]): string | undefined {
   if (!isRecord(b)) {
@@ -30,8 +34,13 @@ function backend(b: unknown, path: string, errors: FieldError[]): string | undef
   }
   for (const [alias, types] of CONF_ALIASES) {
     if (b[alias] !== undefined) {
-      const named = types.map((t) => [t, ...((BACKEND_SPECS[t]).typeAliases ?? [])].join(' (or ') + ((BACKEND_SPECS[t]).typeAliases?.length ? ')' : ''));
-      errors.push({ field: at(path, alias), message: `only a backend of type ${named.join(' or ')} takes this block; set that type or move the settings to conf` });
+      const named = types.map(
+        (t) => [t, ...(BACKEND_SPECS[t].typeAliases ?? [])].join(' (or ') + (BACKEND_SPECS[t].typeAliases?.length ? ')' : ''),
+      );
+      errors.push({
+        field: at(path, alias),
+        message: `only a backend of type ${named.join(' or ')} takes this block; set that type or move the settings to conf`,
+      });
     }
   }
   const rest: Obj = Object.fromEntries(Object.entries(b).filter(([k]) => !CONF_ALIASES.has(k)));
@@ -43,16 +52,22 @@ function backend(b: unknown, path: string, errors: FieldError[]): string | undef
   }
   const type = text(b.type, at(path, 'type'), errors, `set one of ${BACKEND_TYPES.join(', ')}`);
   if (b.mode !== undefined && !(BACKEND_MODES as readonly unknown[]).includes(b.mode)) {
-    errors.push({ field: at(path, 'mode'), message: `must be STRICT (the default) or PERMISSIVE (got ${describe(b.mode, at(path, 'mode'))})` });
+    errors.push({
+      field: at(path, 'mode'),
+      message: `must be STRICT (the default) or PERMISSIVE (got ${describe(b.mode, at(path, 'mode'))})`,
+    });
   }
   if (b.dpCert !== undefined && b.dpCert !== null) {
     const dp = mapping(b.dpCert, at(path, 'dpCert'), ['rotation', 'requestTimeout'], errors);
     if (dp?.rotation !== undefined && dp.rotation !== null) {
       const rot = mapping(dp.rotation, at(path, 'dpCert.rotation'), ['expiration'], errors);
       const dpSeconds = duration(rot?.expiration, at(path, 'dpCert.rotation.expiration'), errors, DP_CERT_EXPIRATION_BOUNDS);
-      const maxSeconds = isBackendType(b.type) ? (BACKEND_SPECS[b.type]).maxCertSeconds?.(b) : undefined;
+      const maxSeconds = isBackendType(b.type) ? BACKEND_SPECS[b.type].maxCertSeconds?.(b) : undefined;
       if (dpSeconds !== undefined && maxSeconds !== undefined && dpSeconds > maxSeconds) {
-        errors.push({ field: at(path, 'dpCert.rotation.expiration'), message: `is longer than its CA lives (${formatSeconds(maxSeconds)}); a certificate cannot outlive its CA` });
+        errors.push({
+          field: at(path, 'dpCert.rotation.expiration'),
+          message: `is longer than its CA lives (${formatSeconds(maxSeconds)}); a certificate cannot outlive its CA`,
+        });
       }
     }
     duration(dp?.requestTimeout, at(path, 'dpCert.requestTimeout'), errors);
@@ -63,7 +78,10 @@ function backend(b: unknown, path: string, errors: FieldError[]): string | undef
   }
   if (type === undefined) return name;
   if (!isBackendType(type)) {
-    errors.push({ field: at(path, 'type'), message: `unknown backend type ${JSON.stringify(type)}; use one of ${BACKEND_TYPES.join(', ')}${TYPE_ALIASES.length > 0 ? ` (${TYPE_ALIASES.join(', ')})` : ''}` });
+    errors.push({
+      field: at(path, 'type'),
+      message: `unknown backend type ${JSON.stringify(type)}; use one of ${BACKEND_TYPES.join(', ')}${TYPE_ALIASES.length > 0 ? ` (${TYPE_ALIASES.join(', ')})` : ''}`,
+    });
     return name;
   }
   const spec: BackendSpec = BACKEND_SPECS[type];
@@ -93,7 +111,10 @@ export function validateMeshSpec(spec: Obj): FieldError[] {
         if (name === undefined) return;
         const first = names.get(name);
         if (first !== undefined) {
-          errors.push({ field: at(path, 'name'), message: `"${name}" is already the name of mtls.backends[${first}]; give each backend its own name` });
+          errors.push({
+            field: at(path, 'name'),
+            message: `"${name}" is already the name of mtls.backends[${first}]; give each backend its own name`,
+          });
         } else names.set(name, i);
       });
     }

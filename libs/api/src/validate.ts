@@ -32,7 +32,10 @@ function port(v: unknown, path: string, errors: FieldError[], required: boolean)
 function dataplaneSpec(spec: Obj): FieldError[] {
   const errors: FieldError[] = [];
   if (!isRecord(spec.networking)) {
-    errors.push({ field: 'networking', message: 'required; set networking.address and networking.inbound (or networking.gateway for a gateway)' });
+    errors.push({
+      field: 'networking',
+      message: 'required; set networking.address and networking.inbound (or networking.gateway for a gateway)',
+    });
     return errors;
   }
   const net = spec.networking;
@@ -42,7 +45,11 @@ function dataplaneSpec(spec: Obj): FieldError[] {
     return errors;
   }
   if (!Array.isArray(net.inbound) || net.inbound.length === 0) {
-    errors.push({ field: 'networking.inbound', message: 'required; list at least one inbound with port and tags (including kuma.io/service), or set networking.gateway for a gateway' });
+    errors.push({
+      field: 'networking.inbound',
+      message:
+        'required; list at least one inbound with port and tags (including kuma.io/service), or set networking.gateway for a gateway',
+    });
     return errors;
   }
   net.inbound.forEach((inb: unknown, i) => {
@@ -66,19 +73,31 @@ function dataplaneSpec(spec: Obj): FieldError[] {
 function gatewaySpec(net: Obj, errors: FieldError[]): void {
   const gw = net.gateway;
   if (!isRecord(gw)) {
-    errors.push({ field: 'networking.gateway', message: `must be a mapping with type (DELEGATED or BUILTIN) and tags (got ${describe(gw, 'networking.gateway')})` });
+    errors.push({
+      field: 'networking.gateway',
+      message: `must be a mapping with type (DELEGATED or BUILTIN) and tags (got ${describe(gw, 'networking.gateway')})`,
+    });
     return;
   }
   if (gw.type !== undefined && gw.type !== 'DELEGATED' && gw.type !== 'BUILTIN') {
-    errors.push({ field: 'networking.gateway.type', message: `must be DELEGATED or BUILTIN (got ${describe(gw.type, 'networking.gateway.type')})` });
+    errors.push({
+      field: 'networking.gateway.type',
+      message: `must be DELEGATED or BUILTIN (got ${describe(gw.type, 'networking.gateway.type')})`,
+    });
   }
   const kind = gw.type === 'BUILTIN' ? 'builtin' : 'delegated';
   serviceTags(gw.tags, 'networking.gateway.tags', 'name the service of the gateway', errors);
   if (Array.isArray(net.inbound) && net.inbound.length > 0) {
-    errors.push({ field: 'networking.inbound', message: `cannot be defined for ${kind} gateways; remove it (a gateway's service is in networking.gateway.tags)` });
+    errors.push({
+      field: 'networking.inbound',
+      message: `cannot be defined for ${kind} gateways; remove it (a gateway's service is in networking.gateway.tags)`,
+    });
   }
   if (kind === 'builtin' && Array.isArray(net.outbound) && net.outbound.length > 0) {
-    errors.push({ field: 'networking.outbound', message: 'cannot be defined for builtin gateways; remove it (routes come from MeshGateway and its routes)' });
+    errors.push({
+      field: 'networking.outbound',
+      message: 'cannot be defined for builtin gateways; remove it (routes come from MeshGateway and its routes)',
+    });
   }
 }
 

@@ -3,17 +3,38 @@ import { describe, expect, it } from 'vitest';
 import { parseDocuments, parseObject, type Resource, type ResourceInput, toKubernetes, toUniversal } from '../src/index.js';
 
 const meta = { creationTime: '2024-05-01T10:00:00.000Z', modificationTime: '2024-05-02T10:00:00.000Z', version: 7 };
-const stored = (input: ResourceInput): Resource => ({ meta: { ...input.meta, labels: input.meta.labels ?? {}, ...meta }, spec: input.spec });
+const stored = (input: ResourceInput): Resource => ({
+  meta: { ...input.meta, labels: input.meta.labels ?? {}, ...meta },
+  spec: input.spec,
+});
 
 const INPUTS: ResourceInput[] = [
   parseObject({
-    type: 'Mesh', name: 'default', labels: { team: 'sec' }, meshServices: { mode: 'Exclusive' },
-    mtls: { enabledBackend: 'v', backends: [{ name: 'v', type: 'vault', dpCert: { rotation: { expiration: '1d' } }, conf: { fromCp: { address: 'http://vault:8200', auth: { token: { secret: 't' } } } } }] },
+    type: 'Mesh',
+    name: 'default',
+    labels: { team: 'sec' },
+    meshServices: { mode: 'Exclusive' },
+    mtls: {
+      enabledBackend: 'v',
+      backends: [
+        {
+          name: 'v',
+          type: 'vault',
+          dpCert: { rotation: { expiration: '1d' } },
+          conf: { fromCp: { address: 'http://vault:8200', auth: { token: { secret: 't' } } } },
+        },
+      ],
+    },
   }),
   parseObject({ type: 'Secret', name: 'sec-1', mesh: 'prod', data: 'c2VjcmV0' }),
   parseObject({ type: 'GlobalSecret', name: 'g-1', labels: { a: 'b' }, data: 'c2VjcmV0' }),
   parseObject({ type: 'Zone', name: 'zone-1', enabled: true }),
-  parseObject({ type: 'Dataplane', name: 'dp-1', mesh: 'prod', networking: { address: '10.0.0.1', inbound: [{ port: 8080, tags: { 'kuma.io/service': 'web' } }] } }),
+  parseObject({
+    type: 'Dataplane',
+    name: 'dp-1',
+    mesh: 'prod',
+    networking: { address: '10.0.0.1', inbound: [{ port: 8080, tags: { 'kuma.io/service': 'web' } }] },
+  }),
   parseObject({ type: 'ZoneInsight', name: 'zone-1', subscriptions: [] }),
   parseObject({ type: 'MeshIdentity', name: 'id-1', mesh: 'prod', spec: { selector: { dataplane: { matchLabels: { app: 'x' } } } } }),
 ];
@@ -31,7 +52,12 @@ describe('toUniversal', () => {
     const out = toUniversal(INPUTS[3]!);
     expect(out).toEqual({ type: 'Zone', name: 'zone-1', labels: {}, enabled: true });
     expect(parseObject(out)).toEqual(INPUTS[3]);
-    expect(toKubernetes(INPUTS[3]!)).toEqual({ apiVersion: 'kuma.io/v1alpha1', kind: 'Zone', metadata: { name: 'zone-1' }, spec: { enabled: true } });
+    expect(toKubernetes(INPUTS[3]!)).toEqual({
+      apiVersion: 'kuma.io/v1alpha1',
+      kind: 'Zone',
+      metadata: { name: 'zone-1' },
+      spec: { enabled: true },
+    });
   });
 
   it.each(INPUTS.map((i) => [i.meta.type, i] as const))('%s round-trips through Universal YAML and JSON', (_, input) => {

@@ -28,7 +28,14 @@ describe('parseDocuments: forms', () => {
   });
 
   it('reads a top-level list and a Kubernetes List', () => {
-    expect(parseDocuments(JSON.stringify([{ type: 'Zone', name: 'z1' }, { type: 'Zone', name: 'z2', enabled: false }]))).toEqual([
+    expect(
+      parseDocuments(
+        JSON.stringify([
+          { type: 'Zone', name: 'z1' },
+          { type: 'Zone', name: 'z2', enabled: false },
+        ]),
+      ),
+    ).toEqual([
       { meta: { type: 'Zone', name: 'z1', labels: {} }, spec: {} },
       { meta: { type: 'Zone', name: 'z2', labels: {} }, spec: { enabled: false } },
     ]);
@@ -53,9 +60,17 @@ describe('parseDocuments: forms', () => {
   });
 
   it('says where each resource is in its text: the document, and the item of a list', () => {
-    expect(parseLocatedDocuments('type: Zone\nname: z1\n')).toEqual([{ input: { meta: { type: 'Zone', name: 'z1', labels: {} }, spec: {} } }]);
-    const located = parseLocatedDocuments('type: Zone\nname: z1\n---\n---\ntotal: 2\nitems:\n- {type: Zone, name: z2}\n- {type: Zone, name: z3}\n');
-    expect(located.map((l) => [l.where, l.input.meta.name])).toEqual([['document 1', 'z1'], ['document 3, item 1', 'z2'], ['document 3, item 2', 'z3']]);
+    expect(parseLocatedDocuments('type: Zone\nname: z1\n')).toEqual([
+      { input: { meta: { type: 'Zone', name: 'z1', labels: {} }, spec: {} } },
+    ]);
+    const located = parseLocatedDocuments(
+      'type: Zone\nname: z1\n---\n---\ntotal: 2\nitems:\n- {type: Zone, name: z2}\n- {type: Zone, name: z3}\n',
+    );
+    expect(located.map((l) => [l.where, l.input.meta.name])).toEqual([
+      ['document 1', 'z1'],
+      ['document 3, item 1', 'z2'],
+      ['document 3, item 2', 'z3'],
+    ]);
   });
 
   it('maps a Kubernetes Secret of type system.kuma.io/secret to a Secret of the labelled mesh', () => {
@@ -70,7 +85,9 @@ type: system.kuma.io/secret
 data:
   value: dGVzdAo=
 `;
-    expect(parseDocuments(text)).toEqual([{ meta: { type: 'Secret', name: 'sec-1', mesh: 'prod', labels: {} }, spec: { data: 'dGVzdAo=' } }]);
+    expect(parseDocuments(text)).toEqual([
+      { meta: { type: 'Secret', name: 'sec-1', mesh: 'prod', labels: {} }, spec: { data: 'dGVzdAo=' } },
+    ]);
     expect(parseDocuments(`type: Secret\nname: sec-1\nmesh: prod\ndata: dGVzdAo=\n`)).toEqual(parseDocuments(text));
   });
 
@@ -87,14 +104,20 @@ data:
   });
 
   it('refuses Kubernetes secrets that are not Kuma secrets, and kuma.io secret kinds', () => {
-    expect(thrown(() => parseDocuments(`apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ntype: Opaque\ndata: {value: YQ==}\n`))[0]).toMatchObject({
+    expect(
+      thrown(() => parseDocuments(`apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ntype: Opaque\ndata: {value: YQ==}\n`))[0],
+    ).toMatchObject({
       field: 'type',
       message: expect.stringContaining('system.kuma.io/secret'),
     });
     expect(thrown(() => parseDocuments(`apiVersion: kuma.io/v1alpha1\nkind: Secret\nmetadata: {name: s}\n`))[0]!.message).toContain(
       'apiVersion: v1, kind: Secret, type: system.kuma.io/secret',
     );
-    expect(thrown(() => parseDocuments(`apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ntype: system.kuma.io/secret\ndata: {value: YQ==, key: YQ==}\n`))[0]).toMatchObject({
+    expect(
+      thrown(() =>
+        parseDocuments(`apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ntype: system.kuma.io/secret\ndata: {value: YQ==, key: YQ==}\n`),
+      )[0],
+    ).toMatchObject({
       field: 'data.key',
     });
   });
@@ -140,7 +163,10 @@ describe('parseDocuments: errors', () => {
     expect(parseDocuments(text)).toHaveLength(2); // shape is fine: parse does not judge rules
     const errors = thrown(() => parseValidDocuments(text));
     expect(errors).toEqual([
-      { field: 'document 2: mtls.enabledBackend', message: '"missing" is not the name of a backend; add a backend named "missing" under mtls.backends' },
+      {
+        field: 'document 2: mtls.enabledBackend',
+        message: '"missing" is not the name of a backend; add a backend named "missing" under mtls.backends',
+      },
     ]);
     expect(thrown(() => parseDocuments('type: Mesh\nname: ok\n---\ntype: Nope\nname: x\n'))[0]!.field).toBe('document 2: type');
   });
@@ -158,7 +184,11 @@ describe('parseDocuments: errors', () => {
 
   it('refuses Kubernetes fields outside spec, which would be lost', () => {
     expect(thrown(() => parseDocuments('apiVersion: kuma.io/v1alpha1\nkind: Mesh\nmetadata: {name: m}\nmtls: {}\n'))).toEqual([
-      { field: 'mtls', message: 'unknown field for a Kubernetes resource (fields go under spec); remove it (known fields here: apiVersion, kind, metadata, spec, status)' },
+      {
+        field: 'mtls',
+        message:
+          'unknown field for a Kubernetes resource (fields go under spec); remove it (known fields here: apiVersion, kind, metadata, spec, status)',
+      },
     ]);
   });
 

@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { SEEDS, seedText } from '@meshca/test/fixtures';
 import { parseDocuments, parseDuration, type ResourceInput, validateResource } from '../src/index.js';
 
-const fixtures = readdirSync(SEEDS).filter((f) => f.endsWith('.yaml')).sort();
+const fixtures = readdirSync(SEEDS)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 const read = seedText;
 const parseOne = (f: string): ResourceInput => {
   const docs = parseDocuments(read(f));
@@ -95,7 +97,11 @@ describe('what the seeds mean', () => {
     const input = parseOne('002-cert-manager-universal.yaml');
     expect(Object.keys(input.spec)).toEqual(['mtls']);
     const b = (input.spec as { mtls: { backends: Record<string, unknown>[] } }).mtls.backends[0]!;
-    expect(b).toEqual({ name: 'cert-manager-ca', type: 'cert-manager', conf: { issuerName: 'corporate-issuer', issuerKind: 'ClusterIssuer' } });
+    expect(b).toEqual({
+      name: 'cert-manager-ca',
+      type: 'cert-manager',
+      conf: { issuerName: 'corporate-issuer', issuerKind: 'ClusterIssuer' },
+    });
   });
 
   it('keeps fields outside mtls verbatim (meshServices)', () => {

@@ -13,7 +13,10 @@ describe('names', () => {
   });
   it('refuses others and says what is allowed', () => {
     expect(validateResource(input({ type: 'Zone', name: 'Zone_1' }, {}))).toEqual([
-      { field: 'name', message: `"Zone_1" is not a valid name; use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit` },
+      {
+        field: 'name',
+        message: `"Zone_1" is not a valid name; use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit`,
+      },
     ]);
     expect(validateResource(input({ type: 'Zone', name: '-a' }, {}))[0]!.field).toBe('name');
     expect(validateResource(input({ type: 'Zone', name: 'x'.repeat(254) }, {}))).toEqual([
@@ -52,12 +55,26 @@ describe('Secret and GlobalSecret', () => {
 describe('Dataplane', () => {
   const inbound = { port: 8080, servicePort: 80, tags: { 'kuma.io/service': 'web', version: 'v1' } };
   it('accepts address and inbounds, keeping other fields', () => {
-    const r = parseObject({ type: 'Dataplane', name: 'dp-1', mesh: 'default', networking: { address: '10.0.0.1', inbound: [inbound], outbound: [] } });
+    const r = parseObject({
+      type: 'Dataplane',
+      name: 'dp-1',
+      mesh: 'default',
+      networking: { address: '10.0.0.1', inbound: [inbound], outbound: [] },
+    });
     expect(validateResource(r)).toEqual([]);
     expect(r.spec).toEqual({ networking: { address: '10.0.0.1', inbound: [inbound], outbound: [] } });
   });
   it('checks address, ports and the kuma.io/service tag', () => {
-    expect(validateResource(dp({ inbound: [{ port: 0, tags: { version: 1 } }, { port: 70000, servicePort: 'x', tags: { 'kuma.io/service': 's' } }] }))).toEqual([
+    expect(
+      validateResource(
+        dp({
+          inbound: [
+            { port: 0, tags: { version: 1 } },
+            { port: 70000, servicePort: 'x', tags: { 'kuma.io/service': 's' } },
+          ],
+        }),
+      ),
+    ).toEqual([
       { field: 'networking.address', message: 'required; give the address (IP or hostname) other dataplanes reach this one at' },
       { field: 'networking.inbound[0].port', message: 'must be a port number from 1 to 65535 (got number 0)' },
       { field: 'networking.inbound[0].tags.version', message: 'tag values are text; quote it ("1")' },
@@ -73,22 +90,37 @@ describe('Dataplane', () => {
 describe('gateway Dataplanes (no inbound, the service in networking.gateway.tags)', () => {
   const inbound = { port: 8080, tags: { 'kuma.io/service': 'web' } };
   it('accepts the delegated and builtin gateway examples as written, and a gateway without a type (DELEGATED)', () => {
-    for (const yaml of [fixture('dataplane-gateway-delegated.yaml'), fixture('dataplane-gateway-builtin.yaml')]) expect(validateResource(parseDocuments(yaml)[0]!)).toEqual([]);
+    for (const yaml of [fixture('dataplane-gateway-delegated.yaml'), fixture('dataplane-gateway-builtin.yaml')])
+      expect(validateResource(parseDocuments(yaml)[0]!)).toEqual([]);
     expect(validateResource(dp({ address: '10.0.0.1', gateway: { tags: { 'kuma.io/service': 'kong' } } }))).toEqual([]);
   });
   it('refuses what Kuma refuses, naming the field', () => {
     expect(validateResource(dp({ address: '10.0.0.1', gateway: { tags: { 'kuma.io/service': 'kong' } }, inbound: [inbound] }))).toEqual([
-      { field: 'networking.inbound', message: 'cannot be defined for delegated gateways; remove it (a gateway\'s service is in networking.gateway.tags)' },
+      {
+        field: 'networking.inbound',
+        message: "cannot be defined for delegated gateways; remove it (a gateway's service is in networking.gateway.tags)",
+      },
     ]);
-    expect(validateResource(dp({ address: '10.0.0.1', gateway: { type: 'BUILTIN', tags: { 'kuma.io/service': 'gw' } }, outbound: [{ port: 1 }] }))).toEqual([
-      { field: 'networking.outbound', message: 'cannot be defined for builtin gateways; remove it (routes come from MeshGateway and its routes)' },
+    expect(
+      validateResource(
+        dp({ address: '10.0.0.1', gateway: { type: 'BUILTIN', tags: { 'kuma.io/service': 'gw' } }, outbound: [{ port: 1 }] }),
+      ),
+    ).toEqual([
+      {
+        field: 'networking.outbound',
+        message: 'cannot be defined for builtin gateways; remove it (routes come from MeshGateway and its routes)',
+      },
     ]);
     expect(validateResource(dp({ address: '10.0.0.1', gateway: { type: 'EDGE', tags: { foo: 'bar' } } }))).toEqual([
       { field: 'networking.gateway.type', message: 'must be DELEGATED or BUILTIN (got the text "EDGE")' },
       { field: 'networking.gateway.tags["kuma.io/service"]', message: 'required; name the service of the gateway' },
     ]);
     expect(validateResource(dp({ address: '10.0.0.1' }))).toEqual([
-      { field: 'networking.inbound', message: 'required; list at least one inbound with port and tags (including kuma.io/service), or set networking.gateway for a gateway' },
+      {
+        field: 'networking.inbound',
+        message:
+          'required; list at least one inbound with port and tags (including kuma.io/service), or set networking.gateway for a gateway',
+      },
     ]);
   });
 });

@@ -22,9 +22,13 @@ export async function checkMeshCas(check: MeshCaCheck): Promise<FieldError[]> {
   const errors: FieldError[] = [];
   const get: ResourceGetter = (k) => check.store.get(k);
   for (const ref of secretReferences({ meta: { type: 'Mesh', name: check.mesh }, spec: check.spec })) {
-    const found = (await get({ type: 'Secret', mesh: check.mesh, name: ref.secret })) ?? (await get({ type: 'GlobalSecret', name: ref.secret }));
+    const found =
+      (await get({ type: 'Secret', mesh: check.mesh, name: ref.secret })) ?? (await get({ type: 'GlobalSecret', name: ref.secret }));
     if (!found) {
-      errors.push({ field: `${ref.field}.secret`, message: `secret "${ref.secret}" does not exist in mesh "${check.mesh}" nor as a global secret; create it first (meshctl apply -f), then apply the Mesh again` });
+      errors.push({
+        field: `${ref.field}.secret`,
+        message: `secret "${ref.secret}" does not exist in mesh "${check.mesh}" nor as a global secret; create it first (meshctl apply -f), then apply the Mesh again`,
+      });
     }
   }
   if (errors.length > 0) return errors;
@@ -38,12 +42,19 @@ export async function checkMeshCas(check: MeshCaCheck): Promise<FieldError[]> {
 }
 
 /** One backend's apply-time check (its plugin's); a DataSource it cannot read is a failing field too. */
-export async function checkBackendAt(mesh: string, backend: MtlsBackend, index: number, get: ResourceGetter, skipTestCertificate: boolean): Promise<FieldError[]> {
+export async function checkBackendAt(
+  mesh: string,
+  backend: MtlsBackend,
+  index: number,
+  get: ResourceGetter,
+  skipTestCertificate: boolean,
+): Promise<FieldError[]> {
   const field = `mtls.backends[${index}]`;
   try {
     return await CA_PLUGINS[backend.type].check(backendContext(mesh, backend, { get }), field, { env: { get }, skipTestCertificate });
   } catch (err) {
-    if (err instanceof DataSourceError) return [{ field: err.field.startsWith('mtls.') ? err.field : `${field}.${err.field}`, message: err.reason }];
+    if (err instanceof DataSourceError)
+      return [{ field: err.field.startsWith('mtls.') ? err.field : `${field}.${err.field}`, message: err.reason }];
     throw err;
   }
 }

@@ -4,7 +4,6 @@ import type { DataSourceReader, ResourceGetter } from './backend.js';
 
 export type { ResourceGetter } from './backend.js';
 
-
 /** A DataSource that cannot be read; the message names the field and never the content. */
 export class DataSourceError extends Error {
   constructor(
@@ -27,7 +26,10 @@ export function createDataSourceReader(get: ResourceGetter, mesh: string): DataS
       const secret =
         (await get({ type: 'Secret', mesh, name: source.secret })) ?? (await get({ type: 'GlobalSecret', name: source.secret }));
       if (!secret) {
-        throw new DataSourceError(`${field}.secret`, `secret "${source.secret}" does not exist in mesh "${mesh}" nor as a global secret; create it first (meshctl apply -f secret.yaml)`);
+        throw new DataSourceError(
+          `${field}.secret`,
+          `secret "${source.secret}" does not exist in mesh "${mesh}" nor as a global secret; create it first (meshctl apply -f secret.yaml)`,
+        );
       }
       return Buffer.from((secret.spec as SecretSpec).data, 'base64');
     }
@@ -35,7 +37,10 @@ export function createDataSourceReader(get: ResourceGetter, mesh: string): DataS
       try {
         return await readFile(source.file);
       } catch (err) {
-        throw new DataSourceError(`${field}.file`, `cannot read "${source.file}" on the control plane host (${(err as NodeJS.ErrnoException).code ?? 'error'}); check the path and its permissions`);
+        throw new DataSourceError(
+          `${field}.file`,
+          `cannot read "${source.file}" on the control plane host (${(err as NodeJS.ErrnoException).code ?? 'error'}); check the path and its permissions`,
+        );
       }
     }
     if ('inline' in source) return Buffer.from(source.inline, 'base64');

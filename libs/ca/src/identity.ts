@@ -6,8 +6,7 @@ export const SERVICE_TAG = 'kuma.io/service';
 
 // Characters a URI may carry literally in a path (RFC 3986 pchar plus '/'); others are %-encoded.
 const URI_SAFE = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
-const encode = (s: string): string =>
-  URI_SAFE.test(s) ? s : [...s].map((c) => (URI_SAFE.test(c) ? c : encodeURIComponent(c))).join('');
+const encode = (s: string): string => (URI_SAFE.test(s) ? s : [...s].map((c) => (URI_SAFE.test(c) ? c : encodeURIComponent(c))).join(''));
 
 function sortedValues(values: readonly string[] | undefined): string[] {
   return [...new Set(values ?? [])].filter((v) => v !== '').sort();
@@ -58,10 +57,12 @@ export function renderCommonName(template: string, identity: DataplaneIdentity):
     if (!call) {
       throw new Error(`commonName template: unsupported directive "{{ ${m[2] ?? ''} }}"; only {{ tag "<tag name>" }} is supported`);
     }
-    const name = call[1] !== undefined ? JSON.parse(`"${call[1]}"`) as string : (call[2] ?? '');
+    const name = call[1] !== undefined ? (JSON.parse(`"${call[1]}"`) as string) : (call[2] ?? '');
     const value = sortedValues(identity.tags[name])[0];
     if (value === undefined) {
-      throw new Error(`commonName template: dataplane "${identity.name}" has no tag "${name}"; add it to its inbounds or change the template`);
+      throw new Error(
+        `commonName template: dataplane "${identity.name}" has no tag "${name}"; add it to its inbounds or change the template`,
+      );
     }
     out += value;
     trimNext = m[3] === '-';

@@ -3,8 +3,15 @@ export * from './datasource.js';
 export * from './apply-checks.js';
 export * from './identity.js';
 export {
-  builtinCaWrites, builtinSecretNames, createBuiltinBackend, createLocalBackend, generateBuiltinCa, loadBuiltinCa,
-  type CaMaterialPem, type CaSecretWrite, type LocalBackendOptions,
+  builtinCaWrites,
+  builtinSecretNames,
+  createBuiltinBackend,
+  createLocalBackend,
+  generateBuiltinCa,
+  loadBuiltinCa,
+  type CaMaterialPem,
+  type CaSecretWrite,
+  type LocalBackendOptions,
 } from './builtin/index.js';
 export { checkProvidedCa, createProvidedBackend } from './provided/index.js';
 export * from './errors.js';

@@ -34,29 +34,43 @@ export async function validateByTestCertificate(mesh: string, spec: MtlsBackend,
   const wanted = identityUriSans(identity);
   const missing = wanted.filter((uri) => !leaf.uriSans.includes(uri));
   if (missing.length > 0) {
-    return [{ field, message: `${where} issued a test certificate without the URI SANs ${missing.join(', ')}; the CA dropped the dataplane identity (check the role's allowed_uri_sans or the CA's template)` }];
+    return [
+      {
+        field,
+        message: `${where} issued a test certificate without the URI SANs ${missing.join(', ')}; the CA dropped the dataplane identity (check the role's allowed_uri_sans or the CA's template)`,
+      },
+    ];
   }
   const lifetime = (leaf.notAfter.getTime() - Date.now()) / 1000;
   if (lifetime + VALIDITY_SLACK_SECONDS < ttl) {
     const hours = (s: number) => `${Math.round((s / 3600) * 10) / 10}h`;
-    const cap = BACKEND_SPECS[spec.type].lifetimeCap ?? 'the CA\'s own limit';
-    return [{
-      field: `${field}.dpCert.rotation.expiration`,
-      message: `${where} issued a test certificate valid for ${hours(lifetime)}, shorter than dpCert.rotation.expiration (${hours(ttl)}); the CA caps lifetimes: dpCert.rotation.expiration must not exceed the cap (${cap}; equal is fine) — lower the expiration, or raise the cap`,
-    }];
+    const cap = BACKEND_SPECS[spec.type].lifetimeCap ?? "the CA's own limit";
+    return [
+      {
+        field: `${field}.dpCert.rotation.expiration`,
+        message: `${where} issued a test certificate valid for ${hours(lifetime)}, shorter than dpCert.rotation.expiration (${hours(ttl)}); the CA caps lifetimes: dpCert.rotation.expiration must not exceed the cap (${cap}; equal is fine) — lower the expiration, or raise the cap`,
+      },
+    ];
   }
   return [];
 }
 
 /** The apply-time check of a backend that proves itself by issuing: open it, issue once, close it. */
-export async function checkByTestCertificate(ctx: BackendContext, field: string, opts: { env: BackendEnv; skipTestCertificate: boolean }, plugin: CaPlugin): Promise<FieldError[]> {
+export async function checkByTestCertificate(
+  ctx: BackendContext,
+  field: string,
+  opts: { env: BackendEnv; skipTestCertificate: boolean },
+  plugin: CaPlugin,
+): Promise<FieldError[]> {
   if (opts.skipTestCertificate) return [];
   const { backend } = ctx;
   let ca: CaBackend;
   try {
     ca = await plugin.open(ctx, opts.env);
   } catch (err) {
-    return [{ field, message: `${backend.type} backend "${backend.name}" cannot be used: ${err instanceof Error ? err.message : String(err)}` }];
+    return [
+      { field, message: `${backend.type} backend "${backend.name}" cannot be used: ${err instanceof Error ? err.message : String(err)}` },
+    ];
   }
   try {
     return await validateByTestCertificate(ctx.mesh, backend, ca, field);

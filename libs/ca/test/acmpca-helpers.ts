@@ -20,7 +20,12 @@ export async function storeWithSecrets(secrets: Record<string, string>, mesh = '
   return store;
 }
 
-export function acmpcaContext(store: ResourceStore, conf: Record<string, unknown>, extra: Partial<MtlsBackend> = {}, mesh = 'default'): BackendContext {
+export function acmpcaContext(
+  store: ResourceStore,
+  conf: Record<string, unknown>,
+  extra: Partial<MtlsBackend> = {},
+  mesh = 'default',
+): BackendContext {
   const backend = { name: 'acmpca-1', type: 'acmpca', conf, ...extra } as MtlsBackend;
   return { mesh, backend, readDataSource: createDataSourceReader(store.get.bind(store), mesh) };
 }
@@ -82,10 +87,11 @@ async function startProxy(target: string, behaviour: ProxyBehaviour): Promise<Pe
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    stop: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    stop: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 

@@ -26,28 +26,40 @@ describe('acmpca backend against moto', () => {
   let rootPem = '';
 
   async function createCa(importCert: boolean): Promise<string> {
-    const out = await client.send(new CreateCertificateAuthorityCommand({
-      CertificateAuthorityType: 'SUBORDINATE',
-      CertificateAuthorityConfiguration: { KeyAlgorithm: 'RSA_2048', SigningAlgorithm: 'SHA256WITHRSA', Subject: { CommonName: 'moto CA', Organization: 'meshca' } },
-    }));
+    const out = await client.send(
+      new CreateCertificateAuthorityCommand({
+        CertificateAuthorityType: 'SUBORDINATE',
+        CertificateAuthorityConfiguration: {
+          KeyAlgorithm: 'RSA_2048',
+          SigningAlgorithm: 'SHA256WITHRSA',
+          Subject: { CommonName: 'moto CA', Organization: 'meshca' },
+        },
+      }),
+    );
     const caArn = out.CertificateAuthorityArn!;
     if (!importCert) return caArn;
     const { Csr } = await client.send(new GetCertificateAuthorityCsrCommand({ CertificateAuthorityArn: caArn }));
     const root = await createExternalRoot('moto external root');
     caCertPem = await root.signCaCsr(Csr!, { days: 3650 });
     rootPem = root.certPem;
-    await client.send(new ImportCertificateAuthorityCertificateCommand({
-      CertificateAuthorityArn: caArn,
-      Certificate: Buffer.from(caCertPem),
-      CertificateChain: Buffer.from(root.certPem),
-    }));
+    await client.send(
+      new ImportCertificateAuthorityCertificateCommand({
+        CertificateAuthorityArn: caArn,
+        Certificate: Buffer.from(caCertPem),
+        CertificateChain: Buffer.from(root.certPem),
+      }),
+    );
     return caArn;
   }
 
   async function open(caArn: string) {
     const store = await storeWithSecrets({ ak: moto.credentials.accessKeyId, sk: moto.credentials.secretAccessKey });
     return openAcmPcaBackend(
-      acmpcaContext(store, { arn: caArn, commonName: '{{ tag "kuma.io/service" }}.mesh', auth: { awsCredentials: { accessKey: { secret: 'ak' }, accessKeySecret: { secret: 'sk' } } } }),
+      acmpcaContext(store, {
+        arn: caArn,
+        commonName: '{{ tag "kuma.io/service" }}.mesh',
+        auth: { awsCredentials: { accessKey: { secret: 'ak' }, accessKeySecret: { secret: 'sk' } } },
+      }),
       { endpoint: moto.endpoint },
     );
   }
@@ -82,12 +94,14 @@ describe('acmpca backend against moto', () => {
     }
   });
 
-  it('refuses an unknown CA with moto\'s ResourceNotFoundException', async () => {
+  it("refuses an unknown CA with moto's ResourceNotFoundException", async () => {
     const ca = await open(arn.replace(/[0-9a-f]{8}-/, '00000000-'));
     try {
       const err = await ca.issue({ identity: webIdentity, ttlSeconds: 3600 }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(CaError);
-      expect((err as CaError).message).toMatch(/^acmpca backend "acmpca-1": ACM PCA in region us-east-1 has no certificate authority \S+ \(ResourceNotFoundException/);
+      expect((err as CaError).message).toMatch(
+        /^acmpca backend "acmpca-1": ACM PCA in region us-east-1 has no certificate authority \S+ \(ResourceNotFoundException/,
+      );
     } finally {
       await ca.close();
     }
@@ -97,8 +111,13 @@ describe('acmpca backend against moto', () => {
     const ca = await open(pendingArn);
     try {
       const err = await ca.issue({ identity: webIdentity, ttlSeconds: 3600 }).catch((e: unknown) => e);
-      expect((err as CaError).message).toBe(`acmpca backend "acmpca-1": certificate authority ${pendingArn} is PENDING_CERTIFICATE, not ACTIVE; import its CA certificate or point conf.arn at an active CA`);
-      expect(await ca.health()).toMatchObject({ ok: false, reason: `certificate authority ${pendingArn} is PENDING_CERTIFICATE, not ACTIVE` });
+      expect((err as CaError).message).toBe(
+        `acmpca backend "acmpca-1": certificate authority ${pendingArn} is PENDING_CERTIFICATE, not ACTIVE; import its CA certificate or point conf.arn at an active CA`,
+      );
+      expect(await ca.health()).toMatchObject({
+        ok: false,
+        reason: `certificate authority ${pendingArn} is PENDING_CERTIFICATE, not ACTIVE`,
+      });
       await expect(ca.roots()).rejects.toThrow(/is PENDING_CERTIFICATE, not ACTIVE \(InvalidStateException/);
     } finally {
       await ca.close();

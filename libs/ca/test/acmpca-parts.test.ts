@@ -14,15 +14,16 @@ describe('limiter', () => {
     let peak = 0;
     const order: number[] = [];
     const releases: Array<() => void> = [];
-    const task = (i: number, fail = false) => limiter.run(async () => {
-      active += 1;
-      peak = Math.max(peak, active);
-      order.push(i);
-      await new Promise<void>((r) => releases.push(r));
-      active -= 1;
-      if (fail) throw new Error('boom');
-      return i;
-    });
+    const task = (i: number, fail = false) =>
+      limiter.run(async () => {
+        active += 1;
+        peak = Math.max(peak, active);
+        order.push(i);
+        await new Promise<void>((r) => releases.push(r));
+        active -= 1;
+        if (fail) throw new Error('boom');
+        return i;
+      });
     const settled = Promise.allSettled([task(0, true), task(1), task(2), task(3)]);
     await new Promise((r) => setImmediate(r));
     expect(limiter.load().running).toBe(2);
@@ -65,14 +66,19 @@ describe('region and endpoint', () => {
   });
 
   it('parses the partition of GovCloud and China ARNs', () => {
-    expect(parseCaArn('arn:aws-us-gov:acm-pca:us-gov-west-1:1:certificate-authority/x')).toMatchObject({ partition: 'aws-us-gov', region: 'us-gov-west-1' });
+    expect(parseCaArn('arn:aws-us-gov:acm-pca:us-gov-west-1:1:certificate-authority/x')).toMatchObject({
+      partition: 'aws-us-gov',
+      region: 'us-gov-west-1',
+    });
     expect(parseCaArn('arn:aws:acm:us-east-1:1:certificate/x')).toBeUndefined();
   });
 
   it('names the endpoint in force in messages', () => {
     expect(endpointLabel(undefined, 'eu-west-1', {})).toBe('https://acm-pca.eu-west-1.amazonaws.com');
     expect(endpointLabel(undefined, 'eu-west-1', { AWS_ENDPOINT_URL_ACM_PCA: 'https://pca.internal' })).toBe('https://pca.internal');
-    expect(endpointLabel('http://127.0.0.1:1', 'eu-west-1', { AWS_ENDPOINT_URL_ACM_PCA: 'https://pca.internal' })).toBe('http://127.0.0.1:1');
+    expect(endpointLabel('http://127.0.0.1:1', 'eu-west-1', { AWS_ENDPOINT_URL_ACM_PCA: 'https://pca.internal' })).toBe(
+      'http://127.0.0.1:1',
+    );
   });
 });
 
@@ -86,8 +92,14 @@ describe('IssueCertificate input', () => {
 
   it('asks for API-passthrough URI SANs and an absolute end, to the second', () => {
     const input = buildIssueInput({
-      caArn: 'arn:aws-cn:acm-pca:cn-north-1:1:certificate-authority/x', partition: 'aws-cn', csrPem: 'CSR', uriSans: ['spiffe://m/a', 'kuma://t/v'],
-      commonName: 'a.mesh', signingAlgorithm: 'SHA256WITHECDSA', notAfter: new Date('2030-01-01T00:00:00.900Z'), idempotencyToken: 't',
+      caArn: 'arn:aws-cn:acm-pca:cn-north-1:1:certificate-authority/x',
+      partition: 'aws-cn',
+      csrPem: 'CSR',
+      uriSans: ['spiffe://m/a', 'kuma://t/v'],
+      commonName: 'a.mesh',
+      signingAlgorithm: 'SHA256WITHECDSA',
+      notAfter: new Date('2030-01-01T00:00:00.900Z'),
+      idempotencyToken: 't',
     });
     expect(input.TemplateArn).toBe('arn:aws-cn:acm-pca:::template/EndEntityCertificate_APIPassthrough/V1');
     expect(input.Validity).toEqual({ Type: 'ABSOLUTE', Value: Date.UTC(2030, 0, 1) / 1000 });
@@ -99,8 +111,17 @@ describe('IssueCertificate input', () => {
 });
 
 describe('what the SDK throws', () => {
-  const aws = (name: string, status: number, message = 'm') => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status }, $fault: status >= 500 ? 'server' : 'client' });
-  const ctx = { backend: 'b', arn: 'arn', region: 'r', endpoint: 'https://e', credentials: 'conf' as const, operation: 'IssueCertificate', attempts: 3 };
+  const aws = (name: string, status: number, message = 'm') =>
+    Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status }, $fault: status >= 500 ? 'server' : 'client' });
+  const ctx = {
+    backend: 'b',
+    arn: 'arn',
+    region: 'r',
+    endpoint: 'https://e',
+    credentials: 'conf' as const,
+    operation: 'IssueCertificate',
+    attempts: 3,
+  };
 
   it('classifies throttling, 5xx, sockets, TLS and refusals', () => {
     expect(classify(aws('ThrottlingException', 400))).toBe('throttled');
@@ -117,7 +138,9 @@ describe('what the SDK throws', () => {
   it('says what a 5xx was, retryably', () => {
     const err = toCaError(aws('InternalFailure', 500, 'Internal error'), ctx);
     expect(err.retryable).toBe(true);
-    expect(err.message).toBe('acmpca backend "b": ACM PCA at https://e failed IssueCertificate with HTTP 500 after 3 attempts (InternalFailure: Internal error); retried later');
+    expect(err.message).toBe(
+      'acmpca backend "b": ACM PCA at https://e failed IssueCertificate with HTTP 500 after 3 attempts (InternalFailure: Internal error); retried later',
+    );
   });
 
   it('passes other refusals on with AWS code and message, not retryable', () => {

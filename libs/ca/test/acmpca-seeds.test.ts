@@ -46,7 +46,7 @@ describe('seed 004: acmpca backend with caCert, secret and file credentials, ove
     return { spec, store };
   }
 
-  it.each(['004-acmpca-universal.yaml', '004-acmpca-kubernetes.yaml'])('%s passes global\'s test certificate', async (file) => {
+  it.each(['004-acmpca-universal.yaml', '004-acmpca-kubernetes.yaml'])("%s passes global's test certificate", async (file) => {
     const { spec, store } = await setup(file);
     const before = pca.stats().issued;
     expect(await checkMeshCas({ store, mesh: 'default', spec })).toEqual([]);
@@ -81,11 +81,15 @@ describe('seed 004: acmpca backend with caCert, secret and file credentials, ove
 
   it('refuses an unknown ARN', async () => {
     const unknown = arn.replace(/[0-9a-f]{8}-/, '00000000-');
-    expect(await refusal('004-acmpca-universal.yaml', { arn: unknown })).toMatch(/has no certificate authority \S+ \(ResourceNotFoundException: /);
+    expect(await refusal('004-acmpca-universal.yaml', { arn: unknown })).toMatch(
+      /has no certificate authority \S+ \(ResourceNotFoundException: /,
+    );
   });
 
   it('refuses credentials without access to the CA', async () => {
-    expect(await refusal('004-acmpca-universal.yaml', { accessKey: 'AKIDDENIED' })).toMatch(/AWS denied DescribeCertificateAuthority on \S+ \(AccessDeniedException: /);
+    expect(await refusal('004-acmpca-universal.yaml', { accessKey: 'AKIDDENIED' })).toMatch(
+      /AWS denied DescribeCertificateAuthority on \S+ \(AccessDeniedException: /,
+    );
   });
 
   it('refuses a CA that is not active', async () => {
@@ -95,7 +99,9 @@ describe('seed 004: acmpca backend with caCert, secret and file credentials, ove
   });
 
   it('refuses bad credentials', async () => {
-    expect(await refusal('004-acmpca-universal.yaml', { accessKey: 'AKIDWRONG' })).toMatch(/AWS did not accept the credentials \(UnrecognizedClientException: .+\); check conf.auth.awsCredentials/);
+    expect(await refusal('004-acmpca-universal.yaml', { accessKey: 'AKIDWRONG' })).toMatch(
+      /AWS did not accept the credentials \(UnrecognizedClientException: .+\); check conf.auth.awsCredentials/,
+    );
   });
 
   it('refuses an unreachable endpoint', async () => {
@@ -122,7 +128,12 @@ describe('seed 004: acmpca backend with caCert, secret and file credentials, ove
     const { spec, store } = await setup('004-acmpca-universal.yaml');
     confOf(spec).auth!.awsCredentials.accessKeySecret = { file: join(dir, 'missing') };
     const errors = await checkMeshCas({ store, mesh: 'default', spec });
-    expect(errors).toEqual([{ field: 'mtls.backends[0]', message: expect.stringContaining(`conf.auth.awsCredentials.accessKeySecret.file: cannot read "${join(dir, 'missing')}"`) }]);
+    expect(errors).toEqual([
+      {
+        field: 'mtls.backends[0]',
+        message: expect.stringContaining(`conf.auth.awsCredentials.accessKeySecret.file: cannot read "${join(dir, 'missing')}"`),
+      },
+    ]);
   });
 
   it('refuses a referenced secret that does not exist before contacting AWS', async () => {
@@ -154,22 +165,35 @@ describe('seed 002: `type: acm` with secret credentials and the default TLS trus
     const spec = seedMesh(file);
     expect(spec.mtls!.backends[0]!.type).toBe('acmpca');
     confOf(spec).arn = arnOverride ?? arn;
-    const store = await storeWithSecrets({ 'aws-access-key': pca.credentials.accessKeyId, 'aws-secret-key': pca.credentials.secretAccessKey });
+    const store = await storeWithSecrets({
+      'aws-access-key': pca.credentials.accessKeyId,
+      'aws-secret-key': pca.credentials.secretAccessKey,
+    });
     process.env.MESHCA_ACMPCA_ENDPOINT = pca.endpoint;
     return { spec, store };
   }
 
-  it.each(['002-acm-universal.yaml', '002-acm-kubernetes.yaml'])('%s passes global\'s test certificate', async (file) => {
+  it.each(['002-acm-universal.yaml', '002-acm-kubernetes.yaml'])("%s passes global's test certificate", async (file) => {
     const { spec, store } = await setup(file);
     expect(await checkMeshCas({ store, mesh: 'default', spec })).toEqual([]);
   });
 
   it('the verbatim placeholder ARN is refused with what ACM PCA answers', async () => {
     const spec = seedMesh('002-acm-universal.yaml');
-    const store = await storeWithSecrets({ 'aws-access-key': pca.credentials.accessKeyId, 'aws-secret-key': pca.credentials.secretAccessKey });
+    const store = await storeWithSecrets({
+      'aws-access-key': pca.credentials.accessKeyId,
+      'aws-secret-key': pca.credentials.secretAccessKey,
+    });
     process.env.MESHCA_ACMPCA_ENDPOINT = pca.endpoint;
     const errors = await checkMeshCas({ store, mesh: 'default', spec });
-    expect(errors).toEqual([{ field: 'mtls.backends[0]', message: expect.stringMatching(/^acmpca backend "aws-acm-ca" could not issue a test certificate: .*arn:aws:acm-pca:region:account:certificate-authority\/uuid.* \((InvalidArnException|ResourceNotFoundException): /) }]);
+    expect(errors).toEqual([
+      {
+        field: 'mtls.backends[0]',
+        message: expect.stringMatching(
+          /^acmpca backend "aws-acm-ca" could not issue a test certificate: .*arn:aws:acm-pca:region:account:certificate-authority\/uuid.* \((InvalidArnException|ResourceNotFoundException): /,
+        ),
+      },
+    ]);
   });
 
   it('refuses a CA that drops the URI SANs, naming the template', async () => {
@@ -178,10 +202,12 @@ describe('seed 002: `type: acm` with secret credentials and the default TLS trus
       const { spec, store } = await setup('002-acm-universal.yaml');
       process.env.MESHCA_ACMPCA_ENDPOINT = proxy.endpoint;
       const errors = await checkMeshCas({ store, mesh: 'default', spec });
-      expect(errors).toEqual([{
-        field: 'mtls.backends[0]',
-        message: `acmpca backend "aws-acm-ca" could not issue a test certificate: ACM PCA issued a certificate without the URI SANs spiffe://default/meshca-validation, kuma://kuma.io/service/meshca-validation (template EndEntityCertificate_APIPassthrough/V1); the CA dropped the dataplane identity — the CA or a template policy must allow API-passthrough subject alternative names`,
-      }]);
+      expect(errors).toEqual([
+        {
+          field: 'mtls.backends[0]',
+          message: `acmpca backend "aws-acm-ca" could not issue a test certificate: ACM PCA issued a certificate without the URI SANs spiffe://default/meshca-validation, kuma://kuma.io/service/meshca-validation (template EndEntityCertificate_APIPassthrough/V1); the CA dropped the dataplane identity — the CA or a template policy must allow API-passthrough subject alternative names`,
+        },
+      ]);
       expect(validationIdentity('default').tags['kuma.io/service']).toEqual(['meshca-validation']);
     } finally {
       await proxy.stop();

@@ -139,7 +139,13 @@ describe('acmpca backend: issuance on the test server', () => {
   });
 
   it('trims whitespace and newlines around keys read from secrets and files', async () => {
-    const { ca } = await open(pca, { arn, auth: creds }, {}, {}, { ak: `  ${pca.credentials.accessKeyId}\n`, sk: `${pca.credentials.secretAccessKey}\r\n` });
+    const { ca } = await open(
+      pca,
+      { arn, auth: creds },
+      {},
+      {},
+      { ak: `  ${pca.credentials.accessKeyId}\n`, sk: `${pca.credentials.secretAccessKey}\r\n` },
+    );
     await expect(ca.issue({ identity: webIdentity, ttlSeconds: 3600 })).resolves.toBeDefined();
   });
 });
@@ -167,7 +173,9 @@ describe('acmpca backend: RequestInProgress, throttling and the in-flight bound'
     const { ca } = await open(pca, { arn, auth: creds }, { pollIntervalMs: 50 }, { dpCert: { requestTimeout: '1s' } });
     const err = await failure(ca.issue({ identity: webIdentity, ttlSeconds: 3600 }));
     expect(err.retryable).toBe(true);
-    expect(err.message).toMatch(/^acmpca backend "acmpca-1": certificate from arn:aws:acm-pca:\S+ was still being issued when the request timed out \(RequestInProgressException: .+\); raise dpCert.requestTimeout or retry$/);
+    expect(err.message).toMatch(
+      /^acmpca backend "acmpca-1": certificate from arn:aws:acm-pca:\S+ was still being issued when the request timed out \(RequestInProgressException: .+\); raise dpCert.requestTimeout or retry$/,
+    );
   });
 
   it('retries throttled requests with backoff until they pass', async () => {
@@ -201,7 +209,9 @@ describe('acmpca backend: RequestInProgress, throttling and the in-flight bound'
     const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as CaError);
     expect(rejected.length).toBeGreaterThan(0);
     expect(rejected[0]!.retryable).toBe(true);
-    expect(rejected[0]!.message).toMatch(/^acmpca backend "acmpca-1": ACM PCA kept throttling \w+ after 1 attempts \(ThrottlingException: Rate exceeded\)/);
+    expect(rejected[0]!.message).toMatch(
+      /^acmpca backend "acmpca-1": ACM PCA kept throttling \w+ after 1 attempts \(ThrottlingException: Rate exceeded\)/,
+    );
   });
 
   it('keeps at most maxInFlight requests in flight and queues the rest', async () => {
@@ -255,7 +265,10 @@ describe('acmpca backend: credentials', () => {
   });
 
   it('refuses a wrong secret with AWS InvalidSignatureException and never shows the secret', async () => {
-    const { ca } = await open({ endpoint: pca.endpoint, credentials: { accessKeyId: 'AKIDFROMENV', secretAccessKey: 'wrong-secret-value' } }, { arn, auth: creds });
+    const { ca } = await open(
+      { endpoint: pca.endpoint, credentials: { accessKeyId: 'AKIDFROMENV', secretAccessKey: 'wrong-secret-value' } },
+      { arn, auth: creds },
+    );
     const err = await failure(ca.issue({ identity: webIdentity, ttlSeconds: 3600 }));
     expect(err.retryable).toBe(false);
     expect(err.message).toBe(
@@ -269,7 +282,9 @@ describe('acmpca backend: credentials', () => {
     process.env.AWS_SECRET_ACCESS_KEY = 'whatever';
     const { ca } = await open(pca, { arn });
     const err = await failure(ca.issue({ identity: webIdentity, ttlSeconds: 3600 }));
-    expect(err.message).toMatch(/^acmpca backend "acmpca-1": AWS did not accept the credentials \(UnrecognizedClientException: The security token included in the request is invalid\.\); check the default credential chain \(AWS_ACCESS_KEY_ID/);
+    expect(err.message).toMatch(
+      /^acmpca backend "acmpca-1": AWS did not accept the credentials \(UnrecognizedClientException: The security token included in the request is invalid\.\); check the default credential chain \(AWS_ACCESS_KEY_ID/,
+    );
   });
 
   it('fails at open when a credential secret is missing, naming the field', async () => {
@@ -295,7 +310,11 @@ describe('acmpca backend: refusals name the backend and what AWS answered', () =
     const { ca } = await open(pca, { arn: unknown, auth: creds });
     const err = await issue(ca);
     expect(err.retryable).toBe(false);
-    expect(err.message).toMatch(new RegExp(`^acmpca backend "acmpca-1": ACM PCA in region us-east-1 has no certificate authority ${unknown.replace(/[/]/g, '\\/')} \\(ResourceNotFoundException: .+\\); check conf.arn`));
+    expect(err.message).toMatch(
+      new RegExp(
+        `^acmpca backend "acmpca-1": ACM PCA in region us-east-1 has no certificate authority ${unknown.replace(/[/]/g, '\\/')} \\(ResourceNotFoundException: .+\\); check conf.arn`,
+      ),
+    );
   });
 
   it('malformed ARN: refused at open', async () => {
@@ -306,17 +325,24 @@ describe('acmpca backend: refusals name the backend and what AWS answered', () =
   });
 
   it('access denied: AccessDeniedException with the permissions to grant', async () => {
-    const { ca } = await open({ endpoint: pca.endpoint, credentials: { accessKeyId: 'AKIDDENIED', secretAccessKey: 'x' } }, { arn, auth: creds });
+    const { ca } = await open(
+      { endpoint: pca.endpoint, credentials: { accessKeyId: 'AKIDDENIED', secretAccessKey: 'x' } },
+      { arn, auth: creds },
+    );
     const err = await issue(ca);
     expect(err.retryable).toBe(false);
-    expect(err.message).toMatch(/^acmpca backend "acmpca-1": AWS denied DescribeCertificateAuthority on \S+ \(AccessDeniedException: User: .* is not authorized to perform: acm-pca:DescribeCertificateAuthority .*\); the credentials' IAM policy must allow acm-pca:IssueCertificate/);
+    expect(err.message).toMatch(
+      /^acmpca backend "acmpca-1": AWS denied DescribeCertificateAuthority on \S+ \(AccessDeniedException: User: .* is not authorized to perform: acm-pca:DescribeCertificateAuthority .*\); the credentials' IAM policy must allow acm-pca:IssueCertificate/,
+    );
   });
 
   it('CA not active: says its status, before and after the backend has seen it active', async () => {
     const disabled = await pca.createCa();
     pca.setCaStatus(disabled, 'DISABLED');
     const { ca } = await open(pca, { arn: disabled, auth: creds });
-    expect((await issue(ca)).message).toBe(`acmpca backend "acmpca-1": certificate authority ${disabled} is DISABLED, not ACTIVE; enable it or point conf.arn at an active CA`);
+    expect((await issue(ca)).message).toBe(
+      `acmpca backend "acmpca-1": certificate authority ${disabled} is DISABLED, not ACTIVE; enable it or point conf.arn at an active CA`,
+    );
 
     const pending = await pca.createCa({ pending: true });
     const { ca: pendingCa } = await open(pca, { arn: pending, auth: creds });
@@ -330,15 +356,25 @@ describe('acmpca backend: refusals name the backend and what AWS answered', () =
     const err = await issue(laterCa);
     // A CA's state is an outage to wait out (with backoff), not a refusal of the request.
     expect(err.retryable).toBe(true);
-    expect(err.message).toMatch(/^acmpca backend "acmpca-1": certificate authority \S+ is DISABLED, not ACTIVE \(InvalidStateException: .+\); enable it \(aws acm-pca update-certificate-authority --status ACTIVE\)/);
+    expect(err.message).toMatch(
+      /^acmpca backend "acmpca-1": certificate authority \S+ is DISABLED, not ACTIVE \(InvalidStateException: .+\); enable it \(aws acm-pca update-certificate-authority --status ACTIVE\)/,
+    );
   });
 
   it('unreachable endpoint: retryable, with the endpoint and the socket error', async () => {
     const port = await closedPort();
-    const { ca } = await open({ endpoint: `http://127.0.0.1:${port}`, credentials: pca.credentials }, { arn, auth: creds }, { maxAttempts: 3 });
+    const { ca } = await open(
+      { endpoint: `http://127.0.0.1:${port}`, credentials: pca.credentials },
+      { arn, auth: creds },
+      { maxAttempts: 3 },
+    );
     const err = await issue(ca);
     expect(err.retryable).toBe(true);
-    expect(err.message).toMatch(new RegExp(`^acmpca backend "acmpca-1": cannot reach ACM PCA at http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED.*\\) after 3 attempts; check the endpoint`));
+    expect(err.message).toMatch(
+      new RegExp(
+        `^acmpca backend "acmpca-1": cannot reach ACM PCA at http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED.*\\) after 3 attempts; check the endpoint`,
+      ),
+    );
     const h = await ca.health();
     expect(h.ok).toBe(false);
     expect(h.reason).toMatch(/cannot reach ACM PCA/);
@@ -361,7 +397,9 @@ describe('acmpca backend: refusals name the backend and what AWS answered', () =
   it('URI SANs dropped when the base template meets a CSR without them: refused, naming that template', async () => {
     const { ca } = await open(pca, { arn, auth: creds }, { template: 'EndEntityCertificate/V1' });
     const key = generateP256Key();
-    const err = await failure(ca.issue({ identity: webIdentity, ttlSeconds: 3600, csrPem: createCsr({ keyPem: key.keyPem, uriSans: [], commonName: 'web' }) }));
+    const err = await failure(
+      ca.issue({ identity: webIdentity, ttlSeconds: 3600, csrPem: createCsr({ keyPem: key.keyPem, uriSans: [], commonName: 'web' }) }),
+    );
     expect(err.message).toMatch(/without the URI SANs spiffe:\/\/default\/web, .* \(template EndEntityCertificate\/V1\)/);
   });
 });
@@ -386,7 +424,11 @@ describe('acmpca backend: HTTPS endpoint verified with conf.caCert', () => {
     const { ca } = await open(pca, { arn, caCert: { inlineString: other.certPem }, auth: creds });
     const err = await issue(ca);
     expect(err.retryable).toBe(true);
-    expect(err.message).toMatch(new RegExp(`^acmpca backend "acmpca-1": the TLS certificate of the ACM PCA endpoint ${pca.endpoint.replace(/\./g, '\\.')} did not verify \\((UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT_LOCALLY).*\\); conf.caCert must hold the CA`));
+    expect(err.message).toMatch(
+      new RegExp(
+        `^acmpca backend "acmpca-1": the TLS certificate of the ACM PCA endpoint ${pca.endpoint.replace(/\./g, '\\.')} did not verify \\((UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT_LOCALLY).*\\); conf.caCert must hold the CA`,
+      ),
+    );
   });
 
   it('refuses a caCert that is not PEM at open', async () => {

@@ -90,7 +90,9 @@ describe('builtin backend issuance', () => {
   });
 
   it('refuses other meshes and bad TTLs, and never outlives its CA', async () => {
-    await expect(be.issue({ identity: { ...webIdentity, mesh: 'other' }, ttlSeconds: 60 })).rejects.toThrow(/cannot issue for mesh "other"/);
+    await expect(be.issue({ identity: { ...webIdentity, mesh: 'other' }, ttlSeconds: 60 })).rejects.toThrow(
+      /cannot issue for mesh "other"/,
+    );
     await expect(be.issue({ identity: webIdentity, ttlSeconds: 0 })).rejects.toThrow(/ttlSeconds/);
     const caEnd = parseCertificate(ca.certPem).notAfter;
     const issued = await be.issue({ identity: webIdentity, ttlSeconds: 20 * 365 * 86400 });
@@ -114,7 +116,10 @@ describe('two zones with the same builtin CA', () => {
     const ca = await generateBuiltinCa('default', backend);
     const zoneA = createBuiltinBackend(contextWith(backend), ca);
     const zoneB = createBuiltinBackend(contextWith(backend), ca, { pool });
-    const server = await zoneA.issue({ identity: { mesh: 'default', name: 'backend-1', tags: { 'kuma.io/service': ['backend'] } }, ttlSeconds: 600 });
+    const server = await zoneA.issue({
+      identity: { mesh: 'default', name: 'backend-1', tags: { 'kuma.io/service': ['backend'] } },
+      ttlSeconds: 600,
+    });
     const client = await zoneB.issue({ identity: webIdentity, ttlSeconds: 600 });
     const bundle = (await zoneA.roots()).join('');
 
@@ -135,7 +140,8 @@ describe('two zones with the same builtin CA', () => {
         cert: client.certChainPem,
         key: client.keyPem ?? '',
         ca: bundle,
-        checkServerIdentity: (_h, cert) => (cert.subjectaltname?.includes('URI:spiffe://default/backend') ? undefined : new Error('wrong peer')),
+        checkServerIdentity: (_h, cert) =>
+          cert.subjectaltname?.includes('URI:spiffe://default/backend') ? undefined : new Error('wrong peer'),
       });
       let received = '';
       socket.on('data', (d: Buffer) => (received += d.toString()));

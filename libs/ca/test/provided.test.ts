@@ -44,22 +44,44 @@ describe('provided CA checks at apply time', () => {
   it('refuses a leaf certificate, an expired CA and one not yet valid', async () => {
     const signer = createLeafSigner({ caCertPem: ca.certPem, caKeyPem: ca.keyPem });
     const leafKey = generateP256Key();
-    const leafPem = signer.sign({ publicKey: leafKey.spkiDer, uriSans: ['spiffe://default/x'], notBefore: new Date(), notAfter: new Date(Date.now() + 60_000) });
-    const leafErrors = await checkProvidedCa(contextWith(provided({ cert: { inlineString: leafPem }, key: { inlineString: leafKey.keyPem } })), PATH);
+    const leafPem = signer.sign({
+      publicKey: leafKey.spkiDer,
+      uriSans: ['spiffe://default/x'],
+      notBefore: new Date(),
+      notAfter: new Date(Date.now() + 60_000),
+    });
+    const leafErrors = await checkProvidedCa(
+      contextWith(provided({ cert: { inlineString: leafPem }, key: { inlineString: leafKey.keyPem } })),
+      PATH,
+    );
     expect(leafErrors).toEqual([{ field: `${PATH}.conf.cert`, message: expect.stringMatching(/provided backend "ca-2" is not a CA/) }]);
 
     const old = generateCa({ commonName: 'old', keyType: 'ecdsa-p256', validitySeconds: 60, notBefore: new Date(Date.now() - 3600_000) });
-    const expired = await checkProvidedCa(contextWith(provided({ cert: { inlineString: old.certPem }, key: { inlineString: old.keyPem } })), PATH);
+    const expired = await checkProvidedCa(
+      contextWith(provided({ cert: { inlineString: old.certPem }, key: { inlineString: old.keyPem } })),
+      PATH,
+    );
     expect(expired).toEqual([{ field: `${PATH}.conf.cert`, message: expect.stringMatching(/"ca-2" expired at \d{4}-/) }]);
 
-    const future = generateCa({ commonName: 'future', keyType: 'ecdsa-p256', validitySeconds: 86400, notBefore: new Date(Date.now() + 3600_000) });
-    const early = await checkProvidedCa(contextWith(provided({ cert: { inlineString: future.certPem }, key: { inlineString: future.keyPem } })), PATH);
+    const future = generateCa({
+      commonName: 'future',
+      keyType: 'ecdsa-p256',
+      validitySeconds: 86400,
+      notBefore: new Date(Date.now() + 3600_000),
+    });
+    const early = await checkProvidedCa(
+      contextWith(provided({ cert: { inlineString: future.certPem }, key: { inlineString: future.keyPem } })),
+      PATH,
+    );
     expect(early[0]?.message).toMatch(/not valid before/);
   });
 
   it('reports unparseable material without echoing it, and a missing secret at its field', async () => {
     const junkKey = 'SECRET-KEY-MATERIAL-DO-NOT-LOG';
-    const errors = await checkProvidedCa(contextWith(provided({ cert: { inlineString: 'not a cert' }, key: { inlineString: junkKey } })), PATH);
+    const errors = await checkProvidedCa(
+      contextWith(provided({ cert: { inlineString: 'not a cert' }, key: { inlineString: junkKey } })),
+      PATH,
+    );
     expect(errors.map((e) => e.field)).toEqual([`${PATH}.conf.cert`, `${PATH}.conf.key`]);
     expect(errors[0]?.message).toMatch(/"ca-2" is not PEM/);
     expect(errors[1]?.message).toMatch(/"ca-2" is not an unencrypted PEM private key/);
@@ -77,7 +99,9 @@ describe('provided CA checks at apply time', () => {
     expect(parseCertificate(issued.certChainPem).uriSans[0]).toBe('spiffe://default/web');
     expect(await be.roots()).toEqual([ca.certPem]);
     await expect(
-      createProvidedBackend(contextWith(provided({ cert: secret('c'), key: secret('k') }), { c: ca.certPem, k: other.keyPem }), { path: PATH }),
+      createProvidedBackend(contextWith(provided({ cert: secret('c'), key: secret('k') }), { c: ca.certPem, k: other.keyPem }), {
+        path: PATH,
+      }),
     ).rejects.toThrow('mtls.backends[1].conf.key: the key of provided backend "ca-2" does not match its certificate');
   });
 });

@@ -7,7 +7,18 @@ import type { DataSource, MtlsBackend, VaultConf } from '@meshca/api';
 import { createCsr, createLocalIssuer, generateCa, parseCertificate } from '@meshca/pki';
 import { CaError, type DataplaneIdentity } from '../src/index.js';
 import { openVaultBackend, type VaultBackendOptions, type VaultCaBackend } from '../src/vault/index.js';
-import { contextOf, envOf, ok, seedVault, startProxy, startVaultServer, storeWithSecrets, vaultCall, type Proxy, type VaultServer } from './vault-setup.js';
+import {
+  contextOf,
+  envOf,
+  ok,
+  seedVault,
+  startProxy,
+  startVaultServer,
+  storeWithSecrets,
+  vaultCall,
+  type Proxy,
+  type VaultServer,
+} from './vault-setup.js';
 
 const web: DataplaneIdentity = { mesh: 'default', name: 'web-1', tags: { 'kuma.io/service': ['web'] } };
 const inline = (text: string): DataSource => ({ inlineString: text });
@@ -58,7 +69,9 @@ describe('token lifecycle', () => {
     const ca = await backend({ address: v.address, pki: s.mount, role: s.role, auth: { token: inline(s.token) } });
     await ca.issue({ identity: web, ttlSeconds: 3600 });
     await sleep(3000);
-    await expect(ca.issue({ identity: web, ttlSeconds: 3600 })).rejects.toThrow(/permission denied, invalid token; the token is unknown, revoked or expired/);
+    await expect(ca.issue({ identity: web, ttlSeconds: 3600 })).rejects.toThrow(
+      /permission denied, invalid token; the token is unknown, revoked or expired/,
+    );
   });
 
   describe('TLS certificate login', () => {
@@ -68,7 +81,12 @@ describe('token lifecycle', () => {
       const clientCa = generateCa({ commonName: 'meshca control planes', keyType: 'ecdsa-p256', validitySeconds: 3600 });
       const issuer = createLocalIssuer({ caCertPem: clientCa.certPem, caKeyPem: clientCa.keyPem });
       const now = Date.now();
-      const client = await issuer.issue({ uriSans: [], commonName: 'zone-1', notBefore: new Date(now - 60_000), notAfter: new Date(now + 3600_000) });
+      const client = await issuer.issue({
+        uriSans: [],
+        commonName: 'zone-1',
+        notBefore: new Date(now - 60_000),
+        notAfter: new Date(now + 3600_000),
+      });
       await issuer.close();
       await ok(vaultCall(v, 'POST', 'sys/auth/cert', { type: 'cert' }));
       await ok(vaultCall(v, 'POST', 'auth/cert/certs/meshca', { certificate: clientCa.certPem, token_policies: s.policy, ...certArgs }));
@@ -124,13 +142,15 @@ describe('token lifecycle', () => {
       expect(v.stats().byPath['auth/cert/login']).toBe(ca.tokenState().logins);
     });
 
-    it('a client certificate Vault does not trust: Vault\'s message and what to set up', async () => {
+    it("a client certificate Vault does not trust: Vault's message and what to set up", async () => {
       const { fromCp } = await certAuthVault({ token_ttl: '1h' });
       const stranger = generateCa({ commonName: 'stranger', keyType: 'ecdsa-p256', validitySeconds: 3600 });
       const ca = await backend({ ...fromCp, auth: { tls: { clientKey: inline(stranger.keyPem), clientCert: inline(stranger.certPem) } } });
       const err = await ca.issue({ identity: web, ttlSeconds: 3600 }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(CaError);
-      expect((err as CaError).message).toContain('answered 400 to POST auth/cert/login: invalid certificate or no client certificate supplied');
+      expect((err as CaError).message).toContain(
+        'answered 400 to POST auth/cert/login: invalid certificate or no client certificate supplied',
+      );
       expect((err as CaError).message).toContain('vault auth enable cert');
     });
   });
@@ -149,7 +169,9 @@ describe('CSR mode', () => {
     const ca = await backend({ address: v.address, pki: s.mount, role: s.role, auth: { token: inline(s.token) } });
     const err = await ca.issue({ identity: web, ttlSeconds: 3600, csrPem: csrFor().csrPem }).catch((e: unknown) => e);
     expect((err as CaError).message).toContain('does not grant "update" on path "kmesh-pki-default/sign/dataplane-proxies"');
-    expect((err as CaError).message).toContain('CSR mode signs at "kmesh-pki-default/sign/dataplane-proxies", which the reference policy does not grant');
+    expect((err as CaError).message).toContain(
+      'CSR mode signs at "kmesh-pki-default/sign/dataplane-proxies", which the reference policy does not grant',
+    );
     expect(v.stats().byPath['kmesh-pki-default/issue/dataplane-proxies']).toBeUndefined();
   });
 
@@ -164,14 +186,16 @@ describe('CSR mode', () => {
     expect(parseCertificate(issued.certChainPem).uriSans).toEqual(['spiffe://default/web', 'kuma://kuma.io/service/web']);
   });
 
-  it('refuses a CSR that asks for another identity (Vault would sign the CSR\'s own SANs)', async () => {
+  it("refuses a CSR that asks for another identity (Vault would sign the CSR's own SANs)", async () => {
     const v = await server(false);
     const s = await seedVault(v, { roleArgs: EC, extraPaths: ['kmesh-pki-default/sign/dataplane-proxies'] });
     const ca = await backend({ address: v.address, pki: s.mount, role: s.role, auth: { token: inline(s.token) } });
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const csrPem = createCsr({ keyPem, uriSans: ['spiffe://default/payments', 'kuma://kuma.io/service/payments'] });
-    await expect(ca.issue({ identity: web, ttlSeconds: 3600, csrPem })).rejects.toThrow(/CSR asks for URI SANs \[spiffe:\/\/default\/payments, .*\] but its identity is \[spiffe:\/\/default\/web, kuma:\/\/kuma.io\/service\/web\]/);
+    await expect(ca.issue({ identity: web, ttlSeconds: 3600, csrPem })).rejects.toThrow(
+      /CSR asks for URI SANs \[spiffe:\/\/default\/payments, .*\] but its identity is \[spiffe:\/\/default\/web, kuma:\/\/kuma.io\/service\/web\]/,
+    );
     expect(v.stats().byPath['kmesh-pki-default/sign/dataplane-proxies']).toBeUndefined();
   });
 });
@@ -194,7 +218,13 @@ describe('connections', () => {
     const v = await server(false);
     const s = await seedVault(v, { roleArgs: EC });
     const agent = await proxy(v.address, { addHeaders: { 'x-vault-token': s.token } });
-    const ca = await backend({ address: 'https://vault.example:8200', agentAddress: agent.address, pki: s.mount, role: s.role, auth: { token: inline('never-sent') } });
+    const ca = await backend({
+      address: 'https://vault.example:8200',
+      agentAddress: agent.address,
+      pki: s.mount,
+      role: s.role,
+      auth: { token: inline('never-sent') },
+    });
     await ca.issue({ identity: web, ttlSeconds: 3600 });
     expect(agent.seen.map((r) => r.path)).toEqual(['/v1/kmesh-pki-default/issue/dataplane-proxies']);
     expect(agent.seen[0]?.headers['x-vault-token']).toBeUndefined();
@@ -224,7 +254,7 @@ describe('health and roots', () => {
     expect(await bad.health()).toMatchObject({ ok: false, reason: expect.stringContaining('invalid token') });
   });
 
-  it('roots come from the mount\'s ca_chain before anything is issued (root and intermediate)', async () => {
+  it("roots come from the mount's ca_chain before anything is issued (root and intermediate)", async () => {
     const v = await server(false);
     const s = await seedVault(v, { roleArgs: EC, intermediate: true });
     const ca = await backend({ address: v.address, pki: s.mount, role: s.role, auth: { token: inline(s.token) } });
@@ -240,7 +270,9 @@ describe('health and roots', () => {
     const denied = JSON.stringify({ errors: ['1 error occurred:\n\t* permission denied\n\n'] });
     const p = await proxy(v.address, { answer: (path) => (/ca_chain|ca\/pem/.test(path) ? { status: 403, body: denied } : undefined) });
     const ca = await backend({ address: p.address, pki: s.mount, role: s.role, auth: { token: inline(s.token) } });
-    await expect(ca.roots()).rejects.toThrow(/answered 403 to GET kmesh-pki-default\/ca_chain: permission denied.*no certificate has been issued through this backend yet/);
+    await expect(ca.roots()).rejects.toThrow(
+      /answered 403 to GET kmesh-pki-default\/ca_chain: permission denied.*no certificate has been issued through this backend yet/,
+    );
     await ca.issue({ identity: web, ttlSeconds: 3600 });
     const roots = await ca.roots();
     expect(roots.map((r) => new X509Certificate(r).fingerprint256).at(-1)).toBe(new X509Certificate(s.rootPem).fingerprint256);

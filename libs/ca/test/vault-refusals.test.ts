@@ -6,7 +6,18 @@ import { generateCa } from '@meshca/pki';
 import { seedText } from '@meshca/test/fixtures';
 import { CaError, checkMeshCas, validationIdentity } from '../src/index.js';
 import { openVaultBackend } from '../src/vault/index.js';
-import { closedPort, contextOf, envOf, ok, seedVault, startVaultServer, storeWithSecrets, vaultCall, type SeedSetup, type VaultServer } from './vault-setup.js';
+import {
+  closedPort,
+  contextOf,
+  envOf,
+  ok,
+  seedVault,
+  startVaultServer,
+  storeWithSecrets,
+  vaultCall,
+  type SeedSetup,
+  type VaultServer,
+} from './vault-setup.js';
 
 const SEED = parseDocuments(seedText('001-vault-universal.yaml'))[0]!.spec as MeshSpec;
 
@@ -17,9 +28,31 @@ beforeAll(async () => {
   v = await startVaultServer({ tls: true });
   setup = await seedVault(v);
   // A second role that forbids the mesh's URIs, and one capped at 1h.
-  await ok(vaultCall(v, 'POST', `${setup.mount}/roles/other-mesh`, { allowed_uri_sans: 'spiffe://other/*', require_cn: 'false', key_type: 'ec', key_bits: '256' }));
-  await ok(vaultCall(v, 'POST', `${setup.mount}/roles/short`, { allowed_uri_sans: 'spiffe://default/*,kuma://*', require_cn: 'false', max_ttl: '1h', key_type: 'ec', key_bits: '256' }));
-  await ok(vaultCall(v, 'POST', `${setup.mount}/roles/needs-cn`, { allowed_uri_sans: 'spiffe://default/*,kuma://*', require_cn: 'true', key_type: 'ec', key_bits: '256' }));
+  await ok(
+    vaultCall(v, 'POST', `${setup.mount}/roles/other-mesh`, {
+      allowed_uri_sans: 'spiffe://other/*',
+      require_cn: 'false',
+      key_type: 'ec',
+      key_bits: '256',
+    }),
+  );
+  await ok(
+    vaultCall(v, 'POST', `${setup.mount}/roles/short`, {
+      allowed_uri_sans: 'spiffe://default/*,kuma://*',
+      require_cn: 'false',
+      max_ttl: '1h',
+      key_type: 'ec',
+      key_bits: '256',
+    }),
+  );
+  await ok(
+    vaultCall(v, 'POST', `${setup.mount}/roles/needs-cn`, {
+      allowed_uri_sans: 'spiffe://default/*,kuma://*',
+      require_cn: 'true',
+      key_type: 'ec',
+      key_bits: '256',
+    }),
+  );
 });
 afterAll(async () => {
   await v?.stop();
@@ -65,7 +98,7 @@ async function issueError(o: Variation): Promise<CaError> {
 
 const root = () => ({ 'token-1': v.rootToken });
 
-describe('global refuses a vault backend that cannot issue, with the backend name and Vault\'s message', () => {
+describe("global refuses a vault backend that cannot issue, with the backend name and Vault's message", () => {
   it('passes with the seed as set up (control)', async () => {
     expect(await check({})).toEqual([]);
   });
@@ -74,14 +107,18 @@ describe('global refuses a vault backend that cannot issue, with the backend nam
     const address = `http://127.0.0.1:${await closedPort()}`;
     const [e] = await check({ fromCp: { address } });
     expect(e?.field).toBe('mtls.backends[0]');
-    expect(e?.message).toMatch(/^vault backend "vault-1" could not issue a test certificate: cannot reach Vault at http:\/\/127\.0\.0\.1:\d+ .*ECONNREFUSED.*check conf\.fromCp\.address/);
+    expect(e?.message).toMatch(
+      /^vault backend "vault-1" could not issue a test certificate: cannot reach Vault at http:\/\/127\.0\.0\.1:\d+ .*ECONNREFUSED.*check conf\.fromCp\.address/,
+    );
     expect((await issueError({ fromCp: { address } })).retryable).toBe(true);
   });
 
   it('TLS does not verify (caCert of another CA): retryable, points at tls.caCert', async () => {
     const other = generateCa({ commonName: 'not vault', keyType: 'ecdsa-p256', validitySeconds: 3600 }).certPem;
     const [e] = await check({ secrets: { 'sec-1': other } });
-    expect(e?.message).toMatch(/could not issue a test certificate: TLS to Vault at https:\/\/127\.0\.0\.1:\d+ does not verify: .*\((?:UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN)\).*conf\.fromCp\.tls\.caCert/);
+    expect(e?.message).toMatch(
+      /could not issue a test certificate: TLS to Vault at https:\/\/127\.0\.0\.1:\d+ does not verify: .*\((?:UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN)\).*conf\.fromCp\.tls\.caCert/,
+    );
     expect((await issueError({ secrets: { 'sec-1': other } })).retryable).toBe(true);
   });
 
@@ -108,7 +145,9 @@ describe('global refuses a vault backend that cannot issue, with the backend nam
   it('role missing (token allowed on it): Vault\'s "unknown role", what to create', async () => {
     const [e] = await check({ fromCp: { role: 'nope' }, secrets: root() });
     expect(e?.message).toContain('answered 400 to POST kmesh-pki-default/issue/nope: unknown role: nope');
-    expect(e?.message).toContain('role "nope" does not exist in mount "kmesh-pki-default": create it (vault write kmesh-pki-default/roles/nope ...)');
+    expect(e?.message).toContain(
+      'role "nope" does not exist in mount "kmesh-pki-default": create it (vault write kmesh-pki-default/roles/nope ...)',
+    );
     expect((await issueError({ fromCp: { role: 'nope' }, secrets: root() })).retryable).toBe(false);
   });
 
@@ -119,8 +158,12 @@ describe('global refuses a vault backend that cannot issue, with the backend nam
 
   it('mount missing (token allowed on it): 404 "no handler for route", how to enable it', async () => {
     const [e] = await check({ fromCp: { pki: 'nope-pki' }, secrets: root() });
-    expect(e?.message).toContain('answered 404 to POST nope-pki/issue/dataplane-proxies: no handler for route "nope-pki/issue/dataplane-proxies". route entry not found.');
-    expect(e?.message).toContain('no secrets engine is mounted at "nope-pki": enable it (vault secrets enable -path=nope-pki pki) or fix conf.fromCp.pki');
+    expect(e?.message).toContain(
+      'answered 404 to POST nope-pki/issue/dataplane-proxies: no handler for route "nope-pki/issue/dataplane-proxies". route entry not found.',
+    );
+    expect(e?.message).toContain(
+      'no secrets engine is mounted at "nope-pki": enable it (vault secrets enable -path=nope-pki pki) or fix conf.fromCp.pki',
+    );
     expect((await issueError({ fromCp: { pki: 'nope-pki' }, secrets: root() })).retryable).toBe(false);
   });
 
@@ -130,7 +173,7 @@ describe('global refuses a vault backend that cannot issue, with the backend nam
     expect(e?.message).toMatch(/a mount the token may not see, with the same 403, so also check .*conf\.fromCp\.pki/);
   });
 
-  it('role forbids the SPIFFE/kuma URIs: Vault\'s message and allowed_uri_sans', async () => {
+  it("role forbids the SPIFFE/kuma URIs: Vault's message and allowed_uri_sans", async () => {
     const [e] = await check({ fromCp: { role: 'other-mesh', commonName: '' }, secrets: root() });
     expect(e?.message).toContain('URI Subject Alternative Names were provided via the API which are not valid for this role');
     expect(e?.message).toContain('set its allowed_uri_sans, e.g. allowed_uri_sans="spiffe://<mesh>/*,kuma://*"');
@@ -147,7 +190,9 @@ describe('global refuses a vault backend that cannot issue, with the backend nam
     const errors = await check({ fromCp: { role: 'short', commonName: '' }, secrets: root(), expiration: '24h' });
     expect(errors).toHaveLength(1);
     expect(errors[0]?.field).toBe('mtls.backends[0].dpCert.rotation.expiration');
-    expect(errors[0]?.message).toMatch(/valid for 1h, shorter than dpCert\.rotation\.expiration \(24h\).*must not exceed the cap \(the role's max_ttl; equal is fine\)/);
+    expect(errors[0]?.message).toMatch(
+      /valid for 1h, shorter than dpCert\.rotation\.expiration \(24h\).*must not exceed the cap \(the role's max_ttl; equal is fine\)/,
+    );
     // Under the cap it passes, and at the cap too (the certificate is as long as asked).
     expect(await check({ fromCp: { role: 'short', commonName: '' }, secrets: root(), expiration: '50m' })).toEqual([]);
     expect(await check({ fromCp: { role: 'short', commonName: '' }, secrets: root(), expiration: '1h' })).toEqual([]);
@@ -168,10 +213,7 @@ describe('global refuses a vault backend that cannot issue, with the backend nam
   it('messages never carry the token', async () => {
     const created = await ok(vaultCall(v, 'POST', 'auth/token/create', { policies: ['default'] }));
     const token = String(created.json.auth?.client_token);
-    const all = [
-      ...(await check({ secrets: { 'token-1': token } })),
-      ...(await check({ secrets: { 'token-1': `${token}x` } })),
-    ];
+    const all = [...(await check({ secrets: { 'token-1': token } })), ...(await check({ secrets: { 'token-1': `${token}x` } }))];
     expect(all.length).toBe(2);
     for (const e of all) expect(e.message).not.toContain(token);
   });

@@ -51,37 +51,47 @@ describe.each([
 });
 
 describe('certificates issued for the seed 001 mesh', () => {
-  it.each([false, true])('verify to the root, carry the SPIFFE and kuma URIs and the commonName (intermediate CA: %s)', async (intermediate) => {
-    const v = await server();
-    const setup = await seedVault(v, { intermediate });
-    const { backend } = pointAt(meshOf('001-vault-universal.yaml'), v);
-    const store = await storeWithSecrets({ 'sec-1': v.caCertPem!, 'token-1': setup.token });
-    const ca = await openVaultBackend(contextOf('default', backend, store), envOf(store));
-    try {
-      const issued = await ca.issue({
-        identity: { mesh: 'default', name: 'web-1', tags: { 'kuma.io/service': ['web'], 'kuma.io/zone': ['zone-1'], version: ['v1'] } },
-        ttlSeconds: 24 * 3600,
-      });
-      const roots = await ca.roots();
-      const root = new X509Certificate(setup.rootPem);
-      expect(new X509Certificate(roots.at(-1)!).fingerprint256).toBe(root.fingerprint256);
-      expect(roots).toHaveLength(intermediate ? 2 : 1);
+  it.each([false, true])(
+    'verify to the root, carry the SPIFFE and kuma URIs and the commonName (intermediate CA: %s)',
+    async (intermediate) => {
+      const v = await server();
+      const setup = await seedVault(v, { intermediate });
+      const { backend } = pointAt(meshOf('001-vault-universal.yaml'), v);
+      const store = await storeWithSecrets({ 'sec-1': v.caCertPem!, 'token-1': setup.token });
+      const ca = await openVaultBackend(contextOf('default', backend, store), envOf(store));
+      try {
+        const issued = await ca.issue({
+          identity: { mesh: 'default', name: 'web-1', tags: { 'kuma.io/service': ['web'], 'kuma.io/zone': ['zone-1'], version: ['v1'] } },
+          ttlSeconds: 24 * 3600,
+        });
+        const roots = await ca.roots();
+        const root = new X509Certificate(setup.rootPem);
+        expect(new X509Certificate(roots.at(-1)!).fingerprint256).toBe(root.fingerprint256);
+        expect(roots).toHaveLength(intermediate ? 2 : 1);
 
-      const chain = [...issued.certChainPem.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)].map((m) => new X509Certificate(m[0]));
-      expect(chain).toHaveLength(intermediate ? 2 : 1); // leaf (+ intermediate), never the root
-      const path = [...chain, root];
-      for (let i = 0; i + 1 < path.length; i++) expect(path[i]!.verify(path[i + 1]!.publicKey)).toBe(true);
+        const chain = [...issued.certChainPem.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)].map(
+          (m) => new X509Certificate(m[0]),
+        );
+        expect(chain).toHaveLength(intermediate ? 2 : 1); // leaf (+ intermediate), never the root
+        const path = [...chain, root];
+        for (let i = 0; i + 1 < path.length; i++) expect(path[i]!.verify(path[i + 1]!.publicKey)).toBe(true);
 
-      const leaf = parseCertificate(issued.certChainPem);
-      expect(leaf.uriSans.sort()).toEqual(['kuma://kuma.io/service/web', 'kuma://kuma.io/zone/zone-1', 'kuma://version/v1', 'spiffe://default/web']);
-      expect(leaf.commonName).toBe('web.mesh');
-      expect(leaf.serial).toBe(issued.serial);
-      expect(Math.abs(issued.notAfter.getTime() - Date.now() - 24 * 3600_000)).toBeLessThan(120_000);
-      // Vault's PKCS#1 RSA key comes back as PKCS#8 and matches the certificate.
-      expect(issued.keyPem).toMatch(/^-----BEGIN PRIVATE KEY-----/);
-      expect(chain[0]!.checkPrivateKey((await import('node:crypto')).createPrivateKey(issued.keyPem!))).toBe(true);
-    } finally {
-      await ca.close();
-    }
-  });
+        const leaf = parseCertificate(issued.certChainPem);
+        expect(leaf.uriSans.sort()).toEqual([
+          'kuma://kuma.io/service/web',
+          'kuma://kuma.io/zone/zone-1',
+          'kuma://version/v1',
+          'spiffe://default/web',
+        ]);
+        expect(leaf.commonName).toBe('web.mesh');
+        expect(leaf.serial).toBe(issued.serial);
+        expect(Math.abs(issued.notAfter.getTime() - Date.now() - 24 * 3600_000)).toBeLessThan(120_000);
+        // Vault's PKCS#1 RSA key comes back as PKCS#8 and matches the certificate.
+        expect(issued.keyPem).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+        expect(chain[0]!.checkPrivateKey((await import('node:crypto')).createPrivateKey(issued.keyPem!))).toBe(true);
+      } finally {
+        await ca.close();
+      }
+    },
+  );
 });

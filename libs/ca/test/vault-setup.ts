@@ -105,13 +105,24 @@ export async function seedVault(v: VaultServer, o: SeedOptions = {}): Promise<Se
     const gen = await put(`${rootMount}/root/generate/internal`, { common_name: 'Organization CA', ttl: '87600h' });
     rootPem = String(gen.json.data?.certificate);
     await put(`sys/mounts/${mount}`, { type: 'pki' });
-    const inter = await put(`${mount}/intermediate/generate/internal`, { common_name: 'Kong Mesh Mesh Default', uri_sans: 'spiffe://default' });
-    const signed = await put(`${rootMount}/root/sign-intermediate`, { csr: `${String(inter.json.data?.csr)}\n`, format: 'pem_bundle', ttl: '43800h' });
+    const inter = await put(`${mount}/intermediate/generate/internal`, {
+      common_name: 'Kong Mesh Mesh Default',
+      uri_sans: 'spiffe://default',
+    });
+    const signed = await put(`${rootMount}/root/sign-intermediate`, {
+      csr: `${String(inter.json.data?.csr)}\n`,
+      format: 'pem_bundle',
+      ttl: '43800h',
+    });
     await put(`${mount}/intermediate/set-signed`, { certificate: `${String(signed.json.data?.certificate)}\n\n${rootPem}\n` });
   } else {
     await put(`sys/mounts/${mount}`, { type: 'pki' });
     await put(`sys/mounts/${mount}/tune`, { max_lease_ttl: '87600h' });
-    const gen = await put(`${mount}/root/generate/internal`, { common_name: 'Kong Mesh Default', uri_sans: 'spiffe://default', ttl: '87600h' });
+    const gen = await put(`${mount}/root/generate/internal`, {
+      common_name: 'Kong Mesh Default',
+      uri_sans: 'spiffe://default',
+      ttl: '87600h',
+    });
     rootPem = String(gen.json.data?.certificate);
   }
   await put(`${mount}/roles/${role}`, { ...SEED_ROLE, ...o.roleArgs });

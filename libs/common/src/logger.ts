@@ -7,11 +7,36 @@ export type { Logger };
  * tokens and keys must never reach a log line, even when a whole object is logged.
  */
 const REDACT = [
-  'token', 'adminToken', 'password', 'key', 'keyPem', 'privateKey', 'secret', 'data', 'authorization',
-  'accessKey', 'accessKeySecret', 'clientKey', 'inline', 'inlineString',
-  '*.token', '*.adminToken', '*.password', '*.key', '*.keyPem', '*.privateKey', '*.secret', '*.data',
-  '*.authorization', '*.accessKey', '*.accessKeySecret', '*.clientKey', '*.inline', '*.inlineString',
-  'req.headers.authorization', 'req.headers["x-vault-token"]',
+  'token',
+  'adminToken',
+  'password',
+  'key',
+  'keyPem',
+  'privateKey',
+  'secret',
+  'data',
+  'authorization',
+  'accessKey',
+  'accessKeySecret',
+  'clientKey',
+  'inline',
+  'inlineString',
+  '*.token',
+  '*.adminToken',
+  '*.password',
+  '*.key',
+  '*.keyPem',
+  '*.privateKey',
+  '*.secret',
+  '*.data',
+  '*.authorization',
+  '*.accessKey',
+  '*.accessKeySecret',
+  '*.clientKey',
+  '*.inline',
+  '*.inlineString',
+  'req.headers.authorization',
+  'req.headers["x-vault-token"]',
 ];
 
 export interface LoggerOptions {
@@ -25,12 +50,13 @@ export interface LoggerOptions {
 
 export function createLogger(opts: LoggerOptions): Logger {
   const pretty = opts.destination === undefined && (opts.pretty ?? process.stderr.isTTY === true);
-  return pino({
-    name: opts.name,
-    level: opts.level ?? process.env.MESHCA_LOG_LEVEL ?? 'info',
-    redact: { paths: REDACT, censor: '[redacted]' },
-    ...(pretty
-      ? { transport: { target: 'pino-pretty', options: { destination: 2, colorize: true } } }
-      : {}),
-  }, opts.destination ?? (pretty ? undefined : pino.destination(2)));
+  return pino(
+    {
+      name: opts.name,
+      level: opts.level ?? process.env.MESHCA_LOG_LEVEL ?? 'info',
+      redact: { paths: REDACT, censor: '[redacted]' },
+      ...(pretty ? { transport: { target: 'pino-pretty', options: { destination: 2, colorize: true } } } : {}),
+    },
+    opts.destination ?? (pretty ? undefined : pino.destination(2)),
+  );
 }

@@ -80,7 +80,7 @@ export async function createSelfSignedServerTls(name: string, hosts: string[]): 
       new x509.SubjectAlternativeNameExtension(hosts.map((h) => ({ type: isIP(h) ? ('ip' as const) : ('dns' as const), value: h }))),
     ],
   });
-  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', (keys).privateKey);
+  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
   return {
     caPem: ca.toString('pem') + '\n',
     certPem: cert.toString('pem') + '\n',

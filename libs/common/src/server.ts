@@ -12,7 +12,9 @@ export interface ServerTlsFiles {
 }
 
 /** The operator's certificate and key when given, else a generated one kept in `dir` (caFile tells clients what to trust). */
-export async function serverTlsFromFilesOrGenerated(opts: ServerTlsFiles): Promise<{ certPem: string; keyPem: string; caFile: string | undefined }> {
+export async function serverTlsFromFilesOrGenerated(
+  opts: ServerTlsFiles,
+): Promise<{ certPem: string; keyPem: string; caFile: string | undefined }> {
   if (opts.certFile || opts.keyFile) {
     if (!opts.certFile || !opts.keyFile) throw new Error('--tls-cert and --tls-key go together: give both or neither');
     const [certPem, keyPem] = await Promise.all([readFile(opts.certFile, 'utf8'), readFile(opts.keyFile, 'utf8')]);

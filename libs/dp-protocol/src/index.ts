@@ -113,13 +113,7 @@ export interface RefusedMessage {
 }
 
 export type ZoneMessage =
-  | RegisteredMessage
-  | WaitingMessage
-  | IdentityMessage
-  | BundleMessage
-  | CsrRequestMessage
-  | IssueErrorMessage
-  | RefusedMessage;
+  RegisteredMessage | WaitingMessage | IdentityMessage | BundleMessage | CsrRequestMessage | IssueErrorMessage | RefusedMessage;
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 

@@ -62,7 +62,10 @@ function schemas(kind: ApiKind): Record<string, Json> {
       required: ['field', 'message'],
       additionalProperties: false,
       properties: {
-        field: { type: 'string', description: 'The path of the field, e.g. `mtls.backends[0].conf.fromCp.auth` (empty for the whole body).' },
+        field: {
+          type: 'string',
+          description: 'The path of the field, e.g. `mtls.backends[0].conf.fromCp.auth` (empty for the whole body).',
+        },
         message: { type: 'string' },
       },
     },
@@ -71,7 +74,8 @@ function schemas(kind: ApiKind): Record<string, Json> {
       minLength: 1,
       maxLength: 253,
       pattern: NAME_PATTERN,
-      description: "A resource name: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit; at most 253 characters.",
+      description:
+        "A resource name: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit; at most 253 characters.",
     },
     Labels: {
       type: 'object',
@@ -82,7 +86,8 @@ function schemas(kind: ApiKind): Record<string, Json> {
     Duration: {
       type: 'string',
       pattern: DURATION_PATTERN,
-      description: 'A duration with units, as Kuma writes them: `90s`, `10m`, `24h`, `1d`, `1h30m`, `10y` (units ns, us, ms, s, m, h, d, w, y). Each field documents its bounds.',
+      description:
+        'A duration with units, as Kuma writes them: `90s`, `10m`, `24h`, `1d`, `1h30m`, `10y` (units ns, us, ms, s, m, h, d, w, y). Each field documents its bounds.',
       example: '24h',
     },
     DataSource: dataSource,
@@ -90,10 +95,15 @@ function schemas(kind: ApiKind): Record<string, Json> {
       type: 'object',
       nullable: true,
       additionalProperties: false,
-      description: "The mesh's mTLS settings (Kuma's CertificateAuthorityBackend list). Unknown keys are refused with the nearest known name.",
+      description:
+        "The mesh's mTLS settings (Kuma's CertificateAuthorityBackend list). Unknown keys are refused with the nearest known name.",
       properties: {
         enabledBackend: { type: 'string', description: 'The name of the backend that issues certificates; absent, mTLS is off.' },
-        skipValidation: { type: 'boolean', nullable: true, description: 'Skip the test certificate a vault or acmpca backend must issue before it is accepted.' },
+        skipValidation: {
+          type: 'boolean',
+          nullable: true,
+          description: 'Skip the test certificate a vault or acmpca backend must issue before it is accepted.',
+        },
         backends: { type: 'array', nullable: true, maxItems: 100, items: ref('Backend') },
       },
     },
@@ -117,7 +127,12 @@ function schemas(kind: ApiKind): Record<string, Json> {
               type: 'object',
               nullable: true,
               additionalProperties: false,
-              properties: { expiration: { allOf: [ref('Duration')], description: 'Lifetime of a dataplane certificate: at least 1m and within the lifetime left to the CA.' } },
+              properties: {
+                expiration: {
+                  allOf: [ref('Duration')],
+                  description: 'Lifetime of a dataplane certificate: at least 1m and within the lifetime left to the CA.',
+                },
+              },
             },
             requestTimeout: ref('Duration'),
           },
@@ -137,7 +152,8 @@ function schemas(kind: ApiKind): Record<string, Json> {
       type: 'object',
       nullable: true,
       additionalProperties: false,
-      description: 'A CA global generates (ECDSA P-256 unless RSAbits is set) as the Secrets `<mesh>.ca-builtin-cert-<backend>` and `<mesh>.ca-builtin-key-<backend>`.',
+      description:
+        'A CA global generates (ECDSA P-256 unless RSAbits is set) as the Secrets `<mesh>.ca-builtin-cert-<backend>` and `<mesh>.ca-builtin-key-<backend>`.',
       properties: {
         caCert: {
           type: 'object',
@@ -145,7 +161,10 @@ function schemas(kind: ApiKind): Record<string, Json> {
           additionalProperties: false,
           properties: {
             RSAbits: { type: 'integer', enum: [2048, 3072, 4096] },
-            expiration: { allOf: [ref('Duration')], description: 'Lifetime of the generated CA (default 10y); bounded by what X.509 and the peers accept.' },
+            expiration: {
+              allOf: [ref('Duration')],
+              description: 'Lifetime of the generated CA (default 10y); bounded by what X.509 and the peers accept.',
+            },
           },
         },
       },
@@ -283,7 +302,10 @@ function schemas(kind: ApiKind): Record<string, Json> {
     Ready: {
       type: 'object',
       required: ['status', 'revision'],
-      properties: { status: { type: 'string', enum: ['ready'] }, revision: { type: 'integer', minimum: 0, description: 'The store revision now.' } },
+      properties: {
+        status: { type: 'string', enum: ['ready'] },
+        revision: { type: 'integer', minimum: 0, description: 'The store revision now.' },
+      },
     },
     NotReady: {
       type: 'object',
@@ -321,13 +343,18 @@ interface TypeDoc {
 
 const TYPE_DOCS: Record<ResourceType, TypeDoc> = {
   Mesh: {
-    summary: 'A mesh. Only `mtls` is checked; Kuma\'s other fields (meshServices, networking, ...) are kept as they come.',
+    summary: "A mesh. Only `mtls` is checked; Kuma's other fields (meshServices, networking, ...) are kept as they come.",
     fields: { mtls: ref('Mtls') },
     open: true,
-    example: { type: 'Mesh', name: 'default', mtls: { enabledBackend: 'ca-1', backends: [{ name: 'ca-1', type: 'builtin', dpCert: { rotation: { expiration: '24h' } } }] } },
+    example: {
+      type: 'Mesh',
+      name: 'default',
+      mtls: { enabledBackend: 'ca-1', backends: [{ name: 'ca-1', type: 'builtin', dpCert: { rotation: { expiration: '24h' } } }] },
+    },
   },
   Secret: {
-    summary: 'A secret of one mesh; `data` is base64. Its mesh must exist. Names `<mesh>.ca-builtin-*` are written by the control plane only.',
+    summary:
+      'A secret of one mesh; `data` is base64. Its mesh must exist. Names `<mesh>.ca-builtin-*` are written by the control plane only.',
     fields: { data: { type: 'string', description: 'base64 of the secret (standard or URL-safe, padded or not).' } },
     required: ['data'],
     example: { type: 'Secret', name: 'default', mesh: 'default', data: 'aHZzLmV4YW1wbGU=' },
@@ -347,7 +374,11 @@ const TYPE_DOCS: Record<ResourceType, TypeDoc> = {
       type: 'MeshIdentity',
       name: 'default',
       mesh: 'default',
-      spec: { selector: { dataplane: { matchLabels: {} } }, spiffeID: { trustDomain: 'default.mesh.local' }, provider: { type: 'Bundled' } },
+      spec: {
+        selector: { dataplane: { matchLabels: {} } },
+        spiffeID: { trustDomain: 'default.mesh.local' },
+        provider: { type: 'Bundled' },
+      },
     },
   },
   Zone: {
@@ -459,7 +490,7 @@ function globalOnlySchemas(): Record<string, Json> {
     ZoneStatus: {
       type: 'object',
       required: ['online'],
-      description: 'What global knows of the zone\'s sync stream; only `online` when it never connected.',
+      description: "What global knows of the zone's sync stream; only `online` when it never connected.",
       properties: {
         online: { type: 'boolean' },
         connectedAt: time,
@@ -498,7 +529,7 @@ function globalOnlySchemas(): Record<string, Json> {
           type: 'object',
           nullable: true,
           description:
-            "Tags the dataplane may claim, as Kuma sends them (`{\"kuma.io/service\": [\"web\"]}`): at most 32, one value per tag, " +
+            'Tags the dataplane may claim, as Kuma sends them (`{"kuma.io/service": ["web"]}`): at most 32, one value per tag, ' +
             'names and values of 1 to 253 printable ASCII characters.',
           maxProperties: 32,
           additionalProperties: { type: 'array', items: { type: 'string', pattern: '^[ -~]{1,253}$' }, minItems: 1, maxItems: 1 },
@@ -575,7 +606,10 @@ function zoneOnlySchemas(): Record<string, Json> {
             lastError: { type: 'string' },
             lastErrorAt: time,
             failures: { type: 'integer', description: 'Failed attempts since the last successful handshake.' },
-            globalApiPort: { type: 'integer', description: "Global's API port, as global announced it on the sync stream (named in the 405 answers)." },
+            globalApiPort: {
+              type: 'integer',
+              description: "Global's API port, as global announced it on the sync stream (named in the 405 answers).",
+            },
             nacks: { type: 'array', items: ref('ZoneNack') },
             refused: { type: 'array', items: ref('ZoneNack') },
             divergence: {
@@ -658,19 +692,24 @@ function responses(): Record<string, Json> {
         '(the GlobalSecret `meshca-token-verification`, the builtin CA Secrets `<mesh>.ca-builtin-*`).',
     ),
     NotFound: errorResponse('No such resource.'),
-    MethodNotAllowed: errorResponse('Not writable here: a type written by zones only, or any write on a zone (apply it on the global control plane).'),
+    MethodNotAllowed: errorResponse(
+      'Not writable here: a type written by zones only, or any write on a zone (apply it on the global control plane).',
+    ),
     Conflict: errorResponse('A conflict: a stale `If-Match` version, or a Secret still referenced by a Mesh (named in the answer).'),
-    NoSigningKey: errorResponse('Every token signing key is revoked: add one first (POST /tokens/signing-keys/rotate, `meshctl rotate signing-key`).'),
+    NoSigningKey: errorResponse(
+      'Every token signing key is revoked: add one first (POST /tokens/signing-keys/rotate, `meshctl rotate signing-key`).',
+    ),
     PreconditionFailed: errorResponse('`If-Match` was given for a resource that does not exist; nothing was written.'),
     PayloadTooLarge: errorResponse(
       'The body is larger than the route allows: 256 KiB for a Mesh and the other resources, 1 MiB for a Secret or GlobalSecret, 64 KiB for other bodies.',
     ),
-    UnsupportedMediaType: errorResponse(
-      'The body is not `application/json` in UTF-8, or has a `Content-Encoding` other than identity.',
+    UnsupportedMediaType: errorResponse('The body is not `application/json` in UTF-8, or has a `Content-Encoding` other than identity.'),
+    StoreUnavailable: errorResponse(
+      'The store does not answer; nothing was written. Retry after the time in `Retry-After` (GET /readyz says when it is back).',
+      {
+        'Retry-After': { description: 'Seconds to wait before retrying.', required: true, schema: { type: 'integer', minimum: 0 } },
+      },
     ),
-    StoreUnavailable: errorResponse('The store does not answer; nothing was written. Retry after the time in `Retry-After` (GET /readyz says when it is back).', {
-      'Retry-After': { description: 'Seconds to wait before retrying.', required: true, schema: { type: 'integer', minimum: 0 } },
-    }),
   };
 }
 
@@ -689,8 +728,17 @@ function json(schema: Json, description: string): Json {
 
 function errors(...names: string[]): Record<string, Json> {
   const codes: Record<string, string> = {
-    BadRequest: '400', Unauthorized: '401', Forbidden: '403', NotFound: '404', MethodNotAllowed: '405', Conflict: '409', NoSigningKey: '409',
-    PreconditionFailed: '412', PayloadTooLarge: '413', UnsupportedMediaType: '415', StoreUnavailable: '503',
+    BadRequest: '400',
+    Unauthorized: '401',
+    Forbidden: '403',
+    NotFound: '404',
+    MethodNotAllowed: '405',
+    Conflict: '409',
+    NoSigningKey: '409',
+    PreconditionFailed: '412',
+    PayloadTooLarge: '413',
+    UnsupportedMediaType: '415',
+    StoreUnavailable: '503',
   };
   return Object.fromEntries(names.map((n) => [codes[n]!, response(n)]));
 }
@@ -720,9 +768,10 @@ function resourcePaths(kind: ApiKind, paths: Paths): void {
   for (const route of ROUTES) {
     const type = route.type;
     const readSecurity = route.sensitive === true ? ADMIN : READ;
-    const readNote = route.sensitive === true
-      ? 'Needs the admin token from everywhere.'
-      : 'Open from localhost (127.0.0.1, ::1); needs the admin token from anywhere else.';
+    const readNote =
+      route.sensitive === true
+        ? 'Needs the admin token from everywhere.'
+        : 'Open from localhost (127.0.0.1, ::1); needs the admin token from anywhere else.';
     const zonesOfGlobal = kind === 'global' && type === 'Zone';
     const listSchema = zonesOfGlobal ? ref('ZoneWithStatusList') : ref(`${type}List`);
     const itemSchema = zonesOfGlobal ? ref('ZoneWithStatus') : ref(type);
@@ -795,17 +844,37 @@ function resourcePaths(kind: ApiKind, paths: Paths): void {
         ? `Needs the admin token. Answers 201 when it created, 200 when it updated, with the stored resource; ` +
           `with \`dryRun=true\` it stores nothing and answers the resource as stored now (an empty object when there is none). ` +
           `The body is at most ${limit}.` +
-          (type === 'Mesh' ? ' A Mesh apply checks every field, that every referenced secret exists, and that each new or changed backend can serve; builtin backends without a CA get one, written with the Mesh in one commit.' : '') +
+          (type === 'Mesh'
+            ? ' A Mesh apply checks every field, that every referenced secret exists, and that each new or changed backend can serve; builtin backends without a CA get one, written with the Mesh in one commit.'
+            : '') +
           (type === 'Secret' ? ' The mesh must exist.' : '')
         : `${type} resources are reported by zone control planes through the sync stream: a write answers 405 (after the token check).`,
       security: ADMIN,
-      parameters: [...pathParams(route.item), ...(writable ? [param('dryRun'), param('ifMatch'), ...(type === 'Mesh' ? [param('forceRotation')] : [])] : [])],
+      parameters: [
+        ...pathParams(route.item),
+        ...(writable ? [param('dryRun'), param('ifMatch'), ...(type === 'Mesh' ? [param('forceRotation')] : [])] : []),
+      ],
       requestBody: { required: true, content: { 'application/json': { schema: ref(`${type}Input`) } } },
       responses: writable
         ? {
-            200: { ...json({ anyOf: [ref(type), ref('Empty')] }, 'Updated (or, with dryRun, checked).'), links: { get: links('get'), delete: links('delete') } },
-            201: { ...json({ anyOf: [ref(type), ref('Empty')] }, 'Created (or, with dryRun, would be created).'), links: { get: links('get'), delete: links('delete') } },
-            ...errors('BadRequest', 'Unauthorized', 'Forbidden', 'Conflict', 'PreconditionFailed', 'PayloadTooLarge', 'UnsupportedMediaType', 'StoreUnavailable'),
+            200: {
+              ...json({ anyOf: [ref(type), ref('Empty')] }, 'Updated (or, with dryRun, checked).'),
+              links: { get: links('get'), delete: links('delete') },
+            },
+            201: {
+              ...json({ anyOf: [ref(type), ref('Empty')] }, 'Created (or, with dryRun, would be created).'),
+              links: { get: links('get'), delete: links('delete') },
+            },
+            ...errors(
+              'BadRequest',
+              'Unauthorized',
+              'Forbidden',
+              'Conflict',
+              'PreconditionFailed',
+              'PayloadTooLarge',
+              'UnsupportedMediaType',
+              'StoreUnavailable',
+            ),
           }
         : errors('BadRequest', 'Unauthorized', 'Forbidden', 'MethodNotAllowed', 'PayloadTooLarge', 'UnsupportedMediaType'),
     });
@@ -817,7 +886,9 @@ function resourcePaths(kind: ApiKind, paths: Paths): void {
       description: writable
         ? 'Needs the admin token.' +
           (type === 'Mesh' ? ' Deletes the Secrets of the mesh too.' : '') +
-          (type === 'Secret' || type === 'GlobalSecret' ? ' A secret a Mesh references is not deleted (409, naming the Mesh and field).' : '')
+          (type === 'Secret' || type === 'GlobalSecret'
+            ? ' A secret a Mesh references is not deleted (409, naming the Mesh and field).'
+            : '')
         : `${type} resources are reported by zone control planes through the sync stream: a delete answers 405 (after the token check).`,
       security: ADMIN,
       parameters: pathParams(route.item),
@@ -857,7 +928,8 @@ function tokenPaths(paths: Paths): void {
     operationId: 'issueDataplaneToken',
     tags: ['Tokens'],
     summary: 'Issue a dataplane token',
-    description: 'The token lets one dataplane of a mesh get its certificates from its zone. Needs the admin token; the body is at most 64 KiB.',
+    description:
+      'The token lets one dataplane of a mesh get its certificates from its zone. Needs the admin token; the body is at most 64 KiB.',
     security: ADMIN,
     requestBody: body('DataplaneTokenRequest'),
     responses: { 200: text('The token.'), ...bodyErrors, ...errors('NoSigningKey', 'StoreUnavailable') },
@@ -867,7 +939,7 @@ function tokenPaths(paths: Paths): void {
     tags: ['Tokens'],
     summary: 'Revoke a token',
     description:
-      'Refuses the token from now on and ends what it opened (a zone\'s sync stream, a dataplane\'s connection). Needs the admin token; the body is at most 64 KiB.',
+      "Refuses the token from now on and ends what it opened (a zone's sync stream, a dataplane's connection). Needs the admin token; the body is at most 64 KiB.",
     security: ADMIN,
     requestBody: body('RevokeTokenRequest'),
     responses: { 200: json(ref('Revoked'), 'Revoked.'), ...bodyErrors, ...errors('StoreUnavailable') },
@@ -904,7 +976,8 @@ function tokenPaths(paths: Paths): void {
     operationId: 'revokeSigningKey',
     tags: ['Tokens'],
     summary: 'Revoke a signing key',
-    description: 'Every token it signed is refused from now on, and what those tokens opened is ended. Needs the admin token; the body is at most 64 KiB.',
+    description:
+      'Every token it signed is refused from now on, and what those tokens opened is ended. Needs the admin token; the body is at most 64 KiB.',
     security: ADMIN,
     requestBody: body('RevokeSigningKeyRequest'),
     responses: {
@@ -943,7 +1016,9 @@ function basePaths(kind: ApiKind, paths: Paths): void {
       200: json(ref('Ready'), 'Ready.'),
       503: {
         description: 'The store does not answer.',
-        headers: { 'Retry-After': { description: 'Seconds to wait before asking again.', required: false, schema: { type: 'integer', minimum: 0 } } },
+        headers: {
+          'Retry-After': { description: 'Seconds to wait before asking again.', required: false, schema: { type: 'integer', minimum: 0 } },
+        },
         content: { 'application/json': { schema: ref('NotReady') } },
       },
     },
@@ -960,7 +1035,8 @@ function basePaths(kind: ApiKind, paths: Paths): void {
       operationId: 'getZoneStatus',
       tags: ['Control plane'],
       summary: "The zone's sync stream to global",
-      description: 'Connected or not, the last revision applied, errors, NACKs and a divergence from global. Open from localhost; needs the zone admin token from anywhere else.',
+      description:
+        'Connected or not, the last revision applied, errors, NACKs and a divergence from global. Open from localhost; needs the zone admin token from anywhere else.',
       security: READ,
       responses: { 200: json(ref('ZoneApiStatus'), 'The status.'), ...errors('Unauthorized', 'Forbidden') },
     });
@@ -981,14 +1057,15 @@ export function buildOpenApi(kind: ApiKind): Json {
     info: {
       title: kind === 'global' ? 'meshca global control plane API' : 'meshca zone control plane API',
       version: VERSION,
-      description: kind === 'global'
-        ? "The HTTPS API of meshca-global, in Kuma's Universal shape. Every write needs the admin token (`Authorization: Bearer <token>`, " +
-          'created in `<data-dir>/admin-token`); reads are open from localhost and need the token from anywhere else; Secrets and GlobalSecrets ' +
-          'need the token from everywhere. Lists answer `{total, items, next}` and page with `size` and `offset`. Errors answer ' +
-          '`{status, title, detail, causes: [{field, message}]}`; a 5xx is only the server\'s own failure (503 with Retry-After when the store does not answer).'
-        : 'The HTTPS API of meshca-zone: what the zone received from global, read-only (every write answers 405 and says where to apply it), and ' +
-          'the zone\'s sync status. Reads are open from localhost and need the zone\'s admin token from anywhere else; Secrets and GlobalSecrets need it ' +
-          'from everywhere. Dataplanes connect by WebSocket upgrade on `/dataplanes`, which is not described here.',
+      description:
+        kind === 'global'
+          ? "The HTTPS API of meshca-global, in Kuma's Universal shape. Every write needs the admin token (`Authorization: Bearer <token>`, " +
+            'created in `<data-dir>/admin-token`); reads are open from localhost and need the token from anywhere else; Secrets and GlobalSecrets ' +
+            'need the token from everywhere. Lists answer `{total, items, next}` and page with `size` and `offset`. Errors answer ' +
+            "`{status, title, detail, causes: [{field, message}]}`; a 5xx is only the server's own failure (503 with Retry-After when the store does not answer)."
+          : 'The HTTPS API of meshca-zone: what the zone received from global, read-only (every write answers 405 and says where to apply it), and ' +
+            "the zone's sync status. Reads are open from localhost and need the zone's admin token from anywhere else; Secrets and GlobalSecrets need it " +
+            'from everywhere. Dataplanes connect by WebSocket upgrade on `/dataplanes`, which is not described here.',
     },
     servers: [{ url: `https://localhost:${port}` }],
     tags: [
@@ -1002,7 +1079,10 @@ export function buildOpenApi(kind: ApiKind): Json {
         adminToken: {
           type: 'http',
           scheme: 'bearer',
-          description: kind === 'global' ? 'The admin token in `<data-dir>/admin-token` of global.' : 'The admin token in `<data-dir>/admin-token` of the zone.',
+          description:
+            kind === 'global'
+              ? 'The admin token in `<data-dir>/admin-token` of global.'
+              : 'The admin token in `<data-dir>/admin-token` of the zone.',
         },
       },
       schemas: schemas(kind),

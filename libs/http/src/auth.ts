@@ -28,7 +28,13 @@ export function requireAdmin(adminToken: string): RequestHandler {
   return (req, _res, next) => {
     const token = presentedToken(req);
     if (token === undefined) {
-      next(new ApiError(401, 'Unauthorized', 'this request needs the admin token: send "Authorization: Bearer <token>" (meshctl: config control-planes add --token-file)'));
+      next(
+        new ApiError(
+          401,
+          'Unauthorized',
+          'this request needs the admin token: send "Authorization: Bearer <token>" (meshctl: config control-planes add --token-file)',
+        ),
+      );
     } else if (!tokenMatches(adminToken, token)) {
       next(new ApiError(403, 'Forbidden', 'the admin token presented is not valid for this control plane'));
     } else next();

@@ -23,14 +23,29 @@ export function jsonBody(limitBytes: number): RequestHandler {
     if (!hasBody(req.headers)) return next();
     const encoding = (req.get('content-encoding') ?? 'identity').trim().toLowerCase();
     if (encoding !== 'identity') {
-      return next(new ApiError(415, 'Unsupported content encoding', `Content-Encoding "${encoding.slice(0, 40)}" is not accepted; send the body uncompressed`));
+      return next(
+        new ApiError(
+          415,
+          'Unsupported content encoding',
+          `Content-Encoding "${encoding.slice(0, 40)}" is not accepted; send the body uncompressed`,
+        ),
+      );
     }
     const type = req.get('content-type') ?? '';
     const [mime = '', ...params] = type.split(';').map((p) => p.trim().toLowerCase());
     if (mime !== 'application/json') {
-      return next(new ApiError(415, 'Unsupported media type', `send the body as JSON with "Content-Type: application/json" (got ${mime === '' ? 'no Content-Type' : `"${mime.slice(0, 60)}"`})`));
+      return next(
+        new ApiError(
+          415,
+          'Unsupported media type',
+          `send the body as JSON with "Content-Type: application/json" (got ${mime === '' ? 'no Content-Type' : `"${mime.slice(0, 60)}"`})`,
+        ),
+      );
     }
-    const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/"/g, '');
+    const charset = params
+      .find((p) => p.startsWith('charset='))
+      ?.slice('charset='.length)
+      .replace(/"/g, '');
     if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
       return next(new ApiError(415, 'Unsupported charset', `the body must be UTF-8 (got charset "${charset.slice(0, 40)}")`));
     }
@@ -47,11 +62,17 @@ function bodyError(err: unknown, limitBytes: number): unknown {
   if (err instanceof ApiError) return err;
   const type = (err as { type?: string }).type;
   if (type === 'entity.too.large') {
-    return new ApiError(413, 'Body too large', `the body is larger than this request allows (${Math.round(limitBytes / 1024)} KiB); a resource this large is not something meshca stores`);
+    return new ApiError(
+      413,
+      'Body too large',
+      `the body is larger than this request allows (${Math.round(limitBytes / 1024)} KiB); a resource this large is not something meshca stores`,
+    );
   }
   if (type === 'entity.parse.failed') return new ApiError(400, 'Malformed request body', 'the request body is not valid JSON');
-  if (type === 'charset.unsupported' || type === 'encoding.unsupported') return new ApiError(415, 'Unsupported body encoding', 'send the body as uncompressed UTF-8 JSON');
-  if (type === 'request.aborted' || type === 'request.size.invalid') return new ApiError(400, 'Incomplete request body', 'the body ended before its declared length');
+  if (type === 'charset.unsupported' || type === 'encoding.unsupported')
+    return new ApiError(415, 'Unsupported body encoding', 'send the body as uncompressed UTF-8 JSON');
+  if (type === 'request.aborted' || type === 'request.size.invalid')
+    return new ApiError(400, 'Incomplete request body', 'the body ended before its declared length');
   return err;
 }
 

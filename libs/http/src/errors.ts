@@ -29,7 +29,12 @@ export function toErrorBody(err: unknown): ErrorBody {
   if (err instanceof NotFoundError) return { status: 404, title: 'Not found', detail: err.message, causes: [] };
   if (err instanceof ConflictError) return { status: 409, title: 'Conflict', detail: err.message, causes: [] };
   if (err instanceof StoreUnavailableError) {
-    return { status: 503, title: 'Store unavailable', detail: `${err.message}; try again shortly (GET /readyz says when it is back)`, causes: [] };
+    return {
+      status: 503,
+      title: 'Store unavailable',
+      detail: `${err.message}; try again shortly (GET /readyz says when it is back)`,
+      causes: [],
+    };
   }
   const status = clientErrorStatus(err);
   if (status !== undefined) return { status, title: 'Bad request', detail: (err as Error).message, causes: [] };

@@ -9,7 +9,10 @@ import { ApiError } from './errors.js';
 
 /** How writes are carried out; global passes its apply pipeline, zones pass none. */
 export interface ResourceWriter {
-  apply(input: ResourceInput, opts: { dryRun: boolean; expectedVersion: number | undefined; forceRotation: boolean }): Promise<{ resource: Resource | undefined; created: boolean }>;
+  apply(
+    input: ResourceInput,
+    opts: { dryRun: boolean; expectedVersion: number | undefined; forceRotation: boolean },
+  ): Promise<{ resource: Resource | undefined; created: boolean }>;
   remove(key: ResourceKey): Promise<void>;
 }
 
@@ -32,7 +35,9 @@ export function resourceRouter(opts: ResourceApiOptions): Router {
     // Reads open without the token (from localhost) see no inline key material.
     const shown = (req: Request) => (r: Resource) => toUniversal(hasAdminToken(req, opts.adminToken) ? r : redactInlineSecrets(r));
     router.get(route.collection, read, async (req, res) => {
-      res.json(await listPage(opts.store, route, req, route.collection.includes(':mesh') ? String(req.params.mesh) : undefined, shown(req)));
+      res.json(
+        await listPage(opts.store, route, req, route.collection.includes(':mesh') ? String(req.params.mesh) : undefined, shown(req)),
+      );
     });
     if (route.all) {
       router.get(route.all, read, async (req, res) => {
@@ -50,11 +55,23 @@ export function resourceRouter(opts: ResourceApiOptions): Router {
       const key = keyOf(route.type, req);
       const input = parseObject(req.body, 'request body');
       if (input.meta.type !== key.type || input.meta.name !== key.name || input.meta.mesh !== key.mesh) {
-        throw new ApiError(400, 'Resource does not match the path', `the body describes ${input.meta.type} "${input.meta.name}"${input.meta.mesh ? ` in mesh "${input.meta.mesh}"` : ''} but the path is ${itemPath(key.type, key.name, key.mesh)}; make them agree`, [
-          { field: input.meta.name !== key.name ? 'name' : input.meta.type !== key.type ? 'type' : 'mesh', message: 'must match the request path' },
-        ]);
+        throw new ApiError(
+          400,
+          'Resource does not match the path',
+          `the body describes ${input.meta.type} "${input.meta.name}"${input.meta.mesh ? ` in mesh "${input.meta.mesh}"` : ''} but the path is ${itemPath(key.type, key.name, key.mesh)}; make them agree`,
+          [
+            {
+              field: input.meta.name !== key.name ? 'name' : input.meta.type !== key.type ? 'type' : 'mesh',
+              message: 'must match the request path',
+            },
+          ],
+        );
       }
-      const result = await writer(route, opts).apply(input, { dryRun: req.query.dryRun === 'true', expectedVersion: ifMatch(req), forceRotation: req.query.forceRotation === 'true' });
+      const result = await writer(route, opts).apply(input, {
+        dryRun: req.query.dryRun === 'true',
+        expectedVersion: ifMatch(req),
+        forceRotation: req.query.forceRotation === 'true',
+      });
       const body = result.resource ? toUniversal(result.resource) : {};
       res.status(result.created ? 201 : 200).json(body);
     });
@@ -69,7 +86,11 @@ export function resourceRouter(opts: ResourceApiOptions): Router {
 function writer(route: ResourceRoute, opts: ResourceApiOptions): ResourceWriter {
   if (!opts.writer) throw new ApiError(405, 'Read-only control plane', opts.readOnlyReason ?? 'this control plane does not accept writes');
   if (route.zoneOwned) {
-    throw new ApiError(405, 'Written by zones', `${route.type} resources are reported by zone control planes through the sync stream and cannot be written through this API`);
+    throw new ApiError(
+      405,
+      'Written by zones',
+      `${route.type} resources are reported by zone control planes through the sync stream and cannot be written through this API`,
+    );
   }
   return opts.writer;
 }
@@ -90,7 +111,13 @@ function ifMatch(req: Request): number | undefined {
   return version;
 }
 
-async function listPage(store: ResourceStore, route: ResourceRoute, req: Request, mesh: string | undefined, shown: (r: Resource) => unknown) {
+async function listPage(
+  store: ResourceStore,
+  route: ResourceRoute,
+  req: Request,
+  mesh: string | undefined,
+  shown: (r: Resource) => unknown,
+) {
   const size = pageParam(req.query.size, 100, 'size', 1, MAX_PAGE);
   const offset = pageParam(req.query.offset, 0, 'offset', 0, Number.MAX_SAFE_INTEGER);
   const all = await store.list(route.type, mesh === undefined ? {} : { mesh });
@@ -104,7 +131,9 @@ function pageParam(raw: unknown, fallback: number, name: string, min: number, ma
   if (raw === undefined) return fallback;
   const n = Number(raw);
   if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new ApiError(400, 'Bad query parameter', `${name} must be a whole number from ${min} to ${max}`, [{ field: name, message: `must be a whole number from ${min} to ${max}` }]);
+    throw new ApiError(400, 'Bad query parameter', `${name} must be a whole number from ${min} to ${max}`, [
+      { field: name, message: `must be a whole number from ${min} to ${max}` },
+    ]);
   }
   return n;
 }

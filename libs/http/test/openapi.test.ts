@@ -14,7 +14,10 @@ type Json = Record<string, unknown>;
 
 function resolve(doc: Json, pointer: string): unknown {
   if (!pointer.startsWith('#/')) throw new Error(`external $ref ${pointer}`);
-  return pointer.slice(2).split('/').reduce<unknown>((node, part) => (node as Json | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')], doc);
+  return pointer
+    .slice(2)
+    .split('/')
+    .reduce<unknown>((node, part) => (node as Json | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')], doc);
 }
 
 function refs(node: unknown, out: string[] = []): string[] {
@@ -30,7 +33,9 @@ function refs(node: unknown, out: string[] = []): string[] {
 
 function operations(doc: Json): { path: string; method: string; op: Json }[] {
   return Object.entries(doc.paths as Record<string, Json>).flatMap(([path, item]) =>
-    Object.entries(item).filter(([m]) => METHODS.includes(m)).map(([method, op]) => ({ path, method, op: op as Json })),
+    Object.entries(item)
+      .filter(([m]) => METHODS.includes(m))
+      .map(([method, op]) => ({ path, method, op: op as Json })),
   );
 }
 
@@ -62,22 +67,30 @@ describe.each(KINDS)('OpenAPI document of %s', (kind) => {
     for (const { path, method, op } of ops) {
       const where = `${method.toUpperCase()} ${path}`;
       const params = ((op.parameters ?? []) as Json[]).map((p) => (typeof p.$ref === 'string' ? resolve(doc, p.$ref) : p) as Json);
-      const inPath = params.filter((p) => p.in === 'path').map((p) => p.name).sort();
+      const inPath = params
+        .filter((p) => p.in === 'path')
+        .map((p) => p.name)
+        .sort();
       expect(inPath, where).toEqual([...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort());
       expect(Array.isArray(op.security), `${where} states its security`).toBe(true);
       const responses = op.responses as Record<string, Json>;
       // Writes that never succeed (zone-owned types, any write on a zone) answer 405 instead.
-      expect(Object.keys(responses).some((c) => c.startsWith('2') || c === '405'), `${where} has a success answer or 405`).toBe(true);
+      expect(
+        Object.keys(responses).some((c) => c.startsWith('2') || c === '405'),
+        `${where} has a success answer or 405`,
+      ).toBe(true);
       for (const [code, r] of Object.entries(responses)) {
         const resolved = (typeof r.$ref === 'string' ? resolve(doc, r.$ref) : r) as Json;
         // Every refusal has the error shape.
         if (Number(code) >= 400 && !(path === '/readyz' && code === '503')) {
-          expect((resolved.content as Json)['application/json'], `${where} ${code}`).toEqual({ schema: { $ref: '#/components/schemas/Error' } });
+          expect((resolved.content as Json)['application/json'], `${where} ${code}`).toEqual({
+            schema: { $ref: '#/components/schemas/Error' },
+          });
         }
         for (const [name, link] of Object.entries((resolved.links ?? {}) as Record<string, Json>)) {
           const target = ops.find(({ op: o }) => o.operationId === link.operationId);
           expect(target, `${where} ${code} link ${name} -> ${String(link.operationId)}`).toBeDefined();
-          for (const p of Object.keys((link.parameters ?? {}))) expect(target!.path, `link ${name} sets {${p}}`).toContain(`{${p}}`);
+          for (const p of Object.keys(link.parameters ?? {})) expect(target!.path, `link ${name} sets {${p}}`).toContain(`{${p}}`);
         }
       }
     }
@@ -85,7 +98,18 @@ describe.each(KINDS)('OpenAPI document of %s', (kind) => {
 
   it('documents what the brief of every API promises', () => {
     const paths = doc.paths as Record<string, Json>;
-    for (const p of ['/', '/healthz', '/readyz', '/openapi.json', '/meshes', '/meshes/{name}', '/meshes/{mesh}/secrets/{name}', '/secrets', '/global-secrets/{name}', '/zones/{name}']) {
+    for (const p of [
+      '/',
+      '/healthz',
+      '/readyz',
+      '/openapi.json',
+      '/meshes',
+      '/meshes/{name}',
+      '/meshes/{mesh}/secrets/{name}',
+      '/secrets',
+      '/global-secrets/{name}',
+      '/zones/{name}',
+    ]) {
       expect(paths[p], p).toBeDefined();
     }
     const putMesh = paths['/meshes/{name}']!.put as Json;

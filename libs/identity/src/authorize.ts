@@ -15,15 +15,12 @@ export interface DataplaneTokenClaims {
   expiresAt?: Date;
 }
 
-export type TokenCheck =
-  | { ok: true; claims: DataplaneTokenClaims }
-  | { ok: false; error: { reason: string; message: string } };
+export type TokenCheck = { ok: true; claims: DataplaneTokenClaims } | { ok: false; error: { reason: string; message: string } };
 
 export type VerifyDataplaneToken = (token: string | undefined) => TokenCheck | Promise<TokenCheck>;
 
 export type Authorization =
-  | { ok: true; identity: DataplaneIdentity; spec: DataplaneSpec }
-  | { ok: false; reason: 'bad-request' | 'forbidden'; message: string };
+  { ok: true; identity: DataplaneIdentity; spec: DataplaneSpec } | { ok: false; reason: 'bad-request' | 'forbidden'; message: string };
 
 /**
  * Checks a registration against the token's claims: same mesh and name, and every inbound tag the
@@ -35,21 +32,36 @@ export function authorizeRegistration(claims: DataplaneTokenClaims, doc: Datapla
     return { ok: false, reason: 'bad-request', message: `invalid Dataplane: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}` };
   }
   if (doc.mesh !== claims.mesh) {
-    return { ok: false, reason: 'forbidden', message: `the token is for mesh "${claims.mesh}", not "${doc.mesh}"; use the token generated for this dataplane` };
+    return {
+      ok: false,
+      reason: 'forbidden',
+      message: `the token is for mesh "${claims.mesh}", not "${doc.mesh}"; use the token generated for this dataplane`,
+    };
   }
   if (doc.name !== claims.name) {
-    return { ok: false, reason: 'forbidden', message: `the token is for dataplane "${claims.name}", not "${doc.name}"; use the token generated for this dataplane` };
+    return {
+      ok: false,
+      reason: 'forbidden',
+      message: `the token is for dataplane "${claims.name}", not "${doc.name}"; use the token generated for this dataplane`,
+    };
   }
   // A gateway's identity comes from its gateway tags, as in Kuma; anything else's from its inbounds.
   const { gateway, inbound } = doc.networking;
-  const tagged = gateway !== undefined
-    ? [{ path: 'networking.gateway.tags', tags: gateway.tags }]
-    : (inbound ?? []).map((inb, i) => ({ path: `networking.inbound[${i}].tags`, tags: inb.tags }));
+  const tagged =
+    gateway !== undefined
+      ? [{ path: 'networking.gateway.tags', tags: gateway.tags }]
+      : (inbound ?? []).map((inb, i) => ({ path: `networking.inbound[${i}].tags`, tags: inb.tags }));
   const tags: Record<string, string[]> = {};
   for (const { path, tags: given } of tagged) {
     for (const [tag, value] of Object.entries(given)) {
       const allowed = claims.tags?.[tag];
-      if (allowed !== undefined && !allowed.split(',').map((s) => s.trim()).includes(value)) {
+      if (
+        allowed !== undefined &&
+        !allowed
+          .split(',')
+          .map((s) => s.trim())
+          .includes(value)
+      ) {
         return {
           ok: false,
           reason: 'forbidden',

@@ -108,7 +108,10 @@ export function createConnections(opts: {
     claimsOf.set(ws, claims);
     // Kuma checks a token only at connect; here an expired token also ends the connection it opened.
     const cancelExpiry = claims.expiresAt === undefined ? undefined : atTime(claims.expiresAt.getTime(), () => void expired(ws, claims));
-    const registerTimer = setTimeout(() => refuse(ws, 'bad-request', `no register message within ${opts.registerTimeoutMs} ms`), opts.registerTimeoutMs);
+    const registerTimer = setTimeout(
+      () => refuse(ws, 'bad-request', `no register message within ${opts.registerTimeoutMs} ms`),
+      opts.registerTimeoutMs,
+    );
     ws.on('message', (data, isBinary) => {
       let msg;
       try {
@@ -227,7 +230,10 @@ export function createConnections(opts: {
         const why = check(claims);
         if (why === undefined) continue;
         claimsOf.delete(ws);
-        log.warn({ mesh: claims.mesh, dataplane: claims.name, reason: why }, 'dataplane token is no longer valid: closing its connection (it keeps its current certificate until that expires)');
+        log.warn(
+          { mesh: claims.mesh, dataplane: claims.name, reason: why },
+          'dataplane token is no longer valid: closing its connection (it keeps its current certificate until that expires)',
+        );
         refuse(ws, 'forbidden', `dataplane token is no longer valid: ${why}`);
         count++;
       }

@@ -60,10 +60,7 @@ export interface Issuance {
 }
 
 type Outcome =
-  | { kind: 'issued' }
-  | { kind: 'waiting'; reason: string }
-  | { kind: 'failed'; message: string; retryable: boolean }
-  | { kind: 'gone' };
+  { kind: 'issued' } | { kind: 'waiting'; reason: string } | { kind: 'failed'; message: string; retryable: boolean } | { kind: 'gone' };
 
 export function waitingReason(view: MeshView): string | undefined {
   if (!view.exists) return `mesh "${view.mesh}" does not exist in this zone (yet); it arrives from global`;
@@ -88,11 +85,14 @@ export function createIssuance(opts: IssuanceOptions): Issuance {
     const now = Date.now();
     const due = Math.min(at, latestAttempt(s, now));
     s.plan.dueAt = due;
-    s.plan.timer = setTimeout(() => {
-      s.plan.timer = undefined;
-      s.plan.dueAt = undefined;
-      void issue(s);
-    }, Math.max(0, due - now));
+    s.plan.timer = setTimeout(
+      () => {
+        s.plan.timer = undefined;
+        s.plan.dueAt = undefined;
+        void issue(s);
+      },
+      Math.max(0, due - now),
+    );
     s.plan.timer.unref();
   }
 
@@ -128,7 +128,11 @@ export function createIssuance(opts: IssuanceOptions): Issuance {
     try {
       outcome = await attempt(s);
     } catch (err) {
-      outcome = { kind: 'failed', message: err instanceof Error ? err.message : String(err), retryable: !(err instanceof CaError) || err.retryable };
+      outcome = {
+        kind: 'failed',
+        message: err instanceof Error ? err.message : String(err),
+        retryable: !(err instanceof CaError) || err.retryable,
+      };
     } finally {
       s.plan.issuing = false;
     }
@@ -164,8 +168,12 @@ export function createIssuance(opts: IssuanceOptions): Issuance {
         plan.lastError = { message: outcome.message, at: new Date(now).toISOString() };
         peer.send(s, { type: 'error', message: outcome.message, retryInMs: Math.round(Math.min(delay, latestAttempt(s, now) - now)) });
         if (plan.attempt === 1) {
-          log.warn({ mesh: s.identity.mesh, dataplane: s.identity.name, err: outcome.message, retryable: outcome.retryable },
-            outcome.retryable ? 'dataplane certificate issuance failed; retrying with backoff' : 'dataplane certificate issuance refused by the CA; retrying slowly and when the Mesh changes');
+          log.warn(
+            { mesh: s.identity.mesh, dataplane: s.identity.name, err: outcome.message, retryable: outcome.retryable },
+            outcome.retryable
+              ? 'dataplane certificate issuance failed; retrying with backoff'
+              : 'dataplane certificate issuance refused by the CA; retrying slowly and when the Mesh changes',
+          );
         }
         arm(s, now + delay);
         return;
@@ -182,8 +190,15 @@ export function createIssuance(opts: IssuanceOptions): Issuance {
           const expired = held.notAfter <= now;
           const message = `certificate ${expired ? 'expired' : 'renewal is due'} (notAfter ${new Date(held.notAfter).toISOString()}) and cannot be ${expired ? 'replaced' : 'renewed'}: ${outcome.reason}`;
           if (plan.lastError?.message !== message) {
-            log.warn({ mesh: s.identity.mesh, dataplane: s.identity.name, notAfter: new Date(held.notAfter).toISOString(), reason: outcome.reason },
-              expired ? 'dataplane certificate expired and cannot be replaced' : 'dataplane certificate renewal is due and cannot happen');
+            log.warn(
+              {
+                mesh: s.identity.mesh,
+                dataplane: s.identity.name,
+                notAfter: new Date(held.notAfter).toISOString(),
+                reason: outcome.reason,
+              },
+              expired ? 'dataplane certificate expired and cannot be replaced' : 'dataplane certificate renewal is due and cannot happen',
+            );
           }
           plan.lastError = { message, at: new Date(now).toISOString() };
           tellWaiting(s, message);
@@ -294,15 +309,21 @@ export function createIssuance(opts: IssuanceOptions): Issuance {
     if (after.enabledFp !== undefined && before?.enabledFp !== after.enabledFp) {
       const backend = after.enabled?.backend.name;
       // The fingerprint only, never the settings: a backend's conf may hold inline secrets.
-      log.info({ mesh: after.mesh, backend, fingerprint: after.enabledFp }, before?.enabled?.backend.name === backend
-        ? 'enabled CA backend\'s settings or roots changed: re-issuing dataplane certificates issued under the old ones'
-        : 'mesh issuing CA changed: re-issuing its dataplane certificates');
+      log.info(
+        { mesh: after.mesh, backend, fingerprint: after.enabledFp },
+        before?.enabled?.backend.name === backend
+          ? "enabled CA backend's settings or roots changed: re-issuing dataplane certificates issued under the old ones"
+          : 'mesh issuing CA changed: re-issuing its dataplane certificates',
+      );
     }
     const canIssue = after.enabled?.ca !== undefined;
     // Whether what a dataplane is issued from (or waits for) changed; a refresh that only reopened
     // a backend that fails again changes nothing, and the sessions' own retry timers stand.
-    const enabledChanged = before === undefined || before.enabled?.ca !== after.enabled?.ca || before.enabledFp !== after.enabledFp
-      || waitingReason(before) !== waitingReason(after);
+    const enabledChanged =
+      before === undefined ||
+      before.enabled?.ca !== after.enabled?.ca ||
+      before.enabledFp !== after.enabledFp ||
+      waitingReason(before) !== waitingReason(after);
     for (const s of opts.sessionsOf(after.mesh)) {
       if (!peer.live(s)) continue;
       const told = s.plan.waiting;

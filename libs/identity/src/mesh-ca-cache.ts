@@ -63,7 +63,10 @@ export function createMeshCaCache(opts: { env: BackendEnv; open: OpenBackend; lo
 
   function serial<T>(mesh: string, fn: () => Promise<T>): Promise<T> {
     const run = (chains.get(mesh) ?? Promise.resolve()).then(fn, fn);
-    chains.set(mesh, run.catch(() => {}));
+    chains.set(
+      mesh,
+      run.catch(() => {}),
+    );
     return run;
   }
 

@@ -32,16 +32,20 @@ export function watchMeshes(opts: {
   async function start(): Promise<void> {
     const from = await store.revision();
     if (closed) return;
-    stop = store.watch(from, (event) => {
-      const { type, name, mesh } = event.key;
-      if (type === 'Mesh') queue(name, undefined);
-      else if (type === 'Secret' && mesh !== undefined) queue(mesh, name);
-      else if (type === 'GlobalSecret') for (const m of cas.loaded()) queue(m, name);
-    }, () => {
-      // Missed changes: re-read every mesh we serve and watch again.
-      for (const m of cas.loaded()) queue(m, undefined, true);
-      void start();
-    });
+    stop = store.watch(
+      from,
+      (event) => {
+        const { type, name, mesh } = event.key;
+        if (type === 'Mesh') queue(name, undefined);
+        else if (type === 'Secret' && mesh !== undefined) queue(mesh, name);
+        else if (type === 'GlobalSecret') for (const m of cas.loaded()) queue(m, name);
+      },
+      () => {
+        // Missed changes: re-read every mesh we serve and watch again.
+        for (const m of cas.loaded()) queue(m, undefined, true);
+        void start();
+      },
+    );
   }
 
   function queue(mesh: string, secret: string | undefined, all = false): void {
@@ -58,11 +62,14 @@ export function watchMeshes(opts: {
     const work = [...pending];
     pending.clear();
     for (const [mesh, secrets] of work) {
-      void cas.refresh(mesh, secrets).then(({ before, after }) => {
-        if (!closed) opts.onChanged(before, after);
-      }, (err: unknown) => {
-        opts.log.error({ mesh, err: String(err) }, 'reloading mesh CAs failed');
-      });
+      void cas.refresh(mesh, secrets).then(
+        ({ before, after }) => {
+          if (!closed) opts.onChanged(before, after);
+        },
+        (err: unknown) => {
+          opts.log.error({ mesh, err: String(err) }, 'reloading mesh CAs failed');
+        },
+      );
     }
   }
 

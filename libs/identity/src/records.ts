@@ -36,7 +36,11 @@ export function createRecords(opts: {
 
   async function writeDataplane(s: Session, spec: { networking: unknown }): Promise<void> {
     try {
-      s.records.dpVersion = await upsert(store, { meta: { type: 'Dataplane', mesh: s.identity.mesh, name: s.identity.name }, spec: spec }, s.records.dpVersion);
+      s.records.dpVersion = await upsert(
+        store,
+        { meta: { type: 'Dataplane', mesh: s.identity.mesh, name: s.identity.name }, spec: spec },
+        s.records.dpVersion,
+      );
     } catch (err) {
       log.error({ mesh: s.identity.mesh, dataplane: s.identity.name, err: String(err) }, 'storing Dataplane failed; retrying');
       // The store may be back in a moment (a Redis restarting): try again while it is connected.
@@ -57,7 +61,11 @@ export function createRecords(opts: {
           const s = batch[next++] as Session;
           if (!opts.current(s)) continue;
           try {
-            s.records.insightVersion = await upsert(store, { meta: { type: 'DataplaneInsight', mesh: s.identity.mesh, name: s.identity.name }, spec: insightSpec(s, opts.zone) }, s.records.insightVersion);
+            s.records.insightVersion = await upsert(
+              store,
+              { meta: { type: 'DataplaneInsight', mesh: s.identity.mesh, name: s.identity.name }, spec: insightSpec(s, opts.zone) },
+              s.records.insightVersion,
+            );
           } catch (err) {
             dirty.add(s); // written at the next flush
             log.error({ mesh: s.identity.mesh, dataplane: s.identity.name, err: String(err) }, 'writing DataplaneInsight failed; retrying');

@@ -24,7 +24,12 @@ export interface DataplaneServer {
 export function attachDataplaneServer(service: IdentityService, opts: DataplaneServerOptions): DataplaneServer {
   const path = opts.path ?? DATAPLANE_PATH;
   // No compression: it costs tens of KB per connection, and PEMs barely compress.
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: opts.maxPayload ?? 64 * 1024, clientTracking: false });
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: opts.maxPayload ?? 64 * 1024,
+    clientTracking: false,
+  });
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = new URL(req.url ?? '/', 'http://zone');
@@ -34,19 +39,25 @@ export function attachDataplaneServer(service: IdentityService, opts: DataplaneS
     socket.on('error', destroySocket);
     const header = req.headers.authorization;
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-    Promise.resolve(service.verifyToken(token)).then((result) => {
-      if (!result.ok) {
-        // A zone that has not received global's keys yet (just started) is not ready: 503, retry
-        // soon. Anything else is the token's fault and stays so: 401.
-        const notReady = result.error.reason === 'keys-unavailable';
-        reject(socket, notReady ? 503 : 401, { reason: result.error.reason, message: `dataplane token ${notReady ? 'cannot be checked yet' : 'refused'}: ${result.error.message}` });
-        return;
-      }
-      socket.off('error', destroySocket);
-      wss.handleUpgrade(req, socket, head, (ws) => service.accept(ws, result.claims));
-    }, (err: unknown) => {
-      reject(socket, 500, { reason: 'internal', message: `token check failed: ${err instanceof Error ? err.message : String(err)}` });
-    });
+    Promise.resolve(service.verifyToken(token)).then(
+      (result) => {
+        if (!result.ok) {
+          // A zone that has not received global's keys yet (just started) is not ready: 503, retry
+          // soon. Anything else is the token's fault and stays so: 401.
+          const notReady = result.error.reason === 'keys-unavailable';
+          reject(socket, notReady ? 503 : 401, {
+            reason: result.error.reason,
+            message: `dataplane token ${notReady ? 'cannot be checked yet' : 'refused'}: ${result.error.message}`,
+          });
+          return;
+        }
+        socket.off('error', destroySocket);
+        wss.handleUpgrade(req, socket, head, (ws) => service.accept(ws, result.claims));
+      },
+      (err: unknown) => {
+        reject(socket, 500, { reason: 'internal', message: `token check failed: ${err instanceof Error ? err.message : String(err)}` });
+      },
+    );
   };
   opts.server.on('upgrade', onUpgrade);
   return {

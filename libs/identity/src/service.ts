@@ -147,7 +147,13 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
       removed: (s) => void records.remove(s),
     },
   });
-  const records = createRecords({ store, log, zone: opts.zone, intervalMs: cfg.insightIntervalMs, current: (s) => connections.isCurrent(s) });
+  const records = createRecords({
+    store,
+    log,
+    zone: opts.zone,
+    intervalMs: cfg.insightIntervalMs,
+    current: (s) => connections.isCurrent(s),
+  });
   const trusts = createMeshTrusts({
     cas,
     log,
@@ -156,7 +162,13 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
       for (const s of connections.sessionsOf(mesh)) issuance.sendBundle(s, bundle);
     },
   });
-  const watch = watchMeshes({ store, cas, log, reopenIntervalMs: cfg.retry.baseMs, onChanged: (before, after) => issuance.meshChanged(before, after) });
+  const watch = watchMeshes({
+    store,
+    cas,
+    log,
+    reopenIntervalMs: cfg.retry.baseMs,
+    onChanged: (before, after) => issuance.meshChanged(before, after),
+  });
   const issuance = createIssuance({
     cas,
     trusts,
@@ -182,21 +194,24 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
     },
     dataplanes() {
       const iso = (t: number | undefined) => (t === undefined ? undefined : new Date(t).toISOString());
-      return [...connections.sessions()].map(({ identity, link, held, plan, trust }) => definedOnly({
-        mesh: identity.mesh,
-        name: identity.name,
-        connected: link.ws !== undefined,
-        backend: held.backend,
-        serial: held.serial,
-        notAfter: iso(held.notAfter),
-        bundleBackends: trust.bundle?.bundleBackends,
-        retiredRoots: trust.bundle?.retiredRoots || undefined,
-        renewalAt: iso(held.renewAt),
-        nextAttemptAt: iso(plan.dueAt),
-        issuing: plan.issuing || undefined,
-        waiting: plan.waiting,
-        lastError: plan.lastError,
-      }) as DataplaneCertState);
+      return [...connections.sessions()].map(
+        ({ identity, link, held, plan, trust }) =>
+          definedOnly({
+            mesh: identity.mesh,
+            name: identity.name,
+            connected: link.ws !== undefined,
+            backend: held.backend,
+            serial: held.serial,
+            notAfter: iso(held.notAfter),
+            bundleBackends: trust.bundle?.bundleBackends,
+            retiredRoots: trust.bundle?.retiredRoots || undefined,
+            renewalAt: iso(held.renewAt),
+            nextAttemptAt: iso(plan.dueAt),
+            issuing: plan.issuing || undefined,
+            waiting: plan.waiting,
+            lastError: plan.lastError,
+          }) as DataplaneCertState,
+      );
     },
     revalidate: (check) => connections.revalidate(check),
     flushInsights: () => records.flush(),

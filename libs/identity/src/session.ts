@@ -74,14 +74,35 @@ export interface Session {
   readonly records: Records;
 }
 
-export function newSession(ws: WebSocket | undefined, identity: DataplaneIdentity, opts: { csr: boolean; firstCsr?: string; heldNotAfter?: number; previous?: Session }): Session {
+export function newSession(
+  ws: WebSocket | undefined,
+  identity: DataplaneIdentity,
+  opts: { csr: boolean; firstCsr?: string; heldNotAfter?: number; previous?: Session },
+): Session {
   const { previous } = opts;
   return {
     id: `${identity.mesh}/${identity.name}`,
     identity,
-    link: { ws, alive: true, csr: opts.csr, firstCsr: opts.firstCsr, csrWaiter: undefined, removal: undefined, connectedAt: Date.now(), disconnectedAt: undefined },
+    link: {
+      ws,
+      alive: true,
+      csr: opts.csr,
+      firstCsr: opts.firstCsr,
+      csrWaiter: undefined,
+      removal: undefined,
+      connectedAt: Date.now(),
+      disconnectedAt: undefined,
+    },
     // What it says it holds bounds the retries until this zone issues it one (at once).
-    held: { backend: undefined, serial: undefined, notAfter: opts.heldNotAfter, renewAt: undefined, issuedFrom: undefined, regenerations: previous?.held.regenerations ?? 0, lastIssuedAt: undefined },
+    held: {
+      backend: undefined,
+      serial: undefined,
+      notAfter: opts.heldNotAfter,
+      renewAt: undefined,
+      issuedFrom: undefined,
+      regenerations: previous?.held.regenerations ?? 0,
+      lastIssuedAt: undefined,
+    },
     plan: { issuing: false, again: false, timer: undefined, dueAt: undefined, attempt: 0, waiting: undefined, lastError: undefined },
     // Until it is issued again, the dataplane still presents the certificate of its previous connection.
     trust: { roots: previous?.trust.roots, bundle: undefined },

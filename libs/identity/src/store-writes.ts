@@ -15,9 +15,7 @@ export async function upsert(store: ResourceStore, input: ResourceInput, knownVe
   for (let attempt = 0; ; attempt++) {
     const existing = await store.get(input.meta);
     try {
-      return existing
-        ? (await store.update(input, existing.meta.version)).meta.version
-        : (await store.create(input)).meta.version;
+      return existing ? (await store.update(input, existing.meta.version)).meta.version : (await store.create(input)).meta.version;
     } catch (err) {
       if (attempt >= 2 || !(err instanceof ConflictError || err instanceof NotFoundError)) throw err;
     }

@@ -21,7 +21,13 @@ export function backoffMs(attempt: number, opts: BackoffOptions, random: () => n
  * A retry must not wait past the renewal margin of a still-valid certificate: when it would, retry
  * no later than 90% of the way to notAfter, so a CA that comes back in time is used in time.
  */
-export function retryDelayMs(attempt: number, opts: BackoffOptions, now: number, notAfter: number | undefined, random: () => number = Math.random): number {
+export function retryDelayMs(
+  attempt: number,
+  opts: BackoffOptions,
+  now: number,
+  notAfter: number | undefined,
+  random: () => number = Math.random,
+): number {
   const delay = backoffMs(attempt, opts, random);
   if (notAfter === undefined || notAfter <= now) return delay;
   return Math.max(Math.min(opts.baseMs, delay), Math.min(delay, (notAfter - now) * 0.9));

@@ -99,7 +99,12 @@ export function trustBundle(
     }
   }
   const bundlePem = pems.join('');
-  if (previous && previous.bundlePem === bundlePem && previous.retiredRoots === retiredRoots && sameList(previous.bundleBackends, current.bundleBackends)) {
+  if (
+    previous &&
+    previous.bundlePem === bundlePem &&
+    previous.retiredRoots === retiredRoots &&
+    sameList(previous.bundleBackends, current.bundleBackends)
+  ) {
     return previous;
   }
   return { bundlePem, bundleBackends: current.bundleBackends, retiredRoots };

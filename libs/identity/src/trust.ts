@@ -50,9 +50,12 @@ export function createMeshTrusts(opts: {
       t.bundle = trustBundle(view, t.held.sets(), previous);
       const was = previous?.retiredRoots ?? 0;
       if (t.bundle.retiredRoots !== was) {
-        opts.log.info({ mesh, retiredRoots: t.bundle.retiredRoots }, t.bundle.retiredRoots > was
-          ? 'CA roots left the mesh\'s backends but dataplane certificates still chain to them: they stay in the trust bundle until those are re-issued'
-          : 'retired CA roots no dataplane certificate chains to any more left the trust bundle');
+        opts.log.info(
+          { mesh, retiredRoots: t.bundle.retiredRoots },
+          t.bundle.retiredRoots > was
+            ? "CA roots left the mesh's backends but dataplane certificates still chain to them: they stay in the trust bundle until those are re-issued"
+            : 'retired CA roots no dataplane certificate chains to any more left the trust bundle',
+        );
       }
     }
     return t.bundle;

@@ -24,9 +24,11 @@ async function connect(z: TestZone, name: string, csr = false): Promise<RawClien
   const c = await connectRaw(z, await z.tokens.issueDataplaneToken({ mesh: 'default', name, validFor: 600 }));
   const csrPem = csr ? createCsr({ keyPem: generateP256Key().keyPem, uriSans: [] }) : undefined;
   c.send({ type: 'register', dataplane: dataplane(name, WEB), ...(csrPem ? { csrPem } : {}) });
-  if (csr) c.ws.on('message', (data) => {
-    if (String(data).includes('"csr-request"')) c.send({ type: 'csr', csrPem: createCsr({ keyPem: generateP256Key().keyPem, uriSans: [] }) });
-  });
+  if (csr)
+    c.ws.on('message', (data) => {
+      if (String(data).includes('"csr-request"'))
+        c.send({ type: 'csr', csrPem: createCsr({ keyPem: generateP256Key().keyPem, uriSans: [] }) });
+    });
   return c;
 }
 
@@ -49,7 +51,9 @@ function instrumented(): { open: OpenBackend; opens: Map<string, number>; hold: 
       state.opens.set(backend.name, (state.opens.get(backend.name) ?? 0) + 1);
       const ca = await openCaBackend(mesh, backend, env);
       const wrapped: CaBackend = {
-        mesh: ca.mesh, name: ca.name, type: ca.type,
+        mesh: ca.mesh,
+        name: ca.name,
+        type: ca.type,
         roots: () => ca.roots(),
         health: () => ca.health(),
         close: () => ca.close(),
@@ -73,7 +77,12 @@ function instrumented(): { open: OpenBackend; opens: Map<string, number>; hold: 
 
 describe('backend settings fingerprint', () => {
   it('is the same for the same settings in any key order and for equal lifetimes; differs when a setting does', () => {
-    const a: MtlsBackend = { name: 'v', type: 'vault', dpCert: { rotation: { expiration: '24h' } }, conf: { fromCp: { address: 'https://v:8200', pki: 'pki', role: 'dp', auth: { token: { inlineString: 's3cret' } } } } };
+    const a: MtlsBackend = {
+      name: 'v',
+      type: 'vault',
+      dpCert: { rotation: { expiration: '24h' } },
+      conf: { fromCp: { address: 'https://v:8200', pki: 'pki', role: 'dp', auth: { token: { inlineString: 's3cret' } } } },
+    };
     const reordered = JSON.parse(canonicalJson(a)) as MtlsBackend;
     expect(canonicalJson({ b: 1, a: { d: [2, { y: 1, x: 0 }], c: undefined } })).toBe('{"a":{"d":[2,{"x":0,"y":1}]},"b":1}');
     expect(backendSettingsFingerprint(reordered)).toBe(backendSettingsFingerprint(a));
@@ -125,11 +134,17 @@ describe('enabled backend settings change', () => {
     // A field outside mtls, then the non-enabled backend's dpCert and conf (which reopens it, so
     // its reopening tells when the zone has read both changes).
     const mesh = (await zone.store.get({ type: 'Mesh', name: 'default' }))!;
-    await zone.store.update({ meta: mesh.meta, spec: { ...(mesh.spec as object), networking: { outbound: { passthrough: false } } } }, mesh.meta.version);
+    await zone.store.update(
+      { meta: mesh.meta, spec: { ...(mesh.spec as object), networking: { outbound: { passthrough: false } } } },
+      mesh.meta.version,
+    );
     const opensBefore = ca.opens.get('ca-2') ?? 0;
     const changed = { ...ca2, dpCert: { rotation: { expiration: '1h' } }, conf: { caCert: { expiration: '5y' } } } as MtlsBackend;
     const current = (await zone.store.get({ type: 'Mesh', name: 'default' }))!;
-    await zone.store.update({ meta: current.meta, spec: { ...(current.spec as object), mtls: { enabledBackend: 'ca-1', backends: [builtin('ca-1'), changed] } } }, current.meta.version);
+    await zone.store.update(
+      { meta: current.meta, spec: { ...(current.spec as object), mtls: { enabledBackend: 'ca-1', backends: [builtin('ca-1'), changed] } } },
+      current.meta.version,
+    );
     await eventually(() => expect(ca.opens.get('ca-2') ?? 0, 'ca-2 reopened').toBeGreaterThan(opensBefore));
     // Past the whole re-issue spread window (200 ms in tests), and more.
     await new Promise((r) => setTimeout(r, 700));
@@ -138,7 +153,13 @@ describe('enabled backend settings change', () => {
 
     // The same zone does follow a change of the enabled backend.
     const latest = (await zone.store.get({ type: 'Mesh', name: 'default' }))!;
-    await zone.store.update({ meta: latest.meta, spec: { ...(latest.spec as object), mtls: { enabledBackend: 'ca-1', backends: [builtin('ca-1', '1h'), changed] } } }, latest.meta.version);
+    await zone.store.update(
+      {
+        meta: latest.meta,
+        spec: { ...(latest.spec as object), mtls: { enabledBackend: 'ca-1', backends: [builtin('ca-1', '1h'), changed] } },
+      },
+      latest.meta.version,
+    );
     for (const c of clients) expect(remaining(await c.next('identity', 5000))).toBeLessThanOrEqual(HOUR);
     for (const c of clients) c.ws.close();
   });
@@ -189,11 +210,15 @@ describe('enabled backend settings change', () => {
 
     const start = Date.now();
     await applyMesh(zone.store, 'default', { enabledBackend: 'ca-1', backends: [builtin('ca-1', '1h')] });
-    const arrivals = (await Promise.all(clients.map(async (c) => {
-      const id = await c.next('identity', 10_000);
-      expect(remaining(id)).toBeLessThanOrEqual(HOUR);
-      return Date.now() - start;
-    }))).sort((x, y) => x - y);
+    const arrivals = (
+      await Promise.all(
+        clients.map(async (c) => {
+          const id = await c.next('identity', 10_000);
+          expect(remaining(id)).toBeLessThanOrEqual(HOUR);
+          return Date.now() - start;
+        }),
+      )
+    ).sort((x, y) => x - y);
     // At most `burst` tokens were saved up: the k-th re-issue (0-based) cannot start before (k + 1 - burst) / rate s.
     for (const [k, t] of arrivals.entries()) expect(t).toBeGreaterThanOrEqual(((k + 1 - burst) * 1000) / rate - 15);
     for (const c of clients) c.ws.close();

@@ -27,15 +27,24 @@ describe('a connected dataplane', () => {
     zone.server.prependListener('upgrade', (req: IncomingMessage) => {
       request = new WeakRef(req);
     });
-    const token = await zone.tokens.issueDataplaneToken({ mesh: 'default', name: 'web-1', tags: { 'kuma.io/service': 'web' }, validFor: 600 });
+    const token = await zone.tokens.issueDataplaneToken({
+      mesh: 'default',
+      name: 'web-1',
+      tags: { 'kuma.io/service': 'web' },
+      validFor: 600,
+    });
     const client = await connectRaw(zone, token);
     client.send({ type: 'register', dataplane: dataplane('web-1', { 'kuma.io/service': 'web' }) });
     await client.next('identity');
     expect(request).toBeDefined();
-    await eventually(() => {
-      gc();
-      expect(request?.deref()).toBeUndefined();
-    }, 5000, 100);
+    await eventually(
+      () => {
+        gc();
+        expect(request?.deref()).toBeUndefined();
+      },
+      5000,
+      100,
+    );
     expect(zone.service.stats().connected).toBe(1);
     client.ws.terminate();
   });

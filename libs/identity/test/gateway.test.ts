@@ -32,7 +32,10 @@ describe('gateway dataplanes', () => {
     zone = await startZone();
     await applyMesh(zone.store, 'default', { enabledBackend: 'ca-1', backends: [builtin('ca-1')] });
     const dp = doc(yaml);
-    const c = await connectRaw(zone, await zone.tokens.issueDataplaneToken({ mesh: 'default', name: dp.name, tags: { 'kuma.io/service': service }, validFor: 600 }));
+    const c = await connectRaw(
+      zone,
+      await zone.tokens.issueDataplaneToken({ mesh: 'default', name: dp.name, tags: { 'kuma.io/service': service }, validFor: 600 }),
+    );
     c.send({ type: 'register', dataplane: dp });
     const id = await c.next('identity');
     const leaf = new X509Certificate(certificateChainFromPem(id.certChainPem)[0] as string);
@@ -45,9 +48,15 @@ describe('gateway dataplanes', () => {
     zone = await startZone();
     await applyMesh(zone.store, 'default', { enabledBackend: 'ca-1', backends: [builtin('ca-1')] });
     const dp = doc(DELEGATED_GATEWAY);
-    const c = await connectRaw(zone, await zone.tokens.issueDataplaneToken({ mesh: 'default', name: dp.name, tags: { 'kuma.io/service': 'web' }, validFor: 600 }));
+    const c = await connectRaw(
+      zone,
+      await zone.tokens.issueDataplaneToken({ mesh: 'default', name: dp.name, tags: { 'kuma.io/service': 'web' }, validFor: 600 }),
+    );
     c.send({ type: 'register', dataplane: dp });
     expect((await c.closed).code).toBe(4403);
-    expect(c.messages[0]).toMatchObject({ type: 'refused', message: expect.stringContaining('networking.gateway.tags["kuma.io/service"]: the token allows "web", not "kong"') });
+    expect(c.messages[0]).toMatchObject({
+      type: 'refused',
+      message: expect.stringContaining('networking.gateway.tags["kuma.io/service"]: the token allows "web", not "kong"'),
+    });
   });
 });

@@ -27,7 +27,10 @@ async function setUp(expiration: string) {
   const sessions: Session[] = [];
   const trusts = createMeshTrusts({ cas, log, retiredRootLingerMs: 0, onChanged: () => {} });
   const issuance = createIssuance({
-    cas, trusts, log, peer,
+    cas,
+    trusts,
+    log,
+    peer,
     limiter: createRateLimiter({ ratePerSecond: 1000, burst: 1000 }),
     ready: Promise.resolve(),
     reopenSoon: () => {},
@@ -67,7 +70,10 @@ describe('issuance without a socket', () => {
     expect(told.at(-1)).toMatchObject({ type: 'waiting', reason: expect.stringContaining('has no mTLS enabled') });
     expect(s.plan.dueAt).toBe(renewAt);
     await advance(renewAt - Date.now() + 10, 60_000);
-    expect(told.at(-1)).toMatchObject({ type: 'waiting', reason: expect.stringMatching(/^certificate renewal is due .* and cannot be renewed: mesh "default" has no mTLS enabled/) });
+    expect(told.at(-1)).toMatchObject({
+      type: 'waiting',
+      reason: expect.stringMatching(/^certificate renewal is due .* and cannot be renewed: mesh "default" has no mTLS enabled/),
+    });
     expect(s.plan.lastError?.message).toContain('renewal is due');
     expect(s.plan.dueAt ?? Infinity).toBeLessThan(s.held.notAfter ?? 0);
     issuance.stop(s);

@@ -28,7 +28,9 @@ export function connectRaw(zone: TestZone, token: string | undefined): Promise<R
     messages.push(decodeZoneMessage(String(data)));
     for (const w of waiters.splice(0)) w();
   });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })),
+  );
   const client: RawClient = {
     ws,
     frames,
@@ -43,7 +45,8 @@ export function connectRaw(zone: TestZone, token: string | undefined): Promise<R
           if (m.type === type) return m as never;
           if (m.type === 'refused') throw new Error(`refused: ${m.message}`);
         }
-        if (Date.now() > deadline) throw new Error(`no ${type} message within ${timeoutMs} ms (got ${messages.map((m) => m.type).join(', ')})`);
+        if (Date.now() > deadline)
+          throw new Error(`no ${type} message within ${timeoutMs} ms (got ${messages.map((m) => m.type).join(', ')})`);
         await new Promise<void>((r) => {
           waiters.push(r);
           setTimeout(r, 50);

@@ -15,7 +15,10 @@ afterEach(async () => {
   vi.useRealTimers();
 });
 
-const mtls = (enabled: string, expiration: string): Mtls => ({ enabledBackend: enabled, backends: [builtin('ca-1', expiration), builtin('ca-2', expiration)] });
+const mtls = (enabled: string, expiration: string): Mtls => ({
+  enabledBackend: enabled,
+  backends: [builtin('ca-1', expiration), builtin('ca-2', expiration)],
+});
 
 async function start(store: ResourceStore, names: string[], caSwitch: CaSwitch = createCaSwitch()): Promise<VirtualZone> {
   zone = startVirtualZone({ store, caSwitch });
@@ -151,17 +154,45 @@ describe('a connected dataplane always has a renewal planned before notAfter', (
         try {
           for (const [i, a] of actions.entries()) {
             switch (a.kind) {
-              case 'advance': await advance(a.ms, 20_000); break;
-              case 'switch': mesh.enabled = a.to; if (mesh.exists) await applyModel(); break;
-              case 'expiration': mesh.expiration = a.value; if (mesh.exists) await applyModel(); break;
-              case 'mtls-off': mesh.on = false; if (mesh.exists) await applyModel(); break;
-              case 'mesh-deleted': if (mesh.exists) await deleteMesh(store); mesh.exists = false; break;
-              case 'mesh-applied': mesh.on = true; mesh.exists = true; await applyModel(); break;
-              case 'ca-down': ca.down = true; break;
-              case 'ca-up': ca.down = false; break;
-              case 'zone-restart': await z.restart(); break;
-              case 'disconnect': z.disconnect(names[a.dp] as string); break;
-              case 'connect': z.connect(names[a.dp] as string); break;
+              case 'advance':
+                await advance(a.ms, 20_000);
+                break;
+              case 'switch':
+                mesh.enabled = a.to;
+                if (mesh.exists) await applyModel();
+                break;
+              case 'expiration':
+                mesh.expiration = a.value;
+                if (mesh.exists) await applyModel();
+                break;
+              case 'mtls-off':
+                mesh.on = false;
+                if (mesh.exists) await applyModel();
+                break;
+              case 'mesh-deleted':
+                if (mesh.exists) await deleteMesh(store);
+                mesh.exists = false;
+                break;
+              case 'mesh-applied':
+                mesh.on = true;
+                mesh.exists = true;
+                await applyModel();
+                break;
+              case 'ca-down':
+                ca.down = true;
+                break;
+              case 'ca-up':
+                ca.down = false;
+                break;
+              case 'zone-restart':
+                await z.restart();
+                break;
+              case 'disconnect':
+                z.disconnect(names[a.dp] as string);
+                break;
+              case 'connect':
+                z.connect(names[a.dp] as string);
+                break;
             }
             await drain();
             checkInvariant(z, `after step ${i} (${JSON.stringify(a)})`);

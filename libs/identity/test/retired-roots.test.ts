@@ -45,7 +45,13 @@ async function startPeer(z: TestZone, name: string, service: string, opts: { csr
   const gate = opts.holdCsr ? new Promise<void>((r) => (release = r)) : Promise.resolve();
   let server: Server | undefined;
   const peer: Peer = {
-    name, client, cert: '', key, bundle: '', port: 0, csrRequested: false,
+    name,
+    client,
+    cert: '',
+    key,
+    bundle: '',
+    port: 0,
+    csrRequested: false,
     answerCsr: () => release?.(),
   };
   const ready = new Promise<void>((resolve) => {
@@ -76,7 +82,9 @@ async function startPeer(z: TestZone, name: string, service: string, opts: { csr
     ...(opts.csr ? { csrPem: createCsr({ keyPem: key, uriSans: [] }) } : {}),
   });
   await ready;
-  server = createServer({ cert: peer.cert, key: peer.key, ca: peer.bundle, requestCert: true, rejectUnauthorized: true }, (socket) => socket.end('ok'));
+  server = createServer({ cert: peer.cert, key: peer.key, ca: peer.bundle, requestCert: true, rejectUnauthorized: true }, (socket) =>
+    socket.end('ok'),
+  );
   server.on('tlsClientError', () => {}); // the client side records the failure
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   peer.port = (server.address() as AddressInfo).port;
@@ -89,7 +97,11 @@ async function startPeer(z: TestZone, name: string, service: string, opts: { csr
 function call(from: Peer, to: Peer): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = connect({
-      host: '127.0.0.1', port: to.port, cert: from.cert, key: from.key, ca: from.bundle,
+      host: '127.0.0.1',
+      port: to.port,
+      cert: from.cert,
+      key: from.key,
+      ca: from.bundle,
       checkServerIdentity: () => undefined, // the chain is what is under test, not the name
     });
     let got = '';
@@ -171,7 +183,9 @@ describe('retired roots', () => {
     // The last certificate under the old root is gone here; it lingers for other zones' dataplanes,
     // then every bundle is re-sent without it.
     expect(has(api.bundle, ca1.certPem) && has(web.bundle, ca1.certPem)).toBe(true);
-    await eventually(() => expect(!has(web.bundle, ca1.certPem) && !has(api.bundle, ca1.certPem), 'bundles without the old root').toBe(true));
+    await eventually(() =>
+      expect(!has(web.bundle, ca1.certPem) && !has(api.bundle, ca1.certPem), 'bundles without the old root').toBe(true),
+    );
     for (const p of [web, api]) {
       expect(certificateChainFromPem(p.bundle)).toEqual(certificateChainFromPem(ca2.certPem));
       expect(leafIssuedBy(p.cert, ca2.certPem)).toBe(true);
@@ -208,7 +222,8 @@ describe('retired roots', () => {
     await calls.more(5);
     await applyMesh(z.store, 'default', { enabledBackend: 'ca-2', backends: [builtin('ca-2')] });
     await eventually(() => expect(!has(web.bundle, ca1) && !has(api.bundle, ca1), 'bundles without ca-1').toBe(true));
-    for (const p of [web, api]) expect(p.client.messages.filter((m) => m.type === 'bundle').at(-1)).toMatchObject({ bundleBackends: ['ca-2'] });
+    for (const p of [web, api])
+      expect(p.client.messages.filter((m) => m.type === 'bundle').at(-1)).toMatchObject({ bundleBackends: ['ca-2'] });
     expect(certificateChainFromPem(web.bundle)).toEqual(certificateChainFromPem(ca2));
     expect((await insightMtls(z, 'web-1')).retiredRoots).toBeUndefined();
     await calls.more(5);
@@ -249,7 +264,9 @@ describe('retired roots', () => {
     await applyMesh(z.store, 'default', { enabledBackend: 'ca-2', backends: [builtin('ca-2')] });
     await eventually(() => expect(!leafIssuedBy(web.cert, ca1), 'web-1 re-issued from ca-2').toBe(true));
     expect(has(web.bundle, ca1)).toBe(true); // api-1 may come back with its ca-1 certificate
-    await eventually(async () => expect(await z.store.get({ type: 'Dataplane', mesh: 'default', name: 'api-1' }), 'api-1 removed').toBeUndefined());
+    await eventually(async () =>
+      expect(await z.store.get({ type: 'Dataplane', mesh: 'default', name: 'api-1' }), 'api-1 removed').toBeUndefined(),
+    );
     await eventually(() => expect(!has(web.bundle, ca1), 'web-1 bundle without ca-1').toBe(true));
     expect(certificateChainFromPem(web.bundle)).toHaveLength(1);
   }, 30_000);

@@ -66,12 +66,21 @@ describe('dataplane identity service', () => {
     const asB = await connectRaw(zone, tokenA);
     asB.send({ type: 'register', dataplane: dataplane('b', { 'kuma.io/service': 'a' }) });
     expect((await asB.closed).code).toBe(4403);
-    expect(asB.messages).toEqual([expect.objectContaining({ type: 'refused', reason: 'forbidden', message: expect.stringContaining('token is for dataplane "a", not "b"') })]);
+    expect(asB.messages).toEqual([
+      expect.objectContaining({
+        type: 'refused',
+        reason: 'forbidden',
+        message: expect.stringContaining('token is for dataplane "a", not "b"'),
+      }),
+    ]);
 
     const wider = await connectRaw(zone, tokenA);
     wider.send({ type: 'register', dataplane: dataplane('a', { 'kuma.io/service': 'b' }) });
     expect((await wider.closed).code).toBe(4403);
-    expect(wider.messages[0]).toMatchObject({ type: 'refused', message: expect.stringContaining('networking.inbound[0].tags["kuma.io/service"]') });
+    expect(wider.messages[0]).toMatchObject({
+      type: 'refused',
+      message: expect.stringContaining('networking.inbound[0].tags["kuma.io/service"]'),
+    });
 
     const otherMesh = await connectRaw(zone, tokenA);
     otherMesh.send({ type: 'register', dataplane: dataplane('a', { 'kuma.io/service': 'a' }, 'other') });
@@ -94,7 +103,11 @@ describe('dataplane identity service', () => {
     await applyMesh(zone.store, 'default', { enabledBackend: 'ca-1', backends: [builtin('ca-1', '3s')] });
     const c = await connectRaw(zone, await token(zone, 'web-1'));
     const key1 = generateP256Key();
-    c.send({ type: 'register', dataplane: dataplane('web-1', WEB), csrPem: createCsr({ keyPem: key1.keyPem, uriSans: ['spiffe://evil/admin'] }) });
+    c.send({
+      type: 'register',
+      dataplane: dataplane('web-1', WEB),
+      csrPem: createCsr({ keyPem: key1.keyPem, uriSans: ['spiffe://evil/admin'] }),
+    });
     const first = await c.next('identity');
     expect(first.keyPem).toBeUndefined();
     const leaf1 = leafOf(first.certChainPem);
@@ -190,7 +203,9 @@ describe('dataplane identity service', () => {
     expect(Date.now()).toBeLessThan(new Date(first.notAfter).getTime()); // renewal failed while the certificate is still valid
     await zone.service.flushInsights();
     const insight = await zone.store.get({ type: 'DataplaneInsight', mesh: 'default', name: 'web-1' });
-    expect(insight?.spec).toMatchObject({ mTLS: { certificateSerial: first.serial, lastError: { message: expect.stringContaining('ca-1') } } });
+    expect(insight?.spec).toMatchObject({
+      mTLS: { certificateSerial: first.serial, lastError: { message: expect.stringContaining('ca-1') } },
+    });
 
     for (const s of saved) await zone.store.create({ meta: s!.meta, spec: s!.spec });
     const recovered = await c.next('identity');
@@ -237,12 +252,15 @@ describe('dataplane identity service', () => {
     expect((await c2.closed).code).toBe(4409);
     await c3.next('identity');
     c3.ws.close();
-    await eventually(async () => expect(await zone!.store.get({ type: 'Dataplane', mesh: 'default', name: 'web-1' }), 'Dataplane removal').toBeUndefined());
-    await eventually(async () => expect(await zone!.store.get({ type: 'DataplaneInsight', mesh: 'default', name: 'web-1' }), 'insight removal').toBeUndefined());
+    await eventually(async () =>
+      expect(await zone!.store.get({ type: 'Dataplane', mesh: 'default', name: 'web-1' }), 'Dataplane removal').toBeUndefined(),
+    );
+    await eventually(async () =>
+      expect(await zone!.store.get({ type: 'DataplaneInsight', mesh: 'default', name: 'web-1' }), 'insight removal').toBeUndefined(),
+    );
     expect(zone.service.stats().known).toBe(0);
   });
 });
-
 
 describe('token expiry on an open connection', () => {
   it('ends the connection when its dataplane token expires, saying so; the dataplane keeps its certificate', async () => {
@@ -254,7 +272,11 @@ describe('token expiry on an open connection', () => {
     await c.next('identity');
     const closed = await c.closed;
     expect(closed.code).toBe(4403);
-    expect(c.messages.at(-1)).toMatchObject({ type: 'refused', reason: 'forbidden', message: expect.stringMatching(/^dataplane token expired at .*; give the dataplane a new token/) });
+    expect(c.messages.at(-1)).toMatchObject({
+      type: 'refused',
+      reason: 'forbidden',
+      message: expect.stringMatching(/^dataplane token expired at .*; give the dataplane a new token/),
+    });
     // And the reconnect with the same token is refused at the upgrade.
     await expect(connectRaw(zone, token)).rejects.toMatchObject({ status: 401, body: expect.stringContaining('expired') });
   });

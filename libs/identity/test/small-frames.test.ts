@@ -105,7 +105,12 @@ describe('sendInSmallFrames', () => {
   });
 
   it('keeps messages whole and in order when they are sent while a large one is still going out', async () => {
-    const sent = ['{"type":"registered"}', JSON.stringify({ type: 'identity', certPem: 'x'.repeat(5000) }), '{"type":"waiting"}', JSON.stringify({ type: 'bundle', bundlePem: 'b'.repeat(1500) })];
+    const sent = [
+      '{"type":"registered"}',
+      JSON.stringify({ type: 'identity', certPem: 'x'.repeat(5000) }),
+      '{"type":"waiting"}',
+      JSON.stringify({ type: 'bundle', bundlePem: 'b'.repeat(1500) }),
+    ];
     const port = await serve((ws) => {
       for (const m of sent) sendInSmallFrames(ws, m);
     });

@@ -33,7 +33,10 @@ describe('authorizeRegistration', () => {
     const claims = { mesh: 'default', name: 'a', tags: { 'kuma.io/service': 'web, web-admin' } };
     const ok = authorizeRegistration(claims, dataplane('a', { 'kuma.io/service': 'web-admin', version: 'v9' }));
     expect(ok).toMatchObject({ ok: true, identity: { tags: { 'kuma.io/service': ['web-admin'], version: ['v9'] } } });
-    const bad = authorizeRegistration(claims, { ...dataplane('a', { 'kuma.io/service': 'web' }), networking: { address: '', inbound: [] } });
+    const bad = authorizeRegistration(claims, {
+      ...dataplane('a', { 'kuma.io/service': 'web' }),
+      networking: { address: '', inbound: [] },
+    });
     expect(bad).toMatchObject({ ok: false, reason: 'bad-request', message: expect.stringContaining('invalid Dataplane') });
   });
 });

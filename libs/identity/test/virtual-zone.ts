@@ -13,7 +13,10 @@ import { log } from './test-zone.js';
 
 /** The fake timers this harness runs on; setImmediate and microtasks stay real so crypto and the store still complete. */
 export function useVirtualTime(): void {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'], now: Date.parse('2026-01-01T00:00:00Z') });
+  vi.useFakeTimers({
+    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'],
+    now: Date.parse('2026-01-01T00:00:00Z'),
+  });
 }
 
 /** Lets pending I/O callbacks and promise chains run without moving virtual time. */
@@ -131,18 +134,19 @@ export interface VirtualZone {
 
 export function startVirtualZone(opts: { store: ResourceStore; caSwitch: CaSwitch; mesh?: string }): VirtualZone {
   const mesh = opts.mesh ?? 'default';
-  const make = () => createIdentityService({
-    store: opts.store,
-    zone: 'zone-1',
-    log,
-    workers: 0,
-    verifyToken: () => Promise.reject(new Error('not used: sockets are accepted directly')),
-    openBackend: (m, b, env) => opts.caSwitch.open(m, b, env),
-    graceMs: 30_000,
-    insightIntervalMs: 1000,
-    retry: { baseMs: 1000, maxMs: 300_000 },
-    rotationSpreadMs: 10_000,
-  });
+  const make = () =>
+    createIdentityService({
+      store: opts.store,
+      zone: 'zone-1',
+      log,
+      workers: 0,
+      verifyToken: () => Promise.reject(new Error('not used: sockets are accepted directly')),
+      openBackend: (m, b, env) => opts.caSwitch.open(m, b, env),
+      graceMs: 30_000,
+      insightIntervalMs: 1000,
+      retry: { baseMs: 1000, maxMs: 300_000 },
+      rotationSpreadMs: 10_000,
+    });
   const dataplanes = new Map<string, VirtualDataplane>();
   const zone: VirtualZone = {
     store: opts.store,

@@ -4,9 +4,7 @@ import { canonicalJson } from '@meshca/common';
 import { NotFoundError, type ResourceStore } from '@meshca/store';
 import type { Change } from './messages.js';
 
-export type Batch =
-  | { kind: 'snapshot'; types: readonly ResourceType[]; resources: ResourceInput[] }
-  | { kind: 'delta'; changes: Change[] };
+export type Batch = { kind: 'snapshot'; types: readonly ResourceType[]; resources: ResourceInput[] } | { kind: 'delta'; changes: Change[] };
 
 export interface ApplyOptions {
   /** Types this side accepts from the peer. */
@@ -49,7 +47,7 @@ export async function applyBatch(store: ResourceStore, batch: Batch, opts: Apply
     for (const t of batch.types) if (!opts.allowed.includes(t)) problems.push(`snapshot type ${t} may not be sent in this direction`);
     for (const r of batch.resources) check(r.meta, r);
   } else {
-    for (const c of batch.changes) (c.op === 'upsert' ? check(c.resource.meta, c.resource) : check(c.key));
+    for (const c of batch.changes) c.op === 'upsert' ? check(c.resource.meta, c.resource) : check(c.key);
   }
   if (problems.length > 0) {
     const more = problems.length > 3 ? ` (and ${problems.length - 3} more)` : '';
@@ -114,7 +112,11 @@ async function writeOne(store: ResourceStore, key: ResourceKey, input: ResourceI
     await store.create(input);
     return true;
   }
-  if (canonicalJson(existing.meta.labels) === canonicalJson(input.meta.labels ?? {}) && canonicalJson(existing.spec) === canonicalJson(input.spec)) return false;
+  if (
+    canonicalJson(existing.meta.labels) === canonicalJson(input.meta.labels ?? {}) &&
+    canonicalJson(existing.spec) === canonicalJson(input.spec)
+  )
+    return false;
   await store.update(input, existing.meta.version);
   return true;
 }

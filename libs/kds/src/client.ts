@@ -6,8 +6,17 @@ import WebSocket from 'ws';
 import { startHeartbeat, type Heartbeat } from './heartbeat.js';
 import { resolveLimits, type KdsLimits } from './limits.js';
 import {
-  CLOSE, DEFAULT_SOFTWARE, KDS_GLOBAL_TO_ZONE, KDS_PROTOCOL_VERSION, KDS_ZONE_TO_GLOBAL, decode, encode, frameText, truncate,
-  type KdsMessage, type Software,
+  CLOSE,
+  DEFAULT_SOFTWARE,
+  KDS_GLOBAL_TO_ZONE,
+  KDS_PROTOCOL_VERSION,
+  KDS_ZONE_TO_GLOBAL,
+  decode,
+  encode,
+  frameText,
+  truncate,
+  type KdsMessage,
+  type Software,
 } from './messages.js';
 import { createDatasetGuard, type Divergence } from './dataset-guard.js';
 import { createReceiver } from './receiver.js';
@@ -90,7 +99,11 @@ export async function readApplied(store: ResourceStore, zone: string): Promise<{
 async function writeApplied(store: ResourceStore, zone: string, revision: number, epoch: string | undefined): Promise<void> {
   const key = { type: 'Zone' as const, name: zone };
   const rec = await store.get(key);
-  const labels = { ...rec?.meta.labels, [APPLIED_REVISION_LABEL]: String(revision), ...(epoch === undefined ? {} : { [APPLIED_EPOCH_LABEL]: epoch }) };
+  const labels = {
+    ...rec?.meta.labels,
+    [APPLIED_REVISION_LABEL]: String(revision),
+    ...(epoch === undefined ? {} : { [APPLIED_EPOCH_LABEL]: epoch }),
+  };
   const input = { meta: { ...key, labels }, spec: rec?.spec ?? {} };
   if (rec === undefined) await store.create(input);
   else await store.update(input, rec.meta.version);
@@ -116,12 +129,19 @@ export function createKdsClient(opts: KdsClientOptions): KdsClient {
     store,
     acceptReset: opts.acceptGlobalReset === true,
     onDiverged: (d) => {
-      logger.error({ globalEpoch: d.globalEpoch, heldEpoch: d.heldEpoch, missing: d.missing.slice(0, 20), count: d.missing.length },
-        'global\'s store is another dataset that lacks resources this zone holds: keeping them and issuing from them, refusing global\'s versions until global holds them again (re-apply them on global) or the zone is restarted with --accept-global-reset');
+      logger.error(
+        { globalEpoch: d.globalEpoch, heldEpoch: d.heldEpoch, missing: d.missing.slice(0, 20), count: d.missing.length },
+        "global's store is another dataset that lacks resources this zone holds: keeping them and issuing from them, refusing global's versions until global holds them again (re-apply them on global) or the zone is restarted with --accept-global-reset",
+      );
     },
     onRejoined: (how, d) => {
-      if (how === 'accepted') logger.warn({ globalEpoch: d.globalEpoch, removed: d.missing.slice(0, 20), count: d.missing.length }, 'taking global\'s state as it is (--accept-global-reset): removing what global no longer has');
-      else logger.info({ globalEpoch: d.globalEpoch }, 'global\'s store is another dataset but holds everything this zone holds: following it');
+      if (how === 'accepted')
+        logger.warn(
+          { globalEpoch: d.globalEpoch, removed: d.missing.slice(0, 20), count: d.missing.length },
+          "taking global's state as it is (--accept-global-reset): removing what global no longer has",
+        );
+      else
+        logger.info({ globalEpoch: d.globalEpoch }, "global's store is another dataset but holds everything this zone holds: following it");
     },
   });
 
@@ -208,18 +228,26 @@ export function createKdsClient(opts: KdsClientOptions): KdsClient {
           socket.terminate();
         },
       });
-      socket.send(encode({
-        type: 'hello', protocol: KDS_PROTOCOL_VERSION, zone, lastRevision: status.lastRevision,
-        ...(heldEpoch === undefined ? {} : { globalEpoch: heldEpoch }), software: opts.software ?? DEFAULT_SOFTWARE,
-      }));
+      socket.send(
+        encode({
+          type: 'hello',
+          protocol: KDS_PROTOCOL_VERSION,
+          zone,
+          lastRevision: status.lastRevision,
+          ...(heldEpoch === undefined ? {} : { globalEpoch: heldEpoch }),
+          software: opts.software ?? DEFAULT_SOFTWARE,
+        }),
+      );
     });
     socket.on('message', (data, isBinary) => {
       hb?.seen();
-      chain = chain.then(() => onMessage(isBinary ? undefined : frameText(data))).catch((err: unknown) => {
-        fail(`applying global's stream failed: ${errorText(err)}`);
-        logger.error({ err: errorText(err) }, 'KDS stream failed; reconnecting to resume from the last applied revision');
-        close(CLOSE.internal, `zone failed: ${errorText(err)}`);
-      });
+      chain = chain
+        .then(() => onMessage(isBinary ? undefined : frameText(data)))
+        .catch((err: unknown) => {
+          fail(`applying global's stream failed: ${errorText(err)}`);
+          logger.error({ err: errorText(err) }, 'KDS stream failed; reconnecting to resume from the last applied revision');
+          close(CLOSE.internal, `zone failed: ${errorText(err)}`);
+        });
     });
     socket.on('error', (err) => {
       fail(`cannot reach global at ${opts.url}: ${err.message}`);
@@ -269,7 +297,11 @@ export function createKdsClient(opts: KdsClientOptions): KdsClient {
         delete status.lastError;
         delete status.lastErrorAt;
         logger.info({ lastRevision: status.lastRevision, global: msg.software }, 'KDS stream to global established');
-        const transport = { send: (t: string) => socket.send(t), bufferedAmount: () => socket.bufferedAmount, isOpen: () => socket.readyState === socket.OPEN };
+        const transport = {
+          send: (t: string) => socket.send(t),
+          bufferedAmount: () => socket.bufferedAmount,
+          isOpen: () => socket.readyState === socket.OPEN,
+        };
         sender = createSender({ store, types: KDS_ZONE_TO_GLOBAL, transport, limits, logger });
         // The zone's own resources are always sent whole on connect: they are few, and global prunes by it.
         sender.start('snapshot');

@@ -35,7 +35,8 @@ export interface DatasetGuardOptions {
   onRejoined(how: 'covered' | 'accepted', d: Divergence): void;
 }
 
-const describe = (r: { type: string; name: string; mesh?: string }) => (r.mesh === undefined ? `${r.type} "${r.name}"` : `${r.type} "${r.name}" in mesh "${r.mesh}"`);
+const describe = (r: { type: string; name: string; mesh?: string }) =>
+  r.mesh === undefined ? `${r.type} "${r.name}"` : `${r.type} "${r.name}" in mesh "${r.mesh}"`;
 
 export function createDatasetGuard(opts: DatasetGuardOptions): DatasetGuard {
   let screening: { globalEpoch: string; heldEpoch: string } | undefined;
@@ -46,7 +47,8 @@ export function createDatasetGuard(opts: DatasetGuardOptions): DatasetGuard {
   return {
     welcome(globalEpoch, heldEpoch) {
       shadow = undefined;
-      screening = globalEpoch !== undefined && heldEpoch !== undefined && globalEpoch !== heldEpoch ? { globalEpoch, heldEpoch } : undefined;
+      screening =
+        globalEpoch !== undefined && heldEpoch !== undefined && globalEpoch !== heldEpoch ? { globalEpoch, heldEpoch } : undefined;
       if (screening === undefined) diverged = undefined;
     },
     async screen(batch) {
@@ -79,8 +81,9 @@ export function createDatasetGuard(opts: DatasetGuardOptions): DatasetGuard {
       if (first) opts.onDiverged(d);
       const shown = missing.slice(0, 5).join(', ') + (missing.length > 5 ? ` and ${missing.length - 5} more` : '');
       return {
-        refuse: `global's store is another dataset (epoch ${d.globalEpoch}) than the one this zone was synced from (epoch ${d.heldEpoch}), and lacks ${missing.length} resource${missing.length === 1 ? '' : 's'} this zone holds: ${shown}. `
-          + 'The zone keeps them and keeps issuing. Re-apply them on global (the zone follows again once global holds all of them), or restart the zone with --accept-global-reset to take global\'s state as it is',
+        refuse:
+          `global's store is another dataset (epoch ${d.globalEpoch}) than the one this zone was synced from (epoch ${d.heldEpoch}), and lacks ${missing.length} resource${missing.length === 1 ? '' : 's'} this zone holds: ${shown}. ` +
+          "The zone keeps them and keeps issuing. Re-apply them on global (the zone follows again once global holds all of them), or restart the zone with --accept-global-reset to take global's state as it is",
       };
     },
     divergence: () => (diverged === undefined ? undefined : structuredClone(diverged)),

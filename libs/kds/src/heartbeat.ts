@@ -7,22 +7,28 @@ export interface Heartbeat {
   stop(): void;
 }
 
-export function startHeartbeat(ws: WebSocket, opts: { intervalMs: number; timeoutMs: number; onTimeout: (silentMs: number) => void }): Heartbeat {
+export function startHeartbeat(
+  ws: WebSocket,
+  opts: { intervalMs: number; timeoutMs: number; onTimeout: (silentMs: number) => void },
+): Heartbeat {
   let lastSeen = Date.now();
   const seen = () => {
     lastSeen = Date.now();
   };
   ws.on('pong', seen);
   ws.on('ping', seen);
-  const timer = setInterval(() => {
-    const silent = Date.now() - lastSeen;
-    if (silent > opts.timeoutMs) {
-      stop();
-      opts.onTimeout(silent);
-      return;
-    }
-    if (ws.readyState === ws.OPEN) ws.ping();
-  }, Math.min(opts.intervalMs, opts.timeoutMs / 2));
+  const timer = setInterval(
+    () => {
+      const silent = Date.now() - lastSeen;
+      if (silent > opts.timeoutMs) {
+        stop();
+        opts.onTimeout(silent);
+        return;
+      }
+      if (ws.readyState === ws.OPEN) ws.ping();
+    },
+    Math.min(opts.intervalMs, opts.timeoutMs / 2),
+  );
   timer.unref();
   function stop() {
     clearInterval(timer);

@@ -122,7 +122,8 @@ export function decode(raw: string): KdsMessage {
   if (!isObject(v)) throw new Error('message must be a JSON object');
   const revision = (f: string) => {
     const n = v[f];
-    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new Error(`${String(v.type)}.${f} must be a non-negative integer`);
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0)
+      throw new Error(`${String(v.type)}.${f} must be a non-negative integer`);
     return n;
   };
   const str = (f: string) => {
@@ -133,13 +134,21 @@ export function decode(raw: string): KdsMessage {
   switch (v.type) {
     case 'hello':
       return {
-        type: 'hello', protocol: revision('protocol'), zone: str('zone'), lastRevision: revision('lastRevision'),
-        ...(v.globalEpoch === undefined ? {} : { globalEpoch: str('globalEpoch') }), software: software(v.software),
+        type: 'hello',
+        protocol: revision('protocol'),
+        zone: str('zone'),
+        lastRevision: revision('lastRevision'),
+        ...(v.globalEpoch === undefined ? {} : { globalEpoch: str('globalEpoch') }),
+        software: software(v.software),
       };
     case 'welcome':
       return {
-        type: 'welcome', protocol: revision('protocol'), zone: str('zone'), ...(v.epoch === undefined ? {} : { epoch: str('epoch') }),
-        ...(v.apiPort === undefined ? {} : { apiPort: revision('apiPort') }), software: software(v.software),
+        type: 'welcome',
+        protocol: revision('protocol'),
+        zone: str('zone'),
+        ...(v.epoch === undefined ? {} : { epoch: str('epoch') }),
+        ...(v.apiPort === undefined ? {} : { apiPort: revision('apiPort') }),
+        software: software(v.software),
       };
     case 'ack':
       return { type: 'ack', version: revision('version') };
@@ -150,13 +159,22 @@ export function decode(raw: string): KdsMessage {
       if (typeof v.final !== 'boolean') throw new Error('snapshot.final must be a boolean');
       if (!Array.isArray(v.resources)) throw new Error('snapshot.resources must be a list');
       return {
-        type: 'snapshot', version: revision('version'), types: v.types, part: revision('part'), final: v.final,
+        type: 'snapshot',
+        version: revision('version'),
+        types: v.types,
+        part: revision('part'),
+        final: v.final,
         resources: v.resources.map((r, i) => resourceInput(r, `snapshot.resources[${i}]`)),
       };
     }
     case 'delta': {
       if (!Array.isArray(v.changes)) throw new Error('delta.changes must be a list');
-      return { type: 'delta', version: revision('version'), since: revision('since'), changes: v.changes.map((c, i) => change(c, `delta.changes[${i}]`)) };
+      return {
+        type: 'delta',
+        version: revision('version'),
+        since: revision('since'),
+        changes: v.changes.map((c, i) => change(c, `delta.changes[${i}]`)),
+      };
     }
     default:
       throw new Error(`unknown message type ${JSON.stringify(v.type)}`);

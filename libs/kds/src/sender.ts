@@ -128,12 +128,14 @@ export function createSender(opts: SenderOptions): Sender {
     let version = lastRevision;
     for (const e of events) {
       if (!types.includes(e.key.type)) continue;
-      const change: Change = e.op === 'delete' || e.resource === undefined
-        ? { op: 'delete', key: e.key }
-        : { op: 'upsert', resource: toInput(e.resource) };
+      const change: Change =
+        e.op === 'delete' || e.resource === undefined ? { op: 'delete', key: e.key } : { op: 'upsert', resource: toInput(e.resource) };
       const size = Buffer.byteLength(JSON.stringify(change)) + 1;
       if (size + ENVELOPE_BYTES > limits.maxMessageBytes) {
-        logger.error({ key: e.key, bytes: size, maxMessageBytes: limits.maxMessageBytes }, 'resource is larger than the KDS message limit; it is not synced');
+        logger.error(
+          { key: e.key, bytes: size, maxMessageBytes: limits.maxMessageBytes },
+          'resource is larger than the KDS message limit; it is not synced',
+        );
         continue;
       }
       if (bytes + size > limits.maxMessageBytes) {
@@ -163,7 +165,10 @@ export function createSender(opts: SenderOptions): Sender {
         const input = toInput(r);
         const size = Buffer.byteLength(JSON.stringify(input)) + 1;
         if (size + ENVELOPE_BYTES > limits.maxMessageBytes) {
-          logger.error({ key: r.meta, bytes: size, maxMessageBytes: limits.maxMessageBytes }, 'resource is larger than the KDS message limit; it is not synced');
+          logger.error(
+            { key: r.meta, bytes: size, maxMessageBytes: limits.maxMessageBytes },
+            'resource is larger than the KDS message limit; it is not synced',
+          );
           continue;
         }
         if (bytes + size > limits.maxMessageBytes) {
@@ -209,14 +214,17 @@ export function createSender(opts: SenderOptions): Sender {
     start(from) {
       if (from === 'snapshot' || from === 0) needSnapshot = true;
       else cursor = from;
-      void store.revision().then((r) => {
-        if (stopped) return;
-        watchFrom(r);
-        wake();
-      }, (err: unknown) => {
-        logger.error({ err: errorText(err) }, 'KDS sender cannot read the store revision; retrying in 1s');
-        setTimeout(() => this.start(from), 1000).unref();
-      });
+      void store.revision().then(
+        (r) => {
+          if (stopped) return;
+          watchFrom(r);
+          wake();
+        },
+        (err: unknown) => {
+          logger.error({ err: errorText(err) }, 'KDS sender cannot read the store revision; retrying in 1s');
+          setTimeout(() => this.start(from), 1000).unref();
+        },
+      );
     },
     ack(version) {
       const ok = settle(version);
@@ -234,9 +242,15 @@ export function createSender(opts: SenderOptions): Sender {
   };
 }
 
-function toInput(r: { meta: { type: ResourceType; name: string; mesh?: string; labels?: Record<string, string> }; spec: unknown }): ResourceInput {
+function toInput(r: {
+  meta: { type: ResourceType; name: string; mesh?: string; labels?: Record<string, string> };
+  spec: unknown;
+}): ResourceInput {
   const { type, name, mesh, labels } = r.meta;
-  return { meta: mesh === undefined ? { type, name, labels: labels ?? {} } : { type, name, mesh, labels: labels ?? {} }, spec: r.spec as ResourceInput['spec'] };
+  return {
+    meta: mesh === undefined ? { type, name, labels: labels ?? {} } : { type, name, mesh, labels: labels ?? {} },
+    spec: r.spec as ResourceInput['spec'],
+  };
 }
 
 export function errorText(err: unknown): string {

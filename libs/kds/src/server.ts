@@ -9,8 +9,19 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { startHeartbeat } from './heartbeat.js';
 import { resolveLimits, type KdsLimits } from './limits.js';
 import {
-  CLOSE, KDS_GLOBAL_TO_ZONE, KDS_PATH, KDS_PROTOCOL_VERSION, KDS_ZONE_TO_GLOBAL, ZONE_LABEL, decode, encode,
-  type KdsMessage, type Software, DEFAULT_SOFTWARE, frameText, truncate,
+  CLOSE,
+  KDS_GLOBAL_TO_ZONE,
+  KDS_PATH,
+  KDS_PROTOCOL_VERSION,
+  KDS_ZONE_TO_GLOBAL,
+  ZONE_LABEL,
+  decode,
+  encode,
+  type KdsMessage,
+  type Software,
+  DEFAULT_SOFTWARE,
+  frameText,
+  truncate,
 } from './messages.js';
 import { createReceiver, type Receiver } from './receiver.js';
 import { createSender, errorText, type Sender } from './sender.js';
@@ -99,7 +110,12 @@ export function globalKeyForZone(zone: string, key: ResourceKey): ResourceKey {
 export function zoneTokenAuthenticator(issuer: TokenIssuer): (token: string | undefined) => Promise<KdsAuthResult> {
   return async (token) => {
     const result = await issuer.verify(token, 'zone');
-    if (result.ok) return { ok: true, zone: result.claims.zone, credential: { jti: result.claims.jti, kid: result.claims.kid, expiresAt: result.claims.expiresAt } };
+    if (result.ok)
+      return {
+        ok: true,
+        zone: result.claims.zone,
+        credential: { jti: result.claims.jti, kid: result.claims.kid, expiresAt: result.claims.expiresAt },
+      };
     const code = result.error.reason === 'wrong-kind' ? CLOSE.forbidden : CLOSE.unauthenticated;
     return { ok: false, code, reason: `zone token refused: ${result.error.message}` };
   };
@@ -110,7 +126,10 @@ export function createKdsServer(opts: KdsServerOptions): KdsServer {
   const { store, logger } = opts;
   const software = opts.software ?? DEFAULT_SOFTWARE;
   const states = new Map<string, ZoneState>();
-  const sessions = new Map<string, { ws: WebSocket; sender: Sender; credential: ZoneCredential | undefined; end: (code: number, reason: string) => void }>();
+  const sessions = new Map<
+    string,
+    { ws: WebSocket; sender: Sender; credential: ZoneCredential | undefined; end: (code: number, reason: string) => void }
+  >();
   const wss = new WebSocketServer({ server: opts.server, path: opts.path ?? KDS_PATH, maxPayload: limits.maxMessageBytes });
 
   const publish = (s: ZoneState) => opts.onZoneState?.(snapshotOf(s));
@@ -143,10 +162,12 @@ export function createKdsServer(opts: KdsServerOptions): KdsServer {
       setTimeout(() => ws.terminate(), 2000).unref();
     };
     const run = (fn: () => Promise<void>) => {
-      chain = chain.then(() => (closed ? undefined : fn())).catch((err: unknown) => {
-        logger.error({ zone, err: errorText(err) }, 'KDS stream failed; closing it so the zone resumes');
-        close(CLOSE.internal, `global failed: ${errorText(err)}`);
-      });
+      chain = chain
+        .then(() => (closed ? undefined : fn()))
+        .catch((err: unknown) => {
+          logger.error({ zone, err: errorText(err) }, 'KDS stream failed; closing it so the zone resumes');
+          close(CLOSE.internal, `global failed: ${errorText(err)}`);
+        });
     };
 
     const hb = startHeartbeat(ws, {
@@ -204,7 +225,16 @@ export function createKdsServer(opts: KdsServerOptions): KdsServer {
       const s = states.get(zone);
       if (s === undefined) return;
       const { sentRevision, snapshotsSent, deltasSent } = sent;
-      Object.assign(s, { online: false, disconnectedAt: new Date().toISOString(), lastDisconnect: why, sentRevision, snapshotsSent, deltasSent, inFlight: 0, bufferedBytes: 0 });
+      Object.assign(s, {
+        online: false,
+        disconnectedAt: new Date().toISOString(),
+        lastDisconnect: why,
+        sentRevision,
+        snapshotsSent,
+        deltasSent,
+        inFlight: 0,
+        bufferedBytes: 0,
+      });
       logger.info({ zone, reason: why }, 'zone disconnected');
       publish(s);
     }
@@ -255,7 +285,10 @@ export function createKdsServer(opts: KdsServerOptions): KdsServer {
       if (!ZONE_NAME.test(hello.zone)) return refuse(CLOSE.badRequest, `zone name "${hello.zone}" must be a DNS label`);
       const other = sessions.get(hello.zone);
       if (other !== undefined) {
-        return refuse(CLOSE.duplicateZone, `zone "${hello.zone}" is already connected (since ${states.get(hello.zone)?.connectedAt ?? '?'})`);
+        return refuse(
+          CLOSE.duplicateZone,
+          `zone "${hello.zone}" is already connected (since ${states.get(hello.zone)?.connectedAt ?? '?'})`,
+        );
       }
       const name = hello.zone;
       zone = name;
@@ -263,13 +296,28 @@ export function createKdsServer(opts: KdsServerOptions): KdsServer {
       const now = new Date().toISOString();
       const prev = states.get(name);
       const s: ZoneState = {
-        zone: name, online: true, connectedAt: now, lastSeen: now, remoteAddress, software: hello.software,
-        ackedRevision: prev?.ackedRevision ?? 0, sentRevision: hello.lastRevision, inFlight: 0, bufferedBytes: 0, snapshotsSent: 0, deltasSent: 0,
-        nacks: prev?.nacks ?? [], refused: prev?.refused ?? [],
+        zone: name,
+        online: true,
+        connectedAt: now,
+        lastSeen: now,
+        remoteAddress,
+        software: hello.software,
+        ackedRevision: prev?.ackedRevision ?? 0,
+        sentRevision: hello.lastRevision,
+        inFlight: 0,
+        bufferedBytes: 0,
+        snapshotsSent: 0,
+        deltasSent: 0,
+        nacks: prev?.nacks ?? [],
+        refused: prev?.refused ?? [],
         ...(prev?.lastDisconnect === undefined ? {} : { lastDisconnect: prev.lastDisconnect }),
       };
       states.set(name, s);
-      const transport = { send: (t: string) => ws.send(t), bufferedAmount: () => ws.bufferedAmount, isOpen: () => ws.readyState === ws.OPEN };
+      const transport = {
+        send: (t: string) => ws.send(t),
+        bufferedAmount: () => ws.bufferedAmount,
+        isOpen: () => ws.readyState === ws.OPEN,
+      };
       const sender = createSender({ store, types: KDS_GLOBAL_TO_ZONE, transport, limits, logger: logger.child({ zone: name }) });
       sessions.set(name, { ws, sender, credential, end: close });
       // Kuma checks a zone token only at connect; here the stream it opened ends when it expires.
@@ -277,7 +325,10 @@ export function createKdsServer(opts: KdsServerOptions): KdsServer {
       if (expiresAt !== undefined) {
         cancelExpiry = atTime(expiresAt.getTime(), () => {
           logger.warn({ zone: name, expiredAt: expiresAt.toISOString() }, 'zone token expired: ending its stream');
-          close(CLOSE.unauthenticated, `zone token expired at ${expiresAt.toISOString()}; give the zone a new token file (re-read at reconnect)`);
+          close(
+            CLOSE.unauthenticated,
+            `zone token expired at ${expiresAt.toISOString()}; give the zone a new token file (re-read at reconnect)`,
+          );
         });
       }
       receiver = createReceiver({
@@ -301,12 +352,31 @@ export function createKdsServer(opts: KdsServerOptions): KdsServer {
       });
       const epoch = await store.epoch();
       const apiPort = opts.apiPort?.();
-      ws.send(encode({ type: 'welcome', protocol: KDS_PROTOCOL_VERSION, zone: name, epoch, ...(apiPort === undefined ? {} : { apiPort }), software }));
+      ws.send(
+        encode({
+          type: 'welcome',
+          protocol: KDS_PROTOCOL_VERSION,
+          zone: name,
+          epoch,
+          ...(apiPort === undefined ? {} : { apiPort }),
+          software,
+        }),
+      );
       // A revision from another epoch belongs to another history (global lost its data): deltas
       // after it would be meaningless, so the zone gets a snapshot and decides what to do with it.
       const otherHistory = hello.globalEpoch !== undefined && hello.globalEpoch !== epoch;
-      logger[otherHistory ? 'warn' : 'info']({ zone: name, remoteAddress, lastRevision: hello.lastRevision, software: hello.software, ...(otherHistory ? { zoneEpoch: hello.globalEpoch, epoch } : {}) },
-        otherHistory ? 'zone connected with data from another dataset of global (global\'s store was reset?): sending a snapshot' : 'zone connected');
+      logger[otherHistory ? 'warn' : 'info'](
+        {
+          zone: name,
+          remoteAddress,
+          lastRevision: hello.lastRevision,
+          software: hello.software,
+          ...(otherHistory ? { zoneEpoch: hello.globalEpoch, epoch } : {}),
+        },
+        otherHistory
+          ? "zone connected with data from another dataset of global (global's store was reset?): sending a snapshot"
+          : 'zone connected',
+      );
       publish(s);
       sender.start(hello.lastRevision === 0 || otherHistory ? 'snapshot' : hello.lastRevision);
     }
@@ -331,14 +401,17 @@ export function createKdsServer(opts: KdsServerOptions): KdsServer {
     },
     async close() {
       for (const { ws } of sessions.values()) ws.close(CLOSE.goingAway, 'global control plane is shutting down');
-      const waiting = [...wss.clients].map((ws) => new Promise<void>((resolve) => {
-        if (ws.readyState === ws.CLOSED) return resolve();
-        ws.once('close', () => resolve());
-        setTimeout(() => {
-          ws.terminate();
-          resolve();
-        }, 2000).unref();
-      }));
+      const waiting = [...wss.clients].map(
+        (ws) =>
+          new Promise<void>((resolve) => {
+            if (ws.readyState === ws.CLOSED) return resolve();
+            ws.once('close', () => resolve());
+            setTimeout(() => {
+              ws.terminate();
+              resolve();
+            }, 2000).unref();
+          }),
+      );
       await Promise.all(waiting);
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },

@@ -19,22 +19,45 @@ async function expiredToken(zone: string): Promise<string> {
   const exp = Math.floor(Date.now() / 1000) - 60;
   return new SignJWT({ kind: 'zone', zone })
     .setProtectedHeader({ alg: 'Ed25519', kid: key.kid })
-    .setIssuer('meshca').setIssuedAt(exp - 60).setExpirationTime(exp).setJti('expired-1')
+    .setIssuer('meshca')
+    .setIssuedAt(exp - 60)
+    .setExpirationTime(exp)
+    .setJti('expired-1')
     .sign(await importJWK(key.jwk, 'Ed25519'));
 }
 
 describe('zone identity', () => {
   const cases: [string, () => Promise<string>, number, RegExp][] = [
     ['missing', async () => '', CLOSE.unauthenticated, /no token was presented/],
-    ['forged', async () => createTokenIssuer({ keys: [await generateSigningKey()] }).issueZoneToken({ zone: 'east', validFor: 60 }), CLOSE.unauthenticated, /forged/],
+    [
+      'forged',
+      async () => createTokenIssuer({ keys: [await generateSigningKey()] }).issueZoneToken({ zone: 'east', validFor: 60 }),
+      CLOSE.unauthenticated,
+      /forged/,
+    ],
     ['expired', () => expiredToken('east'), CLOSE.unauthenticated, /expired at \d{4}-\d\d-\d\dT/],
-    ['revoked', async () => {
-      const t = await env.issuer.issueZoneToken({ zone: 'east', validFor: 60 });
-      env.revoked.add(decodeJwt(t).jti ?? '');
-      return t;
-    }, CLOSE.unauthenticated, /revoked/],
-    ['of the wrong kind', () => env.issuer.issueDataplaneToken({ mesh: 'default', name: 'web', validFor: 60 }), CLOSE.forbidden, /dataplane token; a zone token is required/],
-    ['for another zone', () => env.issuer.issueZoneToken({ zone: 'west', validFor: 60 }), CLOSE.forbidden, /token is for zone "west", not "east"/],
+    [
+      'revoked',
+      async () => {
+        const t = await env.issuer.issueZoneToken({ zone: 'east', validFor: 60 });
+        env.revoked.add(decodeJwt(t).jti ?? '');
+        return t;
+      },
+      CLOSE.unauthenticated,
+      /revoked/,
+    ],
+    [
+      'of the wrong kind',
+      () => env.issuer.issueDataplaneToken({ mesh: 'default', name: 'web', validFor: 60 }),
+      CLOSE.forbidden,
+      /dataplane token; a zone token is required/,
+    ],
+    [
+      'for another zone',
+      () => env.issuer.issueZoneToken({ zone: 'west', validFor: 60 }),
+      CLOSE.forbidden,
+      /token is for zone "west", not "east"/,
+    ],
   ];
 
   for (const [label, make, code, reason] of cases) {
@@ -83,7 +106,7 @@ describe('zone identity', () => {
     expect(global.kds.zones().filter((z) => z.online)).toHaveLength(1);
   });
 
-  it('refuses a client that does not trust global\'s certificate, unless insecure is set', async () => {
+  it("refuses a client that does not trust global's certificate, unless insecure is set", async () => {
     const global = await startGlobal(env);
     await global.store.create(mesh('default'));
     const untrusting = await startZone(env, global, 'east', { ca: (await createEnv()).caPem });
@@ -100,10 +123,21 @@ describe('what a zone may push', () => {
     const peer = await rawPeer(env, global, await env.issuer.issueZoneToken({ zone: 'east', validFor: 60 }));
     peer.send(hello('east'));
     await peer.next((m) => m.type === 'welcome');
-    peer.send({ type: 'delta', version: 7, since: 0, changes: [
-      { op: 'upsert', resource: { meta: { type: 'Dataplane', mesh: 'default', name: 'ok' }, spec: { networking: { address: '10.0.0.1', inbound: [] } } } },
-      { op: 'upsert', resource: mesh('evil') },
-    ] });
+    peer.send({
+      type: 'delta',
+      version: 7,
+      since: 0,
+      changes: [
+        {
+          op: 'upsert',
+          resource: {
+            meta: { type: 'Dataplane', mesh: 'default', name: 'ok' },
+            spec: { networking: { address: '10.0.0.1', inbound: [] } },
+          },
+        },
+        { op: 'upsert', resource: mesh('evil') },
+      ],
+    });
     const nack = await peer.next((m) => m.type === 'nack');
     expect(nack).toMatchObject({ version: 7 });
     expect(nack.type === 'nack' && nack.reason).toMatch(/Mesh "evil": type Mesh may not be sent in this direction/);
@@ -114,7 +148,12 @@ describe('what a zone may push', () => {
     expect(global.lines.some((l) => l.zone === 'east' && l.version === 7 && /NACK/.test(l.msg))).toBe(true);
 
     // Another zone's ZoneInsight name is refused too.
-    peer.send({ type: 'delta', version: 8, since: 7, changes: [{ op: 'upsert', resource: { meta: { type: 'ZoneInsight', name: 'west' }, spec: {} } }] });
+    peer.send({
+      type: 'delta',
+      version: 8,
+      since: 7,
+      changes: [{ op: 'upsert', resource: { meta: { type: 'ZoneInsight', name: 'west' }, spec: {} } }],
+    });
     const nack2 = await peer.next((m) => m.type === 'nack' && m.version === 8);
     expect(nack2.type === 'nack' && nack2.reason).toMatch(/only its own ZoneInsight, named "east"/);
   });
@@ -132,7 +171,13 @@ describe('zone token expiry on an open stream', () => {
     const global = await startGlobal(env);
     const zone = await startZone(env, global, 'east', { token: await env.issuer.issueZoneToken({ zone: 'east', validFor: 2 }) });
     await eventually(() => expect(zone.client.status().connected).toBe(true));
-    await eventually(() => expect(zone.client.status().lastError).toMatch(/global refused this zone \(4401\): zone token expired at .*; give the zone a new token file/), 5000);
+    await eventually(
+      () =>
+        expect(zone.client.status().lastError).toMatch(
+          /global refused this zone \(4401\): zone token expired at .*; give the zone a new token file/,
+        ),
+      5000,
+    );
     expect(global.kds.zone('east')?.online).toBe(false);
     expect(global.lines.some((l) => l.msg === 'zone token expired: ending its stream')).toBe(true);
   });

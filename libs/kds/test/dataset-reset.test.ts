@@ -32,7 +32,11 @@ describe('global back with another dataset', () => {
   it('the zone keeps its Meshes and Secrets, reports the divergence on both sides, and follows again once global holds them', async () => {
     const { b, zone } = await resetGlobal();
     await b.store.create(mesh('other', { changedOnB: true }));
-    await eventually(() => expect(zone.client.status().divergence?.missing).toEqual(expect.arrayContaining(['Mesh "default"', 'Secret "token" in mesh "default"'])));
+    await eventually(() =>
+      expect(zone.client.status().divergence?.missing).toEqual(
+        expect.arrayContaining(['Mesh "default"', 'Secret "token" in mesh "default"']),
+      ),
+    );
     expect(await zone.store.get({ type: 'Mesh', name: 'default' })).toBeDefined();
     expect(await zone.store.get({ type: 'Secret', mesh: 'default', name: 'token' })).toBeDefined();
     // Not even the parts global does hold are taken while it lacks others: no half-followed state.
@@ -59,7 +63,7 @@ describe('global back with another dataset', () => {
     await eventually(async () => expect(await zone.store.get({ type: 'Mesh', name: 'other' })).toBeUndefined());
   });
 
-  it('with --accept-global-reset the zone takes global\'s state as it is', async () => {
+  it("with --accept-global-reset the zone takes global's state as it is", async () => {
     const { b, zone } = await resetGlobal({ acceptGlobalReset: true });
     await b.store.create(mesh('other'));
     await eventually(async () => expect(await zone.store.get({ type: 'Mesh', name: 'default' })).toBeUndefined());
@@ -68,7 +72,7 @@ describe('global back with another dataset', () => {
     expect(zone.lines.some((l) => l.level === 40 && l.msg.includes('--accept-global-reset'))).toBe(true);
   });
 
-  it('a global whose new history went past the zone\'s revision sends a snapshot, not deltas from another history', async () => {
+  it("a global whose new history went past the zone's revision sends a snapshot, not deltas from another history", async () => {
     const { b, zone } = await resetGlobal({ acceptGlobalReset: true });
     // B's revisions pass A's: resuming from the zone's revision would replay B's unrelated changes.
     for (let i = 0; i < 12; i++) await b.store.create(mesh(`b-${i}`));

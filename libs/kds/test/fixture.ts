@@ -9,8 +9,17 @@ import { createTokenIssuer, generateSigningKey, type SigningKey, type TokenIssue
 import { createMemoryStore, type ResourceStore } from '@meshca/store';
 import { eventually } from '@meshca/test/eventually';
 import {
-  createKdsClient, createKdsServer, decode, encode, frameText, zoneTokenAuthenticator,
-  type KdsClient, type KdsClientOptions, type KdsMessage, type KdsServer, type KdsServerOptions,
+  createKdsClient,
+  createKdsServer,
+  decode,
+  encode,
+  frameText,
+  zoneTokenAuthenticator,
+  type KdsClient,
+  type KdsClientOptions,
+  type KdsMessage,
+  type KdsServer,
+  type KdsServerOptions,
 } from '../src/index.js';
 
 export interface LogLine {
@@ -56,7 +65,10 @@ export interface Global {
   stop(): Promise<void>;
 }
 
-export async function startGlobal(env: Env, opts: Partial<KdsServerOptions> & { feedRetention?: number; port?: number } = {}): Promise<Global> {
+export async function startGlobal(
+  env: Env,
+  opts: Partial<KdsServerOptions> & { feedRetention?: number; port?: number } = {},
+): Promise<Global> {
   const { tls } = env;
   const store = opts.store ?? createMemoryStore(opts.feedRetention === undefined ? {} : { feedRetention: opts.feedRetention });
   const server = createServer({ cert: tls.certPem, key: tls.keyPem });
@@ -87,18 +99,29 @@ export async function startZone(env: Env, global: Global, zone: string, opts: Pa
   const { logger, lines } = captureLogger();
   const token = opts.token ?? (await env.issuer.issueZoneToken({ zone, validFor: 3600 }));
   const client = createKdsClient({
-    url: global.url, zone, ca: env.caPem, logger, backoff: { initialMs: 50, maxMs: 400 }, ...opts, token, store,
+    url: global.url,
+    zone,
+    ca: env.caPem,
+    logger,
+    backoff: { initialMs: 50, maxMs: 400 },
+    ...opts,
+    token,
+    store,
   });
   client.start();
   env.cleanups.push(() => client.stop());
   return { store, client, lines };
 }
 
-export const mesh = (name: string, extra: Record<string, unknown> = {}): ResourceInput =>
-  ({ meta: { type: 'Mesh', name }, spec: { mtls: { enabledBackend: 'ca-1', backends: [{ name: 'ca-1', type: 'builtin', conf: {} }] }, ...extra } });
+export const mesh = (name: string, extra: Record<string, unknown> = {}): ResourceInput => ({
+  meta: { type: 'Mesh', name },
+  spec: { mtls: { enabledBackend: 'ca-1', backends: [{ name: 'ca-1', type: 'builtin', conf: {} }] }, ...extra },
+});
 
-export const secret = (mesh: string, name: string, data: string): ResourceInput =>
-  ({ meta: { type: 'Secret', mesh, name }, spec: { data: Buffer.from(data).toString('base64') } });
+export const secret = (mesh: string, name: string, data: string): ResourceInput => ({
+  meta: { type: 'Secret', mesh, name },
+  spec: { data: Buffer.from(data).toString('base64') },
+});
 
 /** A hand-driven zone speaking the raw protocol, for assertions on the wire. */
 export interface RawPeer {
@@ -110,12 +133,17 @@ export interface RawPeer {
 }
 
 export async function rawPeer(env: Env, global: Global, token: string | undefined): Promise<RawPeer> {
-  const ws = new WebSocket(global.url, { ca: env.caPem, ...(token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } }) });
+  const ws = new WebSocket(global.url, {
+    ca: env.caPem,
+    ...(token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } }),
+  });
   const received: KdsMessage[] = [];
   ws.on('message', (data, isBinary) => {
     if (!isBinary) received.push(decode(frameText(data)));
   });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
   ws.on('error', () => undefined);
   env.cleanups.push(() => {
     ws.terminate();
@@ -125,15 +153,23 @@ export async function rawPeer(env: Env, global: Global, token: string | undefine
     ws.once('error', reject);
   });
   return {
-    ws, received, closed,
+    ws,
+    received,
+    closed,
     send: (msg) => ws.send(encode(msg)),
-    next: (pred) => eventually(() => {
-      const found = received.find(pred);
-      if (found === undefined) throw new Error(`no matching message; received ${received.map((m) => m.type).join(', ')}`);
-      return found;
-    }),
+    next: (pred) =>
+      eventually(() => {
+        const found = received.find(pred);
+        if (found === undefined) throw new Error(`no matching message; received ${received.map((m) => m.type).join(', ')}`);
+        return found;
+      }),
   };
 }
 
-export const hello = (zone: string, lastRevision = 0): KdsMessage =>
-  ({ type: 'hello', protocol: 1, zone, lastRevision, software: { name: 'test', version: '0' } });
+export const hello = (zone: string, lastRevision = 0): KdsMessage => ({
+  type: 'hello',
+  protocol: 1,
+  zone,
+  lastRevision,
+  software: { name: 'test', version: '0' },
+});

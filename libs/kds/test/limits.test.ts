@@ -44,7 +44,8 @@ describe('heartbeats', () => {
       connections++;
       ws.on('message', (data) => {
         const msg = decode(frameText(data));
-        if (msg.type === 'hello') ws.send(encode({ type: 'welcome', protocol: 1, zone: msg.zone, software: { name: 'fake', version: '0' } }));
+        if (msg.type === 'hello')
+          ws.send(encode({ type: 'welcome', protocol: 1, zone: msg.zone, software: { name: 'fake', version: '0' } }));
       });
     });
     env.cleanups.push(async () => {
@@ -65,13 +66,21 @@ describe('limits', () => {
     const peer = await rawPeer(env, global, await env.issuer.issueZoneToken({ zone: 'east', validFor: 60 }));
     peer.send(hello('east'));
     await peer.next((m) => m.type === 'welcome');
-    peer.ws.send(encode({ type: 'delta', version: 1, since: 0, changes: [{ op: 'upsert', resource: { meta: { type: 'ZoneInsight', name: 'east' }, spec: { pad: 'x'.repeat(4096) } } }] }));
+    peer.ws.send(
+      encode({
+        type: 'delta',
+        version: 1,
+        since: 0,
+        changes: [{ op: 'upsert', resource: { meta: { type: 'ZoneInsight', name: 'east' }, spec: { pad: 'x'.repeat(4096) } } }],
+      }),
+    );
     expect((await peer.closed).code).toBe(1009);
   });
 
   it('splits a snapshot larger than the message limit into parts that apply as one version', async () => {
     const global = await startGlobal(env, { maxMessageBytes: 64 * 1024 });
-    for (let i = 0; i < 40; i++) await global.store.create({ meta: { type: 'Mesh', name: `m${String(i).padStart(2, '0')}` }, spec: { pad: 'y'.repeat(4000) } });
+    for (let i = 0; i < 40; i++)
+      await global.store.create({ meta: { type: 'Mesh', name: `m${String(i).padStart(2, '0')}` }, spec: { pad: 'y'.repeat(4000) } });
     // Many tiny items too: the separators between them count towards the limit.
     for (let i = 0; i < 1500; i++) await global.store.create({ meta: { type: 'GlobalSecret', name: `g${i}` }, spec: { data: 'YQ==' } });
     const zone = await startZone(env, global, 'east', { maxMessageBytes: 64 * 1024 });
@@ -101,7 +110,11 @@ describe('limits', () => {
     underlying(peer.ws).resume();
     await eventually(() => expect(peer.received.filter((m) => m.type === 'delta')).toHaveLength(3));
     const deltas = peer.received.filter((m): m is Extract<KdsMessage, { type: 'delta' }> => m.type === 'delta');
-    expect(deltas.map((d) => [d.since, d.version])).toEqual([[1, 2], [2, 3], [3, 4]]);
+    expect(deltas.map((d) => [d.since, d.version])).toEqual([
+      [1, 2],
+      [2, 3],
+      [3, 4],
+    ]);
     peer.send({ type: 'ack', version: 4 });
 
     // 56 revisions behind with maxLagRevisions 10: one snapshot instead of 56 deltas.

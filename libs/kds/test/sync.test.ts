@@ -12,7 +12,8 @@ afterEach(async () => {
   await cleanup(env);
 });
 
-const names = async (store: { list(t: 'Mesh'): Promise<{ meta: { name: string } }[]> }) => (await store.list('Mesh')).map((m) => m.meta.name);
+const names = async (store: { list(t: 'Mesh'): Promise<{ meta: { name: string } }[]> }) =>
+  (await store.list('Mesh')).map((m) => m.meta.name);
 
 describe('global to zone', () => {
   it('brings a snapshot and then deltas to two zones; updates, deletes and secrets follow', async () => {
@@ -24,12 +25,19 @@ describe('global to zone', () => {
 
     for (const z of [east, west]) {
       await eventually(async () => expect(await names(z.store)).toEqual(['default']));
-      await eventually(async () => expect((await z.store.get({ type: 'Secret', mesh: 'default', name: 'vault-token' }))?.spec).toEqual({ data: Buffer.from('s3cr3t').toString('base64') }));
+      await eventually(async () =>
+        expect((await z.store.get({ type: 'Secret', mesh: 'default', name: 'vault-token' }))?.spec).toEqual({
+          data: Buffer.from('s3cr3t').toString('base64'),
+        }),
+      );
     }
 
     await global.store.create(mesh('payments'));
     const def = await global.store.get({ type: 'Mesh', name: 'default' });
-    await global.store.update({ meta: { type: 'Mesh', name: 'default', labels: { team: 'core' } }, spec: { ...def?.spec, metrics: { enabledBackend: 'prom' } } }, def?.meta.version ?? 0);
+    await global.store.update(
+      { meta: { type: 'Mesh', name: 'default', labels: { team: 'core' } }, spec: { ...def?.spec, metrics: { enabledBackend: 'prom' } } },
+      def?.meta.version ?? 0,
+    );
     await global.store.delete({ type: 'Secret', mesh: 'default', name: 'vault-token' });
     await global.store.create({ meta: { type: 'GlobalSecret', name: 'admin' }, spec: { data: 'YQ==' } });
 
@@ -51,7 +59,12 @@ describe('global to zone', () => {
         expect(z.client.status()).toMatchObject({ connected: true, lastRevision: head });
       });
     }
-    await eventually(() => expect(global.kds.zones().map((z) => [z.zone, z.online, z.ackedRevision])).toEqual([['east', true, head], ['west', true, head]]));
+    await eventually(() =>
+      expect(global.kds.zones().map((z) => [z.zone, z.online, z.ackedRevision])).toEqual([
+        ['east', true, head],
+        ['west', true, head],
+      ]),
+    );
     // No snapshot after the first: every later version went as a delta.
     expect(global.kds.zone('east')).toMatchObject({ snapshotsSent: 1 });
     expect(global.kds.zone('east')?.deltasSent).toBeGreaterThan(0);
@@ -128,22 +141,36 @@ describe('zone to global', () => {
   it('stores Dataplanes and the ZoneInsight under the zone name with the zone label, and prunes on reconnect', async () => {
     const global = await startGlobal(env);
     const local = createMemoryStore();
-    await local.create({ meta: { type: 'Dataplane', mesh: 'default', name: 'web-1' }, spec: { networking: { address: '10.0.0.1', inbound: [{ port: 8080, tags: { 'kuma.io/service': 'web' } }] } } });
+    await local.create({
+      meta: { type: 'Dataplane', mesh: 'default', name: 'web-1' },
+      spec: { networking: { address: '10.0.0.1', inbound: [{ port: 8080, tags: { 'kuma.io/service': 'web' } }] } },
+    });
     await local.create({ meta: { type: 'ZoneInsight', name: 'east' }, spec: { health: 'ok' } });
     const east = await startZone(env, global, 'east', { store: local });
     const westLocal = createMemoryStore();
-    await westLocal.create({ meta: { type: 'Dataplane', mesh: 'default', name: 'web-1' }, spec: { networking: { address: '10.1.0.1', inbound: [] } } });
+    await westLocal.create({
+      meta: { type: 'Dataplane', mesh: 'default', name: 'web-1' },
+      spec: { networking: { address: '10.1.0.1', inbound: [] } },
+    });
     await startZone(env, global, 'west', { store: westLocal });
 
     await eventually(async () => {
       const dps = await global.store.list('Dataplane');
-      expect(dps.map((d) => [d.meta.name, d.meta.labels['kuma.io/zone']])).toEqual([['east.web-1', 'east'], ['west.web-1', 'west']]);
+      expect(dps.map((d) => [d.meta.name, d.meta.labels['kuma.io/zone']])).toEqual([
+        ['east.web-1', 'east'],
+        ['west.web-1', 'west'],
+      ]);
       expect((await global.store.get({ type: 'ZoneInsight', name: 'east' }))?.spec).toEqual({ health: 'ok' });
     });
 
-    await local.create({ meta: { type: 'Dataplane', mesh: 'default', name: 'web-2' }, spec: { networking: { address: '10.0.0.2', inbound: [] } } });
+    await local.create({
+      meta: { type: 'Dataplane', mesh: 'default', name: 'web-2' },
+      spec: { networking: { address: '10.0.0.2', inbound: [] } },
+    });
     await local.delete({ type: 'Dataplane', mesh: 'default', name: 'web-1' });
-    await eventually(async () => expect((await global.store.list('Dataplane')).map((d) => d.meta.name)).toEqual(['east.web-2', 'west.web-1']));
+    await eventually(async () =>
+      expect((await global.store.list('Dataplane')).map((d) => d.meta.name)).toEqual(['east.web-2', 'west.web-1']),
+    );
 
     // Deleted while disconnected: the zone's snapshot on reconnect removes it on global.
     await east.client.stop();

@@ -61,11 +61,7 @@ function selfSign(key: KeyObject, options: GenerateCaOptions): CaMaterial {
   const name = nameDer(options.commonName);
   const start = options.notBefore?.getTime() ?? Date.now();
   const notBefore = options.notBefore ?? new Date(start - 60_000);
-  const extensions = [
-    CA_BASIC_CONSTRAINTS,
-    CA_KEY_USAGE,
-    extension(OID.subjectKeyIdentifier, false, octetString(keyIdentifier(spkiDer))),
-  ];
+  const extensions = [CA_BASIC_CONSTRAINTS, CA_KEY_USAGE, extension(OID.subjectKeyIdentifier, false, octetString(keyIdentifier(spkiDer)))];
   if (options.uriSans && options.uriSans.length > 0) {
     extensions.push(extension(OID.subjectAltName, false, uriGeneralNames(options.uriSans)));
   }

@@ -1,20 +1,6 @@
 import { createPrivateKey, createPublicKey, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import {
-  TAG,
-  bitString,
-  children,
-  content,
-  ctx,
-  decodeOid,
-  expectTag,
-  oid,
-  readTlv,
-  seq,
-  set,
-  smallInteger,
-  whole,
-} from './der.js';
+import { TAG, bitString, children, content, ctx, decodeOid, expectTag, oid, readTlv, seq, set, smallInteger, whole } from './der.js';
 import { signatureAlgorithmFor, toSpkiDer } from './keys.js';
 import { derToPem, pemToDer } from './pem.js';
 import { OID, extension, nameDer, readExtensions, readUriSans, uriGeneralNames } from './x509.js';

@@ -58,8 +58,7 @@ export const ctx = (n: number, ...parts: Uint8Array[]): Buffer => tlv(0xa0 | n, 
 /** Context-specific primitive tag [n] (IMPLICIT on a primitive type, e.g. GeneralName uri). */
 export const ctxPrimitive = (n: number, content: Uint8Array): Buffer => tlv(0x80 | n, content);
 export const octetString = (content: Uint8Array): Buffer => tlv(TAG.OCTET_STRING, content);
-export const bitString = (content: Uint8Array, unusedBits = 0): Buffer =>
-  tlv(TAG.BIT_STRING, Uint8Array.of(unusedBits), content);
+export const bitString = (content: Uint8Array, unusedBits = 0): Buffer => tlv(TAG.BIT_STRING, Uint8Array.of(unusedBits), content);
 export const boolean = (value: boolean): Buffer => Buffer.from([TAG.BOOLEAN, 1, value ? 0xff : 0]);
 export const nullDer = (): Buffer => Buffer.from([TAG.NULL, 0]);
 export const utf8String = (s: string): Buffer => tlv(TAG.UTF8_STRING, Buffer.from(s, 'utf8'));

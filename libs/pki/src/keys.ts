@@ -8,10 +8,7 @@ export type KeyType = 'ecdsa-p256' | { rsaBits: number };
 // OpenSSL writes it). Node's own key export goes through OpenSSL 3's encoder machinery and costs
 // more than the key generation itself; filling these templates is a copy.
 const P256_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex');
-const P256_PKCS8_PREFIX = Buffer.from(
-  '308187020100301306072a8648ce3d020106082a8648ce3d030107046d306b0201010420',
-  'hex',
-);
+const P256_PKCS8_PREFIX = Buffer.from('308187020100301306072a8648ce3d020106082a8648ce3d030107046d306b0201010420', 'hex');
 const P256_PKCS8_PUBLIC = Buffer.from('a144034200', 'hex');
 
 export interface LeafKey {

@@ -94,7 +94,9 @@ export function createLeafSigner(material: { caCertPem: string; caKeyPem: string
 }
 
 export function serialHex(serial: Uint8Array): string {
-  let hex = Buffer.from(serial).toString('hex').replace(/^0+(?=.)/, '');
+  let hex = Buffer.from(serial)
+    .toString('hex')
+    .replace(/^0+(?=.)/, '');
   if (hex === '') hex = '0';
   return hex;
 }

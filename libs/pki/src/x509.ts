@@ -63,7 +63,9 @@ export function uriGeneralNames(uris: readonly string[]): Buffer {
 export function keyIdentifier(spkiDer: Uint8Array): Buffer {
   const spki = readTlv(spkiDer, 0);
   const bits = expectTag(children(spkiDer, spki)[1], TAG.BIT_STRING, 'SubjectPublicKeyInfo.subjectPublicKey');
-  return createHash('sha1').update(spkiDer.subarray(bits.contentStart + 1, bits.end)).digest();
+  return createHash('sha1')
+    .update(spkiDer.subarray(bits.contentStart + 1, bits.end))
+    .digest();
 }
 
 // Serials: 16 random bytes with the top bit set, so every serial is exactly 128 bits and positive

@@ -28,7 +28,12 @@ describe('generateCa', () => {
   let ec: CaMaterial;
   let rsa: CaMaterial;
   beforeAll(() => {
-    ec = generateCa({ commonName: 'meshca default', keyType: 'ecdsa-p256', validitySeconds: 10 * 365 * 86400, uriSans: ['spiffe://default'] });
+    ec = generateCa({
+      commonName: 'meshca default',
+      keyType: 'ecdsa-p256',
+      validitySeconds: 10 * 365 * 86400,
+      uriSans: ['spiffe://default'],
+    });
     rsa = generateCa({ commonName: 'meshca rsa', keyType: { rsaBits: 2048 }, validitySeconds: HOUR });
   });
 
@@ -100,13 +105,8 @@ describe('createLeafSigner', () => {
     expect(san?.names.toJSON()).toEqual(SANS.map((value) => ({ type: 'url', value })));
     const ku = cert.getExtension(x509.KeyUsagesExtension);
     expect(ku?.critical).toBe(true);
-    expect(ku?.usages).toBe(
-      x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.keyAgreement,
-    );
-    expect([...(cert.getExtension(x509.ExtendedKeyUsageExtension)?.usages ?? [])]).toEqual([
-      '1.3.6.1.5.5.7.3.1',
-      '1.3.6.1.5.5.7.3.2',
-    ]);
+    expect(ku?.usages).toBe(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.keyAgreement);
+    expect([...(cert.getExtension(x509.ExtendedKeyUsageExtension)?.usages ?? [])]).toEqual(['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2']);
     expect(cert.getExtension(x509.BasicConstraintsExtension)?.ca).toBe(false);
     expect(cert.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId).toBe(
       root.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId,

@@ -18,10 +18,9 @@ describe('CSRs', () => {
   it('reads CSRs that openssl made, RSA included', () => {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    const pem = openssl(
-      ['req', '-new', '-key', '{key}', '-subj', '/CN=legacy', '-addext', 'subjectAltName=URI:spiffe://default/legacy'],
-      { key: keyPem },
-    );
+    const pem = openssl(['req', '-new', '-key', '{key}', '-subj', '/CN=legacy', '-addext', 'subjectAltName=URI:spiffe://default/legacy'], {
+      key: keyPem,
+    });
     const parsed = parseCsr(pem);
     expect(parsed.publicKey.asymmetricKeyType).toBe('rsa');
     expect(parsed.uriSans).toEqual(['spiffe://default/legacy']);

@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCsr, createIssuerPool, generateCa, generateP256Key, isIssuedBy, parseCertificate, verifyKeyMatchesCert } from '../src/index.js';
+import {
+  createCsr,
+  createIssuerPool,
+  generateCa,
+  generateP256Key,
+  isIssuedBy,
+  parseCertificate,
+  verifyKeyMatchesCert,
+} from '../src/index.js';
 import type { CaMaterial, IssuerPool } from '../src/index.js';
 
 describe('createIssuerPool', () => {
@@ -39,7 +47,10 @@ describe('createIssuerPool', () => {
     const issuer = pool.issuer({ caCertPem: ca.certPem, caKeyPem: ca.keyPem });
     const key = generateP256Key();
     const csrPem = createCsr({ keyPem: key.keyPem, uriSans: ['spiffe://default/evil'] });
-    const [good, bad] = await Promise.allSettled([issuer.issue({ ...job('web'), csrPem }), issuer.issue({ ...job('web'), csrPem: 'nope' })]);
+    const [good, bad] = await Promise.allSettled([
+      issuer.issue({ ...job('web'), csrPem }),
+      issuer.issue({ ...job('web'), csrPem: 'nope' }),
+    ]);
     expect(good.status).toBe('fulfilled');
     if (good.status === 'fulfilled') {
       expect(good.value.keyPem).toBeUndefined();

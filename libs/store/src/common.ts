@@ -15,7 +15,8 @@ export function keyOf(key: ResourceKey): ResourceKey {
   const scoped = MESH_SCOPED.has(key.type);
   if (!key.name) throw new Error(`${key.type}: meta.name is required`);
   if (scoped && !key.mesh) throw new Error(`${key.type} "${key.name}": meta.mesh is required for a mesh-scoped type`);
-  if (!scoped && key.mesh !== undefined) throw new Error(`${key.type} "${key.name}": meta.mesh must not be set, ${key.type} is not mesh-scoped`);
+  if (!scoped && key.mesh !== undefined)
+    throw new Error(`${key.type} "${key.name}": meta.mesh must not be set, ${key.type} is not mesh-scoped`);
   return scoped ? { type: key.type, name: key.name, mesh: key.mesh as string } : { type: key.type, name: key.name };
 }
 

@@ -61,7 +61,13 @@ export function createMemoryStore(opts: { feedRetention?: number; feedRetentionB
     const time = now();
     rev += 1;
     const resource: Resource = {
-      meta: { ...keyOf(meta), labels: meta.labels ?? {}, creationTime: existing?.meta.creationTime ?? time, modificationTime: time, version: rev },
+      meta: {
+        ...keyOf(meta),
+        labels: meta.labels ?? {},
+        creationTime: existing?.meta.creationTime ?? time,
+        modificationTime: time,
+        version: rev,
+      },
       spec,
     };
     items.set(id(resource.meta), resource);

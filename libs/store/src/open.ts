@@ -15,5 +15,7 @@ export async function openStore(spec: string | undefined): Promise<ResourceStore
     return createRedisStore(url.toString(), prefix === undefined ? {} : { prefix });
   }
   const shown = URL.canParse(spec) ? redactUrl(spec) : spec; // a URL may carry a password
-  throw new Error(`unknown store "${shown}": use "memory" (the default), redis://host:port[/db][?prefix=name:] or rediss://host:port (TLS)`);
+  throw new Error(
+    `unknown store "${shown}": use "memory" (the default), redis://host:port[/db][?prefix=name:] or rediss://host:port (TLS)`,
+  );
 }

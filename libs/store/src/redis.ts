@@ -100,7 +100,12 @@ export async function createRedisStore(url: string, opts: { prefix?: string; fee
   // While Redis is away a request fails at once (and the API answers 503) instead of queueing
   // for ~11 s of reconnect attempts: a caller can retry, a queued write surprises it later.
   // A Redis that hangs (paused, overloaded) fails a request after commandTimeout instead of never.
-  const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: COMMAND_TIMEOUT_MS });
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: COMMAND_TIMEOUT_MS,
+  });
   redis.on('error', () => undefined); // ioredis reconnects by itself; failed commands reject to their callers
   try {
     await redis.connect();
@@ -121,11 +126,26 @@ export async function createRedisStore(url: string, opts: { prefix?: string; fee
   }
 
   async function write(key: ResourceKey, expected: number, op: 'upsert' | 'delete', body = ''): Promise<string> {
-    const args = [hashKey(key.type), revKey, feedKey, epochKey, keyId(key), expected, op, body, now(), retention, JSON.stringify(key), randomUUID()];
-    const reply = (await cmd(() => redis.evalsha(WRITE_SHA, 4, ...args).catch((err: Error) => {
-      if (!err.message.startsWith('NOSCRIPT')) throw err;
-      return redis.eval(WRITE, 4, ...args);
-    }))) as [number, string, string?];
+    const args = [
+      hashKey(key.type),
+      revKey,
+      feedKey,
+      epochKey,
+      keyId(key),
+      expected,
+      op,
+      body,
+      now(),
+      retention,
+      JSON.stringify(key),
+      randomUUID(),
+    ];
+    const reply = (await cmd(() =>
+      redis.evalsha(WRITE_SHA, 4, ...args).catch((err: Error) => {
+        if (!err.message.startsWith('NOSCRIPT')) throw err;
+        return redis.eval(WRITE, 4, ...args);
+      }),
+    )) as [number, string, string?];
     const [ok, detail, version] = reply;
     if (ok === 1) return detail;
     if (detail === 'exists') throw new ConflictError(key, 'already exists');
@@ -139,10 +159,12 @@ export async function createRedisStore(url: string, opts: { prefix?: string; fee
     const normal = writes.map((w) => ({ input: normalizeInput(w.input), expected: w.op === 'create' ? CREATE : w.expectedVersion }));
     const keys = [revKey, feedKey, epochKey, ...normal.map((w) => hashKey(w.input.meta.type))];
     const args = [now(), retention, randomUUID(), ...normal.flatMap((w) => [keyId(w.input.meta), w.expected, JSON.stringify(w.input)])];
-    const reply = (await cmd(() => redis.evalsha(COMMIT_SHA, keys.length, ...keys, ...args).catch((err: Error) => {
-      if (!err.message.startsWith('NOSCRIPT')) throw err;
-      return redis.eval(COMMIT, keys.length, ...keys, ...args);
-    }))) as [1, string[]] | [0, number, string, string?];
+    const reply = (await cmd(() =>
+      redis.evalsha(COMMIT_SHA, keys.length, ...keys, ...args).catch((err: Error) => {
+        if (!err.message.startsWith('NOSCRIPT')) throw err;
+        return redis.eval(COMMIT, keys.length, ...keys, ...args);
+      }),
+    )) as [1, string[]] | [0, number, string, string?];
     if (reply[0] === 1) return reply[1].map(decodeResource);
     const [, index, detail, version] = reply;
     const failed = normal[index - 1] as (typeof normal)[number];
@@ -182,9 +204,9 @@ export async function createRedisStore(url: string, opts: { prefix?: string; fee
     },
     async changesSince(after, limit) {
       const from = Math.max(0, after);
-      const entries = await cmd(() => (limit === undefined
-        ? redis.xrange(feedKey, `${from + 1}-0`, '+')
-        : redis.xrange(feedKey, `${from + 1}-0`, '+', 'COUNT', limit)));
+      const entries = await cmd(() =>
+        limit === undefined ? redis.xrange(feedKey, `${from + 1}-0`, '+') : redis.xrange(feedKey, `${from + 1}-0`, '+', 'COUNT', limit),
+      );
       return checkContiguous(from, entries.map(decodeEvent));
     },
     watch(after, listener, onCompacted = () => warnCompacted(after)) {
@@ -217,7 +239,7 @@ export async function createRedisStore(url: string, opts: { prefix?: string; fee
         while (!stopped) {
           try {
             if (epoch === undefined) await sameDataset();
-            const reply = (await conn.xread('COUNT', WATCH_BATCH, 'BLOCK', WATCH_BLOCK_MS, 'STREAMS', feedKey, `${last}-0`));
+            const reply = await conn.xread('COUNT', WATCH_BATCH, 'BLOCK', WATCH_BLOCK_MS, 'STREAMS', feedKey, `${last}-0`);
             if (stopped) return;
             if (!(await sameDataset())) return compacted();
             if (reply === null) continue;
@@ -245,7 +267,10 @@ export async function createRedisStore(url: string, opts: { prefix?: string; fee
 /** Errors of the connection, not of the command: Redis down, restarting, or the link lost mid-request. */
 function asUnavailable(err: unknown): unknown {
   const message = err instanceof Error ? err.message : String(err);
-  const connection = /Stream isn't writeable|Connection is closed|max retries per request|Command timed out|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|LOADING|READONLY|MASTERDOWN/i.test(message);
+  const connection =
+    /Stream isn't writeable|Connection is closed|max retries per request|Command timed out|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|LOADING|READONLY|MASTERDOWN/i.test(
+      message,
+    );
   return connection ? new StoreUnavailableError(`Redis: ${message}`) : err;
 }
 

@@ -14,9 +14,7 @@ export interface ListOptions {
 }
 
 /** One write of a `commit`. */
-export type StoreWrite =
-  | { op: 'create'; input: ResourceInput }
-  | { op: 'update'; input: ResourceInput; expectedVersion: number };
+export type StoreWrite = { op: 'create'; input: ResourceInput } | { op: 'update'; input: ResourceInput; expectedVersion: number };
 
 /**
  * The one storage contract. Implementations: memory (default) and Redis.

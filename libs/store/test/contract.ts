@@ -38,7 +38,10 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
     it('creates and gets a resource with times, labels and a version equal to the revision', async () => {
       const store = await open();
       expect(await store.revision()).toBe(0);
-      const created = await store.create({ meta: { type: 'Mesh', name: 'default', labels: { team: 'a' } }, spec: { mtls: { backends: [] } } });
+      const created = await store.create({
+        meta: { type: 'Mesh', name: 'default', labels: { team: 'a' } },
+        spec: { mtls: { backends: [] } },
+      });
       expect(created.meta).toMatchObject({ type: 'Mesh', name: 'default', labels: { team: 'a' }, version: 1 });
       expect(created.meta.mesh).toBeUndefined();
       expect(Date.parse(created.meta.creationTime)).not.toBeNaN();
@@ -66,7 +69,7 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
       expect((await store.get({ type: 'Mesh', name: 'm' }))?.spec).toEqual({ x: 1 });
     });
 
-    it('hands out copies from the change feed too, and keeps none of the caller\'s input', async () => {
+    it("hands out copies from the change feed too, and keeps none of the caller's input", async () => {
       const store = await open();
       const from = await store.revision();
       const input = mesh('m', { x: 1, nested: { y: [1] } });
@@ -276,9 +279,7 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
     it('lets exactly one of several concurrent updates with the same expected version win', async () => {
       const store = await open();
       const base = await store.create(mesh('m', { writer: 'none' }));
-      const results = await Promise.allSettled(
-        [1, 2, 3, 4, 5].map((i) => store.update(mesh('m', { writer: i }), base.meta.version)),
-      );
+      const results = await Promise.allSettled([1, 2, 3, 4, 5].map((i) => store.update(mesh('m', { writer: i }), base.meta.version)));
       const won = results.filter((r) => r.status === 'fulfilled');
       const lost = results.filter((r) => r.status === 'rejected');
       expect(won).toHaveLength(1);
@@ -297,11 +298,21 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
         { op: 'create', input: secret('cert', 'm', 'Y2VydA==') },
         { op: 'update', input: mesh('m', { v: 2 }), expectedVersion: m.meta.version },
       ]);
-      expect(written.map((r) => [r.meta.name, r.meta.version])).toEqual([['key', 2], ['cert', 3], ['m', 4]]);
+      expect(written.map((r) => [r.meta.name, r.meta.version])).toEqual([
+        ['key', 2],
+        ['cert', 3],
+        ['m', 4],
+      ]);
       expect(written[2]?.meta.creationTime).toBe(m.meta.creationTime);
       expect(await store.get({ type: 'Secret', mesh: 'm', name: 'cert' })).toEqual(written[1]);
       expect(await store.revision()).toBe(4);
-      await eventually(() => expect(seen.events.map((e) => [e.revision, e.key.name])).toEqual([[2, 'key'], [3, 'cert'], [4, 'm']]));
+      await eventually(() =>
+        expect(seen.events.map((e) => [e.revision, e.key.name])).toEqual([
+          [2, 'key'],
+          [3, 'cert'],
+          [4, 'm'],
+        ]),
+      );
       seen.stop();
       expect(await store.commit([])).toEqual([]);
     });
@@ -310,20 +321,31 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
       const store = await open();
       const m = await store.create(mesh('m', { v: 1 }));
       await store.create(secret('cert', 'm'));
-      await expect(store.commit([
-        { op: 'create', input: secret('key', 'm') },
-        { op: 'create', input: secret('cert', 'm') },
-        { op: 'update', input: mesh('m', { v: 2 }), expectedVersion: m.meta.version },
-      ])).rejects.toThrow(ConflictError);
-      await expect(store.commit([
-        { op: 'create', input: secret('key', 'm') },
-        { op: 'update', input: mesh('m', { v: 2 }), expectedVersion: m.meta.version + 7 },
-      ])).rejects.toThrow(/version 8 is stale, the stored version is 1/);
-      await expect(store.commit([
-        { op: 'create', input: secret('key', 'm') },
-        { op: 'update', input: mesh('gone'), expectedVersion: 1 },
-      ])).rejects.toThrow(NotFoundError);
-      await expect(store.commit([{ op: 'create', input: secret('key', 'm') }, { op: 'create', input: secret('key', 'm') }])).rejects.toThrow('written twice');
+      await expect(
+        store.commit([
+          { op: 'create', input: secret('key', 'm') },
+          { op: 'create', input: secret('cert', 'm') },
+          { op: 'update', input: mesh('m', { v: 2 }), expectedVersion: m.meta.version },
+        ]),
+      ).rejects.toThrow(ConflictError);
+      await expect(
+        store.commit([
+          { op: 'create', input: secret('key', 'm') },
+          { op: 'update', input: mesh('m', { v: 2 }), expectedVersion: m.meta.version + 7 },
+        ]),
+      ).rejects.toThrow(/version 8 is stale, the stored version is 1/);
+      await expect(
+        store.commit([
+          { op: 'create', input: secret('key', 'm') },
+          { op: 'update', input: mesh('gone'), expectedVersion: 1 },
+        ]),
+      ).rejects.toThrow(NotFoundError);
+      await expect(
+        store.commit([
+          { op: 'create', input: secret('key', 'm') },
+          { op: 'create', input: secret('key', 'm') },
+        ]),
+      ).rejects.toThrow('written twice');
       expect(await store.revision()).toBe(2);
       expect(await store.get({ type: 'Secret', mesh: 'm', name: 'key' })).toBeUndefined();
       expect((await store.get({ type: 'Mesh', name: 'm' }))?.spec).toEqual({ v: 1 });
@@ -332,10 +354,14 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
 
     it('lets exactly one of several concurrent commits creating the same keys win', async () => {
       const store = await open();
-      const results = await Promise.allSettled([1, 2, 3, 4].map((i) => store.commit([
-        { op: 'create', input: secret('key', 'm', Buffer.from(`key ${i}`).toString('base64')) },
-        { op: 'create', input: secret('cert', 'm', Buffer.from(`cert ${i}`).toString('base64')) },
-      ])));
+      const results = await Promise.allSettled(
+        [1, 2, 3, 4].map((i) =>
+          store.commit([
+            { op: 'create', input: secret('key', 'm', Buffer.from(`key ${i}`).toString('base64')) },
+            { op: 'create', input: secret('cert', 'm', Buffer.from(`cert ${i}`).toString('base64')) },
+          ]),
+        ),
+      );
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       const text = async (name: string) => {
         const stored = await store.get({ type: 'Secret', mesh: 'm', name });

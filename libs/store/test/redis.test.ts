@@ -91,7 +91,14 @@ describe('Redis store across processes and restarts', () => {
     await eventually(() => expect(watched.events.map((e) => e.revision)).toEqual([1]));
     await server.restart();
     // A write while the client reconnects fails at once (StoreUnavailableError, an API's 503): retried as a caller would.
-    await eventually(async () => expect((await writer.create(mesh('two')).then(() => 'ok', (err: Error) => err.name))).toBe('ok'));
+    await eventually(async () =>
+      expect(
+        await writer.create(mesh('two')).then(
+          () => 'ok',
+          (err: Error) => err.name,
+        ),
+      ).toBe('ok'),
+    );
     await writer.create(mesh('three'));
     await eventually(() => expect(watched.events.map((e) => e.revision)).toEqual([1, 2, 3]));
     expect(watched.events.map((e) => e.resource?.meta.name)).toEqual(['one', 'two', 'three']);

@@ -126,14 +126,17 @@ export function createTokenIssuer(opts: TokenIssuerOptions): TokenIssuer {
   }
 
   async function verify(token: string | undefined, kind?: TokenKind): Promise<VerifyResult> {
-    const fail = (reason: TokenErrorReason, message: string, at?: Date): VerifyResult =>
-      ({ ok: false, error: new TokenError(reason, message, at) });
+    const fail = (reason: TokenErrorReason, message: string, at?: Date): VerifyResult => ({
+      ok: false,
+      error: new TokenError(reason, message, at),
+    });
     if (token === undefined || token.trim() === '') return fail('missing', 'no token was presented');
     const decoded = decodeJwt(token.trim());
     if (decoded === undefined) return fail('malformed', 'token is not a well-formed signed JWT');
     const kid = decoded.header.kid;
     const key = typeof kid === 'string' ? byKid.get(kid) : undefined;
-    if (key === undefined) return fail('forged', 'token is signed by a key this control plane does not know (forged or from another installation)');
+    if (key === undefined)
+      return fail('forged', 'token is signed by a key this control plane does not know (forged or from another installation)');
     const checked = verifyJwt(decoded, publicKey(key), { alg: ALG, issuer: ISSUER });
     if (!checked.ok) {
       if (checked.reason === 'expired') {
@@ -147,13 +150,15 @@ export function createTokenIssuer(opts: TokenIssuerOptions): TokenIssuer {
     if (claims === undefined) return fail('malformed', 'token claims are incomplete (kind, zone or mesh/name, jti, exp)');
     const gone = stillValid(claims);
     if (gone !== undefined) return { ok: false, error: gone };
-    if (kind !== undefined && claims.kind !== kind) return fail('wrong-kind', `this is a ${claims.kind} token; a ${kind} token is required`);
+    if (kind !== undefined && claims.kind !== kind)
+      return fail('wrong-kind', `this is a ${claims.kind} token; a ${kind} token is required`);
     return { ok: true, claims };
   }
 
   return {
     issueZoneToken: ({ zone, validFor }) => {
-      if (!ZONE_NAME.test(zone)) return Promise.reject(new Error(`zone name "${zone}" must be a DNS label: lowercase letters, digits and '-', at most 63`));
+      if (!ZONE_NAME.test(zone))
+        return Promise.reject(new Error(`zone name "${zone}" must be a DNS label: lowercase letters, digits and '-', at most 63`));
       return sign({ kind: 'zone', zone }, validFor);
     },
     issueDataplaneToken: ({ mesh, name, tags, validFor }) =>
@@ -178,4 +183,3 @@ function toClaims(p: JWTPayload, kid: string): TokenClaims | undefined {
 function isStringRecord(v: unknown): v is Record<string, string> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string');
 }
-

@@ -57,7 +57,8 @@ export function verifyJwt(decoded: DecodedJwt, key: KeyObject, opts: { alg: stri
   }
   if (payload.iss !== opts.issuer) return { ok: false, reason: 'malformed' };
   for (const claim of ['exp', 'nbf', 'iat'] as const) {
-    if (payload[claim] !== undefined && (typeof payload[claim] !== 'number' || !Number.isFinite(payload[claim]))) return { ok: false, reason: 'malformed' };
+    if (payload[claim] !== undefined && (typeof payload[claim] !== 'number' || !Number.isFinite(payload[claim])))
+      return { ok: false, reason: 'malformed' };
   }
   const now = opts.nowSeconds ?? Math.floor(Date.now() / 1000);
   const exp = payload.exp as number | undefined;

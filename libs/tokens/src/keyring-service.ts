@@ -49,15 +49,19 @@ export async function createTokenService(opts: { dataDir: string; store: Resourc
     return next;
   };
   const listeners: (() => void)[] = [];
-  const change = (fn: (k: Keyring) => Keyring | Promise<Keyring>) => serial(async () => {
-    keyring = await fn(keyring);
-    await saveKeyring(opts.dataDir, keyring);
-    issuer = issuerFromKeyring(keyring);
-    await publish();
-    for (const l of listeners) l();
-  });
+  const change = (fn: (k: Keyring) => Keyring | Promise<Keyring>) =>
+    serial(async () => {
+      keyring = await fn(keyring);
+      await saveKeyring(opts.dataDir, keyring);
+      issuer = issuerFromKeyring(keyring);
+      await publish();
+      for (const l of listeners) l();
+    });
   const keys = (): SigningKeyInfo[] => {
-    const signer = keyring.keys.filter((k) => k.revoked !== true).sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1);
+    const signer = keyring.keys
+      .filter((k) => k.revoked !== true)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+      .at(-1);
     return keyring.keys.map((k) => ({ kid: k.kid, createdAt: k.createdAt, revoked: k.revoked === true, signing: k.kid === signer?.kid }));
   };
 

@@ -57,7 +57,10 @@ export function createPublishedTokenKeys(store: ResourceStore): PublishedTokenKe
   const current = async (): Promise<TokenIssuer | KeysUnavailable> => {
     const secret = await store.get({ type: 'GlobalSecret', name: TOKEN_VERIFICATION_SECRET });
     if (secret === undefined) {
-      return { reason: 'keys-unavailable', message: `cannot verify dataplane tokens yet: GlobalSecret "${TOKEN_VERIFICATION_SECRET}" has not been received from global` };
+      return {
+        reason: 'keys-unavailable',
+        message: `cannot verify dataplane tokens yet: GlobalSecret "${TOKEN_VERIFICATION_SECRET}" has not been received from global`,
+      };
     }
     if (cached?.version !== secret.meta.version) {
       let published: PublishedKeys;
@@ -66,7 +69,10 @@ export function createPublishedTokenKeys(store: ResourceStore): PublishedTokenKe
         published = JSON.parse(Buffer.from(String(data), 'base64').toString('utf8')) as PublishedKeys;
         if (!Array.isArray(published.keys)) throw new Error('no keys');
       } catch {
-        return { reason: 'keys-unavailable', message: `GlobalSecret "${TOKEN_VERIFICATION_SECRET}" is not a meshca key set; it is written by global only` };
+        return {
+          reason: 'keys-unavailable',
+          message: `GlobalSecret "${TOKEN_VERIFICATION_SECRET}" is not a meshca key set; it is written by global only`,
+        };
       }
       const revoked = new Set(Array.isArray(published.revokedTokens) ? published.revokedTokens : []);
       cached = { version: secret.meta.version, issuer: createTokenIssuer({ keys: published.keys, revoked }) };

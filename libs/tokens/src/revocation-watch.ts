@@ -8,7 +8,12 @@ import { TOKEN_VERIFICATION_SECRET, type PublishedTokenKeys } from './published-
 /** Closes what revoked tokens opened: given the revocation check, returns how many connections it closed. */
 export type Revalidate = (revoked: (claims: { jti: string; kid: string }) => string | undefined) => number;
 
-export function enforceTokenRevocations(deps: { store: ResourceStore; keys: PublishedTokenKeys; revalidate: Revalidate; log: Logger }): () => void {
+export function enforceTokenRevocations(deps: {
+  store: ResourceStore;
+  keys: PublishedTokenKeys;
+  revalidate: Revalidate;
+  log: Logger;
+}): () => void {
   const { store, keys, log } = deps;
   let stopped = false;
   let stopWatch: () => void = () => {};
@@ -29,7 +34,8 @@ export function enforceTokenRevocations(deps: { store: ResourceStore; keys: Publ
         const closed = deps.revalidate(revoked);
         if (closed > 0) log.info({ closed }, 'closed dataplane connections whose tokens were revoked on global');
       } while (again && !stopped);
-    })().catch((err: unknown) => log.error({ err: String(err) }, 're-checking dataplane tokens after a revocation failed'))
+    })()
+      .catch((err: unknown) => log.error({ err: String(err) }, 're-checking dataplane tokens after a revocation failed'))
       .finally(() => {
         running = undefined;
       });
@@ -38,13 +44,17 @@ export function enforceTokenRevocations(deps: { store: ResourceStore; keys: Publ
   const watch = async (): Promise<void> => {
     const from = await store.revision();
     if (stopped) return;
-    stopWatch = store.watch(from, (event) => {
-      if (event.key.type === 'GlobalSecret' && event.key.name === TOKEN_VERIFICATION_SECRET) recheck();
-    }, () => {
-      // Changes were missed: re-check once and follow from now on.
-      recheck();
-      void watch();
-    });
+    stopWatch = store.watch(
+      from,
+      (event) => {
+        if (event.key.type === 'GlobalSecret' && event.key.name === TOKEN_VERIFICATION_SECRET) recheck();
+      },
+      () => {
+        // Changes were missed: re-check once and follow from now on.
+        recheck();
+        void watch();
+      },
+    );
   };
   void watch();
   return () => {

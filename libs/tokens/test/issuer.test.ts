@@ -4,8 +4,17 @@ import { join } from 'node:path';
 import { SignJWT, decodeJwt, importJWK } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  KEYRING_FILE, createTokenIssuer, issuerFromKeyring, loadKeyring, loadOrCreateKeyring, revokeKey, revokeToken,
-  rotateKeyring, saveKeyring, type Keyring, type TokenError,
+  KEYRING_FILE,
+  createTokenIssuer,
+  issuerFromKeyring,
+  loadKeyring,
+  loadOrCreateKeyring,
+  revokeKey,
+  revokeToken,
+  rotateKeyring,
+  saveKeyring,
+  type Keyring,
+  type TokenError,
 } from '../src/index.js';
 
 const dirs: string[] = [];
@@ -101,7 +110,9 @@ describe('token verification', async () => {
 
     // Same kid, payload changed to another zone: the signature no longer matches.
     const [h, , s] = (await issuer.issueZoneToken({ zone: 'east', validFor: 60 })).split('.');
-    const payload = Buffer.from(JSON.stringify({ kind: 'zone', zone: 'west', iss: 'meshca', jti: 'x', iat: 1, exp: 9999999999 })).toString('base64url');
+    const payload = Buffer.from(JSON.stringify({ kind: 'zone', zone: 'west', iss: 'meshca', jti: 'x', iat: 1, exp: 9999999999 })).toString(
+      'base64url',
+    );
     expect(refused(await issuer.verify(`${h}.${payload}.${s}`, 'zone')).reason).toBe('forged');
   });
 
@@ -111,7 +122,10 @@ describe('token verification', async () => {
     const exp = Math.floor(Date.now() / 1000) - 30;
     const token = await new SignJWT({ kind: 'zone', zone: 'east' })
       .setProtectedHeader({ alg: 'Ed25519', kid: key.kid })
-      .setIssuer('meshca').setIssuedAt(exp - 60).setExpirationTime(exp).setJti('old')
+      .setIssuer('meshca')
+      .setIssuedAt(exp - 60)
+      .setExpirationTime(exp)
+      .setJti('old')
       .sign(await importJWK(key.jwk, 'Ed25519'));
     const err = refused(await issuer.verify(token, 'zone'));
     expect(err.reason).toBe('expired');
@@ -153,7 +167,9 @@ describe('token verification', async () => {
 
   it('calls an expired token with a bad signature forged, not expired', async () => {
     const [h, p] = (await signed({ ...valid(), exp: now() - 10 })).split('.') as [string, string, string];
-    const other = (await issuerFromKeyring(await loadOrCreateKeyring(await tempDir())).issueZoneToken({ zone: 'east', validFor: 60 })).split('.')[2];
+    const other = (
+      await issuerFromKeyring(await loadOrCreateKeyring(await tempDir())).issueZoneToken({ zone: 'east', validFor: 60 })
+    ).split('.')[2];
     expect(refused(await issuer.verify(`${h}.${p}.${other}`, 'zone')).reason).toBe('forged');
   });
 
@@ -178,7 +194,9 @@ describe('token verification', async () => {
     const { jti, kid } = verified.claims;
     expect(kid).toBe(JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString()).kid);
     expect(issuer.stillValid({ jti, kid })).toBeUndefined();
-    expect(issuerFromKeyring(revokeToken(keyring, jti)).stillValid({ jti, kid })?.message).toBe(`token ${jti} was revoked; issue a new token`);
+    expect(issuerFromKeyring(revokeToken(keyring, jti)).stillValid({ jti, kid })?.message).toBe(
+      `token ${jti} was revoked; issue a new token`,
+    );
     expect(issuerFromKeyring(revokeKey(keyring, kid)).stillValid({ jti, kid })?.reason).toBe('revoked');
     const other = await loadOrCreateKeyring(await tempDir());
     expect(issuerFromKeyring(other).stillValid({ jti, kid })?.message).toContain('no longer in the keyring');

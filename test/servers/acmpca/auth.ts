@@ -37,28 +37,11 @@ function headerValue(headers: IncomingHttpHeaders, name: string): string {
 
 // Recomputes the Signature Version 4 signature of a POST / request (what the AWS JSON
 // protocol sends) from the configured secret.
-function expectedSignature(
-  auth: ParsedAuthorization,
-  headers: IncomingHttpHeaders,
-  path: string,
-  body: Buffer,
-  secret: string,
-): string {
+function expectedSignature(auth: ParsedAuthorization, headers: IncomingHttpHeaders, path: string, body: Buffer, secret: string): string {
   const canonicalHeaders = auth.signedHeaders.map((h) => `${h}:${headerValue(headers, h)}\n`).join('');
   const [pathPart, query = ''] = path.split('?');
-  const canonicalQuery = query
-    .split('&')
-    .filter(Boolean)
-    .sort()
-    .join('&');
-  const canonicalRequest = [
-    'POST',
-    pathPart,
-    canonicalQuery,
-    canonicalHeaders,
-    auth.signedHeaders.join(';'),
-    sha256Hex(body),
-  ].join('\n');
+  const canonicalQuery = query.split('&').filter(Boolean).sort().join('&');
+  const canonicalRequest = ['POST', pathPart, canonicalQuery, canonicalHeaders, auth.signedHeaders.join(';'), sha256Hex(body)].join('\n');
   const amzDate = headerValue(headers, 'x-amz-date');
   const stringToSign = ['AWS4-HMAC-SHA256', amzDate, auth.scope, sha256Hex(canonicalRequest)].join('\n');
   const [date = '', region = '', service = ''] = auth.scope.split('/');

@@ -91,10 +91,16 @@ export async function importCertificateAuthorityCertificate(state: ServerState, 
     cert = parsed[0]!;
     chain = parseCertificates(blob(input.CertificateChain) ?? Buffer.alloc(0));
   } catch {
-    throw new AwsError('MalformedCertificateException', 'The certificate or certificate chain is not a valid PEM-encoded X.509 certificate.');
+    throw new AwsError(
+      'MalformedCertificateException',
+      'The certificate or certificate chain is not a valid PEM-encoded X.509 certificate.',
+    );
   }
   if (!(await samePublicKey(ca.keys.publicKey, cert))) {
-    throw new AwsError('CertificateMismatchException', 'The certificate public key does not match the certificate authority key in its CSR.');
+    throw new AwsError(
+      'CertificateMismatchException',
+      'The certificate public key does not match the certificate authority key in its CSR.',
+    );
   }
   if (ca.type === 'SUBORDINATE') {
     const parent = chain[0];

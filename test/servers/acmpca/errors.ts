@@ -10,8 +10,7 @@ export class AwsError extends Error {
   }
 }
 
-export const notFound = (arn: string): AwsError =>
-  new AwsError('ResourceNotFoundException', `Resource ${arn} not found.`);
+export const notFound = (arn: string): AwsError => new AwsError('ResourceNotFoundException', `Resource ${arn} not found.`);
 
 export const invalidArgs = (message: string): AwsError => new AwsError('InvalidArgsException', message);
 

@@ -25,7 +25,8 @@ const GENERAL_NAME_TYPES: Record<string, x509.JsonGeneralName['type']> = {
 };
 
 function sanFromApi(names: unknown): x509.SubjectAlternativeNameExtension {
-  if (!Array.isArray(names) || names.length === 0) throw invalidArgs('ApiPassthrough.Extensions.SubjectAlternativeNames must not be empty.');
+  if (!Array.isArray(names) || names.length === 0)
+    throw invalidArgs('ApiPassthrough.Extensions.SubjectAlternativeNames must not be empty.');
   const json = names.map((n, i) => {
     const entries = Object.entries((n ?? {}) as Input).filter(([, v]) => v !== undefined && v !== null);
     const [member, value] = entries[0] ?? [];

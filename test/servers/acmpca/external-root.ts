@@ -13,7 +13,7 @@ const SIGN = { name: 'ECDSA', hash: 'SHA-256' };
 const DAY = 86_400_000;
 
 export async function createExternalRoot(commonName = 'meshca test external root'): Promise<ExternalRoot> {
-  const keys = (await subtle.generateKey(EC_P256, true, ['sign', 'verify']));
+  const keys = await subtle.generateKey(EC_P256, true, ['sign', 'verify']);
   const now = Date.now();
   const root = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: '01',

@@ -113,7 +113,8 @@ export async function startAcmPcaServer(opts: AcmPcaServerOptions = {}): Promise
       const body = await readBody(req);
       const key = accessKeyOf(req.headers.authorization);
       if (key && !stats.accessKeyIds.includes(key)) stats.accessKeyIds.push(key);
-      if (req.method !== 'POST') throw new AwsError('UnknownOperationException', `${req.method} is not supported; the AWS JSON protocol uses POST /.`);
+      if (req.method !== 'POST')
+        throw new AwsError('UnknownOperationException', `${req.method} is not supported; the AWS JSON protocol uses POST /.`);
       const target = req.headers['x-amz-target'];
       const op = operationFor(Array.isArray(target) ? target[0] : target);
       stats.requests[op.name] = (stats.requests[op.name] ?? 0) + 1;
@@ -124,7 +125,14 @@ export async function startAcmPcaServer(opts: AcmPcaServerOptions = {}): Promise
         throw new AwsError('SerializationException', 'The request body is not valid JSON.');
       }
       const arn = typeof input.CertificateAuthorityArn === 'string' ? input.CertificateAuthorityArn : undefined;
-      authenticate({ ...credentials, secretAccessKey: opts.secretAccessKey, deniedAccessKeyIds: opts.deniedAccessKeyIds }, req.headers, req.url ?? '/', body, op.name, arn);
+      authenticate(
+        { ...credentials, secretAccessKey: opts.secretAccessKey, deniedAccessKeyIds: opts.deniedAccessKeyIds },
+        req.headers,
+        req.url ?? '/',
+        body,
+        op.name,
+        arn,
+      );
       if (!limiter.take(op.name)) {
         stats.throttled += 1;
         throw new AwsError('ThrottlingException', 'Rate exceeded');

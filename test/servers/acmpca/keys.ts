@@ -92,8 +92,13 @@ export interface CaKeys {
 }
 
 export async function generateCaKeys(spec: KeySpec): Promise<CaKeys> {
-  const pair = (await subtle.generateKey(spec.generate, true, ['sign', 'verify']));
-  return { family: spec.family, publicKey: pair.publicKey, pkcs8: await subtle.exportKey('pkcs8', pair.privateKey), generate: spec.generate };
+  const pair = await subtle.generateKey(spec.generate, true, ['sign', 'verify']);
+  return {
+    family: spec.family,
+    publicKey: pair.publicKey,
+    pkcs8: await subtle.exportKey('pkcs8', pair.privateKey),
+    generate: spec.generate,
+  };
 }
 
 /** The WebCrypto key and algorithm that sign with `hash` (RSA keys carry their hash). */

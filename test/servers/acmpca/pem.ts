@@ -22,4 +22,8 @@ export function parseCsr(bytes: Buffer): x509.Pkcs10CertificateRequest {
 }
 
 export const pemOf = (c: x509.X509Certificate): string => c.toString('pem');
-export const joinPem = (pems: string[]): string => pems.map((p) => p.trim()).filter(Boolean).join('\n');
+export const joinPem = (pems: string[]): string =>
+  pems
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .join('\n');

@@ -15,7 +15,7 @@ export async function makeTlsMaterial(): Promise<TlsMaterial> {
   const now = Date.now();
   const notBefore = new Date(now - 60_000);
   const notAfter = new Date(now + 24 * 3600_000);
-  const caKeys = (await subtle.generateKey(EC_P256, true, ['sign', 'verify']));
+  const caKeys = await subtle.generateKey(EC_P256, true, ['sign', 'verify']);
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: '01',
     name: 'CN=acmpca test server CA',
@@ -29,7 +29,7 @@ export async function makeTlsMaterial(): Promise<TlsMaterial> {
       await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
     ],
   });
-  const serverKeys = (await subtle.generateKey(EC_P256, true, ['sign', 'verify']));
+  const serverKeys = await subtle.generateKey(EC_P256, true, ['sign', 'verify']);
   const server = await x509.X509CertificateGenerator.create({
     serialNumber: '02',
     subject: 'CN=localhost',

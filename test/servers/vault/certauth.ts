@@ -100,23 +100,19 @@ export function certAuthRoute(store: TokenStore, ns: Namespace, auth: AuthMount,
           serial_number: BigInt(`0x${client.serialNumber}`).toString(10),
           subject_key_id: colonHex(parsed.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId),
         };
-        const { entry, ttl, warnings } = mintToken(
-          store,
-          ns,
-          {
-            policies: matched.policies,
-            ttl: matched.ttl,
-            explicitMaxTtl: matched.maxTtl,
-            period: matched.period,
-            renewable: true,
-            numUses: 0,
-            noDefaultPolicy: false,
-            displayName: `cert-${matched.displayName}`,
-            meta: metadata,
-            path: `auth/${auth.path}login`,
-            orphan: true,
-          },
-        );
+        const { entry, ttl, warnings } = mintToken(store, ns, {
+          policies: matched.policies,
+          ttl: matched.ttl,
+          explicitMaxTtl: matched.maxTtl,
+          period: matched.period,
+          renewable: true,
+          numUses: 0,
+          noDefaultPolicy: false,
+          displayName: `cert-${matched.displayName}`,
+          meta: metadata,
+          path: `auth/${auth.path}login`,
+          orphan: true,
+        });
         return { auth: store.authBlock(entry, ttl, metadata), warnings };
       },
     };

@@ -56,7 +56,14 @@ export function newAccessorFor(type: string): string {
 }
 
 function newNamespace(path: string): Namespace {
-  const ns: Namespace = { id: path === '' ? 'root' : shortId(), path, mounts: new Map(), auths: new Map(), policies: new Map(), customMetadata: {} };
+  const ns: Namespace = {
+    id: path === '' ? 'root' : shortId(),
+    path,
+    mounts: new Map(),
+    auths: new Map(),
+    policies: new Map(),
+    customMetadata: {},
+  };
   ns.policies.set('default', parsePolicy('default', DEFAULT_POLICY_HCL, path));
   return ns;
 }
@@ -81,7 +88,8 @@ export class Namespaces {
 
   create(parent: Namespace, name: string, customMetadata: Record<string, string>): Namespace {
     const clean = name.replace(/^\/+|\/+$/g, '');
-    if (clean === '' || clean.includes('/') && clean.split('/').some((s) => s === '')) throw badRequest('namespace path must not be empty');
+    if (clean === '' || (clean.includes('/') && clean.split('/').some((s) => s === '')))
+      throw badRequest('namespace path must not be empty');
     const path = `${parent.path}${clean}/`;
     const existing = this.byPath.get(path);
     if (existing) return existing;
@@ -103,7 +111,9 @@ export class Namespaces {
   }
 
   children(parent: Namespace): Namespace[] {
-    return [...this.byPath.values()].filter((n) => n.path !== parent.path && n.path.startsWith(parent.path) && !n.path.slice(parent.path.length, -1).includes('/'));
+    return [...this.byPath.values()].filter(
+      (n) => n.path !== parent.path && n.path.startsWith(parent.path) && !n.path.slice(parent.path.length, -1).includes('/'),
+    );
   }
 }
 

@@ -34,7 +34,10 @@ function tokenize(src: string): Token[] {
   let i = 0;
   while (i < src.length) {
     const c = src[i] ?? '';
-    if (/\s/.test(c)) { i++; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
     if (c === '#' || (c === '/' && src[i + 1] === '/')) {
       while (i < src.length && src[i] !== '\n') i++;
       continue;
@@ -65,7 +68,11 @@ function tokenize(src: string): Token[] {
       i = j + 1;
       continue;
     }
-    if ('{}[]=,:'.includes(c)) { out.push({ kind: 'punct', value: c, at: i }); i++; continue; }
+    if ('{}[]=,:'.includes(c)) {
+      out.push({ kind: 'punct', value: c, at: i });
+      i++;
+      continue;
+    }
     const word = /^[A-Za-z0-9_.\-]+/.exec(src.slice(i));
     if (word) {
       out.push({ kind: /^-?\d/.test(word[0]) ? 'num' : 'ident', value: word[0], at: i });
@@ -87,7 +94,9 @@ type HclBlock = { kind: 'block'; entries: Array<{ keys: string[]; value: HclValu
 class Reader {
   private pos = 0;
   constructor(private readonly toks: Token[]) {}
-  peek(): Token | undefined { return this.toks[this.pos]; }
+  peek(): Token | undefined {
+    return this.toks[this.pos];
+  }
   next(): Token {
     const t = this.toks[this.pos++];
     if (!t) throw parseError(-1, 'unexpected end of policy');
@@ -105,8 +114,14 @@ class Reader {
         if (closing) throw parseError(-1, `missing ${closing}`);
         return { kind: 'block', entries };
       }
-      if (closing && t.kind === 'punct' && t.value === closing) { this.pos++; return { kind: 'block', entries }; }
-      if (t.kind === 'punct' && t.value === ',') { this.pos++; continue; }
+      if (closing && t.kind === 'punct' && t.value === closing) {
+        this.pos++;
+        return { kind: 'block', entries };
+      }
+      if (t.kind === 'punct' && t.value === ',') {
+        this.pos++;
+        continue;
+      }
       const keys: string[] = [];
       while (this.peek()?.kind === 'str' || this.peek()?.kind === 'ident') keys.push(this.next().value);
       if (keys.length === 0) throw parseError(t.at, `unexpected ${JSON.stringify(t.value)}`);
@@ -132,8 +147,14 @@ class Reader {
       const items: HclValue[] = [];
       for (;;) {
         const p = this.peek();
-        if (p?.kind === 'punct' && p.value === ']') { this.pos++; return items; }
-        if (p?.kind === 'punct' && p.value === ',') { this.pos++; continue; }
+        if (p?.kind === 'punct' && p.value === ']') {
+          this.pos++;
+          return items;
+        }
+        if (p?.kind === 'punct' && p.value === ',') {
+          this.pos++;
+          continue;
+        }
         items.push(this.value());
       }
     }
@@ -162,7 +183,7 @@ export function parsePolicy(name: string, raw: string, nsPath: string): Policy {
         caps.add(c as Capability);
       }
     }
-    if (caps.has('deny')) caps.clear(), caps.add('deny');
+    if (caps.has('deny')) (caps.clear(), caps.add('deny'));
     const path = nsPath + (pathKey.startsWith('/') ? pathKey.slice(1) : pathKey);
     rules.push({ path, capabilities: caps });
   }
@@ -189,9 +210,11 @@ function firstWildcard(p: string): number {
 
 /** >0 when a is the more specific rule (Vault's documented priority order). */
 function comparePriority(a: string, b: string): number {
-  const fa = firstWildcard(a), fb = firstWildcard(b);
+  const fa = firstWildcard(a),
+    fb = firstWildcard(b);
   if (fa !== fb) return fa - fb;
-  const sa = a.endsWith('*'), sb = b.endsWith('*');
+  const sa = a.endsWith('*'),
+    sb = b.endsWith('*');
   if (sa !== sb) return sa ? -1 : 1;
   const pa = a.split('/').filter((s) => s === '+').length;
   const pb = b.split('/').filter((s) => s === '+').length;

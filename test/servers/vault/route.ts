@@ -42,11 +42,17 @@ export interface Route {
 
 export function handlerFor(route: Route, op: Operation): Handler | undefined {
   switch (op) {
-    case 'read': return route.read;
-    case 'list': return route.list;
-    case 'create': return route.create ?? route.write;
-    case 'update': return route.write;
-    case 'delete': return route.delete;
-    default: return undefined;
+    case 'read':
+      return route.read;
+    case 'list':
+      return route.list;
+    case 'create':
+      return route.create ?? route.write;
+    case 'update':
+      return route.write;
+    case 'delete':
+      return route.delete;
+    default:
+      return undefined;
   }
 }

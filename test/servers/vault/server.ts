@@ -5,7 +5,14 @@ import type { TLSSocket } from 'node:tls';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  VaultHttpError, badRequest, invalidToken, noRoute, permissionDenied, sealedError, unsupportedOperation, unsupportedPath,
+  VaultHttpError,
+  badRequest,
+  invalidToken,
+  noRoute,
+  permissionDenied,
+  sealedError,
+  unsupportedOperation,
+  unsupportedPath,
 } from './errors.js';
 import type { Body } from './params.js';
 import { type Capability, type Policy, capabilitiesFor } from './policy.js';
@@ -117,8 +124,17 @@ export async function startVaultServer(opts: VaultServerOptions = {}): Promise<V
   let total = 0;
 
   const root = mintToken(tokens, namespaces.root, {
-    policies: ['root'], ttl: 0, explicitMaxTtl: 0, period: 0, renewable: false, numUses: 0,
-    noDefaultPolicy: true, displayName: 'root', meta: null, path: 'auth/token/root', orphan: true,
+    policies: ['root'],
+    ttl: 0,
+    explicitMaxTtl: 0,
+    period: 0,
+    renewable: false,
+    numUses: 0,
+    noDefaultPolicy: true,
+    displayName: 'root',
+    meta: null,
+    path: 'auth/token/root',
+    orphan: true,
   }).entry;
   if (opts.rootToken) {
     tokens.revoke(root.id);

@@ -99,7 +99,13 @@ export function sysRoute(namespaces: Namespaces, ns: Namespace, sub: string): Ro
     return {
       read: () => ({
         data: {
-          'sys/': { type: 'system', description: 'system endpoints used for control, policy and debugging', config: { default_lease_ttl: 0, max_lease_ttl: 0 }, local: false, seal_wrap: true },
+          'sys/': {
+            type: 'system',
+            description: 'system endpoints used for control, policy and debugging',
+            config: { default_lease_ttl: 0, max_lease_ttl: 0 },
+            local: false,
+            seal_wrap: true,
+          },
           ...Object.fromEntries([...ns.mounts.values()].map((m) => [m.path, mountInfo(m)])),
         },
       }),
@@ -116,7 +122,14 @@ export function sysRoute(namespaces: Namespaces, ns: Namespace, sub: string): Ro
     return {
       read: () => {
         const m = find();
-        return { data: { default_lease_ttl: m.defaultLeaseTtl || SYSTEM_TTL.defaultTtl, max_lease_ttl: m.maxLeaseTtl || SYSTEM_TTL.maxTtl, force_no_cache: false, description: m.description } };
+        return {
+          data: {
+            default_lease_ttl: m.defaultLeaseTtl || SYSTEM_TTL.defaultTtl,
+            max_lease_ttl: m.maxLeaseTtl || SYSTEM_TTL.maxTtl,
+            force_no_cache: false,
+            description: m.description,
+          },
+        };
       },
       write: (req) => {
         applyTune(find(), ttlsFrom(req.body));
@@ -138,7 +151,8 @@ export function sysRoute(namespaces: Namespaces, ns: Namespace, sub: string): Ro
         if (ns.mounts.has(path) || [...ns.mounts.keys()].some((p) => p.startsWith(path) || path.startsWith(p))) {
           throw badRequest(`path is already in use at ${path}`);
         }
-        if (/^(sys|auth|cubbyhole|identity)\//.test(path)) throw badRequest(`cannot mount under ${JSON.stringify(path.split('/')[0] + '/')}`);
+        if (/^(sys|auth|cubbyhole|identity)\//.test(path))
+          throw badRequest(`cannot mount under ${JSON.stringify(path.split('/')[0] + '/')}`);
         if (type !== 'pki') throw badRequest(`plugin not found in the catalog: ${type}`);
         const m: Mount = {
           path,
@@ -201,7 +215,14 @@ export function sysRoute(namespaces: Namespaces, ns: Namespace, sub: string): Ro
         const type = str(req.body, 'type');
         if (path === 'token/' || ns.auths.has(path)) throw badRequest(`path is already in use at auth/${path}`);
         if (type !== 'cert') throw badRequest(`plugin not found in the catalog: ${type}`);
-        ns.auths.set(path, { path, type: 'cert', accessor: newAccessorFor('auth_cert'), uuid: randomUUID(), description: str(req.body, 'description'), certs: new Map() });
+        ns.auths.set(path, {
+          path,
+          type: 'cert',
+          accessor: newAccessorFor('auth_cert'),
+          uuid: randomUUID(),
+          description: str(req.body, 'description'),
+          certs: new Map(),
+        });
         return undefined;
       },
       delete: () => {
@@ -214,8 +235,26 @@ export function sysRoute(namespaces: Namespaces, ns: Namespace, sub: string): Ro
     return {
       read: () => ({
         data: {
-          'token/': { type: 'token', description: 'token based credentials', accessor: 'auth_token_root', config: { default_lease_ttl: 0, max_lease_ttl: 0 }, local: false },
-          ...Object.fromEntries([...ns.auths.values()].map((a) => [`${a.path}`, { type: a.type, description: a.description, accessor: a.accessor, uuid: a.uuid, config: { default_lease_ttl: 0, max_lease_ttl: 0 }, local: false }])),
+          'token/': {
+            type: 'token',
+            description: 'token based credentials',
+            accessor: 'auth_token_root',
+            config: { default_lease_ttl: 0, max_lease_ttl: 0 },
+            local: false,
+          },
+          ...Object.fromEntries(
+            [...ns.auths.values()].map((a) => [
+              `${a.path}`,
+              {
+                type: a.type,
+                description: a.description,
+                accessor: a.accessor,
+                uuid: a.uuid,
+                config: { default_lease_ttl: 0, max_lease_ttl: 0 },
+                local: false,
+              },
+            ]),
+          ),
         },
       }),
     };
@@ -232,9 +271,10 @@ export function sysRoute(namespaces: Namespaces, ns: Namespace, sub: string): Ro
         return { data: describeNamespace(child) };
       },
       write: (req) => {
-        const meta = typeof req.body.custom_metadata === 'object' && req.body.custom_metadata !== null
-          ? Object.fromEntries(Object.entries(req.body.custom_metadata as Record<string, unknown>).map(([k, v]) => [k, String(v)]))
-          : {};
+        const meta =
+          typeof req.body.custom_metadata === 'object' && req.body.custom_metadata !== null
+            ? Object.fromEntries(Object.entries(req.body.custom_metadata as Record<string, unknown>).map(([k, v]) => [k, String(v)]))
+            : {};
         return { data: describeNamespace(namespaces.create(ns, name, meta)) };
       },
       delete: () => {

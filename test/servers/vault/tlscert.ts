@@ -4,7 +4,6 @@ import { generateKeys, pemOf, x509 } from './pki/x509.js';
 // WebCrypto types from Node's own definitions (the DOM lib is not loaded).
 type EcdsaParams = webcrypto.EcdsaParams;
 
-
 export interface ListenerTls {
   caCertPem: string;
   certPem: string;

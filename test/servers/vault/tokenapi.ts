@@ -27,7 +27,14 @@ export function mintToken(store: TokenStore, ns: Namespace, o: MintOptions, limi
   let ttl = 0;
   let warnings: string[] = [];
   if (!(isRoot && o.ttl === 0 && o.period === 0 && o.explicitMaxTtl === 0)) {
-    ({ ttl, warnings } = calculateTtl(limits, { increment: 0, backendTtl: o.ttl, period: o.period, explicitMaxTtl: o.explicitMaxTtl, issueTime: now, now }));
+    ({ ttl, warnings } = calculateTtl(limits, {
+      increment: 0,
+      backendTtl: o.ttl,
+      period: o.period,
+      explicitMaxTtl: o.explicitMaxTtl,
+      issueTime: now,
+      now,
+    }));
   }
   const entry: TokenEntry = {
     id: newTokenId(ns.path === '' ? '' : ns.id),

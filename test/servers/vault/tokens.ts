@@ -63,7 +63,9 @@ export function calculateTtl(
   if (opts.period > 0) {
     let period = opts.period;
     if (period > maxTtl) {
-      warnings.push(`period of ${JSON.stringify(humanDuration(period))} exceeded the effective max_ttl of ${JSON.stringify(humanDuration(maxTtl))}; period value is capped accordingly`);
+      warnings.push(
+        `period of ${JSON.stringify(humanDuration(period))} exceeded the effective max_ttl of ${JSON.stringify(humanDuration(maxTtl))}; period value is capped accordingly`,
+      );
       period = maxTtl;
     }
     ttl = period;
@@ -76,7 +78,9 @@ export function calculateTtl(
     const maxValidTtl = maxValid - now;
     if (maxValidTtl <= 0) throw badRequest('past the max TTL, cannot renew');
     if (maxValidTtl < ttl) {
-      warnings.push(`TTL of ${JSON.stringify(humanDuration(ttl))} exceeded the effective max_ttl of ${JSON.stringify(humanDuration(maxValidTtl))}; TTL value is capped accordingly`);
+      warnings.push(
+        `TTL of ${JSON.stringify(humanDuration(ttl))} exceeded the effective max_ttl of ${JSON.stringify(humanDuration(maxValidTtl))}; TTL value is capped accordingly`,
+      );
       ttl = maxValidTtl;
     }
   }

@@ -28,7 +28,10 @@ export async function applyCommand(client: ApiClient, flags: ApplyFlags): Promis
     }
     for (const { where, input } of located) inputs.push({ source: where ? `${name}, ${where}` : name, input });
   }
-  const query = new URLSearchParams({ ...(flags.dryRun ? { dryRun: 'true' } : {}), ...(flags.forceRotation ? { forceRotation: 'true' } : {}) }).toString();
+  const query = new URLSearchParams({
+    ...(flags.dryRun ? { dryRun: 'true' } : {}),
+    ...(flags.forceRotation ? { forceRotation: 'true' } : {}),
+  }).toString();
   for (const { source, input } of inputs) {
     const path = itemPath(input.meta.type, input.meta.name, input.meta.mesh) + (query ? `?${query}` : '');
     let status: number;
@@ -38,7 +41,9 @@ export async function applyCommand(client: ApiClient, flags: ApplyFlags): Promis
       throw new SourcedError(source, err);
     }
     const what = `${input.meta.type} "${input.meta.name}"${input.meta.mesh ? ` in mesh "${input.meta.mesh}"` : ''}`;
-    process.stdout.write(flags.dryRun ? `${what} is valid (dry run, nothing stored)\n` : `${what} ${status === 201 ? 'created' : 'updated'}\n`);
+    process.stdout.write(
+      flags.dryRun ? `${what} is valid (dry run, nothing stored)\n` : `${what} ${status === 201 ? 'created' : 'updated'}\n`,
+    );
   }
 }
 

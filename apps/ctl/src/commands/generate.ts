@@ -21,8 +21,16 @@ export function parseTag(value: string, previous: Record<string, string[]>): Rec
   return { ...previous, [key]: [value.slice(at + 1)] };
 }
 
-export async function generateDataplaneToken(client: ApiClient, flags: { mesh: string; name: string; tag: Record<string, string[]>; validFor: string }): Promise<void> {
-  const body = { mesh: flags.mesh, name: flags.name, validFor: flags.validFor, ...(Object.keys(flags.tag).length > 0 ? { tags: flags.tag } : {}) };
+export async function generateDataplaneToken(
+  client: ApiClient,
+  flags: { mesh: string; name: string; tag: Record<string, string[]>; validFor: string },
+): Promise<void> {
+  const body = {
+    mesh: flags.mesh,
+    name: flags.name,
+    validFor: flags.validFor,
+    ...(Object.keys(flags.tag).length > 0 ? { tags: flags.tag } : {}),
+  };
   process.stdout.write(`${tokenText(await client.callText('POST', '/tokens/dataplane', body))}\n`);
 }
 
@@ -32,8 +40,14 @@ export async function rotateSigningKey(client: ApiClient): Promise<void> {
 }
 
 export async function listSigningKeys(client: ApiClient): Promise<void> {
-  const { body } = await client.call<{ items: { kid: string; createdAt: string; revoked: boolean; signing: boolean }[] }>('GET', '/tokens/signing-keys');
-  printTable(['KID', 'CREATED', 'STATE'], body.items.map((k) => [k.kid, k.createdAt, k.revoked ? 'revoked' : k.signing ? 'signing' : 'verifying']));
+  const { body } = await client.call<{ items: { kid: string; createdAt: string; revoked: boolean; signing: boolean }[] }>(
+    'GET',
+    '/tokens/signing-keys',
+  );
+  printTable(
+    ['KID', 'CREATED', 'STATE'],
+    body.items.map((k) => [k.kid, k.createdAt, k.revoked ? 'revoked' : k.signing ? 'signing' : 'verifying']),
+  );
 }
 
 export async function revokeSigningKey(client: ApiClient, kid: string): Promise<void> {
@@ -42,7 +56,8 @@ export async function revokeSigningKey(client: ApiClient, kid: string): Promise<
 }
 
 export async function revokeToken(client: ApiClient, flags: { file?: string; jti?: string }): Promise<void> {
-  if ((flags.file === undefined) === (flags.jti === undefined)) throw new Error('revoke token needs exactly one of --file FILE or --jti ID');
+  if ((flags.file === undefined) === (flags.jti === undefined))
+    throw new Error('revoke token needs exactly one of --file FILE or --jti ID');
   const body = flags.jti !== undefined ? { jti: flags.jti } : { token: (await readTextFile(flags.file as string, 'token file')).trim() };
   const { body: answer } = await client.call<{ revoked: string }>('POST', '/tokens/revoke', body);
   process.stdout.write(`token ${answer.revoked} revoked\n`);

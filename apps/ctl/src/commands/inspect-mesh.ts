@@ -21,13 +21,35 @@ export async function inspectMesh(client: ApiClient, name: string, opts: { outpu
 }
 
 /** What `meshctl inspect mesh NAME` prints; `now` decides which certificates have expired. */
-export function renderMeshInspection(name: string, mesh: MeshSpec, insights: DataplaneInsightLike[], output: OutputFormat, now: number = Date.now()): string {
-  const rows = rotationState(mesh, insights.map((i) => caStateOfInsight(i, now)));
-  if (output !== 'table') return formatStructured({ mesh: name, enabledBackend: mesh.mtls?.enabledBackend ?? null, backends: rows }, output);
+export function renderMeshInspection(
+  name: string,
+  mesh: MeshSpec,
+  insights: DataplaneInsightLike[],
+  output: OutputFormat,
+  now: number = Date.now(),
+): string {
+  const rows = rotationState(
+    mesh,
+    insights.map((i) => caStateOfInsight(i, now)),
+  );
+  if (output !== 'table')
+    return formatStructured({ mesh: name, enabledBackend: mesh.mtls?.enabledBackend ?? null, backends: rows }, output);
   const head = `Mesh "${name}": enabledBackend ${mesh.mtls?.enabledBackend ?? '(mTLS off)'}\n`;
   if (rows.length === 0) return head + 'no connected dataplanes reported by any zone\n';
-  return head + formatTable(
-    ['BACKEND', 'TYPE', 'ENABLED', 'ZONE', 'DATAPLANES', 'TRUST IT', 'HOLD ITS CERT', 'EXPIRED'],
-    rows.map((r) => [r.backend, r.type, r.enabled ? 'yes' : '', r.zone, String(r.dataplanes), String(r.trusting), String(r.holding), String(r.expired)]),
+  return (
+    head +
+    formatTable(
+      ['BACKEND', 'TYPE', 'ENABLED', 'ZONE', 'DATAPLANES', 'TRUST IT', 'HOLD ITS CERT', 'EXPIRED'],
+      rows.map((r) => [
+        r.backend,
+        r.type,
+        r.enabled ? 'yes' : '',
+        r.zone,
+        String(r.dataplanes),
+        String(r.trusting),
+        String(r.holding),
+        String(r.expired),
+      ]),
+    )
   );
 }

@@ -33,12 +33,18 @@ export const acmpca: BackendSpec = {
     const auth = mapping(c.auth, at(path, 'auth'), ['awsCredentials'], errors);
     if (!auth) return;
     const cp = at(path, 'auth.awsCredentials');
-    const creds = auth.awsCredentials === undefined
-      ? (errors.push({ field: cp, message: 'required; set awsCredentials with accessKey and accessKeySecret, or remove auth to use the default AWS credential chain' }), undefined)
-      : mapping(auth.awsCredentials, cp, ['accessKey', 'accessKeySecret'], errors);
+    const creds =
+      auth.awsCredentials === undefined
+        ? (errors.push({
+            field: cp,
+            message:
+              'required; set awsCredentials with accessKey and accessKeySecret, or remove auth to use the default AWS credential chain',
+          }),
+          undefined)
+        : mapping(auth.awsCredentials, cp, ['accessKey', 'accessKeySecret'], errors);
     if (!creds) return;
     dataSourceField(creds.accessKey, at(cp, 'accessKey'), errors, 'give the AWS access key id');
     dataSourceField(creds.accessKeySecret, at(cp, 'accessKeySecret'), errors, 'give the AWS secret access key');
   },
-  lifetimeCap: 'the CA\'s own validity',
+  lifetimeCap: "the CA's own validity",
 };

@@ -23,7 +23,10 @@ export const builtin: BackendSpec = {
     const ca = mapping(c.caCert, at(path, 'caCert'), ['RSAbits', 'expiration'], errors);
     if (!ca) return;
     if (ca.RSAbits !== undefined && !(RSA_BITS as readonly unknown[]).includes(ca.RSAbits)) {
-      errors.push({ field: at(path, 'caCert.RSAbits'), message: `must be 2048, 3072 or 4096 (got ${describe(ca.RSAbits, at(path, 'caCert.RSAbits'))})` });
+      errors.push({
+        field: at(path, 'caCert.RSAbits'),
+        message: `must be 2048, 3072 or 4096 (got ${describe(ca.RSAbits, at(path, 'caCert.RSAbits'))})`,
+      });
     }
     duration(ca.expiration, at(path, 'caCert.expiration'), errors, CA_EXPIRATION_BOUNDS);
   },
@@ -36,5 +39,5 @@ export const builtin: BackendSpec = {
       return undefined;
     }
   },
-  lifetimeCap: 'the builtin CA\'s own lifetime (conf.caCert.expiration)',
+  lifetimeCap: "the builtin CA's own lifetime (conf.caCert.expiration)",
 };

@@ -17,5 +17,5 @@ export const provided: BackendSpec = {
     dataSourceField(c.cert, at(path, 'cert'), errors, 'give the CA certificate (PEM) as secret, file, inline or inlineString');
     dataSourceField(c.key, at(path, 'key'), errors, 'give the CA private key (PEM) as secret, file, inline or inlineString');
   },
-  lifetimeCap: 'the provided CA\'s own validity',
+  lifetimeCap: "the provided CA's own validity",
 };

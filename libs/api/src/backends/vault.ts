@@ -68,5 +68,5 @@ export const vault: BackendSpec = {
       errors.push({ field: at(fp, 'auth'), message: 'required; set auth.token or auth.tls (clientKey and clientCert)' });
     } else vaultAuth(f.auth, at(fp, 'auth'), errors);
   },
-  lifetimeCap: 'the role\'s max_ttl',
+  lifetimeCap: "the role's max_ttl",
 };

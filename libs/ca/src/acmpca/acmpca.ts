@@ -84,8 +84,12 @@ export async function openAcmPcaBackend(ctx: BackendContext, options: AcmPcaOpti
   const baseDelayMs = options.baseDelayMs ?? 100;
   const maxDelayMs = options.maxDelayMs ?? 5_000;
   const random = options.random ?? Math.random;
-  const requestTimeoutMs = options.requestTimeoutMs ?? durationMs(ctx.backend.dpCert?.requestTimeout, 'dpCert.requestTimeout', name) ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  const rootsTimeoutMs = options.rootsTimeoutMs ?? durationMs(ctx.backend.rootChain?.requestTimeout, 'rootChain.requestTimeout', name) ?? DEFAULT_ROOTS_TIMEOUT_MS;
+  const requestTimeoutMs =
+    options.requestTimeoutMs ?? durationMs(ctx.backend.dpCert?.requestTimeout, 'dpCert.requestTimeout', name) ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const rootsTimeoutMs =
+    options.rootsTimeoutMs ??
+    durationMs(ctx.backend.rootChain?.requestTimeout, 'rootChain.requestTimeout', name) ??
+    DEFAULT_ROOTS_TIMEOUT_MS;
   const template = options.template ?? TEMPLATE;
   const override = options.endpoint ?? (process.env.MESHCA_ACMPCA_ENDPOINT || undefined);
   const log = options.log;
@@ -110,8 +114,13 @@ export async function openAcmPcaBackend(ctx: BackendContext, options: AcmPcaOpti
   });
 
   async function describe(deadline: number): Promise<CertificateAuthority> {
-    const out = await call('DescribeCertificateAuthority', (signal) => client.send(new DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: caArn }), { abortSignal: signal }), deadline);
-    if (!out.CertificateAuthority) throw new CaError(`acmpca backend "${name}": DescribeCertificateAuthority returned no certificate authority for ${caArn}`, true);
+    const out = await call(
+      'DescribeCertificateAuthority',
+      (signal) => client.send(new DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: caArn }), { abortSignal: signal }),
+      deadline,
+    );
+    if (!out.CertificateAuthority)
+      throw new CaError(`acmpca backend "${name}": DescribeCertificateAuthority returned no certificate authority for ${caArn}`, true);
     return out.CertificateAuthority;
   }
 
@@ -139,9 +148,15 @@ export async function openAcmPcaBackend(ctx: BackendContext, options: AcmPcaOpti
         const kind = classify(err);
         if (kind === 'in-progress') throw err;
         const delay = backoffDelayMs(attempt - 1, baseDelayMs, maxDelayMs, random);
-        const again = (kind === 'throttled' || kind === 'server' || kind === 'network' || kind === 'timeout') && attempt < maxAttempts && Date.now() + delay < deadline;
+        const again =
+          (kind === 'throttled' || kind === 'server' || kind === 'network' || kind === 'timeout') &&
+          attempt < maxAttempts &&
+          Date.now() + delay < deadline;
         if (!again) {
-          const status = (err as { name?: string }).name === 'InvalidStateException' && operation !== 'DescribeCertificateAuthority' ? await statusOf() : undefined;
+          const status =
+            (err as { name?: string }).name === 'InvalidStateException' && operation !== 'DescribeCertificateAuthority'
+              ? await statusOf()
+              : undefined;
           throw toCaError(err, failure(operation, attempt, status));
         }
         log?.debug({ mesh: ctx.mesh, backend: name, operation, attempt, kind, delayMs: delay }, 'acmpca request failed, retrying');
@@ -155,11 +170,18 @@ export async function openAcmPcaBackend(ctx: BackendContext, options: AcmPcaOpti
     info ??= (async () => {
       const ca = await describe(deadline);
       if (ca.Status !== 'ACTIVE') {
-        throw new CaError(`acmpca backend "${name}": certificate authority ${caArn} is ${ca.Status ?? 'in an unknown state'}, not ACTIVE; ${ca.Status === 'PENDING_CERTIFICATE' ? 'import its CA certificate' : 'enable it'} or point conf.arn at an active CA`, true);
+        throw new CaError(
+          `acmpca backend "${name}": certificate authority ${caArn} is ${ca.Status ?? 'in an unknown state'}, not ACTIVE; ${ca.Status === 'PENDING_CERTIFICATE' ? 'import its CA certificate' : 'enable it'} or point conf.arn at an active CA`,
+          true,
+        );
       }
       const keyAlgorithm = ca.CertificateAuthorityConfiguration?.KeyAlgorithm ?? '';
       const signingAlgorithm = signingAlgorithmFor(keyAlgorithm);
-      if (!signingAlgorithm) throw new CaError(`acmpca backend "${name}": certificate authority ${caArn} has key algorithm "${keyAlgorithm}", which this backend cannot pick a signing algorithm for`, false);
+      if (!signingAlgorithm)
+        throw new CaError(
+          `acmpca backend "${name}": certificate authority ${caArn} has key algorithm "${keyAlgorithm}", which this backend cannot pick a signing algorithm for`,
+          false,
+        );
       return { signingAlgorithm, ...(ca.NotAfter ? { notAfter: new Date(ca.NotAfter) } : {}) };
     })();
     // A failed look-up is not remembered: the next issuance asks again.
@@ -173,8 +195,16 @@ export async function openAcmPcaBackend(ctx: BackendContext, options: AcmPcaOpti
     let wait = options.pollIntervalMs ?? 200;
     for (;;) {
       try {
-        const out = await call('GetCertificate', (signal) => client.send(new GetCertificateCommand({ CertificateAuthorityArn: caArn, CertificateArn: certificateArn }), { abortSignal: signal }), deadline);
-        if (!out.Certificate) throw new CaError(`acmpca backend "${name}": GetCertificate returned no certificate for ${certificateArn}`, true);
+        const out = await call(
+          'GetCertificate',
+          (signal) =>
+            client.send(new GetCertificateCommand({ CertificateAuthorityArn: caArn, CertificateArn: certificateArn }), {
+              abortSignal: signal,
+            }),
+          deadline,
+        );
+        if (!out.Certificate)
+          throw new CaError(`acmpca backend "${name}": GetCertificate returned no certificate for ${certificateArn}`, true);
         return { certificate: out.Certificate, chain: out.CertificateChain ?? '' };
       } catch (err) {
         if (classify(err) !== 'in-progress') throw err;
@@ -194,7 +224,8 @@ export async function openAcmPcaBackend(ctx: BackendContext, options: AcmPcaOpti
       Date.now() + rootsTimeoutMs,
     );
     const pems = certificateChainFromPem(`${out.Certificate ?? ''}\n${out.CertificateChain ?? ''}`);
-    if (pems.length === 0) throw new CaError(`acmpca backend "${name}": GetCertificateAuthorityCertificate returned no certificate for ${caArn}`, true);
+    if (pems.length === 0)
+      throw new CaError(`acmpca backend "${name}": GetCertificateAuthorityCertificate returned no certificate for ${caArn}`, true);
     roots = { pems, at: Date.now() };
     return pems;
   }
@@ -214,7 +245,10 @@ export async function openAcmPcaBackend(ctx: BackendContext, options: AcmPcaOpti
       } catch (err) {
         // Trust already handed out stays valid while ACM PCA is unreachable.
         if (roots) {
-          log?.warn({ mesh: ctx.mesh, backend: name, err: (err as Error).message }, 'acmpca roots refresh failed; serving the last fetched roots');
+          log?.warn(
+            { mesh: ctx.mesh, backend: name, err: (err as Error).message },
+            'acmpca roots refresh failed; serving the last fetched roots',
+          );
           return roots.pems;
         }
         throw err;
@@ -234,7 +268,10 @@ export async function openAcmPcaBackend(ctx: BackendContext, options: AcmPcaOpti
       const now = Date.now();
       const notAfter = new Date(Math.min(now + request.ttlSeconds * 1000, ca.notAfter?.getTime() ?? Infinity));
       if (notAfter.getTime() <= now) {
-        throw new CaError(`acmpca backend "${name}": the certificate of CA ${caArn} expired at ${notAfter.toISOString()}; rotate to a new backend`, false);
+        throw new CaError(
+          `acmpca backend "${name}": the certificate of CA ${caArn} expired at ${notAfter.toISOString()}; rotate to a new backend`,
+          false,
+        );
       }
       let csrPem: string;
       let spkiDer: Buffer;
@@ -257,11 +294,21 @@ export async function openAcmPcaBackend(ctx: BackendContext, options: AcmPcaOpti
       // One token for all retries of this issuance, so a retried request that did reach AWS
       // returns the same certificate instead of issuing a second one.
       const input = buildIssueInput({
-        caArn, partition: settings.arn.partition, csrPem, uriSans, signingAlgorithm: ca.signingAlgorithm, notAfter, template,
+        caArn,
+        partition: settings.arn.partition,
+        csrPem,
+        uriSans,
+        signingAlgorithm: ca.signingAlgorithm,
+        notAfter,
+        template,
         idempotencyToken: randomUUID(),
         ...(commonName !== undefined ? { commonName } : {}),
       });
-      const issued = await call('IssueCertificate', (signal) => client.send(new IssueCertificateCommand(input), { abortSignal: signal }), deadline);
+      const issued = await call(
+        'IssueCertificate',
+        (signal) => client.send(new IssueCertificateCommand(input), { abortSignal: signal }),
+        deadline,
+      );
       if (!issued.CertificateArn) throw new CaError(`acmpca backend "${name}": IssueCertificate returned no certificate ARN`, true);
       const got = await poll(issued.CertificateArn, deadline);
 
@@ -290,7 +337,11 @@ export async function openAcmPcaBackend(ctx: BackendContext, options: AcmPcaOpti
       try {
         const ca = await describe(Date.now() + rootsTimeoutMs);
         if (ca.Status === 'ACTIVE') return { ok: true, checkedAt: new Date() };
-        return { ok: false, reason: `certificate authority ${caArn} is ${ca.Status ?? 'in an unknown state'}, not ACTIVE`, checkedAt: new Date() };
+        return {
+          ok: false,
+          reason: `certificate authority ${caArn} is ${ca.Status ?? 'in an unknown state'}, not ACTIVE`,
+          checkedAt: new Date(),
+        };
       } catch (err) {
         return { ok: false, reason: err instanceof Error ? err.message : String(err), checkedAt: new Date() };
       }

@@ -62,16 +62,25 @@ export async function createClient(
   const conf = ctx.backend.conf as Partial<AcmpcaConf>;
   const name = ctx.backend.name;
   if (typeof conf.arn !== 'string' || conf.arn === '') {
-    throw new CaError(`acmpca backend "${name}": conf.arn is required (arn:aws:acm-pca:<region>:<account>:certificate-authority/<id>)`, false);
+    throw new CaError(
+      `acmpca backend "${name}": conf.arn is required (arn:aws:acm-pca:<region>:<account>:certificate-authority/<id>)`,
+      false,
+    );
   }
   const arn = parseCaArn(conf.arn);
   if (!arn) {
-    throw new CaError(`acmpca backend "${name}": conf.arn "${conf.arn}" is not an ACM PCA certificate authority ARN (arn:aws:acm-pca:<region>:<account>:certificate-authority/<id>)`, false);
+    throw new CaError(
+      `acmpca backend "${name}": conf.arn "${conf.arn}" is not an ACM PCA certificate authority ARN (arn:aws:acm-pca:<region>:<account>:certificate-authority/<id>)`,
+      false,
+    );
   }
   const region = resolveRegion(arn);
   const caPem = conf.caCert ? trimmed(await ctx.readDataSource(conf.caCert, 'conf.caCert')) : undefined;
   if (caPem !== undefined && !caPem.includes('-----BEGIN CERTIFICATE-----')) {
-    throw new CaError(`acmpca backend "${name}": conf.caCert is not a PEM certificate bundle ("-----BEGIN CERTIFICATE-----" expected)`, false);
+    throw new CaError(
+      `acmpca backend "${name}": conf.caCert is not a PEM certificate bundle ("-----BEGIN CERTIFICATE-----" expected)`,
+      false,
+    );
   }
 
   const keys = conf.auth?.awsCredentials;

@@ -32,23 +32,33 @@ export function checkIssued(leafPem: string, want: Expected, now = new Date()): 
   }
   const missing = want.uriSans.filter((uri) => !leaf.uriSans.includes(uri));
   if (missing.length > 0) {
-    throw fail(`ACM PCA issued a certificate without the URI SANs ${missing.join(', ')} (template ${want.template}); the CA dropped the dataplane identity — the CA or a template policy must allow API-passthrough subject alternative names`);
+    throw fail(
+      `ACM PCA issued a certificate without the URI SANs ${missing.join(', ')} (template ${want.template}); the CA dropped the dataplane identity — the CA or a template policy must allow API-passthrough subject alternative names`,
+    );
   }
   const extra = leaf.uriSans.filter((uri) => !want.uriSans.includes(uri));
   if (extra.length > 0) {
-    throw fail(`ACM PCA issued a certificate with URI SANs that were not requested: ${extra.join(', ')} (template ${want.template}); refusing it, it would claim another identity`);
+    throw fail(
+      `ACM PCA issued a certificate with URI SANs that were not requested: ${extra.join(', ')} (template ${want.template}); refusing it, it would claim another identity`,
+    );
   }
   if (!leaf.spkiDer.equals(want.spkiDer)) {
     throw fail(`ACM PCA issued a certificate for another public key than the CSR's (template ${want.template})`);
   }
   if (want.commonName !== undefined && leaf.commonName !== want.commonName) {
-    throw fail(`ACM PCA issued a certificate with common name "${leaf.commonName ?? ''}" instead of "${want.commonName}" (template ${want.template})`);
+    throw fail(
+      `ACM PCA issued a certificate with common name "${leaf.commonName ?? ''}" instead of "${want.commonName}" (template ${want.template})`,
+    );
   }
   if (leaf.notAfter.getTime() + VALIDITY_SLACK_MS < want.notAfter.getTime()) {
-    throw fail(`ACM PCA issued a certificate valid for ${hours(leaf.notAfter.getTime() - now.getTime())}, shorter than the ${hours(want.notAfter.getTime() - now.getTime())} requested (dpCert.rotation.expiration)`);
+    throw fail(
+      `ACM PCA issued a certificate valid for ${hours(leaf.notAfter.getTime() - now.getTime())}, shorter than the ${hours(want.notAfter.getTime() - now.getTime())} requested (dpCert.rotation.expiration)`,
+    );
   }
   if (want.caNotAfter && leaf.notAfter.getTime() > want.caNotAfter.getTime()) {
-    throw fail(`ACM PCA issued a certificate that outlives its CA certificate (${leaf.notAfter.toISOString()} > ${want.caNotAfter.toISOString()})`);
+    throw fail(
+      `ACM PCA issued a certificate that outlives its CA certificate (${leaf.notAfter.toISOString()} > ${want.caNotAfter.toISOString()})`,
+    );
   }
   return leaf;
 }

@@ -44,10 +44,7 @@ export function createBuiltinBackend(ctx: BackendContext, material: CaMaterialPe
 /** The CA of a builtin backend from its Secrets, or undefined while global has not made (or synced) it. */
 export async function loadBuiltinCa(get: ResourceGetter, mesh: string, backendName: string): Promise<CaMaterialPem | undefined> {
   const names = builtinSecretNames(mesh, backendName);
-  const [cert, key] = await Promise.all([
-    get({ type: 'Secret', mesh, name: names.cert }),
-    get({ type: 'Secret', mesh, name: names.key }),
-  ]);
+  const [cert, key] = await Promise.all([get({ type: 'Secret', mesh, name: names.cert }), get({ type: 'Secret', mesh, name: names.key })]);
   if (!cert || !key) return undefined;
   const decode = (r: typeof cert): string => Buffer.from(String((r.spec as { data?: unknown }).data ?? ''), 'base64').toString('utf8');
   return { certPem: decode(cert), keyPem: decode(key) };

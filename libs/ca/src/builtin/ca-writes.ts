@@ -5,9 +5,7 @@ import type { ResourceGetter } from '../backend.js';
 import { builtinSecretNames, generateBuiltinCa } from './builtin.js';
 
 /** A create or an update of one Secret (the shape of a ResourceStore commit's writes). */
-export type CaSecretWrite =
-  | { op: 'create'; input: ResourceInput }
-  | { op: 'update'; input: ResourceInput; expectedVersion: number };
+export type CaSecretWrite = { op: 'create'; input: ResourceInput } | { op: 'update'; input: ResourceInput; expectedVersion: number };
 
 /**
  * The writes that give every builtin backend of a Mesh a CA, as two Secrets under Kuma's names.
@@ -16,7 +14,12 @@ export type CaSecretWrite =
  * A half-made CA (one of the two Secrets, left by an older version that wrote them one by one, or
  * put there by hand) is replaced whole: a key without its certificate, or the reverse, cannot sign.
  */
-export async function builtinCaWrites(opts: { store: { get: ResourceGetter }; mesh: string; spec: MeshSpec; log: Logger }): Promise<CaSecretWrite[]> {
+export async function builtinCaWrites(opts: {
+  store: { get: ResourceGetter };
+  mesh: string;
+  spec: MeshSpec;
+  log: Logger;
+}): Promise<CaSecretWrite[]> {
   const writes: CaSecretWrite[] = [];
   for (const backend of opts.spec.mtls?.backends ?? []) {
     if (backend.type !== 'builtin') continue;
@@ -27,8 +30,10 @@ export async function builtinCaWrites(opts: { store: { get: ResourceGetter }; me
     ]);
     if (cert && key) continue;
     if (cert || key) {
-      opts.log.warn({ mesh: opts.mesh, backend: backend.name, present: (cert ?? key)?.meta.name },
-        'builtin CA is half-made (one of its two Secrets is missing): replacing it with a new CA');
+      opts.log.warn(
+        { mesh: opts.mesh, backend: backend.name, present: (cert ?? key)?.meta.name },
+        'builtin CA is half-made (one of its two Secrets is missing): replacing it with a new CA',
+      );
     }
     const ca = await generateBuiltinCa(opts.mesh, backend);
     const secret = (name: string, pem: string, existing: Resource | undefined): CaSecretWrite => {

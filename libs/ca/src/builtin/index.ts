@@ -11,7 +11,11 @@ export type { CaMaterialPem, LocalBackendOptions } from './local-backend.js';
 export const plugin: CaPlugin = {
   async open(ctx, env) {
     const material = await loadBuiltinCa(env.get, ctx.mesh, ctx.backend.name);
-    if (!material) throw new CaError(`builtin backend "${ctx.backend.name}" of mesh "${ctx.mesh}": its CA secrets have not been received from global yet`, true);
+    if (!material)
+      throw new CaError(
+        `builtin backend "${ctx.backend.name}" of mesh "${ctx.mesh}": its CA secrets have not been received from global yet`,
+        true,
+      );
     return createBuiltinBackend(ctx, material, env.pool ? { pool: env.pool } : {});
   },
   // Global makes the CA itself when it stores the Mesh: nothing to check beforehand.

@@ -53,7 +53,8 @@ export function createLocalBackend(
       const t = now().getTime();
       // A leaf cannot outlive its CA: peers would reject it from then on anyway.
       const notAfter = new Date(Math.min(t + request.ttlSeconds * 1000, caNotAfter.getTime()));
-      if (notAfter.getTime() <= t) throw new Error(`the CA of backend "${args.name}" expired at ${caNotAfter.toISOString()}; rotate to a new backend`);
+      if (notAfter.getTime() <= t)
+        throw new Error(`the CA of backend "${args.name}" expired at ${caNotAfter.toISOString()}; rotate to a new backend`);
       const leaf = await issuer.issue({
         uriSans: identityUriSans(request.identity),
         notBefore: new Date(t - backdateMs),

@@ -45,7 +45,10 @@ async function load(ctx: BackendContext, path: string, now: Date): Promise<Loade
     chain = certificateChainFromPem(certText);
     const first = chain[0];
     if (!first) {
-      errors.push({ field: certField, message: `the certificate of provided backend "${name}" is not PEM: expected a "-----BEGIN CERTIFICATE-----" block` });
+      errors.push({
+        field: certField,
+        message: `the certificate of provided backend "${name}" is not PEM: expected a "-----BEGIN CERTIFICATE-----" block`,
+      });
     } else {
       try {
         cert = parseCertificate(first);
@@ -56,12 +59,21 @@ async function load(ctx: BackendContext, path: string, now: Date): Promise<Loade
   }
   if (cert) {
     if (!cert.isCa) {
-      errors.push({ field: certField, message: `the certificate of provided backend "${name}" is not a CA (basicConstraints CA:TRUE is missing); provide a CA certificate, not a leaf` });
+      errors.push({
+        field: certField,
+        message: `the certificate of provided backend "${name}" is not a CA (basicConstraints CA:TRUE is missing); provide a CA certificate, not a leaf`,
+      });
     }
     if (cert.notAfter.getTime() <= now.getTime()) {
-      errors.push({ field: certField, message: `the certificate of provided backend "${name}" expired at ${cert.notAfter.toISOString()}; provide a current CA` });
+      errors.push({
+        field: certField,
+        message: `the certificate of provided backend "${name}" expired at ${cert.notAfter.toISOString()}; provide a current CA`,
+      });
     } else if (cert.notBefore.getTime() > now.getTime()) {
-      errors.push({ field: certField, message: `the certificate of provided backend "${name}" is not valid before ${cert.notBefore.toISOString()}; check the clocks or wait` });
+      errors.push({
+        field: certField,
+        message: `the certificate of provided backend "${name}" is not valid before ${cert.notBefore.toISOString()}; check the clocks or wait`,
+      });
     }
   }
 
@@ -71,14 +83,20 @@ async function load(ctx: BackendContext, path: string, now: Date): Promise<Loade
     try {
       key = createPrivateKey(keyText);
     } catch {
-      errors.push({ field: keyField, message: `the key of provided backend "${name}" is not an unencrypted PEM private key (PKCS#8, PKCS#1 or SEC1)` });
+      errors.push({
+        field: keyField,
+        message: `the key of provided backend "${name}" is not an unencrypted PEM private key (PKCS#8, PKCS#1 or SEC1)`,
+      });
     }
     if (key) {
       try {
         signatureAlgorithmFor(key);
         keyOk = true;
       } catch {
-        errors.push({ field: keyField, message: `the key of provided backend "${name}" is of a type meshca cannot sign with: use an EC (P-256/384/521), RSA or Ed25519 key` });
+        errors.push({
+          field: keyField,
+          message: `the key of provided backend "${name}" is of a type meshca cannot sign with: use an EC (P-256/384/521), RSA or Ed25519 key`,
+        });
       }
     }
   }
@@ -94,7 +112,11 @@ async function load(ctx: BackendContext, path: string, now: Date): Promise<Loade
  * is a CA and is within its validity, and the key is the certificate's. `path` is the backend's
  * field path, e.g. `mtls.backends[1]`.
  */
-export async function checkProvidedCa(ctx: BackendContext, path = `mtls.backends[name=${ctx.backend.name}]`, now = new Date()): Promise<FieldError[]> {
+export async function checkProvidedCa(
+  ctx: BackendContext,
+  path = `mtls.backends[name=${ctx.backend.name}]`,
+  now = new Date(),
+): Promise<FieldError[]> {
   return (await load(ctx, path, now)).errors;
 }
 

@@ -34,7 +34,10 @@ export function createVaultCa(ctx: BackendContext, s: VaultSettings, options: Va
   const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   const limiter = createLimiter(maxInFlight);
   const client = createVaultClient(s, limiter, maxInFlight);
-  const session = createTokenSession(s, client, { ...(options.renewFraction ? { renewFraction: options.renewFraction } : {}), ...(options.log ? { log: options.log } : {}) });
+  const session = createTokenSession(s, client, {
+    ...(options.renewFraction ? { renewFraction: options.renewFraction } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
   const log = options.log;
   const rootsCacheMs = (options.rootsCacheSeconds ?? 300) * 1000;
   const where = `vault backend "${ctx.backend.name}" of mesh "${ctx.mesh}"`;
@@ -66,7 +69,10 @@ export function createVaultCa(ctx: BackendContext, s: VaultSettings, options: Va
       if (res.status !== 200) throw responseFailure(s, c, res);
       return dedupe(splitCertificates(res.text));
     }
-    throw new CaError(`Vault mount "${s.pki}" at ${s.address} has no CA certificate yet: generate or import one (vault write ${s.pki}/root/generate/internal ...)`, false);
+    throw new CaError(
+      `Vault mount "${s.pki}" at ${s.address} has no CA certificate yet: generate or import one (vault write ${s.pki}/root/generate/internal ...)`,
+      false,
+    );
   }
 
   return {
@@ -95,7 +101,10 @@ export function createVaultCa(ctx: BackendContext, s: VaultSettings, options: Va
         const err = responseFailure(s, c, res);
         if (csr && res.status === 403 && !isInvalidToken(res)) {
           // The key must stay with the dataplane: never fall back to issue (which makes the key here).
-          throw new CaError(`${err.message}. CSR mode signs at "${c.path}", which the reference policy does not grant (it grants only "${s.pki}/issue/${role}"): add "${c.path}" with ["update"] to the policy, or request certificates without a CSR`, false);
+          throw new CaError(
+            `${err.message}. CSR mode signs at "${c.path}", which the reference policy does not grant (it grants only "${s.pki}/issue/${role}"): add "${c.path}" with ["update"] to the policy, or request certificates without a CSR`,
+            false,
+          );
         }
         throw err;
       }
@@ -107,7 +116,8 @@ export function createVaultCa(ctx: BackendContext, s: VaultSettings, options: Va
       const issuing = typeof data.issuing_ca === 'string' ? data.issuing_ca : '';
       const chain = dedupe(splitCertificates([...(caChain.length > 0 ? caChain : [issuing])].join('\n')));
       if (chain.length > 0) issuedChain = chain;
-      for (const w of res.json?.warnings ?? []) log?.warn({ mesh: ctx.mesh, backend: ctx.backend.name, warning: w }, 'vault warned on issue');
+      for (const w of res.json?.warnings ?? [])
+        log?.warn({ mesh: ctx.mesh, backend: ctx.backend.name, warning: w }, 'vault warned on issue');
       let keyPem: string | undefined;
       if (!csr) {
         if (typeof data.private_key !== 'string') throw new CaError(`Vault at ${s.address} answered ${c.path} without a private key`, true);
@@ -115,7 +125,10 @@ export function createVaultCa(ctx: BackendContext, s: VaultSettings, options: Va
       }
       const leaf = parseCertificate(leafPem);
       if (!sameSet(leaf.uriSans, uris)) {
-        throw new CaError(`Vault at ${s.address} signed a certificate for ${leaf.uriSans.join(', ') || 'no URI'} instead of ${uris.join(', ')}; it is not handed out (check the role's use_csr_sans and allowed_uri_sans)`, false);
+        throw new CaError(
+          `Vault at ${s.address} signed a certificate for ${leaf.uriSans.join(', ') || 'no URI'} instead of ${uris.join(', ')}; it is not handed out (check the role's use_csr_sans and allowed_uri_sans)`,
+          false,
+        );
       }
       return {
         certChainPem: leafPem + chain.filter((p) => !isSelfSigned(p)).join(''),
@@ -138,7 +151,11 @@ export function createVaultCa(ctx: BackendContext, s: VaultSettings, options: Va
       }
       const known = issuedChain ?? mountChain?.certs;
       if (known) return known;
-      throw new CaError(`${failure.message}; no certificate has been issued through this backend yet to learn the chain from either`, failure.retryable, { cause: failure });
+      throw new CaError(
+        `${failure.message}; no certificate has been issued through this backend yet to learn the chain from either`,
+        failure.retryable,
+        { cause: failure },
+      );
     },
 
     async health(): Promise<BackendHealth> {
@@ -194,6 +211,9 @@ function checkCsrSans(csrPem: string, uris: string[]): void {
     throw new CaError(`the dataplane's CSR cannot be used: ${(err as Error).message}`, false);
   }
   if (!sameSet(asked, uris)) {
-    throw new CaError(`the dataplane's CSR asks for URI SANs [${asked.join(', ')}] but its identity is [${uris.join(', ')}]; Vault signs the CSR's own SANs, so the CSR must carry exactly the identity's URIs`, false);
+    throw new CaError(
+      `the dataplane's CSR asks for URI SANs [${asked.join(', ')}] but its identity is [${uris.join(', ')}]; Vault signs the CSR's own SANs, so the CSR must carry exactly the identity's URIs`,
+      false,
+    );
   }
 }

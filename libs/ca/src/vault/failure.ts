@@ -12,9 +12,18 @@ export interface VaultCall {
 }
 
 const TLS_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID',
-  'CERT_SIGNATURE_FAILURE', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'EPROTO',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'EPROTO',
 ]);
 
 /** `1 error occurred:\n\t* permission denied\n\n` (go-multierror) -> `permission denied`. */
@@ -73,17 +82,29 @@ export function responseFailure(s: VaultSettings, call: VaultCall, res: VaultRes
     );
   }
   if (res.status === 404 && /no handler for route/.test(said)) {
-    return fail(`no secrets engine is mounted at ${mount}${pkiHint}: enable it (vault secrets enable -path=${s.pki} pki) or fix conf.fromCp.pki`, false);
+    return fail(
+      `no secrets engine is mounted at ${mount}${pkiHint}: enable it (vault secrets enable -path=${s.pki} pki) or fix conf.fromCp.pki`,
+      false,
+    );
   }
   if (res.status === 404) return fail(`is ${mount} a PKI secrets engine? check conf.fromCp.pki`, false);
   if (res.status === 400 && /unknown role/i.test(said)) {
-    return fail(`role "${s.role}"${roleHint} does not exist in mount ${mount}: create it (vault write ${s.pki}/roles/${s.role} ...) or set conf.fromCp.role to the role that issues dataplane certificates`, false);
+    return fail(
+      `role "${s.role}"${roleHint} does not exist in mount ${mount}: create it (vault write ${s.pki}/roles/${s.role} ...) or set conf.fromCp.role to the role that issues dataplane certificates`,
+      false,
+    );
   }
   if (res.status === 400 && /URI Subject Alternative Names/i.test(said)) {
-    return fail(`role "${s.role}" must allow the dataplane URIs spiffe://<mesh>/<service> and kuma://<tag>/<value>: set its allowed_uri_sans, e.g. allowed_uri_sans="spiffe://<mesh>/*,kuma://*"`, false);
+    return fail(
+      `role "${s.role}" must allow the dataplane URIs spiffe://<mesh>/<service> and kuma://<tag>/<value>: set its allowed_uri_sans, e.g. allowed_uri_sans="spiffe://<mesh>/*,kuma://*"`,
+      false,
+    );
   }
   if (res.status === 400 && /common_name field is required/i.test(said)) {
-    return fail(`role "${s.role}" requires a common name: set conf.fromCp.commonName (e.g. '{{ tag "kuma.io/service" }}.mesh') or set require_cn=false on the role`, false);
+    return fail(
+      `role "${s.role}" requires a common name: set conf.fromCp.commonName (e.g. '{{ tag "kuma.io/service" }}.mesh') or set require_cn=false on the role`,
+      false,
+    );
   }
   if (res.status === 400 && /common name .* not allowed/i.test(said)) {
     return fail(`allow that name in the role's allowed_domains (with allow_subdomains) or change conf.fromCp.commonName`, false);

@@ -16,7 +16,11 @@ export type { Limiter } from '../limiter.js';
  * the backend while Vault is down and issue once it is back. Returns the vault-specific view
  * (token state, load) that tests and benchmarks read.
  */
-export async function openVaultBackend(ctx: BackendContext, env?: Partial<BackendEnv>, options: VaultBackendOptions = {}): Promise<VaultCaBackend> {
+export async function openVaultBackend(
+  ctx: BackendContext,
+  env?: Partial<BackendEnv>,
+  options: VaultBackendOptions = {},
+): Promise<VaultCaBackend> {
   const settings = await resolveVaultSettings(ctx);
   const log = options.log ?? env?.log;
   return createVaultCa(ctx, settings, { ...options, ...(log ? { log } : {}) });

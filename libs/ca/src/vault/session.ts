@@ -48,9 +48,12 @@ export function createTokenSession(s: VaultSettings, client: VaultClient, opts: 
     if (timer) clearTimeout(timer);
     timer = undefined;
     if (closed || !(seconds > 0)) return;
-    timer = setTimeout(() => {
-      what().catch((err: unknown) => opts.log?.warn({ pki: s.pki, err: (err as Error).message }, 'vault token upkeep failed'));
-    }, Math.max(100, seconds * fraction * 1000)); // a floor against busy loops, below any sane TTL
+    timer = setTimeout(
+      () => {
+        what().catch((err: unknown) => opts.log?.warn({ pki: s.pki, err: (err as Error).message }, 'vault token upkeep failed'));
+      },
+      Math.max(100, seconds * fraction * 1000),
+    ); // a floor against busy loops, below any sane TTL
     timer.unref();
   }
 
@@ -76,7 +79,11 @@ export function createTokenSession(s: VaultSettings, client: VaultClient, opts: 
     if (ttlSeconds !== undefined && lease < ttlSeconds * fraction) {
       ttlSeconds = lease;
       if (s.auth.kind === 'cert') schedule(lease, relogin);
-      else opts.log?.warn({ pki: s.pki, seconds: lease }, 'vault token reached its max TTL and cannot be renewed further; replace conf.fromCp.auth.token before it expires');
+      else
+        opts.log?.warn(
+          { pki: s.pki, seconds: lease },
+          'vault token reached its max TTL and cannot be renewed further; replace conf.fromCp.auth.token before it expires',
+        );
       return;
     }
     track(token, lease, res.json.auth.renewable !== false);
@@ -87,7 +94,10 @@ export function createTokenSession(s: VaultSettings, client: VaultClient, opts: 
     const auth = res.json?.auth;
     if (res.status !== 200 || !auth?.client_token) {
       const err = responseFailure(s, LOGIN, res);
-      throw new CaError(`${err.message}; the cert auth method must be enabled (vault auth enable cert) with a role trusting conf.fromCp.auth.tls.clientCert`, err.retryable);
+      throw new CaError(
+        `${err.message}; the cert auth method must be enabled (vault auth enable cert) with a role trusting conf.fromCp.auth.tls.clientCert`,
+        err.retryable,
+      );
     }
     logins += 1;
     track(auth.client_token, auth.lease_duration ?? 0, auth.renewable === true);

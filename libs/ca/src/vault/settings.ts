@@ -58,7 +58,10 @@ function parseUrl(text: string, field: string, backend: string): URL {
   try {
     url = new URL(text);
   } catch {
-    throw new CaError(`vault backend "${backend}": ${FIELD}.${field} "${text}" is not a URL; write it like https://vault.example:8200`, false);
+    throw new CaError(
+      `vault backend "${backend}": ${FIELD}.${field} "${text}" is not a URL; write it like https://vault.example:8200`,
+      false,
+    );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new CaError(`vault backend "${backend}": ${FIELD}.${field} "${text}" must start with https:// or http://`, false);
@@ -70,7 +73,10 @@ export async function resolveVaultSettings(ctx: BackendContext): Promise<VaultSe
   const name = ctx.backend.name;
   const conf = (ctx.backend.conf as Partial<VaultConf> | undefined)?.fromCp;
   if (!conf || !set(conf.address)) {
-    throw new CaError(`vault backend "${name}": ${FIELD}.address is not set; give the Vault address, e.g. https://vault.example:8200`, false);
+    throw new CaError(
+      `vault backend "${name}": ${FIELD}.address is not set; give the Vault address, e.g. https://vault.example:8200`,
+      false,
+    );
   }
   const address = parseUrl(conf.address, 'address', name);
   const agentAddress = set(conf.agentAddress);
@@ -92,13 +98,19 @@ export async function resolveVaultSettings(ctx: BackendContext): Promise<VaultSe
     auth = { kind: 'token', token };
   } else if (conf.auth?.tls) {
     if (url.protocol !== 'https:') {
-      throw new CaError(`vault backend "${name}": ${FIELD}.auth.tls logs in with a client certificate, which needs an https:// address`, false);
+      throw new CaError(
+        `vault backend "${name}": ${FIELD}.auth.tls logs in with a client certificate, which needs an https:// address`,
+        false,
+      );
     }
     tls.key = await read(conf.auth.tls.clientKey, 'auth.tls.clientKey');
     tls.cert = await read(conf.auth.tls.clientCert, 'auth.tls.clientCert');
     auth = { kind: 'cert' };
   } else {
-    throw new CaError(`vault backend "${name}": ${FIELD}.auth needs token or tls (clientKey and clientCert), or set agentAddress to use a Vault Agent`, false);
+    throw new CaError(
+      `vault backend "${name}": ${FIELD}.auth needs token or tls (clientKey and clientCert), or set agentAddress to use a Vault Agent`,
+      false,
+    );
   }
 
   const pki = set(conf.pki);

@@ -4,17 +4,38 @@ import { goDuration } from '../duration.js';
 import { type Body, bool, commaList, duration, has, int, str } from '../params.js';
 import type { Request, Result, Route } from '../route.js';
 import {
-  type Role, extKeyUsageOids, firstRefusedName, isHostname, keyUsageBits, refusedCommonName, roleFromBody,
-  roleKeySpec, roleToData, signIntermediateRole, uriAllowed,
+  type Role,
+  extKeyUsageOids,
+  firstRefusedName,
+  isHostname,
+  keyUsageBits,
+  refusedCommonName,
+  roleFromBody,
+  roleKeySpec,
+  roleToData,
+  signIntermediateRole,
+  uriAllowed,
 } from './roles.js';
 import {
-  type KeySpec, buildCertificate, buildCsr, commonNameOf, generateKeys, keySpecOf, parseCertificate, parseCsr,
-  pemOf, privateKeyPem, sansOf, serialColons, spkiFingerprint, splitPemBlocks, type x509,
+  type KeySpec,
+  buildCertificate,
+  buildCsr,
+  commonNameOf,
+  generateKeys,
+  keySpecOf,
+  parseCertificate,
+  parseCsr,
+  pemOf,
+  privateKeyPem,
+  sansOf,
+  serialColons,
+  spkiFingerprint,
+  splitPemBlocks,
+  type x509,
 } from './x509.js';
 // WebCrypto types from Node's own definitions (the DOM lib is not loaded).
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
-
 
 export interface Issuer {
   cert: x509.X509Certificate;
@@ -56,23 +77,35 @@ function fullChain(issuer: Issuer): string[] {
 function requireIssuer(state: PkiState): Issuer {
   const issuer = state.issuer;
   if (!issuer?.privateKey) {
-    throw badRequest('could not fetch the CA certificate (was one set?): unable to fetch corresponding key for issuer default; unable to use this issuer for signing');
+    throw badRequest(
+      'could not fetch the CA certificate (was one set?): unable to fetch corresponding key for issuer default; unable to use this issuer for signing',
+    );
   }
   return issuer;
 }
 
 /** getCertificateNotAfter: request ttl, else role ttl, else mount default; capped at max with a warning. */
-function notAfterFor(reqTtl: number, role: Pick<Role, 'ttl' | 'maxTtl'>, mount: MountTtl, caNotAfter: Date | undefined, permitBeyondCa: boolean) {
+function notAfterFor(
+  reqTtl: number,
+  role: Pick<Role, 'ttl' | 'maxTtl'>,
+  mount: MountTtl,
+  caNotAfter: Date | undefined,
+  permitBeyondCa: boolean,
+) {
   const warnings: string[] = [];
   let ttl = reqTtl || role.ttl || mount.defaultTtl();
   const maxTtl = role.maxTtl || mount.maxTtl();
   if (ttl > maxTtl) {
-    warnings.push(`TTL ${JSON.stringify(goDuration(ttl))} is longer than permitted maxTTL ${JSON.stringify(goDuration(maxTtl))}, so maxTTL is being used`);
+    warnings.push(
+      `TTL ${JSON.stringify(goDuration(ttl))} is longer than permitted maxTTL ${JSON.stringify(goDuration(maxTtl))}, so maxTTL is being used`,
+    );
     ttl = maxTtl;
   }
   const notAfter = new Date(Date.now() + ttl * 1000);
   if (caNotAfter && !permitBeyondCa && notAfter > caNotAfter) {
-    throw badRequest(`cannot satisfy request, as TTL would result in notAfter of ${rfc3339Nano(notAfter)} that is beyond the expiration of the CA certificate at ${rfc3339Nano(caNotAfter)}`);
+    throw badRequest(
+      `cannot satisfy request, as TTL would result in notAfter of ${rfc3339Nano(notAfter)} that is beyond the expiration of the CA certificate at ${rfc3339Nano(caNotAfter)}`,
+    );
   }
   return { notAfter, warnings };
 }
@@ -99,7 +132,9 @@ function subjectFor(role: Role, body: Body, csr: { cn: string; dns: string[]; ur
   if (cn === '') {
     cn = str(body, 'common_name');
     if (cn === '' && role.requireCn) {
-      throw badRequest('the common_name field is required, or must be provided in a CSR with "use_csr_common_name" set to true, unless "require_cn" is set to false');
+      throw badRequest(
+        'the common_name field is required, or must be provided in a CSR with "use_csr_common_name" set to true, unless "require_cn" is set to false',
+      );
     }
   }
   const dns: string[] = csr && role.useCsrSans ? [...csr.dns] : [];
@@ -123,16 +158,20 @@ function subjectFor(role: Role, body: Body, csr: { cn: string; dns: string[]; ur
   let uris: string[] = [];
   if (csr && role.useCsrSans) {
     if (csr.uris.length > 0) {
-      if (role.allowedUriSans.length === 0) throw badRequest('URI Subject Alternative Names are not allowed in this role, but were provided via CSR');
-      if (!csr.uris.every((u) => uriAllowed(role, u))) throw badRequest('URI Subject Alternative Names were provided via CSR which are not valid for this role');
+      if (role.allowedUriSans.length === 0)
+        throw badRequest('URI Subject Alternative Names are not allowed in this role, but were provided via CSR');
+      if (!csr.uris.every((u) => uriAllowed(role, u)))
+        throw badRequest('URI Subject Alternative Names were provided via CSR which are not valid for this role');
       uris = csr.uris;
     }
   } else {
     const requested = commaList(body, 'uri_sans');
     if (requested.length > 0) {
-      if (role.allowedUriSans.length === 0) throw badRequest('URI Subject Alternative Names are not allowed in this role, but were provided via the API');
+      if (role.allowedUriSans.length === 0)
+        throw badRequest('URI Subject Alternative Names are not allowed in this role, but were provided via the API');
       for (const u of requested) {
-        if (!uriAllowed(role, u)) throw badRequest('URI Subject Alternative Names were provided via the API which are not valid for this role');
+        if (!uriAllowed(role, u))
+          throw badRequest('URI Subject Alternative Names were provided via the API which are not valid for this role');
       }
       validUris(requested);
       uris = requested;
@@ -253,7 +292,9 @@ async function signIntermediate(state: PkiState, mount: MountTtl, req: Request):
     { cert: issuer.cert, privateKey: issuer.privateKey as CryptoKey },
   );
   if (cert.notAfter > issuer.cert.notAfter) {
-    warnings.push("The expiration time for the signed certificate is after the CA's expiration time. If the new certificate is not treated as a root, validation paths with the certificate past the issuing CA's expiration time will fail.");
+    warnings.push(
+      "The expiration time for the signed certificate is after the CA's expiration time. If the new certificate is not treated as a root, validation paths with the certificate past the issuing CA's expiration time will fail.",
+    );
   }
   const pem = pemOf(cert);
   const chain = [pem, ...fullChain(issuer)];
@@ -325,7 +366,9 @@ async function issueOrSign(state: PkiState, mount: MountTtl, req: Request, role:
     publicKey = await parsed.csr.publicKey.export();
     const spec = keySpecOf(publicKey);
     if (role.keyType !== 'any' && (spec.type !== role.keyType || spec.bits < role.keyBits)) {
-      throw badRequest(`role requires keys of type ${role.keyType} with at least ${role.keyBits} bits; the CSR has a ${spec.type} key of ${spec.bits} bits`);
+      throw badRequest(
+        `role requires keys of type ${role.keyType} with at least ${role.keyBits} bits; the CSR has a ${spec.type} key of ${spec.bits} bits`,
+      );
     }
   } else {
     const keys = await generateKeys(roleKeySpec(role));

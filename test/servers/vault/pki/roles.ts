@@ -179,7 +179,12 @@ export function firstRefusedName(role: Role, names: string[]): string {
     }
     if (role.allowAnyName) continue;
     if (role.allowLocalhost) {
-      if (reduced === 'localhost' || reduced === 'localdomain' || (isEmail && (emailDomain === 'localhost' || emailDomain === 'localdomain'))) continue;
+      if (
+        reduced === 'localhost' ||
+        reduced === 'localdomain' ||
+        (isEmail && (emailDomain === 'localhost' || emailDomain === 'localdomain'))
+      )
+        continue;
       if (role.allowSubdomains) {
         if (reduced.endsWith('.localhost') || (isWildcard && reduced === 'localhost')) continue;
         if (reduced.endsWith('.localdomain') || (isWildcard && reduced === 'localdomain')) continue;
@@ -188,9 +193,18 @@ export function firstRefusedName(role: Role, names: string[]): string {
     let valid = false;
     for (const domain of role.allowedDomains) {
       if (domain === '') continue;
-      if (role.allowBareDomains && (eqFold(name, domain) || (isEmail && eqFold(emailDomain, domain)))) { valid = true; break; }
-      if (role.allowSubdomains && (reduced.endsWith(`.${domain}`) || (isWildcard && eqFold(reduced, domain)))) { valid = true; break; }
-      if (role.allowGlobDomains && domain.includes('*') && glob(domain, name)) { valid = true; break; }
+      if (role.allowBareDomains && (eqFold(name, domain) || (isEmail && eqFold(emailDomain, domain)))) {
+        valid = true;
+        break;
+      }
+      if (role.allowSubdomains && (reduced.endsWith(`.${domain}`) || (isWildcard && eqFold(reduced, domain)))) {
+        valid = true;
+        break;
+      }
+      if (role.allowGlobDomains && domain.includes('*') && glob(domain, name)) {
+        valid = true;
+        break;
+      }
     }
     if (valid) continue;
     return name;
@@ -214,8 +228,15 @@ export function uriAllowed(role: Role, uri: string): boolean {
 /** parseKeyUsages: names without the "KeyUsage" prefix; anything else is silently ignored, as in Vault. */
 export function keyUsageBits(names: string[]): number {
   const bits: Record<string, number> = {
-    digitalsignature: 1, contentcommitment: 2, keyencipherment: 4, dataencipherment: 8,
-    keyagreement: 16, certsign: 32, crlsign: 64, encipheronly: 128, decipheronly: 256,
+    digitalsignature: 1,
+    contentcommitment: 2,
+    keyencipherment: 4,
+    dataencipherment: 8,
+    keyagreement: 16,
+    certsign: 32,
+    crlsign: 64,
+    encipheronly: 128,
+    decipheronly: 256,
   };
   return names.reduce((acc, n) => acc | (bits[n.trim().toLowerCase()] ?? 0), 0);
 }
@@ -249,6 +270,9 @@ export function extKeyUsageOids(role: Role): string[] {
 }
 
 export function roleKeySpec(role: Role): KeySpec {
-  if (role.keyType === 'any') throw badRequest('role key type "any" not allowed for issuing certificates without providing key_type and/or key_bits request parameters');
+  if (role.keyType === 'any')
+    throw badRequest(
+      'role key type "any" not allowed for issuing certificates without providing key_type and/or key_bits request parameters',
+    );
   return { type: role.keyType, bits: role.keyBits };
 }

@@ -11,7 +11,6 @@ type EcdsaParams = webcrypto.EcdsaParams;
 type RsaHashedKeyAlgorithm = webcrypto.RsaHashedKeyAlgorithm;
 type RsaHashedKeyGenParams = webcrypto.RsaHashedKeyGenParams;
 
-
 x509.cryptoProvider.set(webcrypto);
 const subtle = webcrypto.subtle;
 
@@ -32,7 +31,7 @@ function signingAlgorithm(key: CryptoKey): Algorithm | EcdsaParams {
 }
 
 export async function generateKeys(spec: KeySpec): Promise<CryptoKeyPair> {
-  return (await subtle.generateKey(keyAlgorithm(spec), true, ['sign', 'verify']));
+  return await subtle.generateKey(keyAlgorithm(spec), true, ['sign', 'verify']);
 }
 
 /** Vault's default private key encoding: PKCS#1 for RSA, SEC1 for EC (pkcs8 on request). */
@@ -148,7 +147,7 @@ export function commonNameOf(name: x509.Name): string {
 }
 
 export function sansOf(obj: x509.X509Certificate | x509.Pkcs10CertificateRequest): { dns: string[]; uris: string[] } {
-  const found = obj.extensions.find((e) => e.type === "2.5.29.17");
+  const found = obj.extensions.find((e) => e.type === '2.5.29.17');
   const ext = found ? new x509.SubjectAlternativeNameExtension(found.rawData) : undefined;
   const items = ext?.names.items ?? [];
   return {
