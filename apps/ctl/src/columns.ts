@@ -59,6 +59,59 @@ const COLUMNS: Partial<Record<ResourceType, Column[]>> = {
     ],
     ['AGE', (d, now) => age(d.creationTime, now)],
   ],
+  MeshIdentity: [
+    ['MESH', (r) => str(r.mesh)],
+    ['NAME', (r) => str(r.name)],
+    ['PROVIDER', (r) => str(get(r, 'spec.provider.type'))],
+    [
+      'SELECTOR',
+      (r) => {
+        const labels = get(r, 'spec.selector.dataplane.matchLabels');
+        if (labels === undefined || labels === null) return get(r, 'spec.selector.dataplane') ? 'all' : 'none';
+        const pairs = Object.entries(labels as Item).map(([k, v]) => `${k}=${str(v)}`);
+        return pairs.length === 0 ? 'all' : pairs.join(',');
+      },
+    ],
+    ['TRUST DOMAIN', (r) => str(get(r, 'spec.spiffeID.trustDomain') ?? '{{ .Mesh }}.{{ .Zone }}.mesh.local')],
+    ['READY', (r) => conditionCell(r, 'Ready')],
+    ['AGE', (r, now) => age(r.creationTime, now)],
+  ],
+  MeshTrust: [
+    ['MESH', (r) => str(r.mesh)],
+    ['NAME', (r) => str(r.name)],
+    ['TRUST DOMAIN', (r) => str(get(r, 'spec.trustDomain'))],
+    ['ZONE', (r) => str((r.labels as Item | undefined)?.['kuma.io/zone'] ?? 'global')],
+    ['CAS', (r) => str((get(r, 'spec.caBundles') as unknown[] | undefined)?.length)],
+    ['ORIGIN', (r) => str(get(r, 'status.origin.kri'))],
+    ['AGE', (r, now) => age(r.creationTime, now)],
+  ],
+  MeshTLS: [
+    ['MESH', (r) => str(r.mesh)],
+    ['NAME', (r) => str(r.name)],
+    [
+      'TARGET',
+      (r) => {
+        const kind = str(get(r, 'spec.targetRef.kind') ?? 'Mesh');
+        const labels = get(r, 'spec.targetRef.labels') ?? get(r, 'spec.targetRef.tags');
+        const pairs = labels ? Object.entries(labels as Item).map(([k, v]) => `${k}=${str(v)}`) : [];
+        return pairs.length ? `${kind}(${pairs.join(',')})` : kind;
+      },
+    ],
+    [
+      'MODE',
+      (r) => {
+        const rules = [...((get(r, 'spec.rules') as Item[] | undefined) ?? []), ...((get(r, 'spec.from') as Item[] | undefined) ?? [])];
+        return str(rules.map((x) => get(x, 'default.mode')).find((m) => m !== undefined));
+      },
+    ],
+    ['AGE', (r, now) => age(r.creationTime, now)],
+  ],
+  MeshInsight: [
+    ['MESH', (r) => str(r.name)],
+    ['DATAPLANES', (r) => `${str(get(r, 'dataplanes.online'))}/${str(get(r, 'dataplanes.total'))}`],
+    ['TRUSTED CAS', (r) => str((get(r, 'mTLS.trustedEverywhere') as unknown[] | undefined)?.length)],
+    ['PENDING', (r) => str(get(r, 'mTLS.pending'))],
+  ],
   // As kumactl's `inspect dataplanes`: where it runs, whether it is connected, and its certificate.
   DataplaneInsight: [
     ['MESH', (i) => str(i.mesh)],
@@ -85,6 +138,15 @@ const COLUMNS: Partial<Record<ResourceType, Column[]>> = {
     ],
   ],
 };
+
+/** A condition of a status, as `True`/`False (reason)`. */
+function conditionCell(r: Item, type: string): string {
+  const conditions = get(r, 'status.conditions');
+  if (!Array.isArray(conditions)) return '-';
+  const c = (conditions as Item[]).find((x) => x.type === type);
+  if (!c) return '-';
+  return c.status === 'True' ? 'True' : `${str(c.status)} (${str(c.reason)})`;
+}
 
 export function columnsFor(type: ResourceType): Column[] {
   return (

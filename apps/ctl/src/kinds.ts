@@ -6,10 +6,13 @@ export const KINDS: readonly { plural: string; singular: string; type: ResourceT
   { plural: 'secrets', singular: 'secret', type: 'Secret' },
   { plural: 'global-secrets', singular: 'global-secret', type: 'GlobalSecret' },
   { plural: 'meshidentities', singular: 'meshidentity', type: 'MeshIdentity' },
+  { plural: 'meshtrusts', singular: 'meshtrust', type: 'MeshTrust' },
+  { plural: 'meshtlses', singular: 'meshtls', type: 'MeshTLS' },
   { plural: 'zones', singular: 'zone', type: 'Zone' },
   { plural: 'dataplanes', singular: 'dataplane', type: 'Dataplane' },
   { plural: 'dataplane-insights', singular: 'dataplane-insight', type: 'DataplaneInsight' },
   { plural: 'zone-insights', singular: 'zone-insight', type: 'ZoneInsight' },
+  { plural: 'mesh-insights', singular: 'mesh-insight', type: 'MeshInsight' },
 ];
 
 /** Every type `get`/`delete` accept, as help and errors list them. */

@@ -86,8 +86,9 @@ generate
     parseTag,
     {} as Record<string, string[]>,
   )
+  .option('--workload <name>', 'required kuma.io/workload label value for the dataplane (set on it when it has none), as in kumactl')
   .option('--valid-for <duration>', 'lifetime, e.g. 24h', '24h')
-  .action(async (opts: { mesh: string; name: string; tag: Record<string, string[]>; validFor: string }) =>
+  .action(async (opts: { mesh: string; name: string; tag: Record<string, string[]>; workload?: string; validFor: string }) =>
     generateDataplaneToken(await client(), opts),
   );
 

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import WebSocket from 'ws';
 import type { Logger } from '@meshca/common';
-import { DATAPLANE_PATH, decodeZoneMessage, type DataplaneDocument, type ZoneMessage } from '@meshca/dp-protocol';
+import { DATAPLANE_PATH, decodeZoneMessage, type DataplaneDocument, type TlsMessage, type ZoneMessage } from '@meshca/dp-protocol';
 import { createCsr, generateP256Key } from '@meshca/pki';
 
 export interface ConnectOptions {
@@ -42,6 +42,9 @@ export interface Identity {
   notAfter: Date;
 }
 
+/** The dataplane's MeshTLS settings, as its zone sent them. */
+export type TlsSettings = Omit<TlsMessage, 'type'>;
+
 export interface AgentStatus {
   mesh: string;
   name: string;
@@ -52,6 +55,8 @@ export interface AgentStatus {
   bundleBackends?: string[];
   /** Certificates received since start. */
   rotations: number;
+  /** MeshTLS: Strict (mTLS only) or Permissive (plaintext too), and the versions and ciphers. */
+  tls?: TlsSettings;
   waiting?: string;
   lastError?: { message: string; at: string };
 }
@@ -64,10 +69,14 @@ export interface IdentityEvents {
   waiting: [reason: string];
   /** Issuance or connection problem; the current certificate, if any, stays in use. */
   problem: [message: string];
+  /** New MeshTLS settings. */
+  tls: [settings: TlsSettings];
 }
 
 export interface IdentityHandle extends EventEmitter<IdentityEvents> {
   current(): Identity | undefined;
+  /** The MeshTLS settings the zone sent; undefined until it sent them. */
+  tls(): TlsSettings | undefined;
   /** A TLS context with the current certificate, key and bundle; a new object after every update. */
   secureContext(): SecureContext | undefined;
   /** Resolves with the first identity (or the current one). */
@@ -97,6 +106,7 @@ export function connectIdentity(opts: ConnectOptions): IdentityHandle {
   let connected = false;
   let waiting: string | undefined;
   let lastError: { message: string; at: string } | undefined;
+  let tls: TlsSettings | undefined;
   // CSR mode: keys whose CSR was sent, by public key, until the certificate for one arrives.
   const pendingKeys = new Map<string, string>();
 
@@ -217,6 +227,14 @@ export function connectIdentity(opts: ConnectOptions): IdentityHandle {
         log?.error({ reason: msg.reason, err: msg.message }, 'zone refused this dataplane');
         problem(`zone refused this dataplane: ${msg.message}`);
         return;
+      case 'tls': {
+        const { type: _type, ...settings } = msg;
+        if (JSON.stringify(settings) === JSON.stringify(tls)) return;
+        tls = settings;
+        log?.info({ mode: settings.mode, policies: settings.policies }, 'MeshTLS settings received');
+        emitter.emit('tls', settings);
+        return;
+      }
       case 'bundle':
         // The zone sends 'waiting' again after a bundle when it still cannot issue.
         waiting = undefined;
@@ -262,6 +280,7 @@ export function connectIdentity(opts: ConnectOptions): IdentityHandle {
 
   return Object.assign(emitter, {
     current: () => identity,
+    tls: () => tls,
     secureContext() {
       if (!identity) return undefined;
       context ??= createSecureContext({ cert: identity.certChainPem, key: identity.keyPem, ca: identity.bundlePem });
@@ -300,6 +319,7 @@ export function connectIdentity(opts: ConnectOptions): IdentityHandle {
             }
           : {}),
         rotations,
+        ...(tls !== undefined ? { tls } : {}),
         ...(waiting !== undefined ? { waiting } : {}),
         ...(lastError ? { lastError } : {}),
       };

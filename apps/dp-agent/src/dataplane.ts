@@ -51,10 +51,15 @@ export async function readDataplaneFile(path: string): Promise<DataplaneDocument
   if (typeof d.name !== 'string') throw new Error(`${path}: name is required`);
   if (typeof d.networking !== 'object' || d.networking === null)
     throw new Error(`${path}: networking (address, and inbound or gateway) is required`);
+  const labels = d.labels;
+  if (labels !== undefined && (typeof labels !== 'object' || labels === null || Object.values(labels).some((v) => typeof v !== 'string'))) {
+    throw new Error(`${path}: labels must be a mapping of names to text values`);
+  }
   return {
     type: 'Dataplane',
     mesh: typeof d.mesh === 'string' ? d.mesh : 'default',
     name: d.name,
+    ...(labels === undefined ? {} : { labels: labels as Record<string, string> }),
     networking: d.networking as DataplaneDocument['networking'],
   };
 }

@@ -1,6 +1,6 @@
 export { connectIdentity, identityUrl } from './client.js';
-export type { AgentStatus, ConnectOptions, Identity, IdentityEvents, IdentityHandle } from './client.js';
-export { createMtlsServer, mtlsAgent, peerSpiffeIds, verifyPeerSpiffe } from './tls.js';
+export type { AgentStatus, ConnectOptions, Identity, IdentityEvents, IdentityHandle, TlsSettings } from './client.js';
+export { createMtlsServer, isMtls, mtlsAgent, peerSpiffeIds, tlsOptions, verifyPeerSpiffe } from './tls.js';
 export type { SpiffeAllow } from './tls.js';
 export { FILES, writeFileAtomic, writeIdentityFiles } from './files.js';
 export { createReloader } from './reload.js';

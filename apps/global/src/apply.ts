@@ -10,6 +10,7 @@ import {
 } from '@meshca/api';
 import { builtinCaWrites, checkMeshCas } from '@meshca/ca';
 import { checkSecretChange, findSecretUsers } from './secret-checks.js';
+import { checkIdentityDelete, checkIdentityResource } from './identity-checks.js';
 import { ConflictError, NotFoundError, type ResourceStore, type StoreWrite } from '@meshca/store';
 import type { Logger } from '@meshca/common';
 import { ApiError } from '@meshca/http';
@@ -68,6 +69,8 @@ export async function applyResource(deps: ApplyDeps, applied: ResourceInput, opt
   if (key.type === 'Secret' && key.mesh !== undefined && !(await deps.store.get({ type: 'Mesh', name: key.mesh }))) {
     throw new ValidationError([{ field: 'mesh', message: `mesh "${key.mesh}" does not exist; apply the Mesh first, then its secrets` }]);
   }
+
+  await checkIdentityResource(deps.store, input, existing);
 
   if (key.type === 'Mesh' && existing && deps.rotationView) {
     const rotation = checkRotation(existing.spec as MeshSpec, input.spec as MeshSpec, await deps.rotationView(key.name));
@@ -168,9 +171,10 @@ export async function deleteResource(deps: ApplyDeps, key: ResourceKey): Promise
       );
     }
   }
+  await checkIdentityDelete(deps.store, key);
   await deps.store.delete(key);
   if (key.type === 'Mesh') {
-    for (const type of ['Secret', 'MeshIdentity'] as const) {
+    for (const type of ['Secret', 'MeshIdentity', 'MeshTrust', 'MeshTLS'] as const) {
       for (const r of await deps.store.list(type, { mesh: key.name })) {
         await deps.store.delete(r.meta).catch(ignoreNotFound);
       }

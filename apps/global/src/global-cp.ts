@@ -11,6 +11,8 @@ import { createTokenService, type TokenService } from '@meshca/tokens';
 import { tokensRouter } from './tokens-api.js';
 import { zonesRouter } from './zones-api.js';
 import { rotationView } from './rotation-view.js';
+import { startMeshInsights, type MeshInsights } from './mesh-insights.js';
+import { identityStatus } from './identity-checks.js';
 
 export { VERSION };
 
@@ -64,6 +66,8 @@ export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPl
   });
   const tokens = await createTokenService({ dataDir: config.dataDir, store, log });
   let apiPort: number | undefined;
+  let insights: MeshInsights | undefined;
+  const online = new Map<string, boolean>();
   const sync = await startSync(
     {
       apiPort: () => apiPort,
@@ -76,8 +80,18 @@ export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPl
       ...(config.kds === undefined ? {} : { limits: config.kds }),
       software: { name: 'meshca-global', version: VERSION },
     },
-    { store, tokens, log },
+    {
+      store,
+      tokens,
+      log,
+      onZoneState: (s) => {
+        if (online.get(s.zone) === s.online) return;
+        online.set(s.zone, s.online);
+        insights?.zonesChanged();
+      },
+    },
   );
+  insights = startMeshInsights({ store, kds: () => sync.kds, log: log.child({ component: 'mesh-insights' }) });
   const deps = { store, log, rotationView: (mesh: string) => rotationView(store, sync.kds, mesh) };
   const app = createApiApp({
     store,
@@ -88,6 +102,7 @@ export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPl
       api.use(tokensRouter(tokens, admin.token));
       api.use(zonesRouter({ store, kds: sync.kds, adminToken: admin.token }));
     },
+    status: (r) => identityStatus(store, r),
     writer: {
       apply: (input, opts) => applyResource(deps, input, opts),
       remove: (key) => deleteResource(deps, key),
@@ -115,6 +130,7 @@ export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPl
     kds: sync.kds,
     tokens,
     async close() {
+      insights?.close();
       await sync.close();
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

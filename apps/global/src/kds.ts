@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Resource, ZoneSpec } from '@meshca/api';
+import { validateResource, type Resource, type ZoneSpec } from '@meshca/api';
 import { listen, loadOrCreateServerTls, type Logger } from '@meshca/common';
 import { createKdsServer, zoneTokenAuthenticator, type KdsLimits, type KdsServer, type ZoneState } from '@meshca/kds';
 import { ConflictError, NotFoundError, type ResourceStore } from '@meshca/store';
@@ -34,7 +34,7 @@ export interface SyncListener {
 
 export async function startSync(
   config: SyncConfig,
-  deps: { store: ResourceStore; tokens: TokenService; log: Logger },
+  deps: { store: ResourceStore; tokens: TokenService; log: Logger; onZoneState?: (s: ZoneState) => void },
 ): Promise<SyncListener> {
   const { store, log } = deps;
   const tls = await syncTls(config);
@@ -61,7 +61,16 @@ export async function startSync(
       }
       return auth;
     },
-    onZoneState: persist.onState,
+    // A zone's MeshTrust reaches every other zone: it is checked like one applied on global.
+    validate: (_zone, r) => {
+      if (r.meta.type !== 'MeshTrust') return undefined;
+      const errors = validateResource(r);
+      return errors.length === 0 ? undefined : errors.map((e) => `${e.field}: ${e.message}`).join('; ');
+    },
+    onZoneState: (s) => {
+      persist.onState(s);
+      deps.onZoneState?.(s);
+    },
   });
   // A revoked zone token (or signing key) also ends the stream it opened.
   deps.tokens.onChange(() => {

@@ -46,10 +46,12 @@ export function tokensRouter(tokens: TokenService, adminToken: string): Router {
     const mesh = resourceName(body, 'mesh');
     const name = resourceName(body, 'name');
     const tags = tagsOf(body.tags);
+    const workload = workloadOf(body.workload);
     const token = await tokens.issueDataplaneToken({
       mesh,
       name,
       ...(tags === undefined ? {} : { tags }),
+      ...(workload === undefined ? {} : { workload }),
       validFor: validFor(body, DEFAULT_DATAPLANE_TOKEN_VALIDITY),
     });
     res.type('text/plain').send(token);
@@ -130,6 +132,15 @@ function validFor(body: Body, fallback: string): number {
   if (seconds < 1) throw bad('validFor', 'must be at least 1s');
   if (seconds > MAX_VALIDITY_SECONDS) throw bad('validFor', 'must be at most 10y; issue a new token before it expires instead');
   return seconds;
+}
+
+/** The kuma.io/workload value a token binds its dataplane to: a DNS-1035 label, as Kuma requires. */
+function workloadOf(v: unknown): string | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v !== 'string' || !/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(v)) {
+    throw bad('workload', 'must be a valid DNS-1035 label (at most 63 characters, matching regex [a-z]([-a-z0-9]*[a-z0-9])?)');
+  }
+  return v;
 }
 
 /** Kuma sends tags as `{key: [values]}`; one value per key is kept in the token. */

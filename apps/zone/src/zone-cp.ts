@@ -15,6 +15,7 @@ import { attachDataplaneServer, createIdentityService, DATAPLANE_PATH, type Iden
 import { createZoneApi } from './api.js';
 import { enforceTokenRevocations } from '@meshca/tokens';
 import { startInsightWriter } from './insight.js';
+import { zoneResourceStatus } from './status.js';
 
 export { VERSION };
 
@@ -175,6 +176,7 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
     log,
     readOnlyReason: () => readOnlyReason(config, kds.status().globalApiPort),
     status: () => ({ global: url, kds: kds.status() }),
+    resourceStatus: async (r) => zoneResourceStatus(r, identity),
   });
   const tls = await serverTlsFromFilesOrGenerated({
     certFile: config.tlsCertFile,
@@ -234,6 +236,8 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
         ...(s.connectedAt === undefined ? {} : { connectedAt: s.connectedAt }),
         lastRevision: s.lastRevision,
         nacks: s.nacks.length,
+        // Global computes each MeshIdentity's status from what every zone reports here.
+        identities: identity.identities(),
       };
     },
   });

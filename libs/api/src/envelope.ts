@@ -6,6 +6,7 @@
 import type { FieldError } from './errors.js';
 import { at, checkKnownKeys, describe, isRecord, type Obj } from './fields.js';
 import { normalizeMeshSpec } from './normalize-mesh.js';
+import { normalizeMeshIdentitySpec } from './workload-identity/meshidentity.js';
 import { MESH_SCOPED, RESOURCE_TYPES, type ResourceInput, type ResourceType } from './types.js';
 
 export const KUMA_API_VERSION = 'kuma.io/v1alpha1';
@@ -18,8 +19,12 @@ export const K8S_SECRET_TYPES: Record<string, ResourceType> = {
   'system.kuma.io/global-secret': 'GlobalSecret',
 };
 /** Types whose Universal form keeps its fields under `spec:` (Kuma's newer policy style). */
-export const SPEC_WRAPPED: ReadonlySet<ResourceType> = new Set<ResourceType>(['MeshIdentity']);
+export const SPEC_WRAPPED: ReadonlySet<ResourceType> = new Set<ResourceType>(['MeshIdentity', 'MeshTrust', 'MeshTLS']);
+/** Types with a read-only status (computed by the control plane; dropped from input). */
+export const WITH_STATUS: ReadonlySet<ResourceType> = new Set<ResourceType>(['MeshIdentity', 'MeshTrust']);
 const UNIVERSAL_META = ['type', 'name', 'mesh', 'labels', 'creationTime', 'modificationTime'];
+/** Read-only fields of a SPEC_WRAPPED type as `get` prints them: applying the output back drops them. */
+const UNIVERSAL_READ_ONLY = ['status', 'kri'];
 const KUBE_KINDS = RESOURCE_TYPES.filter((t) => t !== 'Secret' && t !== 'GlobalSecret');
 const TYPES_TEXT = RESOURCE_TYPES.join(', ');
 
@@ -59,7 +64,7 @@ function finish(
   spec: Obj,
   errors: FieldError[],
 ): Parsed {
-  const body = type === 'Mesh' ? normalizeMeshSpec(spec, errors) : spec;
+  const body = type === 'Mesh' ? normalizeMeshSpec(spec, errors) : type === 'MeshIdentity' ? normalizeMeshIdentitySpec(spec, errors) : spec;
   if (errors.length > 0) return { errors };
   const meta = MESH_SCOPED.has(type) ? { type, name, mesh: mesh ?? '', labels } : { type, name, labels };
   return { input: { meta, spec: body }, errors };
@@ -83,7 +88,8 @@ function fromUniversal(doc: Obj): Parsed {
   }
   const labels = readLabels(doc.labels, 'labels', errors);
   const spec: Obj = {};
-  for (const [k, v] of Object.entries(doc)) if (!UNIVERSAL_META.includes(k) && k !== 'spec') spec[k] = v;
+  const readOnly = SPEC_WRAPPED.has(rtype) ? UNIVERSAL_READ_ONLY : [];
+  for (const [k, v] of Object.entries(doc)) if (!UNIVERSAL_META.includes(k) && !readOnly.includes(k) && k !== 'spec') spec[k] = v;
   if (doc.spec !== undefined) {
     if (!isRecord(doc.spec)) {
       errors.push({ field: 'spec', message: `must be a mapping of the resource's fields (got ${describe(doc.spec, 'spec')})` });

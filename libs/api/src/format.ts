@@ -2,8 +2,9 @@
 import { DEFAULT_MESH, KUMA_API_VERSION, MESH_LABEL, SPEC_WRAPPED } from './envelope.js';
 import { MESH_SCOPED, type Resource, type ResourceInput } from './types.js';
 
-/** The namespace Kong Mesh keeps its system resources (Secrets, MeshIdentity) in. */
+/** The namespace Kong Mesh keeps its system resources (Secrets, MeshIdentity, MeshTrust) in. */
 export const DEFAULT_SYSTEM_NAMESPACE = 'kong-mesh-system';
+const SYSTEM_NAMESPACED: ReadonlySet<string> = new Set(['Secret', 'GlobalSecret', 'MeshIdentity', 'MeshTrust', 'MeshTLS']);
 
 /** A stored resource, or an input not stored yet (then the times are left out). */
 type Printable = Resource | ResourceInput;
@@ -41,7 +42,7 @@ export function toKubernetes(resource: Printable, opts: KubernetesOptions = {}):
   const labels: Record<string, string> = { ...meta.labels };
   if (MESH_SCOPED.has(meta.type)) labels[MESH_LABEL] = meta.mesh ?? DEFAULT_MESH;
   const metadata: Record<string, unknown> = { name: meta.name };
-  if (meta.type === 'Secret' || meta.type === 'GlobalSecret' || meta.type === 'MeshIdentity') metadata.namespace = namespace;
+  if (SYSTEM_NAMESPACED.has(meta.type)) metadata.namespace = namespace;
   if (Object.keys(labels).length > 0) metadata.labels = labels;
   const { creationTime } = times(resource);
   if (creationTime !== undefined) metadata.creationTimestamp = creationTime;

@@ -8,8 +8,8 @@ export interface ResourceRoute {
   item: string;
   /** Collection across all meshes, for mesh-scoped types. */
   all?: string;
-  /** Written only by zones through the sync stream, never through the API. */
-  zoneOwned?: boolean;
+  /** Written by the control plane itself (zones through the sync stream, or global), never through the API. */
+  writtenBy?: 'zones' | 'global';
   /** Reading needs the admin token even from localhost. */
   sensitive?: boolean;
 }
@@ -19,22 +19,25 @@ export const ROUTES: readonly ResourceRoute[] = [
   { type: 'Secret', collection: '/meshes/:mesh/secrets', item: '/meshes/:mesh/secrets/:name', all: '/secrets', sensitive: true },
   { type: 'GlobalSecret', collection: '/global-secrets', item: '/global-secrets/:name', sensitive: true },
   { type: 'MeshIdentity', collection: '/meshes/:mesh/meshidentities', item: '/meshes/:mesh/meshidentities/:name', all: '/meshidentities' },
+  { type: 'MeshTrust', collection: '/meshes/:mesh/meshtrusts', item: '/meshes/:mesh/meshtrusts/:name', all: '/meshtrusts' },
+  { type: 'MeshTLS', collection: '/meshes/:mesh/meshtlses', item: '/meshes/:mesh/meshtlses/:name', all: '/meshtlses' },
   { type: 'Zone', collection: '/zones', item: '/zones/:name' },
   {
     type: 'Dataplane',
     collection: '/meshes/:mesh/dataplanes',
     item: '/meshes/:mesh/dataplanes/:name',
     all: '/dataplanes',
-    zoneOwned: true,
+    writtenBy: 'zones',
   },
   {
     type: 'DataplaneInsight',
     collection: '/meshes/:mesh/dataplane-insights',
     item: '/meshes/:mesh/dataplane-insights/:name',
     all: '/dataplane-insights',
-    zoneOwned: true,
+    writtenBy: 'zones',
   },
-  { type: 'ZoneInsight', collection: '/zone-insights', item: '/zone-insights/:name', zoneOwned: true },
+  { type: 'ZoneInsight', collection: '/zone-insights', item: '/zone-insights/:name', writtenBy: 'zones' },
+  { type: 'MeshInsight', collection: '/mesh-insights', item: '/mesh-insights/:name', writtenBy: 'zones' },
 ];
 
 /** The item path of a resource, for `meshctl apply` and for Location headers. */

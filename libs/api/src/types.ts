@@ -13,11 +13,21 @@ export const RESOURCE_TYPES = [
   'ZoneInsight',
   'MeshIdentity',
   'DataplaneInsight',
+  'MeshTrust',
+  'MeshTLS',
+  'MeshInsight',
 ] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
 /** Types that live inside a mesh: their key includes the mesh name. */
-export const MESH_SCOPED: ReadonlySet<ResourceType> = new Set<ResourceType>(['Secret', 'Dataplane', 'MeshIdentity', 'DataplaneInsight']);
+export const MESH_SCOPED: ReadonlySet<ResourceType> = new Set<ResourceType>([
+  'Secret',
+  'Dataplane',
+  'MeshIdentity',
+  'DataplaneInsight',
+  'MeshTrust',
+  'MeshTLS',
+]);
 
 export interface ResourceKey {
   type: ResourceType;
@@ -112,6 +122,25 @@ export interface DataplaneSpec {
 /** Written by zones; its shape grows as later capabilities report more. */
 export interface ZoneInsightSpec {
   [field: string]: unknown;
+}
+
+/**
+ * Written by global per mesh (named after it) and sent to every zone: what the mesh's dataplanes,
+ * in every zone, hold and trust. Zones wait for it before moving dataplanes to a new CA.
+ */
+export interface MeshInsightSpec {
+  dataplanes: { total: number; online: number };
+  mTLS: {
+    /** Per issuing backend or MeshIdentity (KRI): connected dataplanes holding its certificates. */
+    issuedBackends: Record<string, number>;
+    /**
+     * SHA-256 fingerprints of the CA certificates that every connected dataplane of the mesh, in
+     * every zone, has in its trust bundle. Empty while a zone is offline (what it holds is unknown).
+     */
+    trustedEverywhere: string[];
+    /** Why trustedEverywhere is incomplete, when it is. */
+    pending?: string;
+  };
 }
 
 /** Written by a zone per connected dataplane (certificate state); free-form, as in Kuma. */

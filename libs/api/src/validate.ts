@@ -6,6 +6,9 @@ import { at, atKey, describe, isRecord, type Obj } from './fields.js';
 import { nameProblem } from './names.js';
 import { MESH_SCOPED, RESOURCE_TYPES, type ResourceInput, type ResourceType } from './types.js';
 import { validateMeshSpec } from './validate-mesh.js';
+import { validateMeshIdentitySpec } from './workload-identity/meshidentity.js';
+import { validateMeshTlsSpec } from './workload-identity/meshtls.js';
+import { validateMeshTrustSpec } from './workload-identity/meshtrust.js';
 
 const SERVICE_TAG = 'kuma.io/service';
 
@@ -119,13 +122,6 @@ function zoneSpec(spec: Obj): FieldError[] {
   return errors;
 }
 
-function meshIdentitySpec(spec: Obj): FieldError[] {
-  // Kept as given: meshca does not issue through MeshIdentity yet, it only stores and syncs it.
-  return Object.keys(spec).length === 0
-    ? [{ field: 'spec', message: 'is empty; give the MeshIdentity spec (provider, selector, spiffeID)' }]
-    : [];
-}
-
 const SPEC_RULES: Record<ResourceType, (spec: Obj) => FieldError[]> = {
   Mesh: validateMeshSpec,
   Secret: secretSpec,
@@ -133,8 +129,11 @@ const SPEC_RULES: Record<ResourceType, (spec: Obj) => FieldError[]> = {
   Zone: zoneSpec,
   Dataplane: dataplaneSpec,
   ZoneInsight: () => [],
-  MeshIdentity: meshIdentitySpec,
+  MeshIdentity: validateMeshIdentitySpec,
   DataplaneInsight: () => [],
+  MeshTrust: validateMeshTrustSpec,
+  MeshTLS: validateMeshTlsSpec,
+  MeshInsight: () => [],
 };
 
 /** Every problem with `input`, each with its field path and what to do; empty when valid. */

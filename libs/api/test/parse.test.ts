@@ -177,7 +177,7 @@ describe('parseDocuments: errors', () => {
 
   it('refuses unknown types and kinds, saying which are known', () => {
     expect(thrown(() => parseDocuments('type: TrafficRoute\nname: x\n'))[0]!.message).toBe(
-      'must be one of Mesh, Secret, GlobalSecret, Zone, Dataplane, ZoneInsight, MeshIdentity, DataplaneInsight (got the text "TrafficRoute")',
+      'must be one of Mesh, Secret, GlobalSecret, Zone, Dataplane, ZoneInsight, MeshIdentity, DataplaneInsight, MeshTrust, MeshTLS, MeshInsight (got the text "TrafficRoute")',
     );
     expect(thrown(() => parseDocuments('apiVersion: apps/v1\nkind: Deployment\n'))[0]!.field).toBe('apiVersion');
   });

@@ -135,9 +135,12 @@ describe('Zone, ZoneInsight, MeshIdentity', () => {
   it('ZoneInsight is free-form', () => {
     expect(validateResource(input({ type: 'ZoneInsight', name: 'z' }, { subscriptions: [{ id: 1 }], anything: true }))).toEqual([]);
   });
-  it('MeshIdentity keeps its spec and needs one', () => {
-    expect(validateResource(input({ type: 'MeshIdentity', name: 'i', mesh: 'm' }, { provider: { type: 'Bundled' } }))).toEqual([]);
-    expect(validateResource(input({ type: 'MeshIdentity', name: 'i', mesh: 'm' }, {}))[0]!.field).toBe('spec');
+  it('MeshIdentity is checked field by field (workload-identity.test.ts has the cases)', () => {
+    expect(validateResource(input({ type: 'MeshIdentity', name: 'i', mesh: 'm' }, { provider: { type: 'Bundled' } }))[0]!.field).toBe(
+      'spec.provider.bundled',
+    );
+    // As in Kuma, an empty spec is an identity that selects nothing.
+    expect(validateResource(input({ type: 'MeshIdentity', name: 'i', mesh: 'm' }, {}))).toEqual([]);
   });
   it('refuses an unknown type', () => {
     expect(validateResource(input({ type: 'Nope', name: 'n' }, {}))[0]!.field).toBe('type');

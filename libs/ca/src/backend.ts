@@ -9,12 +9,16 @@ export interface DataplaneIdentity {
   name: string;
   /** Tag name to the set of values across the dataplane's inbounds; must contain kuma.io/service. */
   tags: Record<string, string[]>;
+  /** The Dataplane's labels (MeshIdentity selectors and SPIFFE ID templates read them). */
+  labels?: Record<string, string>;
 }
 
 export interface IssueRequest {
   identity: DataplaneIdentity;
   /** Requested validity; from the backend's dpCert.rotation.expiration (default 24h). */
   ttlSeconds: number;
+  /** The URI SANs to put in the certificate instead of the Mesh.mtls ones (a MeshIdentity's SPIFFE ID). */
+  uriSans?: string[];
   /**
    * PEM CSR from the dataplane, so its key never leaves it. When absent the backend
    * (or the control plane on its behalf) makes the key and returns it.

@@ -18,3 +18,4 @@ export * from './errors.js';
 export * from './plugins.js';
 export * from './ttl.js';
 export * from './test-certificate.js';
+export * from './meshidentity/ca-material.js';

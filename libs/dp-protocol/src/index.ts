@@ -18,6 +18,8 @@ export interface DataplaneDocument {
   type?: 'Dataplane';
   mesh: string;
   name: string;
+  /** Matched by MeshIdentity selectors and MeshTLS targetRefs (with the inbound tags); `kuma.io/workload` names the workload. */
+  labels?: Record<string, string>;
   networking: {
     address: string;
     /** Absent for a gateway. */
@@ -105,6 +107,22 @@ export interface IssueErrorMessage {
   retryInMs: number;
 }
 
+/**
+ * How the dataplane's inbound treats traffic (MeshTLS): Strict takes mTLS only, Permissive takes
+ * plaintext too. Sent after `registered` and whenever it changes.
+ */
+export interface TlsMessage {
+  type: 'tls';
+  mode: 'Strict' | 'Permissive';
+  /** TLS versions as MeshTLS names them (TLS12, TLS13); absent: Node's defaults. */
+  minVersion?: string;
+  maxVersion?: string;
+  /** OpenSSL cipher names; absent: Node's defaults. */
+  ciphers?: string[];
+  /** The MeshTLS policies that shaped it, least specific first; empty for the default. */
+  policies: string[];
+}
+
 /** The zone will not serve this dataplane; the connection closes after it. */
 export interface RefusedMessage {
   type: 'refused';
@@ -113,7 +131,14 @@ export interface RefusedMessage {
 }
 
 export type ZoneMessage =
-  RegisteredMessage | WaitingMessage | IdentityMessage | BundleMessage | CsrRequestMessage | IssueErrorMessage | RefusedMessage;
+  | RegisteredMessage
+  | WaitingMessage
+  | IdentityMessage
+  | BundleMessage
+  | CsrRequestMessage
+  | IssueErrorMessage
+  | TlsMessage
+  | RefusedMessage;
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 

@@ -319,7 +319,7 @@ function schemas(kind: ApiKind): Record<string, Json> {
       properties: { revision: { type: 'integer' }, reason: { type: 'string' }, at: { type: 'string', format: 'date-time' } },
     },
   };
-  Object.assign(out, resourceSchemas(kind));
+  Object.assign(out, resourceSchemas(kind), identitySchemas());
   if (kind === 'global') Object.assign(out, globalOnlySchemas());
   else Object.assign(out, zoneOnlySchemas());
   return out;
@@ -366,8 +366,9 @@ const TYPE_DOCS: Record<ResourceType, TypeDoc> = {
     example: { type: 'GlobalSecret', name: 'default', data: 'aHZzLmV4YW1wbGU=' },
   },
   MeshIdentity: {
-    summary: 'Stored and synced as given (provider, selector, spiffeID); the spec must not be empty.',
-    fields: { spec: { type: 'object', minProperties: 1, additionalProperties: true } },
+    summary:
+      "A workload identity: the dataplanes it selects get their certificate from its CA (per zone), with a SPIFFE ID from its templates. `status` is computed from the zones' reports.",
+    fields: { spec: ref('MeshIdentitySpec'), status: ref('IdentityStatus') },
     required: ['spec'],
     wrapped: true,
     example: {
@@ -376,10 +377,44 @@ const TYPE_DOCS: Record<ResourceType, TypeDoc> = {
       mesh: 'default',
       spec: {
         selector: { dataplane: { matchLabels: {} } },
-        spiffeID: { trustDomain: 'default.mesh.local' },
-        provider: { type: 'Bundled' },
+        spiffeID: { trustDomain: '{{ .Mesh }}.{{ .Zone }}.mesh.local', path: '/workload/{{ .Workload }}' },
+        provider: { type: 'Bundled', bundled: { insecureAllowSelfSigned: true, autogenerate: { enabled: true } } },
       },
     },
+  },
+  MeshTrust: {
+    summary:
+      'CA certificates the mesh trusts for one trust domain. Zones publish one per MeshIdentity (labelled with their zone); others are applied on global.',
+    fields: { spec: ref('MeshTrustSpec'), status: ref('IdentityStatus') },
+    required: ['spec'],
+    wrapped: true,
+    example: {
+      type: 'MeshTrust',
+      name: 'default',
+      mesh: 'default',
+      spec: {
+        trustDomain: 'default.east.mesh.local',
+        caBundles: [{ type: 'Pem', pem: { value: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' } }],
+      },
+    },
+  },
+  MeshTLS: {
+    summary: 'Inbound TLS mode (Strict or Permissive), versions and ciphers, per Mesh or per Dataplane labels.',
+    fields: { spec: ref('MeshTlsSpec') },
+    required: ['spec'],
+    wrapped: true,
+    example: {
+      type: 'MeshTLS',
+      name: 'default',
+      mesh: 'default',
+      spec: { targetRef: { kind: 'Mesh' }, rules: [{ default: { mode: 'Strict' } }] },
+    },
+  },
+  MeshInsight: {
+    summary: "What a mesh's dataplanes hold and trust, in every zone; computed by global (named after the mesh) and sent to zones.",
+    fields: { dataplanes: { type: 'object', additionalProperties: true }, mTLS: { type: 'object', additionalProperties: true } },
+    open: true,
+    example: { type: 'MeshInsight', name: 'default' },
   },
   Zone: {
     summary: 'A zone control plane that may connect.',
@@ -484,6 +519,89 @@ function resourceSchemas(kind: ApiKind): Record<string, Json> {
   return out;
 }
 
+function identitySchemas(): Record<string, Json> {
+  const open = { type: 'object', additionalProperties: true };
+  const dataSource = {
+    type: 'object',
+    required: ['type'],
+    properties: {
+      type: { type: 'string', enum: ['Secret', 'File', 'EnvVar', 'InsecureInline'] },
+      secretRef: { type: 'object', properties: { kind: { type: 'string', enum: ['Secret'] }, name: { type: 'string' } } },
+      file: { type: 'object', properties: { path: { type: 'string' } } },
+      envVar: { type: 'object', properties: { name: { type: 'string' } } },
+      insecureInline: { type: 'object', properties: { value: { type: 'string' } } },
+    },
+  };
+  const tlsConf = {
+    type: 'object',
+    properties: {
+      mode: { type: 'string', enum: ['Strict', 'Permissive'] },
+      tlsVersion: { type: 'object', properties: { min: { type: 'string' }, max: { type: 'string' } } },
+      tlsCiphers: { type: 'array', items: { type: 'string' } },
+    },
+  };
+  return {
+    MeshIdentitySpec: {
+      type: 'object',
+      properties: {
+        selector: {
+          type: 'object',
+          properties: {
+            dataplane: { type: 'object', properties: { matchLabels: { type: 'object', additionalProperties: { type: 'string' } } } },
+          },
+        },
+        spiffeID: { type: 'object', properties: { trustDomain: { type: 'string' }, path: { type: 'string' } } },
+        provider: {
+          type: 'object',
+          required: ['type'],
+          properties: {
+            type: { type: 'string', enum: ['Bundled', 'Spire', 'Extension'] },
+            bundled: {
+              type: 'object',
+              properties: {
+                meshTrustCreation: { type: 'string', enum: ['Enabled', 'Disabled'] },
+                insecureAllowSelfSigned: { type: 'boolean' },
+                autogenerate: { type: 'object', properties: { enabled: { type: 'boolean' } } },
+                ca: { type: 'object', properties: { certificate: dataSource, privateKey: dataSource } },
+                certificateParameters: { type: 'object', properties: { expiry: { type: 'string' } } },
+              },
+            },
+            spire: open,
+            extension: open,
+          },
+        },
+      },
+    },
+    MeshTrustSpec: {
+      type: 'object',
+      properties: {
+        trustDomain: { type: 'string' },
+        caBundles: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: { type: { type: 'string', enum: ['Pem'] }, pem: { type: 'object', properties: { value: { type: 'string' } } } },
+          },
+        },
+        origin: open,
+      },
+    },
+    MeshTlsSpec: {
+      type: 'object',
+      properties: {
+        targetRef: open,
+        rules: { type: 'array', items: { type: 'object', properties: { default: tlsConf } } },
+        from: { type: 'array', items: { type: 'object', properties: { targetRef: open, default: tlsConf } } },
+      },
+    },
+    IdentityStatus: {
+      type: 'object',
+      description: 'Read-only: computed on read (conditions as Kuma writes them; per zone where zones differ). Ignored on apply.',
+      additionalProperties: true,
+    },
+  };
+}
+
 function globalOnlySchemas(): Record<string, Json> {
   const time = { type: 'string', format: 'date-time' };
   return {
@@ -525,6 +643,12 @@ function globalOnlySchemas(): Record<string, Json> {
       properties: {
         mesh: ref('Name'),
         name: ref('Name'),
+        workload: {
+          type: 'string',
+          nullable: true,
+          pattern: '^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$',
+          description: 'The kuma.io/workload label the dataplane must carry (set on it when it has none), as kumactl --workload.',
+        },
         tags: {
           type: 'object',
           nullable: true,
@@ -834,7 +958,7 @@ function resourcePaths(kind: ApiKind, paths: Paths): void {
       continue;
     }
 
-    const writable = route.zoneOwned !== true;
+    const writable = route.writtenBy === undefined;
     const limit = type === 'Secret' || type === 'GlobalSecret' ? '1 MiB' : '256 KiB';
     add(paths, route.item, 'put', {
       operationId: opId('put', type),

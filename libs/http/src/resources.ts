@@ -1,5 +1,5 @@
 import express, { type Request, type Router } from 'express';
-import { MESH_SCOPED, parseObject, redactInlineSecrets, toUniversal, type ResourceKey, type ResourceType } from '@meshca/api';
+import { MESH_SCOPED, parseObject, redactInlineSecrets, toUniversal, WITH_STATUS, type ResourceKey, type ResourceType } from '@meshca/api';
 import { NotFoundError, type ResourceStore } from '@meshca/store';
 import type { Resource, ResourceInput } from '@meshca/api';
 import { ROUTES, itemPath, type ResourceRoute } from '@meshca/api';
@@ -22,6 +22,10 @@ export interface ResourceApiOptions {
   /** Absent on a zone: writes answer 405 with `readOnlyReason`. */
   writer?: ResourceWriter;
   readOnlyReason?: string;
+  /** Resources never served, with why (a zone's own CA keys); lists leave them out. */
+  hidden?: (r: Resource) => string | undefined;
+  /** The read-only `status` of MeshIdentity and MeshTrust, computed when they are read. */
+  status?: (r: Resource) => Promise<Record<string, unknown> | undefined>;
 }
 
 const MAX_PAGE = 1000;
@@ -33,22 +37,26 @@ export function resourceRouter(opts: ResourceApiOptions): Router {
   for (const route of ROUTES) {
     const read = requireReader(opts.adminToken, route.sensitive === true);
     // Reads open without the token (from localhost) see no inline key material.
-    const shown = (req: Request) => (r: Resource) => toUniversal(hasAdminToken(req, opts.adminToken) ? r : redactInlineSecrets(r));
+    const shown = (req: Request) => async (r: Resource) => {
+      const out = toUniversal(hasAdminToken(req, opts.adminToken) ? r : redactInlineSecrets(r));
+      const status = opts.status && WITH_STATUS.has(r.meta.type) ? await opts.status(r) : undefined;
+      return status === undefined ? out : { ...out, status };
+    };
     router.get(route.collection, read, async (req, res) => {
-      res.json(
-        await listPage(opts.store, route, req, route.collection.includes(':mesh') ? String(req.params.mesh) : undefined, shown(req)),
-      );
+      res.json(await listPage(opts, route, req, route.collection.includes(':mesh') ? String(req.params.mesh) : undefined, shown(req)));
     });
     if (route.all) {
       router.get(route.all, read, async (req, res) => {
-        res.json(await listPage(opts.store, route, req, undefined, shown(req)));
+        res.json(await listPage(opts, route, req, undefined, shown(req)));
       });
     }
     router.get(route.item, read, async (req, res) => {
       const key = keyOf(route.type, req);
       const resource = await opts.store.get(key);
       if (!resource) throw new NotFoundError(key);
-      res.json(shown(req)(resource));
+      const hidden = opts.hidden?.(resource);
+      if (hidden !== undefined) throw new ApiError(403, 'Not served', hidden);
+      res.json(await shown(req)(resource));
     });
     const limit = route.type === 'Secret' || route.type === 'GlobalSecret' ? BODY_LIMITS.secret : BODY_LIMITS.resource;
     router.put(route.item, admin, jsonBody(limit), async (req, res) => {
@@ -85,11 +93,18 @@ export function resourceRouter(opts: ResourceApiOptions): Router {
 
 function writer(route: ResourceRoute, opts: ResourceApiOptions): ResourceWriter {
   if (!opts.writer) throw new ApiError(405, 'Read-only control plane', opts.readOnlyReason ?? 'this control plane does not accept writes');
-  if (route.zoneOwned) {
+  if (route.writtenBy === 'zones') {
     throw new ApiError(
       405,
       'Written by zones',
       `${route.type} resources are reported by zone control planes through the sync stream and cannot be written through this API`,
+    );
+  }
+  if (route.writtenBy === 'global') {
+    throw new ApiError(
+      405,
+      'Computed by global',
+      `${route.type} resources are computed by global from what the zones report; they cannot be written`,
     );
   }
   return opts.writer;
@@ -112,16 +127,17 @@ function ifMatch(req: Request): number | undefined {
 }
 
 async function listPage(
-  store: ResourceStore,
+  opts: Pick<ResourceApiOptions, 'store' | 'hidden'>,
   route: ResourceRoute,
   req: Request,
   mesh: string | undefined,
-  shown: (r: Resource) => unknown,
+  shown: (r: Resource) => Promise<unknown>,
 ) {
   const size = pageParam(req.query.size, 100, 'size', 1, MAX_PAGE);
   const offset = pageParam(req.query.offset, 0, 'offset', 0, Number.MAX_SAFE_INTEGER);
-  const all = await store.list(route.type, mesh === undefined ? {} : { mesh });
-  const items = all.slice(offset, offset + size).map(shown);
+  const listed = await opts.store.list(route.type, mesh === undefined ? {} : { mesh });
+  const all = opts.hidden ? listed.filter((r) => opts.hidden?.(r) === undefined) : listed;
+  const items = await Promise.all(all.slice(offset, offset + size).map(shown));
   const nextOffset = offset + size;
   const next = nextOffset < all.length ? `${req.baseUrl}${req.path}?size=${size}&offset=${nextOffset}` : null;
   return { total: all.length, items, next };

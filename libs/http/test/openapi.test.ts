@@ -130,7 +130,7 @@ describe.each(KINDS)('OpenAPI document of %s', (kind) => {
   it('gives resource examples the API accepts as they are', () => {
     const schemas = (doc.components as { schemas: Record<string, Json> }).schemas;
     const inputs = Object.entries(schemas).filter(([name]) => name.endsWith('Input'));
-    expect(inputs.length).toBe(8);
+    expect(inputs.length).toBe(11);
     for (const [name, schema] of inputs) {
       expect(schema.example, name).toBeDefined();
       expect(validateResource(parseObject(schema.example)), name).toEqual([]);

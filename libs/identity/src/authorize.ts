@@ -1,5 +1,5 @@
 // What a dataplane token lets in: the token, not the dataplane, decides the identity.
-import { validateResource, type DataplaneSpec } from '@meshca/api';
+import { validateResource, WORKLOAD_LABEL, type DataplaneSpec } from '@meshca/api';
 import { SERVICE_TAG, type DataplaneIdentity } from '@meshca/ca';
 import type { DataplaneDocument } from '@meshca/dp-protocol';
 
@@ -8,6 +8,8 @@ export interface DataplaneTokenClaims {
   name: string;
   /** When set, each tag named here restricts the inbounds' values of that tag (comma-separated list of allowed values). */
   tags?: Record<string, string>;
+  /** The kuma.io/workload label the dataplane must carry; set on it when it has none. */
+  workload?: string;
   /** The token's id and signing key, so a revocation can reach a connection that is already open. */
   jti?: string;
   kid?: string;
@@ -27,7 +29,10 @@ export type Authorization =
  * token names has a value the token allows. Tags the token does not name are free (as in Kuma).
  */
 export function authorizeRegistration(claims: DataplaneTokenClaims, doc: DataplaneDocument): Authorization {
-  const errors = validateResource({ meta: { type: 'Dataplane', mesh: doc.mesh, name: doc.name }, spec: { networking: doc.networking } });
+  const errors = validateResource({
+    meta: { type: 'Dataplane', mesh: doc.mesh, name: doc.name, ...(doc.labels === undefined ? {} : { labels: doc.labels }) },
+    spec: { networking: doc.networking },
+  });
   if (errors.length > 0) {
     return { ok: false, reason: 'bad-request', message: `invalid Dataplane: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}` };
   }
@@ -72,5 +77,23 @@ export function authorizeRegistration(claims: DataplaneTokenClaims, doc: Datapla
     }
   }
   if (!tags[SERVICE_TAG]) return { ok: false, reason: 'bad-request', message: `invalid Dataplane: no inbound has a ${SERVICE_TAG} tag` };
-  return { ok: true, identity: { mesh: doc.mesh, name: doc.name, tags }, spec: { networking: doc.networking } };
+  const labels = workloadLabels(claims, doc.labels ?? {});
+  if (typeof labels === 'string') return { ok: false, reason: labels.startsWith('labels[') ? 'bad-request' : 'forbidden', message: labels };
+  return { ok: true, identity: { mesh: doc.mesh, name: doc.name, tags, labels }, spec: { networking: doc.networking } };
+}
+
+const DNS_1035 = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** The dataplane's labels with the token's workload (Kuma's rules); a string says why it is refused. */
+function workloadLabels(claims: DataplaneTokenClaims, given: Record<string, string>): Record<string, string> | string {
+  const own = given[WORKLOAD_LABEL];
+  if (own !== undefined && own !== '' && !DNS_1035.test(own)) {
+    return `labels["${WORKLOAD_LABEL}"]: must be a valid DNS-1035 label (at most 63 characters, matching regex [a-z]([-a-z0-9]*[a-z0-9])?)`;
+  }
+  if (claims.workload === undefined) return given;
+  if (own === undefined || own === '') return { ...given, [WORKLOAD_LABEL]: claims.workload };
+  if (own !== claims.workload) {
+    return `dataplane workload "${own}" is not allowed with this token. Allowed workload in token is "${claims.workload}"; fix the label or generate a token with --workload ${own}`;
+  }
+  return given;
 }

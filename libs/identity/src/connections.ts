@@ -97,6 +97,12 @@ export function createConnections(opts: {
       if (ws === undefined || claims?.expiresAt === undefined || claims.expiresAt.getTime() > Date.now()) return undefined;
       return expired(ws, claims);
     },
+    refuse(s, message) {
+      const { ws } = s.link;
+      if (ws === undefined) return;
+      log.warn({ mesh: s.identity.mesh, dataplane: s.identity.name, reason: message }, 'dataplane refused');
+      refuse(ws, 'forbidden', message);
+    },
   };
 
   function accept(ws: WebSocket, claims: DataplaneTokenClaims): void {

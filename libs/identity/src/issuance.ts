@@ -1,5 +1,6 @@
-// Issuing a dataplane's certificates from its mesh's enabled backend: the first one, renewals,
-// retries, re-issues after a Mesh change, and what the dataplane is told meanwhile.
+// Issuing a dataplane's certificates from what source.ts chooses (its MeshIdentity, or its mesh's
+// enabled backend): the first one, renewals, retries, re-issues after a change, and what the
+// dataplane is told meanwhile (including its MeshTLS settings, policy.ts).
 //
 // The invariant: a connected dataplane always has an issuance in flight or its plan's timer armed,
 // and while its certificate is valid the timer fires before notAfter. Every attempt ends in
@@ -7,7 +8,7 @@
 // time; so whatever happens to the Mesh (mTLS off, deleted, a CA down) the renewal stays planned,
 // and a renewal that cannot happen is reported. It takes no socket: a Peer says how to reach the
 // dataplane, so it can be driven directly (libs/identity/test/issuance.test.ts).
-import { CaError, dpCertTtlSeconds, identityUriSans } from '@meshca/ca';
+import { CaError, identityUriSans } from '@meshca/ca';
 import type { Logger } from '@meshca/common';
 import type { MeshCaCache, MeshView } from './mesh-ca-cache.js';
 import type { IdentityMessage, ZoneMessage } from '@meshca/dp-protocol';
@@ -16,6 +17,10 @@ import type { Session } from './session.js';
 import { renewDelayMs, retryDelayMs, type BackoffOptions } from './timing.js';
 import type { MeshTrusts } from './trust.js';
 import type { TrustBundle } from './trust-bundle.js';
+import { chooseSource, type Choice } from './source.js';
+import { tlsPolicyFor } from './policy.js';
+
+export { waitingReason } from './source.js';
 
 /** How issuance reaches a dataplane; connections.ts provides it over the session's socket. */
 export interface Peer {
@@ -26,6 +31,8 @@ export interface Peer {
   requestCsr(s: Session, uriSans: string[]): Promise<string | undefined>;
   /** A reason the session may not be issued anything any more (its token expired), after ending it. */
   refusal(s: Session): string | undefined;
+  /** Ends the session with a `refused` (forbidden) saying why. */
+  refuse(s: Session, message: string): void;
 }
 
 export interface IssuanceOptions {
@@ -38,6 +45,8 @@ export interface IssuanceOptions {
   ready: Promise<void>;
   /** Reloads a mesh whose enabled backend failed to open. */
   reopenSoon(mesh: string): void;
+  /** What it holds or is moving to changed (its mesh's published MeshTrusts may follow). */
+  heldChanged?(s: Session): void;
   /** Its insight needs writing. */
   touched(s: Session): void;
   /** The sessions of a mesh. */
@@ -61,13 +70,6 @@ export interface Issuance {
 
 type Outcome =
   { kind: 'issued' } | { kind: 'waiting'; reason: string } | { kind: 'failed'; message: string; retryable: boolean } | { kind: 'gone' };
-
-export function waitingReason(view: MeshView): string | undefined {
-  if (!view.exists) return `mesh "${view.mesh}" does not exist in this zone (yet); it arrives from global`;
-  if (view.enabledMissing !== undefined) return `mesh "${view.mesh}" enables backend "${view.enabledMissing}", which it does not list`;
-  if (!view.enabled) return `mesh "${view.mesh}" has no mTLS enabled (mtls.enabledBackend is not set); waiting for it`;
-  return undefined;
-}
 
 export function createIssuance(opts: IssuanceOptions): Issuance {
   const { cas, trusts, limiter, log, peer } = opts;
@@ -211,20 +213,43 @@ export function createIssuance(opts: IssuanceOptions): Issuance {
     }
   }
 
+  /** The source and, when it cannot issue now, what the attempt ends in. */
+  function decide(s: Session, view: MeshView): { choice: Choice; outcome?: Outcome } {
+    const choice = chooseSource(view, s);
+    s.plan.pending = choice.pending;
+    sendPolicy(s, view);
+    const { source } = choice;
+    if (source.kind === 'waiting') return { choice, outcome: { kind: 'waiting', reason: source.reason } };
+    if (source.kind === 'unavailable') {
+      // Opening it failed (a CA down when the zone started or the Mesh arrived): try to open it
+      // again, or it would stay failed until the Mesh next changes.
+      opts.reopenSoon(s.identity.mesh);
+      throw new CaError(source.error, true);
+    }
+    return { choice };
+  }
+
   /** One issuance attempt: waits for the Mesh, a CSR and the rate limiter, then issues and sends. */
   async function attempt(s: Session): Promise<Outcome> {
     if (peer.refusal(s) !== undefined) return { kind: 'gone' };
     await opts.ready;
     let view = await cas.view(s.identity.mesh);
     if (!peer.live(s)) return { kind: 'gone' };
-    const waiting = waitingReason(view);
-    if (waiting !== undefined) return { kind: 'waiting', reason: waiting };
+    let decided = decide(s, view);
+    // As Kuma does at connect: a dataplane its identity cannot name (a label its path needs) is refused.
+    if (decided.choice.refuse !== undefined && s.held.regenerations === 0 && s.held.serial === undefined) {
+      peer.refuse(s, decided.choice.refuse);
+      return { kind: 'gone' };
+    }
+    if (decided.outcome) return decided.outcome;
     let csrPem: string | undefined;
     if (s.link.csr) {
       // A first CSR sent with register is used as it is: builtin and provided CAs put the identity
       // in the certificate whatever the CSR asks, a Vault backend refuses a CSR without exactly
       // the identity's URIs. meshca-dp sends none and answers csr-request, which names them.
-      csrPem = s.link.firstCsr ?? (await peer.requestCsr(s, identityUriSans(s.identity)));
+      const source = decided.choice.source;
+      const uriSans = source.kind === 'issue' && source.uriSans ? source.uriSans : identityUriSans(s.identity);
+      csrPem = s.link.firstCsr ?? (await peer.requestCsr(s, uriSans));
       s.link.firstCsr = undefined;
       if (csrPem === undefined) {
         if (!peer.live(s)) return { kind: 'gone' };
@@ -233,27 +258,22 @@ export function createIssuance(opts: IssuanceOptions): Issuance {
     }
     await limiter.acquire();
     if (!peer.live(s)) return { kind: 'gone' };
-    // The Mesh may have changed while this waited for a CSR or its turn (a fleet re-issue can
+    // The mesh may have changed while this waited for a CSR or its turn (a fleet re-issue can
     // queue for seconds): issue under the settings current now, not replaced ones.
     view = cas.peek(s.identity.mesh) ?? view;
-    const nowWaiting = waitingReason(view);
-    if (nowWaiting !== undefined) return { kind: 'waiting', reason: nowWaiting };
-    const entry = view.enabled;
-    if (!entry?.ca) {
-      // Opening it failed (a CA down when the zone started or the Mesh arrived): try to open it
-      // again, or it would stay failed until the Mesh next changes.
-      opts.reopenSoon(s.identity.mesh);
-      throw new CaError(entry?.error ?? 'the enabled backend is not available', true);
-    }
-    const fp = view.enabledFp;
+    decided = decide(s, view);
+    if (decided.outcome) return decided.outcome;
+    const source = decided.choice.source;
+    if (source.kind !== 'issue') return { kind: 'waiting', reason: 'no source to issue from' };
     const issuedAt = Date.now();
-    const cert = await entry.ca.issue({
+    const cert = await source.ca.issue({
       identity: s.identity,
-      ttlSeconds: dpCertTtlSeconds(entry.backend),
+      ttlSeconds: source.ttlSeconds,
+      ...(source.uriSans !== undefined ? { uriSans: source.uriSans } : {}),
       ...(csrPem !== undefined ? { csrPem } : {}),
     });
     if (!peer.live(s)) return { kind: 'gone' };
-    trusts.hold(s, entry.roots);
+    trusts.hold(s, source.roots);
     const before = trusts.last(s.identity.mesh);
     // The latest view: the mesh may have changed while this certificate was being issued.
     const bundle = trusts.bundle(s.identity.mesh, cas.peek(s.identity.mesh) ?? view);
@@ -263,7 +283,7 @@ export function createIssuance(opts: IssuanceOptions): Issuance {
       ...(cert.keyPem !== undefined ? { keyPem: cert.keyPem } : {}),
       bundlePem: bundle.bundlePem,
       bundleBackends: bundle.bundleBackends,
-      backend: entry.backend.name,
+      backend: source.name,
       serial: cert.serial,
       notBefore: cert.notBefore.toISOString(),
       notAfter: cert.notAfter.toISOString(),
@@ -271,26 +291,47 @@ export function createIssuance(opts: IssuanceOptions): Issuance {
     peer.send(s, message);
     counters.issued++;
     const notAfter = cert.notAfter.getTime();
+    const moved = s.held.identity !== source.identity;
     Object.assign(s.held, {
-      backend: entry.backend.name,
+      backend: source.name,
+      identity: source.identity,
       serial: cert.serial,
       notAfter,
       renewAt: issuedAt + renewDelayMs(issuedAt, notAfter),
-      issuedFrom: fp,
+      issuedFrom: source.fp,
       regenerations: s.held.regenerations + 1,
       lastIssuedAt: issuedAt,
     });
     s.trust.bundle = bundle;
     s.plan.lastError = undefined;
     s.plan.waiting = undefined;
-    // The Mesh changed while the CA was signing: this certificate is already outdated, issue
+    if (moved) {
+      // Kuma's default MeshTLS mode follows the source (Strict on a MeshIdentity).
+      sendPolicy(s, cas.peek(s.identity.mesh) ?? view);
+      opts.heldChanged?.(s);
+    }
+    // The mesh changed while the CA was signing: this certificate is already outdated, issue
     // again (a change that left the fingerprint as it was needs nothing more).
     const now = cas.peek(s.identity.mesh);
-    s.plan.again = now !== undefined && now.enabledFp !== fp && (now.enabledFp !== undefined || waitingReason(now) !== undefined);
+    if (now !== undefined) {
+      const next = chooseSource(now, s).source;
+      s.plan.again = next.kind === 'issue' ? next.fp !== source.fp : next.kind === 'waiting';
+    }
     // This was the last certificate under a retired root, or (a change raced this issuance) the
     // first under a root no backend has any more: the others' bundles follow.
     if (bundle !== before) for (const other of opts.sessionsOf(s.identity.mesh)) sendBundle(other, bundle);
     return { kind: 'issued' };
+  }
+
+  /** Sends the dataplane its MeshTLS settings when they changed. */
+  function sendPolicy(s: Session, view: MeshView): void {
+    if (!peer.live(s)) return;
+    const policy = tlsPolicyFor(view, s);
+    const text = JSON.stringify(policy);
+    if (s.policy.sent === text) return;
+    s.policy.sent = text;
+    peer.send(s, policy);
+    opts.touched(s);
   }
 
   function sendBundle(s: Session, bundle: TrustBundle): void {
@@ -316,21 +357,22 @@ export function createIssuance(opts: IssuanceOptions): Issuance {
           : 'mesh issuing CA changed: re-issuing its dataplane certificates',
       );
     }
-    const canIssue = after.enabled?.ca !== undefined;
-    // Whether what a dataplane is issued from (or waits for) changed; a refresh that only reopened
-    // a backend that fails again changes nothing, and the sessions' own retry timers stand.
-    const enabledChanged =
-      before === undefined ||
-      before.enabled?.ca !== after.enabled?.ca ||
-      before.enabledFp !== after.enabledFp ||
-      waitingReason(before) !== waitingReason(after);
     for (const s of opts.sessionsOf(after.mesh)) {
       if (!peer.live(s)) continue;
       const told = s.plan.waiting;
       sendBundle(s, bundle);
-      if (!enabledChanged) continue;
-      // A certificate chaining to a retired root was issued from roots other than the enabled
-      // backend's now, so it differs from enabledFp too: it is re-issued below like after a switch.
+      sendPolicy(s, after);
+      const choice = chooseSource(after, s);
+      const pendingChanged = s.plan.pending !== choice.pending;
+      s.plan.pending = choice.pending;
+      if (pendingChanged) opts.touched(s);
+      // Whether what this dataplane is issued from (or waits for) changed; a refresh that only
+      // reopened a backend that fails again changes nothing, and its own retry timer stands.
+      if (before !== undefined && sameSource(chooseSource(before, s), choice)) continue;
+      const { source } = choice;
+      const canIssue = source.kind === 'issue';
+      // A certificate chaining to a retired root was issued from roots other than the source's
+      // now, so its fingerprint differs too: it is re-issued below like after a switch.
       if (s.plan.issuing) {
         // Decided when it ends: a success under the current fingerprint needs nothing more; a
         // failure is retried at once, since this change may be what it was waiting for.
@@ -338,15 +380,30 @@ export function createIssuance(opts: IssuanceOptions): Issuance {
       } else if (s.held.serial === undefined || (canIssue && (s.plan.lastError !== undefined || told !== undefined))) {
         // Nothing held yet, or it was failing or waiting: this change may be what it waited for.
         reissueWithin(s, Math.min(1000, opts.rotationSpreadMs));
-      } else if (after.enabledFp !== undefined && s.held.issuedFrom !== after.enabledFp) {
+      } else if (canIssue && s.held.issuedFrom !== source.fp) {
+        if (source.identity !== s.held.identity) {
+          log.info(
+            { mesh: after.mesh, dataplane: s.identity.name, from: s.held.backend, to: source.name },
+            'dataplane moves to another identity source: re-issuing its certificate',
+          );
+        }
         reissueWithin(s, opts.rotationSpreadMs);
-      } else {
+      } else if (source.kind === 'waiting' && told?.endsWith(source.reason) !== true) {
         // Still waiting (maybe for another reason); a "renewal is due" text ending in the same reason stays.
-        const waiting = waitingReason(after);
-        if (waiting !== undefined && told?.endsWith(waiting) !== true) tellWaiting(s, waiting);
+        tellWaiting(s, source.reason);
       }
     }
   }
 
   return { issue, meshChanged, sendBundle, stop: clearTimer, counters };
+}
+
+/** Two choices issue from the same source (or wait for the same reason). */
+function sameSource(a: Choice, b: Choice): boolean {
+  const x = a.source;
+  const y = b.source;
+  if (x.kind === 'issue' && y.kind === 'issue') return x.fp === y.fp && x.ca === y.ca;
+  if (x.kind === 'waiting' && y.kind === 'waiting') return x.reason === y.reason;
+  if (x.kind === 'unavailable' && y.kind === 'unavailable') return x.error === y.error;
+  return false;
 }

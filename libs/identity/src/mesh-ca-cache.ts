@@ -1,9 +1,26 @@
 // The CAs of each mesh as this zone sees them: opened backends cached per (mesh, backend config),
-// reopened when their config or the secrets they read change, and the mesh's trust bundle.
-import type { MeshSpec, MtlsBackend } from '@meshca/api';
+// reopened when their config or the secrets they read change; its MeshIdentities (mesh-identities.ts),
+// MeshTrusts, MeshTLS policies and MeshInsight; and the mesh's trust bundle.
+import {
+  createsMeshTrust,
+  meshIdentitySecretRefs,
+  type MeshInsightSpec,
+  type MeshSpec,
+  type MeshTlsSpec,
+  type MtlsBackend,
+} from '@meshca/api';
 import { builtinSecretNames, type BackendEnv, type CaBackend } from '@meshca/ca';
+import type { Resource } from '@meshca/api';
 import type { Logger } from '@meshca/common';
 import { issuanceFingerprint } from './fingerprint.js';
+import {
+  loadIdentities,
+  trustEntries,
+  withTrustConditions,
+  type IdentityEntry,
+  type OpenIdentityCa,
+  type TrustEntry,
+} from './mesh-identities.js';
 
 export type OpenBackend = (mesh: string, backend: MtlsBackend, env: BackendEnv) => Promise<CaBackend>;
 
@@ -30,9 +47,17 @@ export interface MeshView {
    */
   readonly enabledFp?: string;
   readonly entries: ReadonlyMap<string, BackendEntry>;
+  /** The mesh's MeshIdentities, by name, as this zone runs them. */
+  readonly identities: ReadonlyMap<string, IdentityEntry>;
+  /** The mesh's MeshTrusts (global's, other zones', and the ones this zone publishes). */
+  readonly trusts: readonly TrustEntry[];
+  readonly tls: readonly { name: string; spec: MeshTlsSpec }[];
+  /** Global's view of the mesh in every zone; absent until global sent it. */
+  readonly insight?: MeshInsightSpec;
   readonly bundlePem: string;
-  /** The distinct root PEMs of `bundlePem`, in backend order. */
+  /** The distinct root PEMs of `bundlePem`: the backends', then the MeshTrusts'. */
   readonly roots: readonly string[];
+  /** The backends (by name) and MeshTrusts (by KRI) whose roots are in the bundle. */
   readonly bundleBackends: string[];
 }
 
@@ -55,7 +80,17 @@ export interface MeshCaCache {
 /** How long a replaced backend stays open, so issuances already in flight on it finish. */
 const CLOSE_DELAY_MS = 10_000;
 
-export function createMeshCaCache(opts: { env: BackendEnv; open: OpenBackend; log: Logger }): MeshCaCache {
+export function createMeshCaCache(opts: {
+  env: BackendEnv;
+  open: OpenBackend;
+  log: Logger;
+  /** This zone's name: identities' trust domains and KRIs carry it. */
+  zone?: string;
+  /** Opens a MeshIdentity's CA in this zone; without it identities issue nothing. */
+  openIdentity?: OpenIdentityCa;
+  /** Lists a mesh's resources of a type (the store's list). */
+  list?: (type: 'MeshIdentity' | 'MeshTrust' | 'MeshTLS', mesh: string) => Promise<Resource[]>;
+}): MeshCaCache {
   const views = new Map<string, MeshView>();
   const chains = new Map<string, Promise<unknown>>();
   const retiring = new Set<CaBackend>();
@@ -109,6 +144,30 @@ export function createMeshCaCache(opts: { env: BackendEnv; open: OpenBackend; lo
     for (const [name, old] of before?.entries ?? []) {
       if (old.ca && entries.get(name) !== old) retire(old.ca);
     }
+    const list = opts.list ?? (async () => []);
+    const [identityResources, trustResources, tlsResources, insightResource] = await Promise.all([
+      list('MeshIdentity', mesh),
+      list('MeshTrust', mesh),
+      list('MeshTLS', mesh),
+      opts.env.get({ type: 'MeshInsight', name: mesh }),
+    ]);
+    const trusts = trustEntries(mesh, trustResources);
+    const loaded = await loadIdentities({
+      mesh,
+      zone: opts.zone ?? '',
+      resources: identityResources,
+      previous: before?.identities,
+      open: opts.openIdentity ?? (() => Promise.reject(new Error('this zone does not run MeshIdentity providers'))),
+      reopen: (name) => {
+        const r = identityResources.find((x) => x.meta.name === name);
+        return secrets !== undefined && r !== undefined && meshIdentitySecretRefs(r.spec).some((ref) => secrets.has(ref.secret));
+      },
+      retire,
+    });
+    const identities = new Map<string, IdentityEntry>();
+    for (const [name, entry] of loaded) {
+      identities.set(name, withTrustConditions(entry, trusts, createsMeshTrust(entry.spec)));
+    }
     const enabledName = spec?.mtls?.enabledBackend;
     const enabled = enabledName === undefined ? undefined : entries.get(enabledName);
     const pems: string[] = [];
@@ -118,12 +177,20 @@ export function createMeshCaCache(opts: { env: BackendEnv; open: OpenBackend; lo
       bundleBackends.push(entry.backend.name);
       for (const pem of entry.roots) if (!pems.includes(pem)) pems.push(pem);
     }
+    for (const trust of trusts) {
+      bundleBackends.push(trust.kri);
+      for (const pem of trust.roots) if (!pems.includes(pem)) pems.push(pem);
+    }
     const bundlePem = pems.join('');
     const enabledFp = enabled?.roots ? issuanceFingerprint(enabled.backend, enabled.roots) : undefined;
     const after: MeshView = {
       mesh,
       exists: resource !== undefined,
       entries,
+      identities,
+      trusts,
+      tls: tlsResources.map((r) => ({ name: r.meta.name, spec: r.spec as MeshTlsSpec })),
+      ...(insightResource ? { insight: insightResource.spec as MeshInsightSpec } : {}),
       // Share the previous strings when unchanged: every session holds a reference to them.
       bundlePem: before?.bundlePem === bundlePem ? before.bundlePem : bundlePem,
       roots: before?.bundlePem === bundlePem ? before.roots : pems,
@@ -134,6 +201,7 @@ export function createMeshCaCache(opts: { env: BackendEnv; open: OpenBackend; lo
     };
     if (closed) {
       for (const e of entries.values()) if (e.ca && before?.entries.get(e.backend.name) !== e) await e.ca.close().catch(() => {});
+      for (const e of identities.values()) if (e.ca && before?.identities.get(e.name)?.ca !== e.ca) await e.ca.close().catch(() => {});
       return { before, after };
     }
     views.set(mesh, after);
@@ -154,7 +222,10 @@ export function createMeshCaCache(opts: { env: BackendEnv; open: OpenBackend; lo
     async close() {
       closed = true;
       await Promise.all([...chains.values()]);
-      const all = [...views.values()].flatMap((v) => [...v.entries.values()]).flatMap((e) => (e.ca ? [e.ca] : []));
+      const all = [
+        ...[...views.values()].flatMap((v) => [...v.entries.values()]).flatMap((e) => (e.ca ? [e.ca] : [])),
+        ...[...views.values()].flatMap((v) => [...v.identities.values()]).flatMap((e) => (e.ca ? [e.ca] : [])),
+      ];
       views.clear();
       await Promise.all([...all, ...retiring].map((ca) => ca.close().catch(() => {})));
       retiring.clear();

@@ -1,5 +1,6 @@
-// Mesh and Secret changes arrive from global through KDS into the zone's store: each one reloads
-// the CAs of the meshes it touches (coalesced), and the change goes to onChanged.
+// Mesh, Secret, MeshIdentity, MeshTrust, MeshTLS and MeshInsight changes arrive from global through
+// KDS into the zone's store (and the zone writes its own MeshTrusts): each one reloads the meshes it
+// touches (coalesced), and the change goes to onChanged.
 import type { Logger } from '@meshca/common';
 import type { ResourceStore } from '@meshca/store';
 import type { MeshCaCache, MeshView } from './mesh-ca-cache.js';
@@ -21,6 +22,8 @@ export function watchMeshes(opts: {
   log: Logger;
   reopenIntervalMs: number;
   onChanged(before: MeshView | undefined, after: MeshView): void;
+  /** A MeshIdentity changed in a mesh no dataplane has loaded yet (its CA and MeshTrust are made anyway). */
+  onIdentityOfUnloadedMesh?(mesh: string): void;
 }): MeshWatch {
   const { store, cas } = opts;
   const pending = new Map<string, Set<string>>();
@@ -36,9 +39,12 @@ export function watchMeshes(opts: {
       from,
       (event) => {
         const { type, name, mesh } = event.key;
-        if (type === 'Mesh') queue(name, undefined);
+        if (type === 'Mesh' || type === 'MeshInsight') queue(name, undefined);
         else if (type === 'Secret' && mesh !== undefined) queue(mesh, name);
-        else if (type === 'GlobalSecret') for (const m of cas.loaded()) queue(m, name);
+        else if ((type === 'MeshIdentity' || type === 'MeshTrust' || type === 'MeshTLS') && mesh !== undefined) {
+          if (type === 'MeshIdentity' && cas.peek(mesh) === undefined) opts.onIdentityOfUnloadedMesh?.(mesh);
+          queue(mesh, undefined);
+        } else if (type === 'GlobalSecret') for (const m of cas.loaded()) queue(m, name);
       },
       () => {
         // Missed changes: re-read every mesh we serve and watch again.

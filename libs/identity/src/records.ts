@@ -38,7 +38,7 @@ export function createRecords(opts: {
     try {
       s.records.dpVersion = await upsert(
         store,
-        { meta: { type: 'Dataplane', mesh: s.identity.mesh, name: s.identity.name }, spec: spec },
+        { meta: { type: 'Dataplane', mesh: s.identity.mesh, name: s.identity.name, labels: s.identity.labels ?? {} }, spec: spec },
         s.records.dpVersion,
       );
     } catch (err) {
@@ -124,8 +124,10 @@ export function insightSpec(s: Session, zone: string): Record<string, unknown> {
       ...(held.lastIssuedAt !== undefined ? { lastCertificateRegeneration: iso(held.lastIssuedAt) } : {}),
       certificateRegenerations: held.regenerations,
       supportedBackends: trust.bundle?.bundleBackends ?? [],
+      ...(trust.bundle ? { trustedCaFingerprints: trust.bundle.caFingerprints } : {}),
       ...(trust.bundle?.retiredRoots ? { retiredRoots: trust.bundle.retiredRoots } : {}),
       ...(plan.lastError !== undefined ? { lastError: plan.lastError } : {}),
+      ...(plan.pending !== undefined ? { pending: plan.pending } : {}),
     },
   };
 }

@@ -17,6 +17,9 @@ import { createRateLimiter } from './rate-limit.js';
 import { createRecords } from './records.js';
 import type { BackoffOptions } from './timing.js';
 import { createMeshTrusts } from './trust.js';
+import { createIdentityCaOpener } from './identity-ca.js';
+import type { Condition } from './mesh-identities.js';
+import { createTrustPublisher } from './trust-publisher.js';
 
 export interface IdentityServiceOptions {
   store: ResourceStore;
@@ -73,6 +76,10 @@ export interface DataplaneCertState {
   retiredRoots?: number;
   /** When the held certificate is due for renewal. */
   renewalAt?: string;
+  /** The MeshIdentity that issued what it holds. */
+  identity?: string;
+  /** A MeshIdentity selects it but it is not moved to it yet, and why. */
+  pending?: string;
   /** When the zone next tries to issue for it (renewal, retry after a failure, re-check while waiting). */
   nextAttemptAt?: string;
   /** An issuance for it is in flight now. */
@@ -82,12 +89,27 @@ export interface DataplaneCertState {
   lastError?: { message: string; at: string };
 }
 
+/** One MeshIdentity as this zone runs it (reported to global in the ZoneInsight). */
+export interface ZoneIdentityState {
+  mesh: string;
+  name: string;
+  kri: string;
+  trustDomain?: string;
+  conditions: Condition[];
+  /** SHA-256 of its CA certificates. */
+  caFingerprints?: string[];
+  /** Connected dataplanes holding a certificate it issued. */
+  dataplanes: number;
+}
+
 export interface IdentityService {
   /** Serves one upgraded WebSocket whose token was verified to `claims`. */
   accept(ws: WebSocket, claims: DataplaneTokenClaims): void;
   readonly verifyToken: VerifyDataplaneToken;
   stats(): IdentityStats;
   dataplanes(): DataplaneCertState[];
+  /** The MeshIdentities of the meshes this zone serves, as it runs them. */
+  identities(): ZoneIdentityState[];
   /**
    * Closes (4403, with a `refused` message saying why) every open connection whose token `check`
    * says is no longer valid — the zone calls it when global's published keys or revocations change.
@@ -119,7 +141,14 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
   const ownPool = opts.pool === undefined && workers > 0 ? createIssuerPool({ workers }) : undefined;
   const pool = opts.pool ?? ownPool;
   const env: BackendEnv = { get: (k) => store.get(k), log, ...(pool ? { pool } : {}) };
-  const cas = createMeshCaCache({ env, open: opts.openBackend ?? openCaBackend, log });
+  const cas = createMeshCaCache({
+    env,
+    open: opts.openBackend ?? openCaBackend,
+    log,
+    zone: opts.zone,
+    openIdentity: createIdentityCaOpener({ store, zone: opts.zone, log, ...(pool ? { pool } : {}) }),
+    list: (type, mesh) => store.list(type, { mesh }),
+  });
   const limiter = createRateLimiter(opts.issuance ?? { ratePerSecond: 1000, burst: 1000 });
   let closed = false;
 
@@ -143,6 +172,7 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
         records.forget(s);
         trusts.hold(s, undefined);
         trusts.follow(s.identity.mesh);
+        if (s.held.identity !== undefined) republish(s.identity.mesh);
       },
       removed: (s) => void records.remove(s),
     },
@@ -162,12 +192,33 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
       for (const s of connections.sessionsOf(mesh)) issuance.sendBundle(s, bundle);
     },
   });
+  const publisher = createTrustPublisher({ store, zone: opts.zone, log, sessionsOf: (mesh) => connections.sessionsOf(mesh) });
+  const republish = (mesh: string) => {
+    const view = cas.peek(mesh);
+    if (view) publisher.reconcile(view);
+  };
+  // A mesh with MeshIdentities is loaded even before its first dataplane: its CA is made and its
+  // MeshTrust published, so other zones trust it by the time dataplanes come.
+  const loadForIdentities = (mesh: string) => {
+    if (closed) return;
+    void cas.view(mesh).then(
+      (view) => publisher.reconcile(view),
+      (err: unknown) => log.warn({ mesh, err: String(err) }, 'loading the MeshIdentities of a mesh failed'),
+    );
+  };
   const watch = watchMeshes({
     store,
     cas,
     log,
     reopenIntervalMs: cfg.retry.baseMs,
-    onChanged: (before, after) => issuance.meshChanged(before, after),
+    onChanged: (before, after) => {
+      issuance.meshChanged(before, after);
+      publisher.reconcile(after);
+    },
+    onIdentityOfUnloadedMesh: loadForIdentities,
+  });
+  void watch.ready.then(async () => {
+    for (const mesh of new Set((await store.list('MeshIdentity')).map((r) => r.meta.mesh ?? ''))) if (mesh) loadForIdentities(mesh);
   });
   const issuance = createIssuance({
     cas,
@@ -177,6 +228,7 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
     peer: connections.peer,
     ready: watch.ready,
     reopenSoon: (mesh) => watch.reopenSoon(mesh),
+    heldChanged: (s) => republish(s.identity.mesh),
     touched: (s) => records.touch(s),
     sessionsOf: (mesh) => connections.sessionsOf(mesh),
     retry: cfg.retry,
@@ -201,6 +253,8 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
             name: identity.name,
             connected: link.ws !== undefined,
             backend: held.backend,
+            identity: held.identity,
+            pending: plan.pending,
             serial: held.serial,
             notAfter: iso(held.notAfter),
             bundleBackends: trust.bundle?.bundleBackends,
@@ -213,6 +267,31 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
           }) as DataplaneCertState,
       );
     },
+    identities() {
+      const out: ZoneIdentityState[] = [];
+      for (const mesh of cas.loaded()) {
+        const view = cas.peek(mesh);
+        if (!view) continue;
+        const holding = new Map<string, number>();
+        for (const s of connections.sessionsOf(mesh)) {
+          if (s.held.identity !== undefined && s.link.ws) holding.set(s.held.identity, (holding.get(s.held.identity) ?? 0) + 1);
+        }
+        for (const e of view.identities.values()) {
+          out.push(
+            definedOnly({
+              mesh,
+              name: e.name,
+              kri: e.kri,
+              trustDomain: e.trustDomain,
+              conditions: e.conditions,
+              caFingerprints: e.rootFingerprints,
+              dataplanes: holding.get(e.name) ?? 0,
+            }) as ZoneIdentityState,
+          );
+        }
+      }
+      return out;
+    },
     revalidate: (check) => connections.revalidate(check),
     flushInsights: () => records.flush(),
     async close() {
@@ -220,6 +299,7 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
       await records.flush().catch(() => {});
       closed = true;
       watch.close();
+      publisher.close();
       records.close();
       limiter.close();
       connections.close();

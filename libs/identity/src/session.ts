@@ -23,7 +23,10 @@ export interface Link {
 
 /** The certificate the dataplane holds, and what it was issued from (issuance.ts). */
 export interface Held {
+  /** The backend name, or the KRI of the MeshIdentity, that issued it (the insight's issuedBackend). */
   backend: string | undefined;
+  /** The MeshIdentity that issued it, when one did. */
+  identity: string | undefined;
   serial: string | undefined;
   notAfter: number | undefined;
   /** When it is to be renewed (between 50% and 80% of its lifetime). */
@@ -48,6 +51,8 @@ export interface Plan {
   attempt: number;
   /** What the dataplane was last told it waits for; undefined once it is issued. */
   waiting: string | undefined;
+  /** A MeshIdentity selects it but it is not moved to it yet, and why (see source.ts). */
+  pending: string | undefined;
   lastError: { message: string; at: string } | undefined;
 }
 
@@ -55,6 +60,11 @@ export interface Plan {
 export interface Trust {
   roots: readonly string[] | undefined;
   bundle: TrustBundle | undefined;
+}
+
+/** The MeshTLS settings last sent to it (policy.ts), as JSON. */
+export interface Policy {
+  sent: string | undefined;
 }
 
 /** Versions of its Dataplane and DataplaneInsight in the store (records.ts). */
@@ -71,6 +81,7 @@ export interface Session {
   readonly held: Held;
   readonly plan: Plan;
   readonly trust: Trust;
+  readonly policy: Policy;
   readonly records: Records;
 }
 
@@ -96,6 +107,7 @@ export function newSession(
     // What it says it holds bounds the retries until this zone issues it one (at once).
     held: {
       backend: undefined,
+      identity: undefined,
       serial: undefined,
       notAfter: opts.heldNotAfter,
       renewAt: undefined,
@@ -103,9 +115,19 @@ export function newSession(
       regenerations: previous?.held.regenerations ?? 0,
       lastIssuedAt: undefined,
     },
-    plan: { issuing: false, again: false, timer: undefined, dueAt: undefined, attempt: 0, waiting: undefined, lastError: undefined },
+    plan: {
+      issuing: false,
+      again: false,
+      timer: undefined,
+      dueAt: undefined,
+      attempt: 0,
+      waiting: undefined,
+      pending: undefined,
+      lastError: undefined,
+    },
     // Until it is issued again, the dataplane still presents the certificate of its previous connection.
     trust: { roots: previous?.trust.roots, bundle: undefined },
+    policy: { sent: undefined },
     records: { dpVersion: previous?.records.dpVersion, insightVersion: previous?.records.insightVersion },
   };
 }

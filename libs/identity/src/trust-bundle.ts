@@ -3,6 +3,7 @@
 // that a certificate some dataplane of the zone still holds chains to. Dropping such a root at once
 // would break handshakes with that dataplane until it is re-issued; keeping it until the last holder
 // is re-issued (or gone) makes an in-place CA change as safe as a three-step rotation.
+import { fingerprintOf } from './mesh-identities.js';
 
 export interface TrustBundle {
   readonly bundlePem: string;
@@ -10,6 +11,21 @@ export interface TrustBundle {
   readonly bundleBackends: string[];
   /** How many roots are in it only because a held certificate still chains to them. */
   readonly retiredRoots: number;
+  /** SHA-256 (hex) of each certificate in it: global's MeshInsight intersects them across dataplanes. */
+  readonly caFingerprints: string[];
+}
+
+const fingerprints = new Map<string, string>();
+
+/** A PEM's SHA-256 fingerprint; remembered, since every bundle of a mesh holds the same few roots. */
+function fingerprint(pem: string): string {
+  let f = fingerprints.get(pem);
+  if (f === undefined) {
+    f = fingerprintOf(pem);
+    if (fingerprints.size >= 4096) fingerprints.clear();
+    fingerprints.set(pem, f);
+  }
+  return f;
 }
 
 /**
@@ -107,7 +123,7 @@ export function trustBundle(
   ) {
     return previous;
   }
-  return { bundlePem, bundleBackends: current.bundleBackends, retiredRoots };
+  return { bundlePem, bundleBackends: current.bundleBackends, retiredRoots, caFingerprints: pems.map(fingerprint) };
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

@@ -23,7 +23,13 @@ async function setUp(expiration: string) {
   await applyMesh(store, 'default', { enabledBackend: 'ca-1', backends: [builtin('ca-1', expiration)] });
   const cas = createMeshCaCache({ env: { get: (k) => store.get(k), log }, open: openCaBackend, log });
   const told: ZoneMessage[] = [];
-  const peer: Peer = { live: () => true, send: (_s, m) => void told.push(m), requestCsr: async () => undefined, refusal: () => undefined };
+  const peer: Peer = {
+    live: () => true,
+    send: (_s, m) => void told.push(m),
+    requestCsr: async () => undefined,
+    refusal: () => undefined,
+    refuse: () => {},
+  };
   const sessions: Session[] = [];
   const trusts = createMeshTrusts({ cas, log, retiredRootLingerMs: 0, onChanged: () => {} });
   const issuance = createIssuance({
@@ -49,7 +55,9 @@ describe('issuance without a socket', () => {
   it('issues, then plans the renewal between 50% and 80% of the lifetime, before notAfter', async () => {
     const { told, issuance, s, cas } = await setUp('1h');
     await issuance.issue(s);
-    expect(told.map((m) => m.type)).toEqual(['identity']);
+    // Its MeshTLS settings first (Kuma's default: Strict), then its certificate.
+    expect(told.map((m) => m.type)).toEqual(['tls', 'identity']);
+    expect(told[0]).toEqual({ type: 'tls', mode: 'Strict', policies: [] });
     const lifetime = (s.held.notAfter ?? 0) - Date.now();
     expect(s.plan.dueAt).toBe(s.held.renewAt);
     expect((s.plan.dueAt ?? 0) - Date.now()).toBeGreaterThanOrEqual(lifetime * 0.5 - 1000);

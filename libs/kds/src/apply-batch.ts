@@ -17,6 +17,8 @@ export interface ApplyOptions {
   validate?: (resource: ResourceInput) => string | undefined;
   /** Which local resources a snapshot owns, i.e. may delete when absent from it (default: all of its types). */
   owns?: (resource: Resource) => boolean;
+  /** Local resources the peer never overwrites nor deletes (what this side made itself). */
+  keep?: (resource: Resource) => boolean;
 }
 
 /** A batch that failed validation: nothing of it was written. */
@@ -70,7 +72,7 @@ export async function applyBatch(store: ResourceStore, batch: Batch, opts: Apply
     }
     for (const type of batch.types) {
       for (const held of await store.list(type)) {
-        if (!present.has(keyString(held.meta)) && (opts.owns?.(held) ?? true)) put(held.meta);
+        if (!present.has(keyString(held.meta)) && (opts.owns?.(held) ?? true) && opts.keep?.(held) !== true) put(held.meta);
       }
     }
   } else {
@@ -87,7 +89,7 @@ export async function applyBatch(store: ResourceStore, batch: Batch, opts: Apply
   let written = 0;
   const all = [...writes.values()];
   for (let i = 0; i < all.length; i += WRITE_CONCURRENCY) {
-    const results = await Promise.all(all.slice(i, i + WRITE_CONCURRENCY).map(({ key, input }) => writeOne(store, key, input)));
+    const results = await Promise.all(all.slice(i, i + WRITE_CONCURRENCY).map(({ key, input }) => writeOne(store, key, input, opts.keep)));
     written += results.filter(Boolean).length;
   }
   return { written };
@@ -96,8 +98,14 @@ export async function applyBatch(store: ResourceStore, batch: Batch, opts: Apply
 const WRITE_CONCURRENCY = 64;
 
 /** Upsert or delete one key; true when the store changed. */
-async function writeOne(store: ResourceStore, key: ResourceKey, input: ResourceInput | undefined): Promise<boolean> {
+async function writeOne(
+  store: ResourceStore,
+  key: ResourceKey,
+  input: ResourceInput | undefined,
+  keep: ((r: Resource) => boolean) | undefined,
+): Promise<boolean> {
   const existing = await store.get(key);
+  if (existing !== undefined && keep?.(existing) === true) return false;
   if (input === undefined) {
     if (existing === undefined) return false;
     try {

@@ -3,7 +3,7 @@
 // and Secret the zone holds and the zone would stop issuing. The zone keeps what it holds and
 // follows global again once global's state holds all of it (the operator re-applied it), or when
 // the operator says so (--accept-global-reset).
-import type { ResourceInput, ResourceType } from '@meshca/api';
+import type { Resource, ResourceInput, ResourceType } from '@meshca/api';
 import type { ResourceStore } from '@meshca/store';
 import { keyString, type Batch } from './apply-batch.js';
 
@@ -33,7 +33,15 @@ export interface DatasetGuardOptions {
   acceptReset: boolean;
   onDiverged(d: Divergence): void;
   onRejoined(how: 'covered' | 'accepted', d: Divergence): void;
+  /** What the zone made itself: not global's to lack. */
+  keep?: (r: Resource) => boolean;
 }
+
+/**
+ * What losing would stop the zone issuing: the configuration operators applied. Other zones'
+ * MeshTrusts and global's MeshInsight come back on their own once global is running again.
+ */
+const GUARDED: readonly ResourceType[] = ['Mesh', 'Secret', 'GlobalSecret', 'MeshIdentity'];
 
 const describe = (r: { type: string; name: string; mesh?: string }) =>
   r.mesh === undefined ? `${r.type} "${r.name}"` : `${r.type} "${r.name}" in mesh "${r.mesh}"`;
@@ -64,8 +72,10 @@ export function createDatasetGuard(opts: DatasetGuardOptions): DatasetGuard {
         return { refuse: 'a delta from another dataset of global arrived before its snapshot' };
       }
       const missing: string[] = [];
-      for (const type of shadow.types) {
-        for (const held of await opts.store.list(type)) if (!shadow.resources.has(keyString(held.meta))) missing.push(describe(held.meta));
+      for (const type of shadow.types.filter((t) => GUARDED.includes(t))) {
+        for (const held of await opts.store.list(type)) {
+          if (!shadow.resources.has(keyString(held.meta)) && opts.keep?.(held) !== true) missing.push(describe(held.meta));
+        }
       }
       const whole: Batch = { kind: 'snapshot', types: shadow.types, resources: [...shadow.resources.values()] };
       const d: Divergence = { ...screening, missing, since: diverged?.since ?? new Date().toISOString() };

@@ -1,7 +1,7 @@
 // Streams one store's resources of some types to a peer: a snapshot, then deltas read from the
 // store's change feed. The feed is the only queue: the sender never holds more than one message,
 // so a slow peer makes it wait (in-flight and socket-buffer limits), never buffer without bound.
-import type { ResourceInput, ResourceType } from '@meshca/api';
+import type { Resource, ResourceInput, ResourceType } from '@meshca/api';
 import type { ChangeEvent, ResourceStore } from '@meshca/store';
 import type { Logger } from '@meshca/common';
 import { encode, type Change, type DataMessage } from './messages.js';
@@ -42,6 +42,8 @@ export interface SenderOptions {
   logger: Logger;
   /** Called after each version is handed to the socket. */
   onSent?: (msg: DataMessage) => void;
+  /** Which resources of `types` go to this peer (default: all). Deletes always go: the peer ignores unknown keys. */
+  include?: (r: Resource) => boolean;
 }
 
 // The message around the items, plus one separator byte counted per item.
@@ -128,6 +130,7 @@ export function createSender(opts: SenderOptions): Sender {
     let version = lastRevision;
     for (const e of events) {
       if (!types.includes(e.key.type)) continue;
+      if (e.op === 'upsert' && e.resource !== undefined && opts.include?.(e.resource) === false) continue;
       const change: Change =
         e.op === 'delete' || e.resource === undefined ? { op: 'delete', key: e.key } : { op: 'upsert', resource: toInput(e.resource) };
       const size = Buffer.byteLength(JSON.stringify(change)) + 1;
@@ -162,6 +165,7 @@ export function createSender(opts: SenderOptions): Sender {
     let bytes = ENVELOPE_BYTES;
     for (const type of types) {
       for (const r of await store.list(type)) {
+        if (opts.include?.(r) === false) continue;
         const input = toInput(r);
         const size = Buffer.byteLength(JSON.stringify(input)) + 1;
         if (size + ENVELOPE_BYTES > limits.maxMessageBytes) {

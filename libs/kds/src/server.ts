@@ -318,7 +318,15 @@ export function createKdsServer(opts: KdsServerOptions): KdsServer {
         bufferedAmount: () => ws.bufferedAmount,
         isOpen: () => ws.readyState === ws.OPEN,
       };
-      const sender = createSender({ store, types: KDS_GLOBAL_TO_ZONE, transport, limits, logger: logger.child({ zone: name }) });
+      const sender = createSender({
+        store,
+        types: KDS_GLOBAL_TO_ZONE,
+        transport,
+        limits,
+        logger: logger.child({ zone: name }),
+        // A zone's own published MeshTrusts are not sent back to it: it holds them under its names.
+        include: (r) => !(r.meta.type === 'MeshTrust' && r.meta.labels[ZONE_LABEL] === name),
+      });
       sessions.set(name, { ws, sender, credential, end: close });
       // Kuma checks a zone token only at connect; here the stream it opened ends when it expires.
       const expiresAt = credential?.expiresAt;

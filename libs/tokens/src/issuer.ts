@@ -38,6 +38,8 @@ export interface DataplaneClaims {
   mesh: string;
   name: string;
   tags?: Record<string, string>;
+  /** The `kuma.io/workload` label the dataplane must carry (set on it when absent), as Kuma's --workload. */
+  workload?: string;
   jti: string;
   kid: string;
   issuedAt: Date;
@@ -68,7 +70,13 @@ type ClaimsOf<K extends TokenKind> = Extract<TokenClaims, { kind: K }>;
 
 export interface TokenIssuer {
   issueZoneToken(opts: { zone: string; validFor: number }): Promise<string>;
-  issueDataplaneToken(opts: { mesh: string; name: string; tags?: Record<string, string>; validFor: number }): Promise<string>;
+  issueDataplaneToken(opts: {
+    mesh: string;
+    name: string;
+    tags?: Record<string, string>;
+    workload?: string;
+    validFor: number;
+  }): Promise<string>;
   /** Checks signature, expiry, revocation and, when `kind` is given, the token kind. */
   verify<K extends TokenKind>(token: string | undefined, kind: K): Promise<VerifyResult<ClaimsOf<K>>>;
   verify(token: string | undefined): Promise<VerifyResult>;
@@ -161,8 +169,11 @@ export function createTokenIssuer(opts: TokenIssuerOptions): TokenIssuer {
         return Promise.reject(new Error(`zone name "${zone}" must be a DNS label: lowercase letters, digits and '-', at most 63`));
       return sign({ kind: 'zone', zone }, validFor);
     },
-    issueDataplaneToken: ({ mesh, name, tags, validFor }) =>
-      sign({ kind: 'dataplane', mesh, name, ...(tags === undefined ? {} : { tags }) }, validFor),
+    issueDataplaneToken: ({ mesh, name, tags, workload, validFor }) =>
+      sign(
+        { kind: 'dataplane', mesh, name, ...(tags === undefined ? {} : { tags }), ...(workload === undefined ? {} : { workload }) },
+        validFor,
+      ),
     verify: verify,
     stillValid,
   };
@@ -175,7 +186,16 @@ function toClaims(p: JWTPayload, kid: string): TokenClaims | undefined {
   if (p.kind === 'dataplane' && typeof p.mesh === 'string' && typeof p.name === 'string') {
     const tags = p.tags;
     if (tags !== undefined && !isStringRecord(tags)) return undefined;
-    return { kind: 'dataplane', mesh: p.mesh, name: p.name, ...(tags === undefined ? {} : { tags }), ...times };
+    if (p.workload !== undefined && typeof p.workload !== 'string') return undefined;
+    const workload = p.workload;
+    return {
+      kind: 'dataplane',
+      mesh: p.mesh,
+      name: p.name,
+      ...(tags === undefined ? {} : { tags }),
+      ...(workload === undefined ? {} : { workload }),
+      ...times,
+    };
   }
   return undefined;
 }

@@ -19,7 +19,13 @@ export interface TokenService {
   issuer(): TokenIssuer;
   issueZoneToken(opts: { zone: string; validFor: number }): Promise<string>;
   /** Publishes the verification keys first, so zones can check the token it returns. */
-  issueDataplaneToken(opts: { mesh: string; name: string; tags?: Record<string, string>; validFor: number }): Promise<string>;
+  issueDataplaneToken(opts: {
+    mesh: string;
+    name: string;
+    tags?: Record<string, string>;
+    workload?: string;
+    validFor: number;
+  }): Promise<string>;
   keys(): SigningKeyInfo[];
   /** Adds a signing key; older keys keep verifying until revoked. */
   rotate(): Promise<SigningKeyInfo>;

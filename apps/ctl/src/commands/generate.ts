@@ -23,13 +23,14 @@ export function parseTag(value: string, previous: Record<string, string[]>): Rec
 
 export async function generateDataplaneToken(
   client: ApiClient,
-  flags: { mesh: string; name: string; tag: Record<string, string[]>; validFor: string },
+  flags: { mesh: string; name: string; tag: Record<string, string[]>; workload?: string; validFor: string },
 ): Promise<void> {
   const body = {
     mesh: flags.mesh,
     name: flags.name,
     validFor: flags.validFor,
     ...(Object.keys(flags.tag).length > 0 ? { tags: flags.tag } : {}),
+    ...(flags.workload !== undefined ? { workload: flags.workload } : {}),
   };
   process.stdout.write(`${tokenText(await client.callText('POST', '/tokens/dataplane', body))}\n`);
 }

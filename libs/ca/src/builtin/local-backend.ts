@@ -56,7 +56,7 @@ export function createLocalBackend(
       if (notAfter.getTime() <= t)
         throw new Error(`the CA of backend "${args.name}" expired at ${caNotAfter.toISOString()}; rotate to a new backend`);
       const leaf = await issuer.issue({
-        uriSans: identityUriSans(request.identity),
+        uriSans: request.uriSans ?? identityUriSans(request.identity),
         notBefore: new Date(t - backdateMs),
         notAfter,
         ...(request.csrPem !== undefined ? { csrPem: request.csrPem } : {}),
