@@ -97,11 +97,16 @@ export async function createMtlsServer(handle: IdentityHandle, allowed: SpiffeAl
     const next = handle.current();
     if (next) server.setSecureContext({ cert: next.certChainPem, key: next.keyPem, ca: next.bundlePem, ...tlsOptions(handle.tls()) });
   };
+  // Strict from now on: plaintext connections kept alive from Permissive times end too.
+  const onTls = () => {
+    refresh();
+    if (handle.tls()?.mode !== 'Permissive') plain.closeAllConnections();
+  };
   handle.on('update', refresh);
-  handle.on('tls', refresh);
+  handle.on('tls', onTls);
   server.on('close', () => {
     handle.off('update', refresh);
-    handle.off('tls', refresh);
+    handle.off('tls', onTls);
     plain.closeAllConnections();
   });
   return server;

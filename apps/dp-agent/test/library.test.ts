@@ -1,5 +1,7 @@
 import { X509Certificate } from 'node:crypto';
-import { request, type Agent } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import { Agent, request } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '@meshca/test/eventually';
@@ -12,6 +14,7 @@ import { startZone, type TestZone } from '../../../libs/identity/test/test-zone.
 import {
   connectIdentity,
   createMtlsServer,
+  isMtls,
   mtlsAgent,
   parseInbound,
   peerSpiffeIds,
@@ -242,3 +245,51 @@ describe('connectIdentity and mTLS helpers', () => {
     expect(() => parseInbound('port=99999,kuma.io/service=web')).toThrow('port number');
   });
 });
+
+describe('MeshTLS in the Node library', () => {
+  function plainGet(port: number): Promise<{ status: number; body: string } | { error: string }> {
+    return new Promise((resolve) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', (err) => resolve({ error: err.message }));
+      req.end();
+    });
+  }
+
+  it('takes plaintext besides mTLS in Permissive mode, and only mTLS once the zone says Strict', async () => {
+    zone = await startZone();
+    await applyMesh(zone.store, 'default', { enabledBackend: 'ca-1', backends: [{ ...builtin('ca-1'), mode: 'PERMISSIVE' }] });
+    const backend = await connect(zone, 'backend-1', 'backend');
+    const frontend = await connect(zone, 'frontend-1', 'frontend');
+    const server = await createMtlsServer(backend, ['spiffe://default/frontend'], (req, res) => {
+      res.end(isMtls(req) ? `mtls ${peerSpiffeIds((req.socket as TLSSocket).getPeerCertificate()).join(',')}` : 'plaintext');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    await eventually(() => expect(backend.status().tls).toEqual({ mode: 'Permissive', policies: [] }));
+    await frontend.ready();
+    const agent = mtlsAgent(frontend, ['spiffe://default/backend']);
+    expect(await plainGet(port)).toEqual({ status: 200, body: 'plaintext' });
+    expect(await get(port, agent())).toEqual({ status: 200, body: 'mtls spiffe://default/frontend' });
+
+    await zone.store.create({
+      meta: { type: 'MeshTLS', mesh: 'default', name: 'strict' },
+      spec: { targetRef: { kind: 'Mesh' }, rules: [{ default: { mode: 'Strict', tlsVersion: { min: 'TLS13' } } }] },
+    });
+    await eventually(() => expect(backend.status().tls).toMatchObject({ mode: 'Strict', minVersion: 'TLS13', policies: ['strict'] }));
+    expect(await plainGet(port)).toMatchObject({ error: expect.stringMatching(/socket hang up|ECONNRESET/) });
+    expect(await get(port, agent())).toEqual({ status: 200, body: 'mtls spiffe://default/frontend' });
+    // TLS 1.2 is refused now: the version range follows the policy.
+    const old = new Agent({ ...agentOptions(frontend), maxVersion: 'TLSv1.2' });
+    await expect(get(port, old)).rejects.toThrow(/protocol version|alert/i);
+    server.close();
+  });
+});
+
+function agentOptions(h: IdentityHandle) {
+  const id = h.current()!;
+  return { cert: id.certChainPem, key: id.keyPem, ca: id.bundlePem, checkServerIdentity: () => undefined };
+}
