@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { generateCa } from '@meshca/pki';
 import {
   bestMatch,
+  computeMeshInsight,
   effectiveMeshTls,
   meshTrustCertificates,
   parseDocuments,
@@ -368,5 +369,44 @@ describe('forms', () => {
     const kube: Record<string, unknown> = { ...toKubernetes(stored), status: { conditions: [] } };
     expect(kube.metadata).toMatchObject({ namespace: 'kong-mesh-system' });
     expect(one(JSON.stringify(kube)).spec).toEqual(input.spec);
+  });
+});
+
+describe('MeshInsight: which CAs every dataplane trusts', () => {
+  const online = new Set(['east', 'west']);
+  const dp = (name: string, zone: string, fps?: string[], connected = true) => ({
+    name,
+    zone,
+    connected,
+    issuedBackend: 'ca-1',
+    ...(fps ? { trustedCaFingerprints: fps } : {}),
+  });
+
+  it('intersects the bundles of the connected dataplanes and names the ones that lag', () => {
+    const insight = computeMeshInsight([dp('a', 'east', ['f1', 'f2']), dp('b', 'west', ['f1']), dp('c', 'west', ['f2'], false)], online, [
+      'f1',
+      'f2',
+    ]);
+    expect(insight).toEqual({
+      dataplanes: { total: 3, online: 2 },
+      mTLS: {
+        issuedBackends: { 'ca-1': 2 },
+        trustedEverywhere: ['f1'],
+        pending: '1 dataplane does not hold every MeshTrust in its bundle yet (zone "west": b)',
+      },
+    });
+  });
+
+  it('counts every known CA with nobody connected, and ignores a dataplane with no bundle yet', () => {
+    expect(computeMeshInsight([], online, ['f2', 'f1']).mTLS).toEqual({ issuedBackends: {}, trustedEverywhere: ['f1', 'f2'] });
+    expect(computeMeshInsight([dp('new', 'east')], online, ['f1']).mTLS.trustedEverywhere).toEqual(['f1']);
+  });
+
+  it('trusts nothing while a zone with connected dataplanes is offline', () => {
+    expect(computeMeshInsight([dp('a', 'south', ['f1'])], online, ['f1']).mTLS).toEqual({
+      issuedBackends: {},
+      trustedEverywhere: [],
+      pending: 'zone "south" is offline, so what its dataplanes trust is unknown',
+    });
   });
 });
