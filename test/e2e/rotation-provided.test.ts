@@ -71,7 +71,7 @@ describe('seed 003: builtin ca-1 to provided ca-2 in three steps', () => {
     const early2 = await apply('003-step2-universal.yaml');
     expect(early2.code).not.toBe(0);
     expect(early2.stderr).toContain(
-      'cannot switch to "ca-2" yet: 4 dataplanes do not trust backend "ca-2" yet (zone "zone-1": 2, zone "zone-2": 2)',
+      'cannot switch to "ca-2" yet: 4 dataplanes do not trust backend "ca-2" yet (zone "zone-1": 2 (zone-1.web-1, zone-1.web-2), zone "zone-2": 2 (zone-2.backend-1, zone-2.backend-2))',
     );
     await expectUnchanged(env, before);
 
@@ -99,7 +99,7 @@ describe('seed 003: builtin ca-1 to provided ca-2 in three steps', () => {
     const early3 = await apply('003-step3-universal.yaml');
     expect(early3.code).not.toBe(0);
     expect(early3.stderr).toContain(
-      'cannot remove backend "ca-1" yet: 4 dataplanes still hold certificates it issued (zone "zone-1": 2, zone "zone-2": 2)',
+      'cannot remove backend "ca-1" yet: 4 dataplanes still hold certificates it issued (zone "zone-1": 2 (zone-1.web-1, zone-1.web-2), zone "zone-2": 2 (zone-2.backend-1, zone-2.backend-2))',
     );
     await expectUnchanged(env, mid);
 

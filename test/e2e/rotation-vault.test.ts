@@ -70,7 +70,7 @@ describe('builtin to vault in three steps', () => {
     const early = await apply(mesh('vault-1', { ca1: true, vault: {} }));
     expect(early.code).not.toBe(0);
     expect(early.stderr).toContain(
-      'cannot switch to "vault-1" yet: 2 dataplanes do not trust backend "vault-1" yet (zone "zone-1": 1, zone "zone-2": 1)',
+      'cannot switch to "vault-1" yet: 2 dataplanes do not trust backend "vault-1" yet (zone "zone-1": 1 (zone-1.web-1), zone "zone-2": 1 (zone-2.backend-1))',
     );
     await expectUnchanged(env, start);
 
@@ -83,7 +83,7 @@ describe('builtin to vault in three steps', () => {
     const removeEarly = await apply(mesh('vault-1', { vault: {} }));
     expect(removeEarly.code).not.toBe(0);
     expect(removeEarly.stderr).toContain(
-      'cannot remove backend "ca-1" yet: 2 dataplanes still hold certificates it issued (zone "zone-1": 1, zone "zone-2": 1)',
+      'cannot remove backend "ca-1" yet: 2 dataplanes still hold certificates it issued (zone "zone-1": 1 (zone-1.web-1), zone "zone-2": 1 (zone-2.backend-1))',
     );
     await expectUnchanged(env, afterAdd);
 

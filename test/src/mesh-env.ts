@@ -44,8 +44,27 @@ export interface MeshEnv {
   meshctl(...args: string[]): Promise<CommandResult>;
   /** meshctl with standard input. */
   meshctlInput(input: string, ...args: string[]): Promise<CommandResult>;
-  dataplaneToken(opts: { mesh: string; name: string; tags?: Record<string, string>; validFor?: string }): Promise<string>;
-  startService(zone: string, opts: { mesh?: string; name: string; service: string; csr?: boolean; token?: string }): Promise<MeshService>;
+  dataplaneToken(opts: {
+    mesh: string;
+    name: string;
+    tags?: Record<string, string>;
+    workload?: string;
+    validFor?: string;
+  }): Promise<string>;
+  startService(
+    zone: string,
+    opts: {
+      mesh?: string;
+      name: string;
+      service: string;
+      csr?: boolean;
+      token?: string;
+      /** The Dataplane's labels (MeshIdentity selectors and templates read them). */
+      labels?: Record<string, string>;
+      /** The SPIFFE IDs it accepts from peers (default: the mesh's Mesh.mtls IDs, spiffe://<mesh>/...). */
+      allow?: (spiffeId: string) => boolean;
+    },
+  ): Promise<MeshService>;
   /** Starts a zone process again (after stopping it), on a fresh API port, same data dir and token. */
   restartZone(zone: string): Promise<ZoneProcess>;
   /**
@@ -113,7 +132,13 @@ export async function startMeshEnv(opts: MeshEnvOptions = {}): Promise<MeshEnv> 
     meshctl: (...args) => runBin('meshctl', args, { env: ctlEnv }),
     meshctlInput: (input, ...args) => runBin('meshctl', args, { env: ctlEnv, input }),
     dataplaneToken: (o) =>
-      text('/tokens/dataplane', { mesh: o.mesh, name: o.name, ...(o.tags ? { tags: o.tags } : {}), validFor: o.validFor ?? '2h' }),
+      text('/tokens/dataplane', {
+        mesh: o.mesh,
+        name: o.name,
+        ...(o.tags ? { tags: o.tags } : {}),
+        ...(o.workload ? { workload: o.workload } : {}),
+        validFor: o.validFor ?? '2h',
+      }),
     async startService(zone, o) {
       const mesh = o.mesh ?? 'default';
       const token = o.token ?? (await env.dataplaneToken({ mesh, name: o.name, tags: { 'kuma.io/service': o.service } }));
@@ -129,10 +154,11 @@ export async function startMeshEnv(opts: MeshEnvOptions = {}): Promise<MeshEnv> 
         dataplane: {
           mesh,
           name: o.name,
+          ...(o.labels ? { labels: o.labels } : {}),
           networking: { address: '127.0.0.1', inbound: [{ port: 1, tags: { 'kuma.io/service': o.service } }] },
         },
       });
-      const inMesh = (id: string) => id.startsWith(`spiffe://${mesh}/`);
+      const inMesh = o.allow ?? ((id: string) => id.startsWith(`spiffe://${mesh}/`));
       const server = await createMtlsServer(handle, inMesh, (_req, res) => res.end(`${o.service}@${zone}`));
       await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
       const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;

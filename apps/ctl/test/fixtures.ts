@@ -1,5 +1,6 @@
 // Resources as global's API answers them (Universal JSON), at fixed times around NOW, for the
 // golden-output tests of meshctl's tables.
+import type { WorkloadIdentityView } from '../src/commands/inspect-mesh.js';
 import type { DataplaneInsightLike, MeshSpec } from '@meshca/api';
 
 type Item = Record<string, unknown>;
@@ -85,7 +86,7 @@ export const INSIGHTS: (Item & DataplaneInsightLike)[] = [
     issuedBackend: 'ca-2',
     certificateSerial: '7f3a9c0e51d24b8aa0c1d2e3f4a5b6c7',
     certificateExpirationTime: ago(-(23 * 3600 + 59 * 60 + 30)),
-    supportedBackends: ['ca-1', 'ca-2'],
+    supportedBackends: ['ca-1', 'ca-2', 'kri_mtrust_payments_zone-1__workloads_'],
   }),
   insight('zone-1.web-2', 'zone-1', true, {
     issuedBackend: 'ca-1',
@@ -106,7 +107,49 @@ export const INSIGHTS: (Item & DataplaneInsightLike)[] = [
     certificateExpirationTime: ago(-(89 * 86400 + 23 * 3600 + 5)),
     supportedBackends: ['ca-1'],
   }),
-  insight('zone-2.new-1', 'zone-2', true, { supportedBackends: ['ca-1', 'ca-2'] }),
+  insight('zone-2.new-1', 'zone-2', true, { supportedBackends: ['ca-1', 'ca-2', 'kri_mtrust_payments_zone-1__workloads_'] }),
 ];
 
 export const PAYMENTS: MeshSpec = MESHES[1] as MeshSpec;
+
+/** A mesh half-way through a move to MeshIdentity: zone-1 runs it, zone-2's is not ready. */
+export const IDENTITY_VIEW: WorkloadIdentityView = {
+  identities: [
+    {
+      name: 'workloads',
+      status: {
+        zones: [
+          {
+            zone: 'zone-1',
+            kri: 'kri_mid_payments_zone-1__workloads_',
+            trustDomain: 'payments.zone-1.mesh.local',
+            dataplanes: 1,
+            conditions: [{ type: 'Ready', status: 'True', reason: 'Ready' }],
+          },
+          {
+            zone: 'zone-2',
+            kri: 'kri_mid_payments_zone-2__workloads_',
+            trustDomain: 'payments.zone-2.mesh.local',
+            dataplanes: 0,
+            conditions: [{ type: 'Ready', status: 'False', reason: 'Failure' }],
+          },
+        ],
+      },
+    },
+  ],
+  trusts: [
+    {
+      name: 'zone-1.workloads',
+      labels: { 'kuma.io/zone': 'zone-1', 'kuma.io/display-name': 'workloads' },
+      spec: { trustDomain: 'payments.zone-1.mesh.local', caBundles: [{ type: 'Pem', pem: { value: '-' } }] },
+    },
+  ],
+  insight: {
+    dataplanes: { total: 5, online: 4 },
+    mTLS: {
+      issuedBackends: {},
+      trustedEverywhere: [],
+      pending: '1 dataplane does not hold every MeshTrust in its bundle yet (zone "zone-2": backend-1)',
+    },
+  },
+};

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { renderResources } from '../src/columns.js';
 import { renderMeshInspection } from '../src/commands/inspect-mesh.js';
 import { resolveKind } from '../src/kinds.js';
-import { DATAPLANES, INSIGHTS, MESHES, NOW, PAYMENTS, SECRETS, ZONES } from './fixtures.js';
+import { DATAPLANES, IDENTITY_VIEW, INSIGHTS, MESHES, NOW, PAYMENTS, SECRETS, ZONES } from './fixtures.js';
 
 const GOLDEN = join(import.meta.dirname, 'golden');
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
@@ -32,6 +32,8 @@ describe('meshctl tables (golden files)', () => {
   it('get dataplanes', () => matchesGolden('get-dataplanes', get('dataplanes', DATAPLANES)));
   it('get dataplane-insights', () => matchesGolden('get-dataplane-insights', get('dataplane-insights', INSIGHTS)));
   it('inspect mesh', () => matchesGolden('inspect-mesh', renderMeshInspection('payments', PAYMENTS, INSIGHTS, 'table', NOW)));
+  it('inspect mesh, moving to MeshIdentity', () =>
+    matchesGolden('inspect-mesh-identity', renderMeshInspection('payments', PAYMENTS, INSIGHTS, 'table', NOW, IDENTITY_VIEW)));
 });
 
 describe('meshctl get dataplane-insights', () => {

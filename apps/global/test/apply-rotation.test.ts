@@ -62,7 +62,7 @@ describe('rotation validators in apply', () => {
     expect(resource?.meta.labels).not.toHaveProperty(FORCE_ROTATION_LABEL);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatchObject({ mesh: 'default', step: 'switch', msg: 'rotation validators overridden (force rotation)' });
-    expect(String((warnings[0]?.skipped as string[])[0])).toContain('1 dataplane does not trust backend "ca-2" yet (zone "z1": 1)');
+    expect(String((warnings[0]?.skipped as string[])[0])).toContain('1 dataplane does not trust backend "ca-2" yet (zone "z1": 1 (a))');
   });
 
   it('does not override with a label of another value, and strips it anyway', async () => {

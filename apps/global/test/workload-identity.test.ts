@@ -146,9 +146,7 @@ describe('the Kong pages examples', () => {
     const labelled = await failure(put(config));
     const causes = labelled.body.causes ?? [];
     expect(causes.map((c) => c.field)).toEqual(['labels["kuma.io/origin"]', 'labels["kuma.io/zone"]']);
-    expect(causes[0]?.message).toMatch(
-      /^Operation not allowed. 'kuma.io\/origin' label should have 'global' value, got 'zone'/,
-    );
+    expect(causes[0]?.message).toMatch(/^Operation not allowed. 'kuma.io\/origin' label should have 'global' value, got 'zone'/);
     await put({ ...config, labels: {} });
     const { body } = await admin.call<{ status: unknown }>('GET', '/meshes/default/meshtrusts/zone-2-trust');
     expect(body.status).toEqual({});

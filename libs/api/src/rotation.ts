@@ -107,12 +107,17 @@ function count(n: number): string {
   return n === 1 ? '1 dataplane' : `${n} dataplanes`;
 }
 
+/** `zone "east": 2 (east.web-1, east.web-2)`: which dataplanes, so the operator can look at them. */
 function perZone(dps: DataplaneCaState[]): string {
-  const byZone = new Map<string, number>();
-  for (const d of dps) byZone.set(d.zone, (byZone.get(d.zone) ?? 0) + 1);
+  const byZone = new Map<string, string[]>();
+  for (const d of dps) byZone.set(d.zone, [...(byZone.get(d.zone) ?? []), d.name]);
   return [...byZone.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([zone, n]) => `zone "${zone}": ${n}`)
+    .map(([zone, names]) => {
+      const sorted = names.sort();
+      const shown = sorted.slice(0, 5).join(', ') + (sorted.length > 5 ? ` and ${sorted.length - 5} more` : '');
+      return `zone "${zone}": ${names.length} (${shown})`;
+    })
     .join(', ');
 }
 

@@ -36,7 +36,7 @@ describe('CA rotation validators (the three steps of the rotation page)', () => 
     expect(r.errors).toEqual([
       {
         field: 'mtls.enabledBackend',
-        message: expect.stringContaining('3 dataplanes do not trust backend "ca-2" yet (zone "z1": 2, zone "z2": 1)'),
+        message: expect.stringContaining('3 dataplanes do not trust backend "ca-2" yet (zone "z1": 2 (a, b), zone "z2": 1 (d))'),
       },
     ]);
     expect(r.errors[0]?.message).toContain('--force-rotation');
@@ -60,7 +60,7 @@ describe('CA rotation validators (the three steps of the rotation page)', () => 
       {
         field: 'mtls.backends',
         message: expect.stringContaining(
-          'cannot remove backend "ca-1" yet: 1 dataplane still holds a certificate it issued (zone "z2": 1)',
+          'cannot remove backend "ca-1" yet: 1 dataplane still holds a certificate it issued (zone "z2": 1 (b))',
         ),
       },
     ]);
@@ -104,7 +104,7 @@ describe('turning mTLS off is checked like removing its backends (issue 13, item
       {
         field: 'mtls',
         message: expect.stringContaining(
-          'cannot remove backend "ca-1" yet (a Mesh without mtls removes every backend): 2 dataplanes still hold certificates it issued (zone "z1": 1, zone "z2": 1)',
+          'cannot remove backend "ca-1" yet (a Mesh without mtls removes every backend): 2 dataplanes still hold certificates it issued (zone "z1": 1 (a), zone "z2": 1 (b))',
         ),
       },
     ]);

@@ -4,6 +4,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import {
   kri,
+  meshTrustKri,
   meshTrustCertificates,
   renderTrustDomain,
   type MeshIdentitySpec,
@@ -71,11 +72,6 @@ export function fingerprintOf(pem: string): string {
   return createHash('sha256').update(new X509Certificate(pem).raw).digest('hex');
 }
 
-/** The KRI of a MeshTrust: a published one keeps its zone and its name in that zone. */
-export function trustKri(mesh: string, r: Resource): string {
-  return kri('MeshTrust', mesh, r.meta.labels[ZONE_LABEL] ?? '', r.meta.labels[DISPLAY_NAME_LABEL] ?? r.meta.name);
-}
-
 export function trustEntries(mesh: string, resources: readonly Resource[]): TrustEntry[] {
   const out: TrustEntry[] = [];
   for (const r of [...resources].sort((a, b) => (a.meta.name < b.meta.name ? -1 : 1))) {
@@ -93,7 +89,7 @@ export function trustEntries(mesh: string, resources: readonly Resource[]): Trus
     const origin = r.meta.labels[ORIGIN_KRI_LABEL];
     out.push({
       name: r.meta.name,
-      kri: trustKri(mesh, r),
+      kri: meshTrustKri(mesh, r.meta),
       trustDomain: spec.trustDomain,
       roots,
       ...(zone !== undefined ? { zone } : {}),
