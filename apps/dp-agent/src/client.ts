@@ -7,7 +7,7 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 import WebSocket from 'ws';
 import type { Logger } from '@meshca/common';
 import { DATAPLANE_PATH, decodeZoneMessage, type DataplaneDocument, type TlsMessage, type ZoneMessage } from '@meshca/dp-protocol';
-import { createCsr, generateP256Key } from '@meshca/pki';
+import { bundleFingerprints, createCsr, generateP256Key } from '@meshca/pki';
 
 export interface ConnectOptions {
   /** The zone control plane, `https://host:port` (the identity stream is `wss://host:port/dataplanes`). */
@@ -156,6 +156,8 @@ export function connectIdentity(opts: ConnectOptions): IdentityHandle {
           ...(opts.csr === true ? { csr: true } : {}),
           // So a zone that cannot issue at once still retries before this certificate expires.
           ...(identity !== undefined ? { heldNotAfter: identity.notAfter.toISOString() } : {}),
+          // What it trusts until the zone sends a bundle: global moves no peer to a CA it lacks.
+          ...(identity !== undefined ? { trustedCaFingerprints: bundleFingerprints(identity.bundlePem) } : {}),
         }),
       );
     });

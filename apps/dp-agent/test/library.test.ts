@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '@meshca/test/eventually';
 import { fixtureFile } from '@meshca/test/fixtures';
 import { startTraffic } from '@meshca/test/traffic';
+import { bundleFingerprints } from '@meshca/pki';
 import { createTokenIssuer, generateSigningKey } from '@meshca/tokens';
 import { seedVault, startVaultServer } from '../../../libs/ca/test/vault-setup.js';
 import { applyMesh, builtin, dataplane } from '../../../libs/identity/test/resources.js';
@@ -224,6 +225,24 @@ describe('connectIdentity and mTLS helpers', () => {
     });
     handles.push(handle);
     await handle.ready(5000);
+  });
+
+  it('tells a restarted zone which CAs it trusts, before that zone sends it anything', async () => {
+    zone = await startZone();
+    await applyMesh(zone.store, 'default', { enabledBackend: 'ca-1', backends: [builtin('ca-1')] });
+    const handle = await connect(zone, 'web-1', 'web');
+    await handle.ready();
+    const held = bundleFingerprints(handle.current()!.bundlePem);
+    const { tokens } = zone;
+    const port = Number(new URL(zone.url).port);
+    await zone.close();
+    // The new process has no mesh yet: it sends nothing, so only the agent knows what it trusts.
+    zone = await startZone({}, { port, tokens });
+    const restarted = zone;
+    await eventually(async () => {
+      const insight = await restarted.store.get({ type: 'DataplaneInsight', mesh: 'default', name: 'web-1' });
+      expect((insight?.spec as { mTLS?: { trustedCaFingerprints?: string[] } } | undefined)?.mTLS?.trustedCaFingerprints).toEqual(held);
+    });
   });
 
   it('reads a gateway Dataplane file (no inbound) as written', async () => {

@@ -33,6 +33,11 @@ export interface GlobalConfig {
   syncTlsKeyFile?: string | undefined;
   /** KDS heartbeats, message limits, backpressure (docs/kds-protocol.md). */
   kds?: Partial<KdsLimits>;
+  /**
+   * How long after a zone connects global treats what its dataplanes trust as unknown (default
+   * 10 s: agents reconnect within 3 s, and report within the zone's 1 s insight interval).
+   */
+  zoneSettleMs?: number | undefined;
   log?: Logger;
 }
 
@@ -91,7 +96,12 @@ export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPl
       },
     },
   );
-  insights = startMeshInsights({ store, kds: () => sync.kds, log: log.child({ component: 'mesh-insights' }) });
+  insights = startMeshInsights({
+    store,
+    kds: () => sync.kds,
+    log: log.child({ component: 'mesh-insights' }),
+    ...(config.zoneSettleMs !== undefined ? { settleMs: config.zoneSettleMs } : {}),
+  });
   const deps = { store, log, rotationView: (mesh: string) => rotationView(store, sync.kds, mesh) };
   const app = createApiApp({
     store,

@@ -43,6 +43,12 @@ const program = new Command('meshca-global')
     millis,
     process.env.MESHCA_KDS_HEARTBEAT_TIMEOUT ? millis(process.env.MESHCA_KDS_HEARTBEAT_TIMEOUT) : undefined,
   )
+  .option(
+    '--zone-settle <duration>',
+    "after a zone connects, how long before its dataplanes' trust counts for moving dataplanes to a MeshIdentity",
+    millis,
+    process.env.MESHCA_ZONE_SETTLE ? millis(process.env.MESHCA_ZONE_SETTLE) : undefined,
+  )
   .option('--log-level <level>', 'trace, debug, info, warn or error', process.env.MESHCA_LOG_LEVEL ?? 'info')
   .action(
     async (
@@ -58,6 +64,7 @@ const program = new Command('meshca-global')
         syncPort: number;
         syncTlsCert?: string;
         syncTlsKey?: string;
+        zoneSettle?: number;
       } & KdsLimitFlags,
     ) => {
       const log = createLogger({ name: 'meshca-global', level: opts.logLevel });
@@ -73,6 +80,7 @@ const program = new Command('meshca-global')
         syncTlsCertFile: opts.syncTlsCert,
         syncTlsKeyFile: opts.syncTlsKey,
         kds: kdsLimitOptions(opts),
+        zoneSettleMs: opts.zoneSettle,
         log,
       });
       const caFlag = cp.apiCaFile ? ` --ca-cert-file ${cp.apiCaFile}` : '';

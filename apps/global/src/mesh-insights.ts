@@ -1,8 +1,16 @@
 // Keeps one MeshInsight per mesh (computeMeshInsight in libs/api): recomputed when a zone reports a
 // dataplane, a MeshTrust changes, or a zone connects or drops; written only when it changed, since
-// every write goes to every zone.
-import { X509Certificate, createHash } from 'node:crypto';
-import { computeMeshInsight, meshTrustCertificates, type InsightInput, type MeshTrustSpec, type Resource } from '@meshca/api';
+// every write goes to every zone. A zone that connected less than settleMs ago counts as settling
+// (see ZonesSeen.settling), and the mesh is recomputed once it has settled.
+import { certificateFingerprint } from '@meshca/pki';
+import {
+  computeMeshInsight,
+  meshTrustCertificates,
+  type InsightInput,
+  type MeshTrustSpec,
+  type Resource,
+  type ZonesSeen,
+} from '@meshca/api';
 import { canonicalJson, type Logger } from '@meshca/common';
 import type { KdsServer } from '@meshca/kds';
 import { NotFoundError, type ResourceStore } from '@meshca/store';
@@ -14,10 +22,11 @@ export interface MeshInsights {
 }
 
 const COALESCE_MS = 200;
+const DEFAULT_SETTLE_MS = 10_000;
 
 function fingerprint(pem: string): string | undefined {
   try {
-    return createHash('sha256').update(new X509Certificate(pem).raw).digest('hex');
+    return certificateFingerprint(pem);
   } catch {
     return undefined;
   }
@@ -35,8 +44,15 @@ function inputOf(r: Resource): InsightInput {
   };
 }
 
-export function startMeshInsights(deps: { store: ResourceStore; kds: () => KdsServer | undefined; log: Logger }): MeshInsights {
+export function startMeshInsights(deps: {
+  store: ResourceStore;
+  kds: () => KdsServer | undefined;
+  log: Logger;
+  settleMs?: number;
+}): MeshInsights {
   const { store, log } = deps;
+  const settleMs = deps.settleMs ?? DEFAULT_SETTLE_MS;
+  let settleTimer: NodeJS.Timeout | undefined;
   const pending = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
@@ -77,12 +93,31 @@ export function startMeshInsights(deps: { store: ResourceStore; kds: () => KdsSe
     }
     const [insights, trusts] = await Promise.all([store.list('DataplaneInsight', { mesh }), store.list('MeshTrust', { mesh })]);
     const known = trusts.flatMap((t) => meshTrustCertificates(t.spec as MeshTrustSpec).flatMap((pem) => fingerprint(pem) ?? []));
-    const online = new Set((deps.kds()?.zones() ?? []).filter((z) => z.online).map((z) => z.zone));
-    const spec = computeMeshInsight(insights.map(inputOf), online, known);
+    const spec = computeMeshInsight(insights.map(inputOf), zonesSeen(), known);
     if (existing && canonicalJson(existing.spec) === canonicalJson(spec)) return;
     const input = { meta: { type: 'MeshInsight' as const, name: mesh }, spec: spec as unknown as Record<string, unknown> };
     if (existing) await store.update(input, existing.meta.version);
     else await store.create(input);
+  }
+
+  /** Online zones, and the ones still settling; recomputes every mesh when the first of those settles. */
+  function zonesSeen(): ZonesSeen {
+    const now = Date.now();
+    const zones = (deps.kds()?.zones() ?? []).filter((z) => z.online);
+    const settling = new Map<string, number>();
+    let next = Infinity;
+    for (const z of zones) {
+      const since = z.connectedAt === undefined ? Infinity : now - Date.parse(z.connectedAt);
+      if (since >= settleMs) continue;
+      settling.set(z.zone, Math.floor(since / 1000));
+      next = Math.min(next, settleMs - since);
+    }
+    if (next !== Infinity && !closed) {
+      if (settleTimer) clearTimeout(settleTimer);
+      settleTimer = setTimeout(() => void all().catch(() => {}), next + 50);
+      settleTimer.unref();
+    }
+    return { online: new Set(zones.map((z) => z.zone)), settling };
   }
 
   async function start(): Promise<void> {
@@ -110,6 +145,7 @@ export function startMeshInsights(deps: { store: ResourceStore; kds: () => KdsSe
       closed = true;
       stop();
       if (timer) clearTimeout(timer);
+      if (settleTimer) clearTimeout(settleTimer);
     },
   };
 }

@@ -373,7 +373,7 @@ describe('forms', () => {
 });
 
 describe('MeshInsight: which CAs every dataplane trusts', () => {
-  const online = new Set(['east', 'west']);
+  const online = { online: new Set(['east', 'west']) };
   const dp = (name: string, zone: string, fps?: string[], connected = true) => ({
     name,
     zone,
@@ -400,6 +400,16 @@ describe('MeshInsight: which CAs every dataplane trusts', () => {
   it('counts every known CA with nobody connected, and ignores a dataplane with no bundle yet', () => {
     expect(computeMeshInsight([], online, ['f2', 'f1']).mTLS).toEqual({ issuedBackends: {}, trustedEverywhere: ['f1', 'f2'] });
     expect(computeMeshInsight([dp('new', 'east')], online, ['f1']).mTLS.trustedEverywhere).toEqual(['f1']);
+  });
+
+  it('trusts nothing while a zone that just connected may still have dataplanes reconnecting to it', () => {
+    // A restarted zone reports no dataplanes at first: that must not read as "nobody can break".
+    const settling = { online: online.online, settling: new Map([['west', 2]]) };
+    expect(computeMeshInsight([dp('a', 'east', ['f1'])], settling, ['f1']).mTLS).toEqual({
+      issuedBackends: { 'ca-1': 1 },
+      trustedEverywhere: [],
+      pending: 'zone "west" connected 2s ago: waiting for its dataplanes to reconnect and report what they trust',
+    });
   });
 
   it('trusts nothing while a zone with connected dataplanes is offline', () => {

@@ -47,6 +47,12 @@ export interface RegisterMessage {
    * expires, ISO 8601: the zone plans its retries before then even when it cannot issue at once.
    */
   heldNotAfter?: string;
+  /**
+   * SHA-256 (hex, of the DER) of each CA certificate in the bundle it still holds: until the zone
+   * sends it one, global counts what it really trusts (a peer is moved to a new CA only once
+   * every dataplane trusts that CA).
+   */
+  trustedCaFingerprints?: string[];
 }
 
 /** Answer to `csr-request`. */
@@ -161,6 +167,13 @@ export function decodeDataplaneMessage(text: string): DataplaneMessage {
   if (v.heldNotAfter !== undefined && (typeof v.heldNotAfter !== 'string' || Number.isNaN(Date.parse(v.heldNotAfter)))) {
     throw new Error('register.heldNotAfter must be an ISO 8601 time (the notAfter of the certificate the dataplane holds)');
   }
+  const fps = v.trustedCaFingerprints;
+  if (
+    fps !== undefined &&
+    (!Array.isArray(fps) || fps.length > 256 || !fps.every((f) => typeof f === 'string' && /^[0-9a-f]{64}$/.test(f)))
+  ) {
+    throw new Error('register.trustedCaFingerprints must be a list of at most 256 SHA-256 fingerprints (64 lower-case hex digits each)');
+  }
   const dp = v.dataplane;
   if (!isRecord(dp)) throw new Error('register.dataplane must be a Dataplane resource (mesh, name, networking)');
   return {
@@ -169,6 +182,7 @@ export function decodeDataplaneMessage(text: string): DataplaneMessage {
     ...(v.csr === true ? { csr: true } : {}),
     ...(typeof v.csrPem === 'string' ? { csrPem: v.csrPem } : {}),
     ...(typeof v.heldNotAfter === 'string' ? { heldNotAfter: v.heldNotAfter } : {}),
+    ...(Array.isArray(fps) ? { trustedCaFingerprints: fps as string[] } : {}),
   };
 }
 

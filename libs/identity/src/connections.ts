@@ -148,6 +148,7 @@ export function createConnections(opts: {
         ...(msg.csrPem !== undefined ? { firstCsr: msg.csrPem } : {}),
         // What it says it holds only bounds its own retries (and an expired one is reported).
         ...(Number.isFinite(held) ? { heldNotAfter: held } : {}),
+        ...(msg.trustedCaFingerprints !== undefined ? { trustedCaFingerprints: msg.trustedCaFingerprints } : {}),
         ...(previous !== undefined ? { previous } : {}),
       });
       register(session, auth.spec);

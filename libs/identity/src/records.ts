@@ -124,7 +124,11 @@ export function insightSpec(s: Session, zone: string): Record<string, unknown> {
       ...(held.lastIssuedAt !== undefined ? { lastCertificateRegeneration: iso(held.lastIssuedAt) } : {}),
       certificateRegenerations: held.regenerations,
       supportedBackends: trust.bundle?.bundleBackends ?? [],
-      ...(trust.bundle ? { trustedCaFingerprints: trust.bundle.caFingerprints } : {}),
+      ...(trust.bundle
+        ? { trustedCaFingerprints: trust.bundle.caFingerprints }
+        : trust.reported
+          ? { trustedCaFingerprints: [...trust.reported] }
+          : {}),
       ...(trust.bundle?.retiredRoots ? { retiredRoots: trust.bundle.retiredRoots } : {}),
       ...(plan.lastError !== undefined ? { lastError: plan.lastError } : {}),
       ...(plan.pending !== undefined ? { pending: plan.pending } : {}),

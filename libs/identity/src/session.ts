@@ -60,6 +60,8 @@ export interface Plan {
 export interface Trust {
   roots: readonly string[] | undefined;
   bundle: TrustBundle | undefined;
+  /** What it said it trusts when it connected (its bundle's fingerprints), until `bundle` is sent. */
+  reported: readonly string[] | undefined;
 }
 
 /** The MeshTLS settings last sent to it (policy.ts), as JSON. */
@@ -88,7 +90,7 @@ export interface Session {
 export function newSession(
   ws: WebSocket | undefined,
   identity: DataplaneIdentity,
-  opts: { csr: boolean; firstCsr?: string; heldNotAfter?: number; previous?: Session },
+  opts: { csr: boolean; firstCsr?: string; heldNotAfter?: number; trustedCaFingerprints?: readonly string[]; previous?: Session },
 ): Session {
   const { previous } = opts;
   return {
@@ -126,7 +128,11 @@ export function newSession(
       lastError: undefined,
     },
     // Until it is issued again, the dataplane still presents the certificate of its previous connection.
-    trust: { roots: previous?.trust.roots, bundle: undefined },
+    trust: {
+      roots: previous?.trust.roots,
+      bundle: undefined,
+      reported: opts.trustedCaFingerprints ?? previous?.trust.bundle?.caFingerprints ?? previous?.trust.reported,
+    },
     policy: { sent: undefined },
     records: { dpVersion: previous?.records.dpVersion, insightVersion: previous?.records.insightVersion },
   };

@@ -4,7 +4,7 @@
 import { X509Certificate } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MeshIdentitySpec, MeshInsightSpec, MeshTrustSpec, ResourceInput } from '@meshca/api';
-import { generateCa, certificateChainFromPem } from '@meshca/pki';
+import { bundleFingerprints, generateCa, certificateChainFromPem } from '@meshca/pki';
 import { eventually } from '@meshca/test/eventually';
 import { fingerprintOf } from '../src/mesh-identities.js';
 import { connectRaw, type RawClient } from './raw-client.js';
@@ -246,11 +246,20 @@ describe('issuance through MeshIdentity', () => {
       expect(c.messages.filter((m) => m.type === 'identity').at(-1)).toMatchObject({ backend: 'kri_mid_default_zone-1__identity_' }),
     );
 
-    // The rotation spread delays the move back to Mesh.mtls: meanwhile the trust stays.
+    // The move back to Mesh.mtls is spread over up to a second; the trust stays until it happened.
+    // Whenever the MeshTrust is seen gone, the Mesh.mtls certificate was already sent (at most in flight).
     await zone.store.delete({ type: 'MeshIdentity', mesh: 'default', name: 'identity' });
-    await new Promise((r) => setTimeout(r, 50));
-    expect(await zone.store.get({ type: 'MeshTrust', mesh: 'default', name: 'identity' })).toBeDefined();
-    await eventually(() => expect(c.messages.filter((m) => m.type === 'identity').at(-1)).toMatchObject({ backend: 'ca-1' }));
+    const lastBackend = () => (c.messages.filter((m) => m.type === 'identity').at(-1) as { backend?: string } | undefined)?.backend;
+    let sawTrustWhileOnIdentity = false;
+    for (;;) {
+      const onIdentity = lastBackend() !== 'ca-1';
+      const present = (await zone.store.get({ type: 'MeshTrust', mesh: 'default', name: 'identity' })) !== undefined;
+      if (present && onIdentity) sawTrustWhileOnIdentity = true;
+      if (!present) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await eventually(() => expect(lastBackend()).toBe('ca-1'), 100);
+    expect(sawTrustWhileOnIdentity).toBe(true);
     await eventually(async () => {
       expect(await zone!.store.get({ type: 'MeshTrust', mesh: 'default', name: 'identity' })).toBeUndefined();
       expect(await zone!.store.list('Secret', { mesh: 'default' })).not.toContainEqual(
@@ -258,5 +267,30 @@ describe('issuance through MeshIdentity', () => {
       );
     });
     c.ws.close();
+  });
+
+  it('reports what a reconnecting dataplane says it trusts until it is sent a bundle', async () => {
+    // A dataplane back after a zone restart still holds its old bundle. Until this zone sends it
+    // one, its DataplaneInsight says what it really trusts, so global moves no peer to a CA it lacks.
+    zone = await startZone();
+    const token = await zone.tokens.issueDataplaneToken({ mesh: 'default', name: 'web-1', validFor: 600 });
+    const held = ['a'.repeat(64), 'b'.repeat(64)];
+    const c = await connectRaw(zone, token);
+    c.send({ type: 'register', dataplane: dataplane('web-1', { 'kuma.io/service': 'web' }), trustedCaFingerprints: held });
+    await c.next('registered');
+    const reported = async () => {
+      const insight = await zone!.store.get({ type: 'DataplaneInsight', mesh: 'default', name: 'web-1' });
+      return (insight?.spec as { mTLS?: { trustedCaFingerprints?: string[] } } | undefined)?.mTLS?.trustedCaFingerprints;
+    };
+    // No such mesh yet: nothing was issued or sent.
+    await eventually(async () => expect(await reported()).toEqual(held));
+    await applyMesh(zone.store, 'default', { enabledBackend: 'ca-1', backends: [builtin('ca-1')] });
+    const id = await c.next('identity');
+    await eventually(async () => expect(await reported()).toEqual(bundleFingerprints(id.bundlePem)));
+    c.ws.close();
+
+    const bad = await connectRaw(zone, token);
+    bad.send({ type: 'register', dataplane: dataplane('web-1', { 'kuma.io/service': 'web' }), trustedCaFingerprints: ['AB:CD'] });
+    expect((await bad.closed).reason).toMatch(/register\.trustedCaFingerprints must be a list of at most 256 SHA-256 fingerprints/);
   });
 });

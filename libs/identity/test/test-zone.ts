@@ -21,11 +21,15 @@ export interface TestZone {
 
 let serverTls: Promise<{ certPem: string; keyPem: string; caPem: string }> | undefined;
 
-export async function startZone(options: Partial<IdentityServiceOptions> = {}): Promise<TestZone> {
+/** `at`: listen on this port, and verify tokens of this issuer (a zone restarted in place). */
+export async function startZone(
+  options: Partial<IdentityServiceOptions> = {},
+  at: { port?: number; tokens?: TokenIssuer } = {},
+): Promise<TestZone> {
   serverTls ??= createSelfSignedServerTls('zone', ['127.0.0.1', 'localhost']);
   const tls = await serverTls;
   const store = options.store ?? createMemoryStore();
-  const tokens = createTokenIssuer({ keys: [await generateSigningKey()] });
+  const tokens = at.tokens ?? createTokenIssuer({ keys: [await generateSigningKey()] });
   const service = createIdentityService({
     store,
     zone: 'zone-1',
@@ -40,7 +44,7 @@ export async function startZone(options: Partial<IdentityServiceOptions> = {}): 
   });
   const server = createServer({ cert: tls.certPem, key: tls.keyPem });
   const mounted = attachDataplaneServer(service, { server, path: '/dataplanes' });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(at.port ?? 0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   return {
     url: `wss://127.0.0.1:${port}/dataplanes`,

@@ -8,7 +8,14 @@ export { generateP256Key, signatureAlgorithmFor, toSpkiDer } from './keys.js';
 export type { KeyType, LeafKey } from './keys.js';
 export { createLeafSigner } from './leaf-signer.js';
 export type { LeafSigner, LeafSignRequest } from './leaf-signer.js';
-export { certificateChainFromPem, isIssuedBy, parseCertificate, verifyKeyMatchesCert } from './parse.js';
+export {
+  bundleFingerprints,
+  certificateChainFromPem,
+  certificateFingerprint,
+  isIssuedBy,
+  parseCertificate,
+  verifyKeyMatchesCert,
+} from './parse.js';
 export type { ParsedCertificate } from './parse.js';
 export { derToPem, pemBlocks, pemToDer } from './pem.js';
 export type { PemBlock } from './pem.js';

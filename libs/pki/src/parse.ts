@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { toSpkiDer } from './keys.js';
 import { derToPem, pemBlocks, pemToDer } from './pem.js';
@@ -23,6 +23,21 @@ export interface ParsedCertificate {
   fingerprint256: string;
   der: Buffer;
   pem: string;
+}
+
+/**
+ * SHA-256 of the certificate's DER, lower-case hex without separators: how a dataplane's bundle is
+ * named in its DataplaneInsight and compared across zones in the MeshInsight.
+ */
+export function certificateFingerprint(pem: string): string {
+  return createHash('sha256').update(new X509Certificate(pem).raw).digest('hex');
+}
+
+/** The fingerprint of every certificate in a PEM bundle, in order. */
+export function bundleFingerprints(bundlePem: string): string[] {
+  return pemBlocks(bundlePem)
+    .filter((b) => b.label === 'CERTIFICATE')
+    .map((b) => createHash('sha256').update(b.der).digest('hex'));
 }
 
 export function parseCertificate(pem: string): ParsedCertificate {

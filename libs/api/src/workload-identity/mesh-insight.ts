@@ -13,16 +13,24 @@ export interface InsightInput {
   trustedCaFingerprints?: string[];
 }
 
+/** The zones as global sees them. */
+export interface ZonesSeen {
+  online: ReadonlySet<string>;
+  /**
+   * Zones that connected moments ago, by how long ago in seconds. A zone that restarted lost its
+   * dataplanes' connections: until they have reconnected and reported what they trust, a zone with
+   * no dataplanes in its report looks like a zone where nobody could break.
+   */
+  settling?: ReadonlyMap<string, number>;
+}
+
 /**
  * `known` is every CA certificate the mesh's MeshTrusts carry (by fingerprint). With no connected
  * dataplane, every known CA counts as trusted everywhere: nobody is there to break. A dataplane
  * still waiting for its first certificate gets the current bundle with it, so it does not count.
  */
-export function computeMeshInsight(
-  dataplanes: readonly InsightInput[],
-  onlineZones: ReadonlySet<string>,
-  known: readonly string[],
-): MeshInsightSpec {
+export function computeMeshInsight(dataplanes: readonly InsightInput[], zones: ZonesSeen, known: readonly string[]): MeshInsightSpec {
+  const onlineZones = zones.online;
   const connected = dataplanes.filter((d) => d.connected && onlineZones.has(d.zone));
   const offline = [...new Set(dataplanes.filter((d) => d.connected && !onlineZones.has(d.zone)).map((d) => d.zone))].sort();
   const issuedBackends: Record<string, number> = {};
@@ -36,6 +44,17 @@ export function computeMeshInsight(
         issuedBackends,
         trustedEverywhere: [],
         pending: `${offline.length === 1 ? 'zone' : 'zones'} ${offline.map((z) => `"${z}"`).join(', ')} ${offline.length === 1 ? 'is' : 'are'} offline, so what its dataplanes trust is unknown`,
+      },
+    };
+  }
+  const settling = [...(zones.settling ?? [])].sort(([a], [b]) => (a < b ? -1 : 1));
+  if (settling.length > 0) {
+    return {
+      ...base,
+      mTLS: {
+        issuedBackends,
+        trustedEverywhere: [],
+        pending: `${settling.map(([z, s]) => `zone "${z}" connected ${s}s ago`).join(', ')}: waiting for ${settling.length === 1 ? 'its' : 'their'} dataplanes to reconnect and report what they trust`,
       },
     };
   }
