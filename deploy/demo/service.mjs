@@ -5,7 +5,11 @@
 // mesh bundle and the peer must present the expected SPIFFE ID.
 //
 //   node deploy/demo/service.mjs --zone zone-1 --service web --dir .meshca/dp/web-1 --port 5683 \
-//     --peer backend@zone-2=https://127.0.0.1:5693 [--mesh default] [--interval 1500]
+//     --peer backend@zone-2=https://127.0.0.1:5693[=spiffe://ID] [--accept spiffe://PREFIX]... [--mesh default] [--interval 1500]
+//
+// A peer's expected SPIFFE ID is spiffe://<mesh>/<service> (Mesh.mtls) unless given; callers are
+// accepted when their ID starts with spiffe://<mesh>/ or one of the --accept prefixes (MeshIdentity
+// trust domains).
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:https';
@@ -24,6 +28,7 @@ const { values: args } = parseArgs({
     dir: { type: 'string' },
     port: { type: 'string' },
     peer: { type: 'string', multiple: true, default: [] },
+    accept: { type: 'string', multiple: true, default: [] },
     interval: { type: 'string', default: '1500' },
   },
 });
@@ -36,13 +41,14 @@ for (const required of ['zone', 'service', 'dir', 'port']) {
 const me = `[${args.zone} ${args.service}]`;
 const say = (line) => console.log(`${me} ${line}`);
 const mesh = args.mesh;
-const inMesh = (id) => id.startsWith(`spiffe://${mesh}/`);
+const accepted = [`spiffe://${mesh}/`, ...args.accept];
+const inMesh = (id) => accepted.some((prefix) => id.startsWith(prefix));
 
 // peer "backend@zone-2=https://127.0.0.1:5693": call it, and require spiffe://<mesh>/backend from it.
 const peers = args.peer.map((spec) => {
-  const [label, url] = spec.split('=');
+  const [label, url, id] = spec.split('=');
   const service = label.split('@')[0];
-  return { label, url, spiffeId: `spiffe://${mesh}/${service}`, okBefore: false };
+  return { label, url, spiffeId: id ?? `spiffe://${mesh}/${service}`, okBefore: false };
 });
 
 /** @type {{ cert: string, key: string, ca: string, serial: string, notAfter: Date } | undefined} */
@@ -82,7 +88,9 @@ async function reload() {
   // A fresh client agent per identity (no keep-alive), and new server connections use the new context.
   agent = newAgent(identity);
   server?.setSecureContext({ cert: identity.cert, key: identity.key, ca: identity.ca });
-  say(`${what}: spiffe://${mesh}/${args.service}, serial ${short(identity.serial)}, expires in ${until(identity.notAfter)}`);
+  say(
+    `${what}: ${spiffeIds(new X509Certificate(identity.cert)).join(', ')}, serial ${short(identity.serial)}, expires in ${until(identity.notAfter)}`,
+  );
 }
 
 function newAgent(id) {
@@ -92,7 +100,7 @@ function newAgent(id) {
 }
 
 function spiffeIds(cert) {
-  return String(cert?.subjectaltname ?? '')
+  return String(cert?.subjectaltname ?? cert?.subjectAltName ?? '')
     .split(/,\s*/)
     .filter((s) => s.startsWith('URI:spiffe://'))
     .map((s) => s.slice(4));
@@ -172,7 +180,9 @@ while (identity === undefined) {
   }
 }
 agent = newAgent(identity);
-say(`certificate loaded: spiffe://${mesh}/${args.service}, serial ${short(identity.serial)}, expires in ${until(identity.notAfter)}`);
+say(
+  `certificate loaded: ${spiffeIds(new X509Certificate(identity.cert)).join(', ')}, serial ${short(identity.serial)}, expires in ${until(identity.notAfter)}`,
+);
 server = createServer(
   { cert: identity.cert, key: identity.key, ca: identity.ca, requestCert: true, rejectUnauthorized: true },
   (req, res) => {

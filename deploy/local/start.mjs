@@ -3,6 +3,8 @@
 // here, a builtin Mesh "default", and in each zone one dataplane: a meshca-dp agent writing
 // cert.pem/key.pem/bundle.pem and a tiny HTTPS service (deploy/demo/service.mjs) that reloads them on
 // SIGHUP. The services call each other across zones over mTLS. See docs/demo.md.
+// MESHCA_DEMO_IDENTITY=1: the same, on a MeshIdentity (each zone its own CA and trust domain, its
+// MeshTrust published to the other) instead of the Mesh's builtin CA.
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -27,6 +29,7 @@ const ports = {
 const certTtl = env.MESHCA_DEMO_CERT_TTL;
 const interval = env.MESHCA_DEMO_INTERVAL ?? '1500';
 const withDemo = env.MESHCA_DEMO !== '0';
+const withIdentity = env.MESHCA_DEMO_IDENTITY === '1';
 // One dataplane per zone: web in zone-1 calls backend in zone-2 and back.
 const dataplanes = [
   { zone: 'zone-1', name: 'web-1', service: 'web', peer: 'zone-2' },
@@ -212,11 +215,39 @@ async function main() {
 
   if (!withDemo) return banner(api);
 
-  // --- the Mesh
-  const mesh = ['type: Mesh', 'name: default', 'mtls:', '  enabledBackend: ca-1', '  backends:', '  - name: ca-1', '    type: builtin'];
-  if (certTtl) mesh.push('    dpCert:', '      rotation:', `        expiration: ${certTtl}`);
-  await meshctl(['apply', '-f', '-'], `${mesh.join('\n')}\n`);
-  print('global', `applied Mesh default: builtin CA "ca-1", dataplane certificates valid ${certTtl ?? '24h (default)'}`);
+  // --- the Mesh, and in identity mode its MeshIdentity
+  if (withIdentity) {
+    await meshctl(['apply', '-f', '-'], 'type: Mesh\nname: default\n');
+    const identity = [
+      'type: MeshIdentity',
+      'name: workloads',
+      'mesh: default',
+      'spec:',
+      '  selector:',
+      '    dataplane:',
+      '      matchLabels: {}',
+      '  spiffeID:',
+      "    trustDomain: '{{ .Mesh }}.{{ .Zone }}.mesh.local'",
+      "    path: '/workload/{{ .Workload }}'",
+      '  provider:',
+      '    type: Bundled',
+      '    bundled:',
+      '      insecureAllowSelfSigned: true',
+      '      autogenerate:',
+      '        enabled: true',
+      ...(certTtl ? ['      certificateParameters:', `        expiry: ${certTtl}`] : []),
+    ];
+    await meshctl(['apply', '-f', '-'], `${identity.join('\n')}\n`);
+    print(
+      'global',
+      `applied Mesh default (no Mesh.mtls) and MeshIdentity workloads: each zone makes its own CA, certificates valid ${certTtl ?? '24h (default)'}`,
+    );
+  } else {
+    const mesh = ['type: Mesh', 'name: default', 'mtls:', '  enabledBackend: ca-1', '  backends:', '  - name: ca-1', '    type: builtin'];
+    if (certTtl) mesh.push('    dpCert:', '      rotation:', `        expiration: ${certTtl}`);
+    await meshctl(['apply', '-f', '-'], `${mesh.join('\n')}\n`);
+    print('global', `applied Mesh default: builtin CA "ca-1", dataplane certificates valid ${certTtl ?? '24h (default)'}`);
+  }
 
   // --- zones
   const zones = {};
@@ -258,6 +289,19 @@ async function main() {
     }),
   );
 
+  if (withIdentity) {
+    // Each zone's MeshTrust reaches the other before any dataplane starts, so the first calls succeed.
+    for (let i = 0; ; i++) {
+      const trusts = JSON.parse(await meshctl(['get', 'meshtrusts', '--mesh', 'default', '-o', 'json'])).items ?? [];
+      if (trusts.length >= Object.keys(zones).length) {
+        print('global', `MeshTrusts published by the zones: ${trusts.map((t) => `${t.name} (${t.spec.trustDomain})`).join(', ')}`);
+        break;
+      }
+      if (i === 100) fail('the zones did not publish their MeshTrusts within 20 s; see .meshca/logs');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
   // --- one dataplane per zone: the service (waits for its files), then the agent that signals it
   for (const dp of dataplanes) {
     const tokenFile = join(tokens, `${dp.name}.token`);
@@ -272,6 +316,8 @@ async function main() {
         dp.name,
         '--tag',
         `kuma.io/service=${dp.service}`,
+        // The MeshIdentity's path names the workload (Kuma's kuma.io/workload label, set from the token).
+        ...(withIdentity ? ['--workload', dp.name] : []),
         '--valid-for',
         '720h',
       ]),
@@ -294,7 +340,8 @@ async function main() {
         '--port',
         String(ports.services[dp.zone]),
         '--peer',
-        `${peer.service}@${peer.zone}=https://127.0.0.1:${ports.services[peer.zone]}`,
+        `${peer.service}@${peer.zone}=https://127.0.0.1:${ports.services[peer.zone]}${withIdentity ? `=spiffe://default.${peer.zone}.mesh.local/workload/${peer.name}` : ''}`,
+        ...(withIdentity ? Object.keys(ports.zones).flatMap((z) => ['--accept', `spiffe://default.${z}.mesh.local/`]) : []),
         '--interval',
         interval,
       ],
@@ -378,7 +425,9 @@ function banner(api) {
       `  openssl x509 -noout -ext subjectAltName -enddate -in ${rel(dataplanes[0].dir)}/cert.pem`,
       `  curl -s --cacert ${rel(join(home, 'global/api-ca.pem'))} ${api}/meshes/default/dataplane-insights`,
     );
+    if (withIdentity) lines.push('  npx meshctl get meshidentities; npx meshctl get meshtrusts');
     if (!certTtl) lines.push('Watch a rotation: MESHCA_DEMO_CERT_TTL=2m npm start');
+    if (!withIdentity) lines.push('The same on a MeshIdentity with per-zone trust domains: MESHCA_DEMO_IDENTITY=1 npm start');
   }
   console.log(`${lines.join('\n')}\n`);
 }

@@ -11,6 +11,8 @@ import { eventually, serviceRoutes, startMeshEnv, startTraffic, type MeshEnv, ty
 let env: MeshEnv;
 let services: MeshService[] = [];
 let traffic: Traffic;
+/** A dataplane token made while global is up, for a dataplane that starts while it is away. */
+let tokenForLater: string;
 
 /** Mesh.mtls IDs and the per-zone trust domains, as an operator's MeshTrafficPermission would allow both. */
 const allow = (id: string) => id.startsWith('spiffe://default/') || /^spiffe:\/\/default\.(east|west)\.mesh\.local\//.test(id);
@@ -53,6 +55,12 @@ beforeAll(async () => {
     }
   }
   await Promise.all(services.map((s) => s.handle.ready()));
+  tokenForLater = await env.dataplaneToken({
+    mesh: 'default',
+    name: 'late-east',
+    tags: { 'kuma.io/service': 'late' },
+    workload: 'late-east',
+  });
   traffic = startTraffic(serviceRoutes(...services), { pauseMs: 20 });
   await traffic.more(3);
   // Global knows every dataplane before the migration starts (what an operator sees in meshctl inspect mesh).
@@ -85,6 +93,13 @@ describe('migration from Mesh.mtls to MeshIdentity (the external-CA page, sectio
 
   it("1. Assign identity: once west is back, the web services move to their zones' CAs", async () => {
     await env.restartZone('west');
+    // West's dataplanes reconnect to its new process: until they had time to report what they
+    // trust, global counts none of its CAs as trusted everywhere (a zone with no report is not a
+    // zone where nobody can break).
+    await eventually(async () => {
+      const { body } = await env.admin.call<{ mTLS: { pending?: string } }>('GET', '/meshes/default/dataplane-insights/east.web-east');
+      expect(body.mTLS.pending).toMatch(/zone "west" connected \d+s ago: waiting for its dataplanes to reconnect/);
+    }, 20_000);
     await eventually(() => {
       expect(spiffeOf(services.find((s) => s.name === 'web-east')!)).toBe('URI:spiffe://default.east.mesh.local/workload/web-east');
       expect(spiffeOf(services.find((s) => s.name === 'web-west')!)).toBe('URI:spiffe://default.west.mesh.local/workload/web-west');
@@ -109,15 +124,20 @@ describe('migration from Mesh.mtls to MeshIdentity (the external-CA page, sectio
         expect.arrayContaining(['ca-1', 'kri_mtrust_default_east__workloads_', 'kri_mtrust_default_west__workloads_']),
       );
     }
-    // Turning Mesh.mtls off now is too soon: the api services still hold its certificates.
-    const res = await env.meshctlInput('type: Mesh\nname: default\n', 'apply', '-f', '-');
-    expect(res.code).toBe(1);
-    expect(res.stderr).toContain(
-      'cannot remove backend "ca-1" yet (a Mesh without mtls removes every backend): 2 dataplanes still hold certificates it issued (zone "east": 1 (east.api-east), zone "west": 1 (west.api-west))',
-    );
-    const inspect = await env.meshctl('inspect', 'mesh', 'default');
-    expect(inspect.stdout).toMatch(/workloads\s+east\s+default\.east\.mesh\.local\s+True\s+1/);
-    expect(inspect.stdout).toMatch(/east\.workloads\s+east\s+default\.east\.mesh\.local\s+1\s+4\/4/);
+    // Turning Mesh.mtls off now is too soon: the api services still hold its certificates (once
+    // global has heard from both zones that the web services moved).
+    await eventually(async () => {
+      const res = await env.meshctlInput('type: Mesh\nname: default\n', 'apply', '-f', '-');
+      expect(res.code).toBe(1);
+      expect(res.stderr).toContain(
+        'cannot remove backend "ca-1" yet (a Mesh without mtls removes every backend): 2 dataplanes still hold certificates it issued (zone "east": 1 (east.api-east), zone "west": 1 (west.api-west))',
+      );
+    });
+    await eventually(async () => {
+      const inspect = await env.meshctl('inspect', 'mesh', 'default');
+      expect(inspect.stdout).toMatch(/workloads\s+east\s+default\.east\.mesh\.local\s+True\s+1/);
+      expect(inspect.stdout).toMatch(/east\.workloads\s+east\s+default\.east\.mesh\.local\s+1\s+4\/4/);
+    });
   });
 
   it('3. Enforce TLS: a MeshTLS policy reaches every dataplane', async () => {
@@ -158,4 +178,17 @@ describe('migration from Mesh.mtls to MeshIdentity (the external-CA page, sectio
     expect(traffic.failures).toEqual([]);
     expect(traffic.ok).toBeGreaterThan(100);
   }, 120_000);
+
+  it('a zone keeps issuing from its identity while global is away', async () => {
+    await env.global.stop();
+    const token = await Promise.resolve(tokenForLater);
+    const late = await env.startService('east', { name: 'late-east', service: 'late', token, labels: { app: 'late' }, allow });
+    services.push(late);
+    await late.handle.ready(20_000);
+    expect(spiffeOf(late)).toBe('URI:spiffe://default.east.mesh.local/workload/late-east');
+    // Its peers in the other zone trust it already: the zone's CA was published before global left.
+    const west = services.find((s) => s.name === 'api-west')!;
+    expect(await late.call(west)).toBe('api@west');
+    expect(await west.call(late)).toBe('late@east');
+  }, 60_000);
 });

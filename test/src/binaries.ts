@@ -18,12 +18,20 @@ export interface SpawnedControlPlane {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** Every control plane a test started and that still runs: none outlives the test process. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** Spawns a control plane binary with debug JSON logs and waits for the log line naming its API URL. */
 export async function spawnControlPlane(label: string, args: string[], env?: Record<string, string>): Promise<SpawnedControlPlane> {
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, MESHCA_LOG_LEVEL: 'debug', ...env },
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   const logs: Record<string, unknown>[] = [];
   const apiUrl = await new Promise<string>((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`${label} did not start: ${JSON.stringify(logs.slice(-5))}`)), 20_000);
@@ -47,7 +55,12 @@ export async function spawnControlPlane(label: string, args: string[], env?: Rec
   const stop = (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> => {
     if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
     return new Promise((ok) => {
-      child.once('exit', (code) => ok(code));
+      // A process that does not stop in 15 s is killed: a hung shutdown must not leak it.
+      const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      child.once('exit', (code) => {
+        clearTimeout(kill);
+        ok(code);
+      });
       child.kill(signal);
     });
   };
