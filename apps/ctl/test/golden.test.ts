@@ -34,6 +34,8 @@ describe('meshctl tables (golden files)', () => {
   it('inspect mesh', () => matchesGolden('inspect-mesh', renderMeshInspection('payments', PAYMENTS, INSIGHTS, 'table', NOW)));
   it('inspect mesh, moving to MeshIdentity', () =>
     matchesGolden('inspect-mesh-identity', renderMeshInspection('payments', PAYMENTS, INSIGHTS, 'table', NOW, IDENTITY_VIEW)));
+  it('inspect mesh, after Mesh.mtls is gone', () =>
+    matchesGolden('inspect-mesh-identity-only', renderMeshInspection('payments', {}, INSIGHTS, 'table', NOW, IDENTITY_VIEW)));
 });
 
 describe('meshctl get dataplane-insights', () => {

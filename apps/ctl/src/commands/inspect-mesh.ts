@@ -153,7 +153,10 @@ export function renderMeshInspection(
               wi.trusts.map((t) => [t.meshTrust, t.zone, t.trustDomain, String(t.cas), `${t.trusting}/${t.connected}`]),
             )) +
         (view.insight?.mTLS.pending !== undefined ? `\npending: ${view.insight.mTLS.pending}\n` : '');
-  if (rows.length === 0) return head + 'no connected dataplanes reported by any zone\n' + identitySection;
+  if (rows.length === 0) {
+    const none = (mesh.mtls?.backends ?? []).length === 0 ? 'no Mesh.mtls backends\n' : 'no connected dataplanes reported by any zone\n';
+    return head + none + identitySection;
+  }
   return (
     head +
     formatTable(
