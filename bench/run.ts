@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark in sequence, one table, and bench/results.json with every figure,
 // the machine, and each speed figure next to a floor or peer measured in the same run.
-// Run: npm run bench [-- --only issuance,tokens,sync,dataplanes,vault,acmpca,faults] [--dataplanes 10000] [--out FILE]
+// Run: npm run bench [-- --only cli,issuance,tokens,sync,dataplanes,vault,acmpca,faults] [--dataplanes 10000] [--out FILE]
 // (about 2 minutes on a 2-core machine)
 import { execFileSync, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -8,6 +8,7 @@ import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatAcmPcaBench, runAcmPcaBench, type AcmPcaBenchResult } from './acmpca.js';
+import { CLI_TARGETS, formatCliBench, runCliBench, type CliBenchResult } from './cli.js';
 import { formatDataplaneBench, type DataplaneBenchResult } from './dataplanes.js';
 import { formatFloors, type FloorResult } from './tls-floor.js';
 import { formatIssuanceBench, runIssuanceBench, type IssuanceBenchResult } from './issuance.js';
@@ -24,7 +25,7 @@ import {
 } from '../test/src/faults.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-const SECTIONS = ['issuance', 'tokens', 'sync', 'dataplanes', 'vault', 'acmpca', 'faults'] as const;
+const SECTIONS = ['cli', 'issuance', 'tokens', 'sync', 'dataplanes', 'vault', 'acmpca', 'faults'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** One line of the table: a figure, optionally next to what it is compared with and a target. */
@@ -46,6 +47,7 @@ export interface BenchResults {
   machine: { cpus: number; cpuModel: string; node: string; platform: string; totalMemMb: number; loadAvgAtStart: number[] };
   durationMs: number;
   sections: {
+    cli?: CliBenchResult;
     issuance?: IssuanceBenchResult;
     tokens?: TokenBenchResult;
     sync?: SyncBenchResult[];
@@ -87,6 +89,28 @@ function issuanceRows(r: IssuanceBenchResult): Row[] {
     row('issuance', `builtin issuance, ${r.poolWorkers}-worker pool`, r.poolPerSec, '/s', ref(floor, r.floorPerSec)),
     row('issuance', 'CSR-mode signing (verify + sign)', r.csrPerSec, '/s', ref('1 bare signature', r.bareSignPerSec)),
     row('issuance', '@peculiar/x509 naive build (peer)', r.peculiarPerSec, '/s', ref(floor, r.floorPerSec)),
+  ];
+}
+
+function cliRows(r: CliBenchResult): Row[] {
+  const mb = (b: number) => b / 2 ** 20;
+  return [
+    row('cli', `meshctl get meshes, median of ${r.calls}`, r.meshctlMs, 'ms', {
+      ...ref('node -e 0', r.nodeMs),
+      target: `< ${CLI_TARGETS.meshctlMs} ms`,
+      met: r.meshctlMs < CLI_TARGETS.meshctlMs,
+    }),
+    row('cli', 'idle meshca-dp RSS', mb(r.dpRss), 'MB', {
+      ...ref('node -e 0', mb(r.nodeRss)),
+      target: `< ${mb(CLI_TARGETS.dpRss)} MB`,
+      met: r.dpRss < CLI_TARGETS.dpRss,
+    }),
+    row('cli', '  floor: bare node + ws, one registered TLS connection', mb(r.wsFloorRss), 'MB', ref('node -e 0', mb(r.nodeRss))),
+    row('cli', 'idle zone RSS, no dataplanes', mb(r.zoneRss), 'MB', {
+      ...ref('node -e 0', mb(r.nodeRss)),
+      target: `< ${mb(CLI_TARGETS.zoneRss)} MB`,
+      met: r.zoneRss < CLI_TARGETS.zoneRss,
+    }),
   ];
 }
 
@@ -347,6 +371,7 @@ async function main(): Promise<void> {
     results.load[section] = { start: loadStart, end: load1() };
   };
 
+  await step('cli', () => runCliBench(), formatCliBench, cliRows);
   await step('issuance', () => runIssuanceBench(), formatIssuanceBench, issuanceRows);
   await step('tokens', () => runTokenBench(), formatTokenBench, tokenRows);
   await step(

@@ -12,7 +12,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const home = join(root, '.meshca');
+// MESHCA_DEMO_DIR: where the data dirs, tokens and logs go (tests run a second demo beside yours).
+const home = process.env.MESHCA_DEMO_DIR ? resolve(process.env.MESHCA_DEMO_DIR) : join(root, '.meshca');
 const rel = (p) => relative(process.cwd(), p) || '.';
 const env = process.env;
 const port = (name, fallback) => {
@@ -139,7 +140,11 @@ function meshctl(args, input) {
 async function stopAll(code) {
   if (stopping) return;
   stopping = true;
-  // Dataplanes first, then zones, then global; each gets SIGTERM and, after 5 s, SIGKILL.
+  // Dataplanes first, then zones, then global, each with SIGTERM; whatever still runs 4 s after
+  // the signal is killed, so everything is gone within 5 s (what a supervisor or Ctrl-C expects).
+  const deadline = setTimeout(() => {
+    for (const { child } of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }, 4000);
   for (const group of [
     children.filter((c) => !/^(global|zone-\d)$/.test(c.name)),
     children.filter((c) => c.name.startsWith('zone-')),
@@ -150,13 +155,13 @@ async function stopAll(code) {
         ({ child }) =>
           new Promise((ok) => {
             if (child.exitCode !== null || child.signalCode !== null) return ok();
-            const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-            child.once('exit', () => (clearTimeout(kill), ok()));
+            child.once('exit', () => ok());
             child.kill('SIGTERM');
           }),
       ),
     );
   }
+  clearTimeout(deadline);
   process.exit(code);
 }
 

@@ -5,7 +5,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import WebSocket from 'ws';
-import type { Logger } from '@meshca/common';
+import { explainTlsError, type Logger } from '@meshca/common';
 import { DATAPLANE_PATH, decodeZoneMessage, type DataplaneDocument, type TlsMessage, type ZoneMessage } from '@meshca/dp-protocol';
 import { bundleFingerprints, createCsr, generateP256Key } from '@meshca/pki';
 
@@ -186,7 +186,7 @@ export function connectIdentity(opts: ConnectOptions): IdentityHandle {
       onMessage(socket, msg);
     });
     socket.on('error', (err) => {
-      if (!closed && !answered) problem(`connection to ${url} failed: ${err.message}`);
+      if (!closed && !answered) problem(`connection to ${explainTlsError(err, { url, server: 'meshca-zone', caFlag: '--ca-file' })}`);
     });
     socket.on('close', (code, reason) => {
       if (ws !== socket) return;

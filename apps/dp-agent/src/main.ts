@@ -1,7 +1,7 @@
 // meshca-dp: the dataplane agent. See docs/dataplanes.md.
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { createLogger } from '@meshca/common';
+import { closeOnSignals, createLogger } from '@meshca/common';
 import { runAgent } from './agent.js';
 import { dataplaneFromFlags, readDataplaneFile } from './dataplane.js';
 
@@ -72,12 +72,7 @@ async function main(): Promise<void> {
     log,
   });
   log.info({ mesh: dataplane.mesh, dataplane: dataplane.name, zone: f.zone, dir: f.dir, csr: f.csr === true }, 'meshca-dp started');
-  const stop = (signal: string) => {
-    log.info({ signal }, 'stopping');
-    void agent.stop().then(() => process.exit(0));
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  closeOnSignals({ close: () => agent.stop() }, log);
 }
 
 main().catch((err: unknown) => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:https';
 import { join } from 'node:path';
-import { createLogger, listen, localUrl, serverTlsFromFilesOrGenerated, type Logger, VERSION } from '@meshca/common';
+import { createLogger, listen, localUrl, serverNames, serverTlsFromFilesOrGenerated, type Logger, VERSION } from '@meshca/common';
 import { createApiApp, loadOrCreateAdminToken } from '@meshca/http';
 import type { KdsLimits, KdsServer } from '@meshca/kds';
 import { openStore, type ResourceStore } from '@meshca/store';
@@ -31,6 +31,11 @@ export interface GlobalConfig {
   syncPort?: number | undefined;
   syncTlsCertFile?: string | undefined;
   syncTlsKeyFile?: string | undefined;
+  /**
+   * Names added to the generated API and sync certificates (--tls-san), besides the defaults: the
+   * host name, its FQDN, every interface address and loopback.
+   */
+  tlsSans?: string[] | undefined;
   /** KDS heartbeats, message limits, backpressure (docs/kds-protocol.md). */
   kds?: Partial<KdsLimits>;
   /**
@@ -68,6 +73,8 @@ export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPl
     keyFile: config.tlsKeyFile,
     dir: config.dataDir,
     name: 'api',
+    hosts: await serverNames({ bindAddress: config.apiAddress, extra: config.tlsSans ?? [] }),
+    log,
   });
   const tokens = await createTokenService({ dataDir: config.dataDir, store, log });
   let apiPort: number | undefined;
@@ -81,6 +88,7 @@ export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPl
       // A caller that asks for a free API port (tests, in-process use) gets a free sync port too.
       port: config.syncPort ?? (config.apiPort === 0 ? 0 : 5685),
       ...(config.syncTlsCertFile === undefined ? {} : { tlsCertFile: config.syncTlsCertFile }),
+      ...(config.tlsSans === undefined ? {} : { tlsSans: config.tlsSans }),
       ...(config.syncTlsKeyFile === undefined ? {} : { tlsKeyFile: config.syncTlsKeyFile }),
       ...(config.kds === undefined ? {} : { limits: config.kds }),
       software: { name: 'meshca-global', version: VERSION },

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { validateResource, type Resource, type ZoneSpec } from '@meshca/api';
-import { listen, loadOrCreateServerTls, type Logger } from '@meshca/common';
+import { generatedServerTls, listen, serverNames, type Logger } from '@meshca/common';
 import { createKdsServer, zoneTokenAuthenticator, type KdsLimits, type KdsServer, type ZoneState } from '@meshca/kds';
 import { ConflictError, NotFoundError, type ResourceStore } from '@meshca/store';
 import type { TokenService } from '@meshca/tokens';
@@ -19,6 +19,8 @@ export interface SyncConfig {
   port: number;
   tlsCertFile?: string;
   tlsKeyFile?: string;
+  /** Extra names for the generated certificate (--tls-san), besides serverNames()' defaults. */
+  tlsSans?: readonly string[];
   limits?: Partial<KdsLimits>;
   software: { name: string; version: string };
   /** The API's port once it listens, told to zones so their refusals name it. */
@@ -37,7 +39,7 @@ export async function startSync(
   deps: { store: ResourceStore; tokens: TokenService; log: Logger; onZoneState?: (s: ZoneState) => void },
 ): Promise<SyncListener> {
   const { store, log } = deps;
-  const tls = await syncTls(config);
+  const tls = await syncTls(config, log);
   const server = createServer({ cert: tls.certPem, key: tls.keyPem });
   // Nothing but the WebSocket upgrade lives on this port.
   server.on('request', (_req, res) => {
@@ -93,14 +95,14 @@ export async function startSync(
   };
 }
 
-async function syncTls(config: SyncConfig): Promise<{ certPem: string; keyPem: string; caFile: string | undefined }> {
+async function syncTls(config: SyncConfig, log: Logger): Promise<{ certPem: string; keyPem: string; caFile: string | undefined }> {
   if (config.tlsCertFile || config.tlsKeyFile) {
     if (!config.tlsCertFile || !config.tlsKeyFile) throw new Error('--sync-tls-cert and --sync-tls-key go together: give both or neither');
     const [certPem, keyPem] = await Promise.all([readFile(config.tlsCertFile, 'utf8'), readFile(config.tlsKeyFile, 'utf8')]);
     return { certPem, keyPem, caFile: undefined };
   }
-  const specific = config.address !== '0.0.0.0' && config.address !== '::' ? [config.address] : [];
-  return loadOrCreateServerTls({ dir: config.dataDir, name: 'sync', hosts: [...new Set(['localhost', '127.0.0.1', '::1', ...specific])] });
+  const hosts = await serverNames({ bindAddress: config.address, extra: config.tlsSans ?? [] });
+  return generatedServerTls({ dir: config.dataDir, name: 'sync', hosts, log });
 }
 
 function closeServer(server: Server): Promise<void> {

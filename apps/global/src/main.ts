@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { startGlobal, VERSION } from './global-cp.js';
-import { closeOnSignals, createLogger, millis, port } from '@meshca/common';
+import { closeOnSignals, createLogger, millis, port, TLS_SAN_HELP, tlsSan, tlsSansFromEnv } from '@meshca/common';
 import { kdsLimitOptions, type KdsLimitFlags } from './flags.js';
 
 const program = new Command('meshca-global')
@@ -31,6 +31,7 @@ const program = new Command('meshca-global')
   )
   .option('--sync-tls-cert <file>', 'sync port certificate (PEM); generated at first start when not given')
   .option('--sync-tls-key <file>', 'sync port private key (PEM)')
+  .option('--tls-san <name>', TLS_SAN_HELP + ' (API and sync port)', tlsSan, tlsSansFromEnv())
   .option(
     '--kds-heartbeat-interval <duration>',
     'how often both sides ping on a KDS stream',
@@ -65,6 +66,7 @@ const program = new Command('meshca-global')
         syncTlsCert?: string;
         syncTlsKey?: string;
         zoneSettle?: number;
+        tlsSan: string[];
       } & KdsLimitFlags,
     ) => {
       const log = createLogger({ name: 'meshca-global', level: opts.logLevel });
@@ -79,6 +81,7 @@ const program = new Command('meshca-global')
         syncPort: opts.syncPort,
         syncTlsCertFile: opts.syncTlsCert,
         syncTlsKeyFile: opts.syncTlsKey,
+        tlsSans: opts.tlsSan,
         kds: kdsLimitOptions(opts),
         zoneSettleMs: opts.zoneSettle,
         log,

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { closeOnSignals, createLogger, fromEnv, millis, port } from '@meshca/common';
+import { closeOnSignals, createLogger, fromEnv, millis, port, TLS_SAN_HELP, tlsSan, tlsSansFromEnv } from '@meshca/common';
 import { startZone, VERSION } from './zone-cp.js';
 
 interface Flags {
@@ -17,6 +17,7 @@ interface Flags {
   apiPort: number;
   tlsCert?: string;
   tlsKey?: string;
+  tlsSan: string[];
   kdsHeartbeatInterval?: number;
   kdsHeartbeatTimeout?: number;
   kdsBackoffInitial?: number;
@@ -62,6 +63,7 @@ const program = new Command('meshca-zone')
   .option('--api-port <port>', 'zone HTTPS API port [MESHCA_API_PORT]', port, fromEnv('MESHCA_API_PORT', port) ?? 5682)
   .option('--tls-cert <file>', 'zone API certificate (PEM); generated at first start when not given')
   .option('--tls-key <file>', 'zone API private key (PEM)')
+  .option('--tls-san <name>', TLS_SAN_HELP, tlsSan, tlsSansFromEnv())
   .option(
     '--kds-heartbeat-interval <duration>',
     'how often the zone pings global [MESHCA_KDS_HEARTBEAT_INTERVAL]',
@@ -117,6 +119,7 @@ const program = new Command('meshca-zone')
       apiPort: opts.apiPort,
       ...(opts.tlsCert === undefined ? {} : { tlsCertFile: opts.tlsCert }),
       ...(opts.tlsKey === undefined ? {} : { tlsKeyFile: opts.tlsKey }),
+      tlsSans: opts.tlsSan,
       kds: {
         ...(opts.kdsHeartbeatInterval === undefined ? {} : { heartbeatIntervalMs: opts.kdsHeartbeatInterval }),
         ...(opts.kdsHeartbeatTimeout === undefined ? {} : { heartbeatTimeoutMs: opts.kdsHeartbeatTimeout }),

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
 import type { Router } from 'express';
 import { validateResource } from '@meshca/api';
-import { createLogger, listen, localUrl, serverTlsFromFilesOrGenerated, type Logger, VERSION } from '@meshca/common';
+import { createLogger, listen, localUrl, serverNames, serverTlsFromFilesOrGenerated, type Logger, VERSION } from '@meshca/common';
 import { ZONE_NAME } from '@meshca/tokens';
 import { loadOrCreateAdminToken } from '@meshca/http';
 import { createPublishedTokenKeys, type DataplaneTokenVerifier } from '@meshca/tokens';
@@ -56,6 +56,8 @@ export interface ZoneConfig {
   apiPort: number;
   tlsCertFile?: string;
   tlsKeyFile?: string;
+  /** Names added to the generated API certificate (--tls-san), besides the host's own (serverNames()). */
+  tlsSans?: string[];
   kds?: Partial<KdsLimits>;
   backoff?: Partial<Backoff>;
   /** How often the ZoneInsight is checked for changes (default 1s). */
@@ -183,6 +185,8 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
     keyFile: config.tlsKeyFile,
     dir: config.dataDir,
     name: 'api',
+    hosts: await serverNames({ bindAddress: config.apiAddress, extra: config.tlsSans ?? [] }),
+    log,
   });
   const server = createServer({ cert: tls.certPem, key: tls.keyPem }, app);
   // Services on the server (dataplane streams, extensions), closed before it: upgraded sockets keep server.close() waiting.

@@ -6,3 +6,5 @@ export * from './shutdown.js';
 export * from './expiry-timer.js';
 export * from './version.js';
 export * from './canonical-json.js';
+export * from './host-names.js';
+export * from './tls-errors.js';

@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import prettyStream from 'pino-pretty';
 
 export type { Logger };
 
@@ -55,8 +56,9 @@ export function createLogger(opts: LoggerOptions): Logger {
       name: opts.name,
       level: opts.level ?? process.env.MESHCA_LOG_LEVEL ?? 'info',
       redact: { paths: REDACT, censor: '[redacted]' },
-      ...(pretty ? { transport: { target: 'pino-pretty', options: { destination: 2, colorize: true } } } : {}),
     },
-    opts.destination ?? (pretty ? undefined : pino.destination(2)),
+    // Pretty output is formatted in this thread (a pino transport would start a worker that loads
+    // its target from node_modules by path, which a bundled binary does not have).
+    opts.destination ?? (pretty ? prettyStream({ destination: 2, colorize: true, sync: true }) : pino.destination(2)),
   );
 }

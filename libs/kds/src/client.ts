@@ -1,7 +1,7 @@
 // A zone's side of KDS: one stream to global, applying what global sends and pushing what the zone owns.
 import type { ResourceInput } from '@meshca/api';
 import type { ResourceStore } from '@meshca/store';
-import type { Logger } from '@meshca/common';
+import { explainTlsError, type Logger } from '@meshca/common';
 import WebSocket from 'ws';
 import { startHeartbeat, type Heartbeat } from './heartbeat.js';
 import { resolveLimits, type KdsLimits } from './limits.js';
@@ -257,7 +257,7 @@ export function createKdsClient(opts: KdsClientOptions): KdsClient {
         });
     });
     socket.on('error', (err) => {
-      fail(`cannot reach global at ${opts.url}: ${err.message}`);
+      fail(`cannot reach global at ${explainTlsError(err, { url: opts.url, server: 'meshca-global', caFlag: '--global-ca-file' })}`);
     });
     socket.on('close', (code, reasonBuf) => {
       clearTimeout(handshake);

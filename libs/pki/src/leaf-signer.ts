@@ -10,6 +10,7 @@ import { derToPem, pemToDer } from './pem.js';
 import {
   OID,
   extension,
+  generalNames,
   keyIdentifier,
   nameDer,
   randomSerial,
@@ -24,6 +25,9 @@ export interface LeafSignRequest {
   /** The subject's public key: a KeyObject or SubjectPublicKeyInfo DER. */
   publicKey: KeyObject | Uint8Array;
   uriSans: readonly string[];
+  /** Host names and IP addresses, for server certificates (the control planes' own TLS). */
+  dnsSans?: readonly string[];
+  ipSans?: readonly string[];
   commonName?: string;
   notBefore: Date;
   notAfter: Date;
@@ -59,7 +63,9 @@ export function createLeafSigner(material: { caCertPem: string; caKeyPem: string
   const caCertPem = derToPem(caDer, 'CERTIFICATE');
 
   function signDer(r: LeafSignRequest): { der: Buffer; serial: string } {
-    if (r.uriSans.length === 0 && !r.commonName) throw new Error('a leaf certificate needs at least one URI SAN or a common name');
+    const hostSans = (r.dnsSans?.length ?? 0) + (r.ipSans?.length ?? 0);
+    if (r.uriSans.length === 0 && hostSans === 0 && !r.commonName)
+      throw new Error('a leaf certificate needs at least one SAN or a common name');
     const spkiDer = toSpkiDer(r.publicKey);
     const serial = r.serial !== undefined ? Buffer.from(r.serial.length % 2 ? `0${r.serial}` : r.serial, 'hex') : randomSerial();
     const subjectDer = r.commonName ? nameDer(r.commonName) : EMPTY_NAME;
@@ -71,7 +77,10 @@ export function createLeafSigner(material: { caCertPem: string; caKeyPem: string
       authorityKeyId,
     ];
     // RFC 5280 4.2.1.6: with an empty subject the SAN extension must be critical.
-    if (r.uriSans.length > 0) extensions.push(extension(OID.subjectAltName, !r.commonName, uriGeneralNames(r.uriSans)));
+    if (hostSans > 0) {
+      const names = generalNames({ uris: r.uriSans, dns: r.dnsSans ?? [], ips: r.ipSans ?? [] });
+      extensions.push(extension(OID.subjectAltName, !r.commonName, names));
+    } else if (r.uriSans.length > 0) extensions.push(extension(OID.subjectAltName, !r.commonName, uriGeneralNames(r.uriSans)));
     const tbs = tbsCertificate({
       serial,
       signatureAlgorithm: algorithm,

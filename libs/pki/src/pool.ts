@@ -1,7 +1,9 @@
 // Issuance on worker threads, so one zone process signs on every core. Jobs issued in the same
 // tick are batched into one message per worker: a postMessage round trip costs about as much as
 // a signature, so sending certificates one by one would eat much of the gain.
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { CaKeyMaterial, IssuedLeaf, LeafIssuer, LeafJob } from './issuer.js';
 import { createLeafSigner } from './leaf-signer.js';
@@ -32,8 +34,14 @@ interface Slot {
   inFlight: Set<number>;
 }
 
+/**
+ * A built binary has its worker bundled next to it (scripts/build.mjs writes pool-worker.mjs beside
+ * each bundle); from the TypeScript sources, a small boot file registers tsx in the worker first.
+ */
+const BUILT = new URL('./pool-worker.mjs', import.meta.url);
 const BOOT = new URL('./pool-worker-boot.mjs', import.meta.url);
 const ENTRY = new URL('./pool-worker.ts', import.meta.url).href;
+const fromBundle = existsSync(fileURLToPath(BUILT));
 
 export function createIssuerPool(options: IssuerPoolOptions = {}): IssuerPool {
   const size = Math.max(1, Math.floor(options.workers ?? availableParallelism()));
@@ -46,11 +54,12 @@ export function createIssuerPool(options: IssuerPoolOptions = {}): IssuerPool {
   let nextSignerId = 1;
   let closed = false;
 
+  // Started at the first job: a zone with no dataplanes to sign for holds no worker threads (each
+  // is a V8 isolate of its own, about 10 MB).
   const slots: Slot[] = [];
-  for (let i = 0; i < size; i++) slots.push(spawn());
 
   function spawn(): Slot {
-    const worker = new Worker(BOOT, { workerData: { entry: ENTRY } });
+    const worker = fromBundle ? new Worker(BUILT) : new Worker(BOOT, { workerData: { entry: ENTRY } });
     const slot: Slot = { worker, inFlight: new Set() };
     worker.unref();
     worker.on('message', (message: FromWorker) => {
@@ -90,10 +99,11 @@ export function createIssuerPool(options: IssuerPoolOptions = {}): IssuerPool {
     flushScheduled = false;
     const jobs = queue;
     queue = [];
-    if (closed || slots.length === 0) {
+    if (closed) {
       for (const j of jobs) j.reject(new Error('issuer pool closed'));
       return;
     }
+    while (slots.length < size) slots.push(spawn());
     // Spread this tick's jobs evenly, least-loaded workers first.
     const perWorker = Math.min(maxBatch, Math.ceil(jobs.length / slots.length));
     for (let start = 0; start < jobs.length; start += perWorker) {

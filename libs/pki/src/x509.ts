@@ -51,12 +51,40 @@ export function extension(oidDotted: string, critical: boolean, value: Uint8Arra
 }
 
 /** GeneralNames with one uniformResourceIdentifier [6] per URI. */
-export function uriGeneralNames(uris: readonly string[]): Buffer {
-  for (const u of uris) {
-    // IA5String, and a URI has no spaces or control characters: refuse rather than mangle.
-    if (!/^[\x21-\x7e]+$/.test(u)) throw new Error(`URI SAN ${JSON.stringify(u)} must be printable ASCII without spaces`);
+/** GeneralNames with dNSName [2] and iPAddress [7] entries besides the URIs [6] (server certificates). */
+export function generalNames(names: { uris?: readonly string[]; dns?: readonly string[]; ips?: readonly string[] }): Buffer {
+  const parts: Buffer[] = [];
+  for (const d of names.dns ?? []) {
+    if (!/^[A-Za-z0-9*.-]+$/.test(d)) throw new Error(`DNS SAN ${JSON.stringify(d)} must be a host name (letters, digits, "-", ".", "*")`);
+    parts.push(ctxPrimitive(2, Buffer.from(d, 'ascii')));
   }
-  return seq(...uris.map((u) => ctxPrimitive(6, Buffer.from(u, 'ascii'))));
+  for (const ip of names.ips ?? []) parts.push(ctxPrimitive(7, ipBytes(ip)));
+  for (const u of names.uris ?? []) parts.push(uriName(u));
+  return seq(...parts);
+}
+
+function ipBytes(ip: string): Buffer {
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
+  if (v4) return Buffer.from(v4.slice(1).map(Number));
+  if (!ip.includes(':')) throw new Error(`IP SAN ${JSON.stringify(ip)} is not an IPv4 or IPv6 address`);
+  const [head = '', tail = ''] = ip.split('::');
+  const groups = (s: string) => (s === '' ? [] : s.split(':'));
+  const h = groups(head);
+  const t = ip.includes('::') ? groups(tail) : [];
+  const all = ip.includes('::') ? [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t] : h;
+  if (all.length !== 8 || all.some((g) => !/^[0-9a-fA-F]{1,4}$/.test(g)))
+    throw new Error(`IP SAN ${JSON.stringify(ip)} is not an IPv6 address`);
+  return Buffer.concat(all.map((g) => Buffer.from(g.padStart(4, '0'), 'hex')));
+}
+
+function uriName(u: string): Buffer {
+  // IA5String, and a URI has no spaces or control characters: refuse rather than mangle.
+  if (!/^[\x21-\x7e]+$/.test(u)) throw new Error(`URI SAN ${JSON.stringify(u)} must be printable ASCII without spaces`);
+  return ctxPrimitive(6, Buffer.from(u, 'ascii'));
+}
+
+export function uriGeneralNames(uris: readonly string[]): Buffer {
+  return seq(...uris.map(uriName));
 }
 
 /** RFC 5280 4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING value. */

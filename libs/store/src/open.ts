@@ -1,5 +1,5 @@
 import { createMemoryStore } from './memory.js';
-import { createRedisStore, redactUrl } from './redis.js';
+import { redactUrl } from './redact-url.js';
 import type { ResourceStore } from './store.js';
 
 /**
@@ -12,6 +12,8 @@ export async function openStore(spec: string | undefined): Promise<ResourceStore
     const url = new URL(spec);
     const prefix = url.searchParams.get('prefix') ?? undefined;
     url.searchParams.delete('prefix'); // ours, not an ioredis option
+    // Loaded only for Redis: a control plane on the memory store does not hold the client's code.
+    const { createRedisStore } = await import('./redis.js');
     return createRedisStore(url.toString(), prefix === undefined ? {} : { prefix });
   }
   const shown = URL.canParse(spec) ? redactUrl(spec) : spec; // a URL may carry a password

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Resource, ResourceInput, ResourceKey, ResourceType } from '@meshca/api';
 import { Redis } from 'ioredis';
+import { redactUrl } from './redact-url.js';
 import { byMeshThenName, deliver, distinctKeys, keyId, keyOf, normalizeInput, now, validRetention, warnCompacted } from './common.js';
 import { ConflictError, NotFoundError, StoreUnavailableError, type ChangeEvent, type ResourceStore, type StoreWrite } from './store.js';
 
@@ -294,15 +295,4 @@ function decodeEvent([id, fields]: StreamEntry): ChangeEvent {
   if (field('op') === 'delete') return { revision, op: 'delete', key: JSON.parse(field('k')) as ResourceKey };
   const resource = decodeResource(field('d'));
   return { revision, op: 'upsert', key: keyOf(resource.meta), resource };
-}
-
-/** The URL without its password, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
 }
