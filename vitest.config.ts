@@ -10,6 +10,7 @@ const E2E = [
   'libs/ca/test/acmpca-moto.test.ts', // moto_server
   'apps/global/test/store-outage.test.ts', // redis-server
   'apps/dp-agent/test/cli.test.ts', // meshca-dp
+  'test/deploy/**/*.test.ts', // helm, systemd-analyze, podman
 ];
 
 export default defineConfig({

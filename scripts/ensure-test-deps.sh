@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs when it is missing: redis-server (Debian package), moto and
-# schemathesis (PyPI, project venvs .venv/moto and .venv/schemathesis).
+# schemathesis (PyPI, project venvs .venv/moto and .venv/schemathesis), and the packaging tools below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,3 +15,6 @@ if ! command -v redis-server >/dev/null 2>&1; then
 fi
 if [ -f scripts/ensure-moto.sh ]; then bash scripts/ensure-moto.sh; fi
 bash scripts/ensure-schemathesis.sh
+# The packaging checks (test/deploy): helm (built from Go modules), kubernetes-validate, systemd-analyze,
+# podman with podman-compose. Each script returns at once when its tool is there.
+for dep in helm kubernetes-validate systemd podman podman-compose; do bash "scripts/deps/$dep.sh"; done

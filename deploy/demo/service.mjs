@@ -27,6 +27,8 @@ const { values: args } = parseArgs({
     mesh: { type: 'string', default: 'default' },
     dir: { type: 'string' },
     port: { type: 'string' },
+    // Loopback for the one-machine demo; 0.0.0.0 when peers call from other hosts.
+    listen: { type: 'string', default: '127.0.0.1' },
     peer: { type: 'string', multiple: true, default: [] },
     accept: { type: 'string', multiple: true, default: [] },
     interval: { type: 'string', default: '1500' },
@@ -194,7 +196,7 @@ server = createServer(
     res.end(`${args.service}@${args.zone}\n`);
   },
 );
-server.listen(Number(args.port), '127.0.0.1', () => say(`serving mTLS on https://127.0.0.1:${args.port}`));
+server.listen(Number(args.port), args.listen, () => say(`serving mTLS on https://${args.listen}:${args.port}`));
 server.on('error', (err) => {
   say(`cannot listen: ${err.message}`);
   process.exit(1);
