@@ -35,7 +35,7 @@ function ip(...args: string[]): void {
 
 async function teardown(): Promise<void> {
   for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-  await Promise.all(procs.map((p) => (p.exitCode === null && p.signalCode === null ? new Promise((r) => p.once('exit', r)) : undefined)));
+  await Promise.all(procs.filter((p) => p.exitCode === null && p.signalCode === null).map((p) => new Promise((r) => p.once('exit', r))));
   for (const ns of [BRIDGE_NS, ...Object.values(HOSTS).map((h) => h.ns)]) {
     try {
       ip('netns', 'del', ns);
@@ -83,7 +83,7 @@ function onHost(host: Host, label: string, argv: string[]): { child: ChildProces
   });
   procs.push(child);
   const lines: string[] = [];
-  for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', (l) => lines.push(l));
+  for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream }).on('line', (l) => lines.push(l));
   child.once('exit', (code, signal) => lines.push(`${label} exited (${signal ?? code})`));
   return { child, lines };
 }
