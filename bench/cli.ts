@@ -30,7 +30,15 @@ export interface CliBenchResult {
   nodeRss: number;
   /** RSS of a bare node holding what an agent holds at least: one registered TLS WebSocket to the zone (ws, no meshca code). */
   wsFloorRss: number;
+  /** RSS of a bare node holding one TLS connection to the zone (no WebSocket, no meshca code). */
+  tlsFloorRss: number;
 }
+
+const TLS_FLOOR = `
+const [host, port, ca] = process.argv.slice(1);
+require('tls').connect({ host, port: Number(port), servername: 'localhost', ca: require('fs').readFileSync(ca) });
+setInterval(() => {}, 1 << 30);
+`;
 
 /** The agent's floor: node, the ws package, one TLS connection registered as a dataplane, idle. */
 const WS_FLOOR = `
@@ -148,8 +156,16 @@ export async function runCliBench(opts: { calls?: number; idleMs?: number } = {}
       floor.kill('SIGTERM');
       await new Promise((r) => floor.once('exit', r));
     });
-    const [dpRss, wsFloorRss] = await Promise.all([dpIdle, idleRss(floor.pid!, idleMs)]);
-    return { calls, meshctlMs: median(ctl), nodeMs: median(bare), dpRss, zoneRss, nodeRss, wsFloorRss };
+    const zoneUrl = new URL(zone.apiUrl);
+    const tls = spawn(process.execPath, ['-e', TLS_FLOOR, zoneUrl.hostname, zoneUrl.port, join(zone.dataDir, 'api-ca.pem')], {
+      stdio: 'ignore',
+    });
+    stops.push(async () => {
+      tls.kill('SIGTERM');
+      await new Promise((r) => tls.once('exit', r));
+    });
+    const [dpRss, wsFloorRss, tlsFloorRss] = await Promise.all([dpIdle, idleRss(floor.pid!, idleMs), idleRss(tls.pid!, idleMs)]);
+    return { calls, meshctlMs: median(ctl), nodeMs: median(bare), dpRss, zoneRss, nodeRss, wsFloorRss, tlsFloorRss };
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => {});
   }
@@ -159,7 +175,7 @@ export function formatCliBench(r: CliBenchResult): string {
   const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
   return [
     `meshctl get meshes: ${r.meshctlMs.toFixed(0)} ms (node -e 0: ${r.nodeMs.toFixed(0)} ms; median of ${r.calls})`,
-    `idle meshca-dp RSS: ${mb(r.dpRss)} (bare node + ws holding one registered connection: ${mb(r.wsFloorRss)})`,
+    `idle meshca-dp RSS: ${mb(r.dpRss)} (bare node + ws holding one registered connection: ${mb(r.wsFloorRss)}; bare node holding one TLS connection: ${mb(r.tlsFloorRss)})`,
     `idle zone RSS (no dataplanes): ${mb(r.zoneRss)} (node -e 0: ${mb(r.nodeRss)})`,
   ].join('\n');
 }

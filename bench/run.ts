@@ -105,6 +105,7 @@ function cliRows(r: CliBenchResult): Row[] {
       target: `< ${mb(CLI_TARGETS.dpRss)} MB`,
       met: r.dpRss < CLI_TARGETS.dpRss,
     }),
+    row('cli', '  floor: bare node, one TLS connection', mb(r.tlsFloorRss), 'MB', ref('node -e 0', mb(r.nodeRss))),
     row('cli', '  floor: bare node + ws, one registered TLS connection', mb(r.wsFloorRss), 'MB', ref('node -e 0', mb(r.nodeRss))),
     row('cli', 'idle zone RSS, no dataplanes', mb(r.zoneRss), 'MB', {
       ...ref('node -e 0', mb(r.nodeRss)),

@@ -10,7 +10,7 @@
 // Code that only some meshes need (the AWS SDK for ACM PCA) is imported on first use and split
 // into its own chunk.
 import { build } from 'esbuild';
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -59,6 +59,9 @@ export async function buildApp(app) {
     banner: { js: BANNER },
     logLevel: 'warning',
   });
+  // The API descriptions the control planes serve at /openapi.json (libs/http/src/openapi.ts).
+  if (app === 'global' || app === 'zone')
+    cpSync(join(root, 'libs/http/openapi'), join(outdir, 'openapi'), { recursive: true, filter: (f) => !f.endsWith('.ts') });
   const previous = `${dist}.prev-${process.pid}`;
   if (existsSync(dist)) renameSync(dist, previous);
   renameSync(outdir, dist);

@@ -99,9 +99,15 @@ trap 'exit 143' TERM
 log "starting $project (global API on 127.0.0.1:$api_port, zone-1 on :$zone1_port, zone-2 on :$zone2_port)"
 up_at=$SECONDS
 if ! "${compose[@]}" up -d >"$tmp/up.log" 2>&1; then
+  # podman 4.3 at times refuses to start a container whose dependency it is still creating
+  # ("generating dependency graph ... not found in input list"); a second `up` starts what is left.
   cat "$tmp/up.log" >&2
-  log "podman-compose up failed"
-  exit 1
+  log "podman-compose up failed once; trying again"
+  if ! "${compose[@]}" up -d >"$tmp/up.log" 2>&1; then
+    cat "$tmp/up.log" >&2
+    log "podman-compose up failed"
+    exit 1
+  fi
 fi
 log "podman-compose up -d returned in $((SECONDS - up_at)) s"
 

@@ -1,5 +1,6 @@
 // The Dataplane this agent registers: from a Universal dp.yaml, or from --name/--mesh/--address/--inbound.
 import { readFile } from 'node:fs/promises';
+import { parse } from 'yaml';
 import type { DataplaneDocument } from '@meshca/dp-protocol';
 
 /** `port=8080,kuma.io/service=web,version=v1` (also `servicePort=`), one per inbound. */
@@ -43,8 +44,6 @@ export function dataplaneFromFlags(f: { name?: string; mesh?: string; address?: 
 
 /** A Universal Dataplane document (`type: Dataplane`, `mesh`, `name`, `networking`). */
 export async function readDataplaneFile(path: string): Promise<DataplaneDocument> {
-  // Loaded here only: an agent started with flags does not hold a YAML parser.
-  const { parse } = await import('yaml');
   const doc: unknown = parse(await readFile(path, 'utf8'));
   if (typeof doc !== 'object' || doc === null) throw new Error(`${path}: not a YAML mapping`);
   const d = doc as Record<string, unknown>;

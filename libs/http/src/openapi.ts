@@ -1,6 +1,6 @@
 // The OpenAPI 3.0 descriptions of the HTTP APIs, kept as libs/http/openapi/{global,zone}.json
 // (made by libs/http/openapi/generate.ts, checked against the express routes by the tests).
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type OpenApiKind = 'global' | 'zone';
@@ -8,7 +8,11 @@ export type OpenApiKind = 'global' | 'zone';
 /** A parsed OpenAPI document (plain JSON data). */
 export type OpenApiDocument = Record<string, unknown> & { openapi: string; paths: Record<string, Record<string, unknown>> };
 
-const OPENAPI_DIR = join(import.meta.dirname, '..', 'openapi');
+// From the sources: libs/http/openapi. From a bundle: dist/openapi, which scripts/build.mjs fills
+// (read on first request, so a control plane does not hold the documents until asked).
+const OPENAPI_DIR =
+  [join(import.meta.dirname, '..', 'openapi'), join(import.meta.dirname, 'openapi')].find((d) => existsSync(join(d, 'global.json'))) ??
+  join(import.meta.dirname, '..', 'openapi');
 const cache = new Map<OpenApiKind, OpenApiDocument>();
 
 /** The path of the JSON file that holds the document of `kind`. */
