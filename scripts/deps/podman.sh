@@ -21,33 +21,11 @@ have_all() {
 }
 if have_all; then exit 0; fi
 
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "deps/podman: podman, buildah or mmdebstrap is missing and there is no apt-get here; install them by hand" >&2
-  exit 1
-fi
-
-sudo=()
-if [[ "$(id -u)" != 0 ]]; then
-  if command -v sudo >/dev/null 2>&1; then
-    sudo=(sudo)
-  else
-    echo "deps/podman: podman, buildah or mmdebstrap is missing; run as root (apt-get install -y podman buildah mmdebstrap)" >&2
-    exit 1
-  fi
-fi
-
-# Serialise concurrent callers (parallel test files): one apt-get at a time.
-exec 9>"${TMPDIR:-/tmp}/meshca-deps-podman.lock"
-if command -v flock >/dev/null 2>&1; then flock 9; fi
-if have_all; then exit 0; fi
-
-export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -qq >&2
 # --no-install-recommends keeps out what a desktop podman would pull in (e.g. dbus-user-session);
 # what rootful podman needs here is listed explicitly.
-"${sudo[@]}" apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends \
+bash "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh" podman \
   podman buildah mmdebstrap crun runc netavark aardvark-dns iptables catatonit \
-  slirp4netns passt fuse-overlayfs uidmap ca-certificates >&2
+  slirp4netns passt fuse-overlayfs uidmap ca-certificates
 
 if ! have_all; then
   echo "deps/podman: installed, but podman, buildah, mmdebstrap or runc is still missing from PATH" >&2
