@@ -3,7 +3,7 @@
 # here and scripts/ensure-*.sh call it. Idempotent and quiet: exits at once when CHECK passes.
 #   scripts/deps/pip-tool.sh NAME REQUIREMENT CHECK...
 #   e.g. scripts/deps/pip-tool.sh podman-compose 'podman-compose>=1.2,<2' podman-compose --version
-# CHECK runs with .venv/NAME/bin first on PATH. PYTHON picks the interpreter (default python3).
+# CHECK's command is the venv's own (.venv/NAME/bin/CMD). PYTHON picks the interpreter (default python3).
 set -euo pipefail
 
 name="$1" requirement="$2"
@@ -12,7 +12,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 venv="$root/.venv/$name"
 
 installed() {
-  PATH="$venv/bin:$PATH" "$@" >/dev/null 2>&1
+  [[ -x "$venv/bin/$1" ]] && "$venv/bin/$1" "${@:2}" >/dev/null 2>&1
 }
 if installed "$@"; then exit 0; fi
 
