@@ -7,6 +7,7 @@ const E2E = [
   'test/e2e/**/*.test.ts',
   'test/acmpca/contract.test.ts', // moto_server
   'libs/store/test/redis.test.ts', // redis-server
+  'libs/store/test/leader.test.ts', // redis-server
   'libs/ca/test/acmpca-moto.test.ts', // moto_server
   'apps/global/test/store-outage.test.ts', // redis-server
   'apps/dp-agent/test/cli.test.ts', // meshca-dp

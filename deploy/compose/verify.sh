@@ -43,7 +43,8 @@ fi
 bash scripts/deps/podman-compose.sh
 # shellcheck source=deploy/container/podman-env.sh
 source deploy/container/podman-env.sh
-compose=("$root/.venv/podman-compose/bin/podman-compose" -p "$project" -f "$compose_file")
+# Every podman call is bounded: a wedged podman (a lock, conmon) must fail the check, not hang it.
+compose=(timeout 180 "$root/.venv/podman-compose/bin/podman-compose" -p "$project" -f "$compose_file")
 
 # Free host ports for everything the stack publishes (a person's own stack, or anything else on
 # 5681/5682/5685/5692, is left alone).
@@ -69,7 +70,7 @@ cleanup() {
     local c
     for c in $(containers); do
       echo "----- $c: $(podman inspect --format '{{.State.Status}} (exit {{.State.ExitCode}})' "$c" 2>/dev/null)" >&2
-      podman logs --tail 40 "$c" 2>&1 | cut -c1-400 >&2
+      timeout 20 podman logs --tail 40 "$c" 2>&1 | cut -c1-400 >&2
     done
   fi
   log "removing the stack ($project: containers, pod, network, volumes)"
@@ -127,7 +128,7 @@ all_online() {
 
 table=''
 while :; do
-  if table="$(podman exec "$global" meshctl get zones 2>&1)" && all_online "$table"; then break; fi
+  if table="$(timeout 20 podman exec "$global" meshctl get zones 2>&1)" && all_online "$table"; then break; fi
   if ((SECONDS - up_at >= timeout)); then
     log "zones not Online ${timeout} s after up; last meshctl get zones:"
     echo "$table" >&2
@@ -141,8 +142,8 @@ echo "$table"
 
 # The same from the host, through the published port, with the admin token and API CA copied out
 # of global's data dir.
-podman cp "$global:/var/lib/meshca/admin-token" "$tmp/admin-token"
-podman cp "$global:/var/lib/meshca/api-ca.pem" "$tmp/api-ca.pem"
+timeout 30 podman cp "$global:/var/lib/meshca/admin-token" "$tmp/admin-token"
+timeout 30 podman cp "$global:/var/lib/meshca/api-ca.pem" "$tmp/api-ca.pem"
 if ! host_table="$(node apps/ctl/bin/meshctl.mjs --address "https://127.0.0.1:$api_port" --token-file "$tmp/admin-token" \
   --ca-cert-file "$tmp/api-ca.pem" get zones 2>&1)" || ! all_online "$host_table"; then
   log "meshctl on the host against https://127.0.0.1:$api_port failed:"
@@ -153,7 +154,7 @@ log "meshctl get zones from the host (https://127.0.0.1:$api_port):"
 echo "$host_table"
 
 # Global keeps its state in Redis, not in memory.
-keys="$(podman exec "$(podman ps --filter "label=io.podman.compose.project=$project" --filter label=com.docker.compose.service=redis --format '{{.Names}}')" redis-cli dbsize)"
+keys="$(timeout 20 podman exec "$(podman ps --filter "label=io.podman.compose.project=$project" --filter label=com.docker.compose.service=redis --format '{{.Names}}')" redis-cli dbsize)"
 if [[ ! "$keys" =~ ^[1-9][0-9]*$ ]]; then
   log "Redis holds no keys ($keys): global is not using it"
   exit 1

@@ -20,6 +20,8 @@ export interface MeshEnvOptions {
   zoneEnv?: Record<string, string>;
   /** Environment for the global process (e.g. the same ACM PCA endpoint override). */
   globalEnv?: Record<string, string>;
+  /** More processes of a zone on its (Redis) store, sharing its data dir: replicas, one of which leads. */
+  zoneReplicas?: Record<string, number>;
 }
 
 export interface MeshService {
@@ -38,7 +40,10 @@ export interface MeshService {
 
 export interface MeshEnv {
   global: GlobalProcess;
+  /** The first process of each zone. */
   zones: Record<string, ZoneProcess>;
+  /** Every process of each zone (one unless zoneReplicas); services dial all of them. */
+  replicas: Record<string, ZoneProcess[]>;
   /** Admin client of global's API. */
   admin: ApiClient;
   meshctl(...args: string[]): Promise<CommandResult>;
@@ -65,6 +70,8 @@ export interface MeshEnv {
       allow?: (spiffeId: string) => boolean;
     },
   ): Promise<MeshService>;
+  /** One more replica of `zone` (its store and data dir), added to `replicas`. */
+  addZoneReplica(zone: string): Promise<ZoneProcess>;
   /** Starts a zone process again (after stopping it), on a fresh API port, same data dir and token. */
   restartZone(zone: string): Promise<ZoneProcess>;
   /**
@@ -96,6 +103,7 @@ export async function startMeshEnv(opts: MeshEnvOptions = {}): Promise<MeshEnv> 
 
   const text = (path: string, body: unknown) => admin.callText('POST', path, body);
   const zones: Record<string, ZoneProcess> = {};
+  const replicas: Record<string, ZoneProcess[]> = {};
   const tokenFiles: Record<string, string> = {};
   const zoneApis: Record<string, string> = {};
   const services: MeshService[] = [];
@@ -103,10 +111,13 @@ export async function startMeshEnv(opts: MeshEnvOptions = {}): Promise<MeshEnv> 
     const proc = await startZoneProcessWithEnv(zone);
     zones[zone] = proc;
     zoneApis[zone] = proc.apiUrl;
+    replicas[zone] = [proc];
+    // Replicas after the first: its data dir (admin token, API certificate) and its store.
+    for (let i = 1; i < (opts.zoneReplicas?.[zone] ?? 1); i++) replicas[zone].push(await startZoneProcessWithEnv(zone, proc.dataDir));
     return proc;
   };
-  const startZoneProcessWithEnv = async (zone: string) => {
-    const previous = zones[zone];
+  const startZoneProcessWithEnv = async (zone: string, sharedDataDir?: string) => {
+    const previous = sharedDataDir === undefined ? zones[zone] : undefined;
     // A restarted zone comes back on its old API port, so its dataplanes find it again.
     const samePort = previous === undefined ? [] : ['--api-port', new URL(previous.apiUrl).port];
     return startZoneProcess({
@@ -116,6 +127,7 @@ export async function startMeshEnv(opts: MeshEnvOptions = {}): Promise<MeshEnv> 
       zoneTokenFile: tokenFiles[zone]!,
       ...(opts.zoneStores?.[zone] === undefined ? {} : { store: opts.zoneStores[zone] }),
       ...(previous === undefined ? {} : { dataDir: previous.dataDir }),
+      ...(sharedDataDir === undefined ? {} : { dataDir: sharedDataDir }),
       ...(opts.zoneEnv === undefined ? {} : { env: opts.zoneEnv }),
       extraArgs: [...(opts.zoneArgs ?? []), ...samePort],
     });
@@ -128,6 +140,7 @@ export async function startMeshEnv(opts: MeshEnvOptions = {}): Promise<MeshEnv> 
   const env: MeshEnv = {
     global,
     zones,
+    replicas,
     admin,
     meshctl: (...args) => runBin('meshctl', args, { env: ctlEnv }),
     meshctlInput: (input, ...args) => runBin('meshctl', args, { env: ctlEnv, input }),
@@ -144,9 +157,10 @@ export async function startMeshEnv(opts: MeshEnvOptions = {}): Promise<MeshEnv> 
       const token = o.token ?? (await env.dataplaneToken({ mesh, name: o.name, tags: { 'kuma.io/service': o.service } }));
       const proc = zones[zone];
       if (!proc) throw new Error(`no zone ${zone}`);
+      const all = replicas[zone] ?? [proc];
       const handle = connectIdentity({
-        // Follows the zone across restarts (its API port changes).
-        zone: proc.apiUrl,
+        // Every replica of the zone; a restarted zone comes back on the same API port.
+        zone: all.length > 1 ? all.map((r) => r.apiUrl) : proc.apiUrl,
         token,
         ca: await readFile(proc.caFile, 'utf8'),
         csr: o.csr === true,
@@ -198,6 +212,11 @@ export async function startMeshEnv(opts: MeshEnvOptions = {}): Promise<MeshEnv> 
     async restartZone(zone) {
       return startZone(zone);
     },
+    async addZoneReplica(zone) {
+      const proc = await startZoneProcessWithEnv(zone, zones[zone]!.dataDir);
+      (replicas[zone] ??= []).push(proc);
+      return proc;
+    },
     async restartGlobal() {
       await env.global.stop();
       env.global = await launchGlobal(env.global);
@@ -205,7 +224,7 @@ export async function startMeshEnv(opts: MeshEnvOptions = {}): Promise<MeshEnv> 
     },
     async stop() {
       await Promise.all(services.map((s) => s.close().catch(() => undefined)));
-      await Promise.all(Object.values(zones).map((z) => z.stop()));
+      await Promise.all(Object.values(replicas).flatMap((rs) => rs.map((z) => z.stop())));
       await env.global.stop();
     },
   };

@@ -10,8 +10,11 @@ import { DATAPLANE_PATH, decodeZoneMessage, type DataplaneDocument, type TlsMess
 import { bundleFingerprints, createCsr, generateP256Key } from '@meshca/pki';
 
 export interface ConnectOptions {
-  /** The zone control plane, `https://host:port` (the identity stream is `wss://host:port/dataplanes`). */
-  zone: string;
+  /**
+   * The zone control plane, `https://host:port` (the identity stream is `wss://host:port/dataplanes`),
+   * or several replicas of one zone: the agent moves to the next when one fails, keeping its certificate.
+   */
+  zone: string | readonly string[];
   /** The dataplane token, or a file holding it (re-read at every connect, so it can be replaced). */
   token?: string;
   tokenFile?: string;
@@ -94,7 +97,10 @@ export function connectIdentity(opts: ConnectOptions): IdentityHandle {
   const given = opts.reconnect;
   const backoff =
     given === undefined ? { baseMs: 250, maxMs: 3000, refusedMs: 30_000 } : { ...given, refusedMs: given.refusedMs ?? given.maxMs };
-  const url = identityUrl(opts.zone);
+  const urls = (typeof opts.zone === 'string' ? [opts.zone] : [...opts.zone]).map(identityUrl);
+  if (urls.length === 0) throw new Error('connectIdentity: zone must name at least one zone address');
+  let replica = 0;
+  let url = urls[0] as string;
   const log = opts.log;
   let identity: Identity | undefined;
   let context: SecureContext | undefined;
@@ -133,6 +139,7 @@ export function connectIdentity(opts: ConnectOptions): IdentityHandle {
       problem(`cannot read the token file ${opts.tokenFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
       return retry(true);
     }
+    url = urls[replica % urls.length] as string;
     const socket = new WebSocket(url, {
       headers: { authorization: `Bearer ${token}` },
       perMessageDeflate: false,
@@ -196,7 +203,13 @@ export function connectIdentity(opts: ConnectOptions): IdentityHandle {
       if (was) emitter.emit('disconnected', `${code} ${String(reason)}`.trim());
       if (closed) return;
       if (code === 1000 || code === 1001 || code === 4409) attempt = 0;
-      retry(refusedPermanently || PERMANENT.has(code));
+      const refused = refusedPermanently || PERMANENT.has(code);
+      // A replica that failed or is stopping: try the next one (a refusal would be the same anywhere).
+      if (!refused && code !== 4409 && urls.length > 1) {
+        replica++;
+        log?.info({ from: url, to: urls[replica % urls.length] }, 'trying another zone replica');
+      }
+      retry(refused);
     });
   }
 

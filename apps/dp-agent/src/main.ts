@@ -7,7 +7,11 @@ import { dataplaneFromFlags, readDataplaneFile } from './dataplane.js';
 
 const program = new Command('meshca-dp')
   .description("Fetches this dataplane's mesh identity from its zone, writes cert.pem/key.pem/bundle.pem and keeps them rotated.")
-  .requiredOption('--zone <url>', 'zone control plane, https://HOST:PORT')
+  .requiredOption(
+    '--zone <url>',
+    'zone control plane, https://HOST:PORT; repeat it for the replicas of one zone (the agent moves to the next when one fails)',
+    (v: string, previous: string[] | undefined) => [...(previous ?? []), v],
+  )
   .requiredOption('--token-file <file>', 'dataplane token (meshctl generate dataplane-token); re-read at every reconnect')
   .requiredOption('--dir <dir>', 'directory for cert.pem, key.pem (0600) and bundle.pem')
   .option('--dataplane-file <file>', 'Dataplane resource, Universal YAML')
@@ -30,7 +34,7 @@ const program = new Command('meshca-dp')
   .option('--log-level <level>', 'log level', process.env.MESHCA_LOG_LEVEL ?? 'info');
 
 interface Flags {
-  zone: string;
+  zone: string[];
   tokenFile: string;
   dir: string;
   dataplaneFile?: string;
@@ -52,7 +56,7 @@ async function main(): Promise<void> {
   program.parse();
   const f = program.opts<Flags>();
   const log = createLogger({ name: 'meshca-dp', level: f.logLevel });
-  if (f.caFile === undefined && f.insecureSkipVerify !== true && !f.zone.startsWith('http:')) {
+  if (f.caFile === undefined && f.insecureSkipVerify !== true && !f.zone.every((z) => z.startsWith('http:'))) {
     log.warn('no --ca-file: the zone certificate is checked against the system CAs only');
   }
   const dataplane = f.dataplaneFile !== undefined ? await readDataplaneFile(f.dataplaneFile) : dataplaneFromFlags(f);

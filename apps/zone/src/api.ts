@@ -16,7 +16,8 @@ export interface ZoneApiOptions {
   log: Logger;
   /** Where writes go instead (it names global's API, learned from the sync stream). */
   readOnlyReason: () => string;
-  status: () => { global: string; kds: KdsClientStatus };
+  /** `leader`: which replica of this zone holds the KDS stream (replicas share a Redis store). */
+  status: () => { global: string; kds: KdsClientStatus; replica: string; leader: { replica: string; me: boolean } | undefined };
   /** The `status` of a MeshIdentity or MeshTrust as this zone runs it. */
   resourceStatus?: (r: Resource) => Promise<Record<string, unknown> | undefined>;
 }
@@ -49,8 +50,8 @@ export function createZoneApi(opts: ZoneApiOptions): { app: Express; extensions:
         api.delete(route.item, readOnly);
       }
       api.get('/status', requireReader(opts.adminToken, false), (_req, res) => {
-        const { global, kds } = opts.status();
-        res.json({ zone: opts.zone, global, store: opts.storeKind, version: opts.version, kds });
+        const { global, kds, replica, leader } = opts.status();
+        res.json({ zone: opts.zone, global, store: opts.storeKind, version: opts.version, replica, ...(leader ? { leader } : {}), kds });
       });
       api.use(extensions);
     },

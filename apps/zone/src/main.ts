@@ -18,6 +18,7 @@ interface Flags {
   tlsCert?: string;
   tlsKey?: string;
   tlsSan: string[];
+  leaderLease?: number;
   kdsHeartbeatInterval?: number;
   kdsHeartbeatTimeout?: number;
   kdsBackoffInitial?: number;
@@ -64,6 +65,12 @@ const program = new Command('meshca-zone')
   .option('--tls-cert <file>', 'zone API certificate (PEM); generated at first start when not given')
   .option('--tls-key <file>', 'zone API private key (PEM)')
   .option('--tls-san <name>', TLS_SAN_HELP, tlsSan, tlsSansFromEnv())
+  .option(
+    '--leader-lease <duration>',
+    'replicas of a zone on one Redis: how long the leader lease lasts unrenewed (renewed every fifth of it; default 10s) [MESHCA_LEADER_LEASE]',
+    millis,
+    fromEnv('MESHCA_LEADER_LEASE', millis),
+  )
   .option(
     '--kds-heartbeat-interval <duration>',
     'how often the zone pings global [MESHCA_KDS_HEARTBEAT_INTERVAL]',
@@ -120,6 +127,7 @@ const program = new Command('meshca-zone')
       ...(opts.tlsCert === undefined ? {} : { tlsCertFile: opts.tlsCert }),
       ...(opts.tlsKey === undefined ? {} : { tlsKeyFile: opts.tlsKey }),
       tlsSans: opts.tlsSan,
+      ...(opts.leaderLease === undefined ? {} : { leaderLeaseMs: opts.leaderLease }),
       kds: {
         ...(opts.kdsHeartbeatInterval === undefined ? {} : { heartbeatIntervalMs: opts.kdsHeartbeatInterval }),
         ...(opts.kdsHeartbeatTimeout === undefined ? {} : { heartbeatTimeoutMs: opts.kdsHeartbeatTimeout }),

@@ -9,12 +9,13 @@ import { createLogger, listen, localUrl, serverNames, serverTlsFromFilesOrGenera
 import { ZONE_NAME } from '@meshca/tokens';
 import { loadOrCreateAdminToken } from '@meshca/http';
 import { createPublishedTokenKeys, type DataplaneTokenVerifier } from '@meshca/tokens';
-import { createKdsClient, KDS_PATH, type Backoff, type KdsClient, type KdsLimits } from '@meshca/kds';
+import { createKdsClient, KDS_PATH, type Backoff, type KdsLimits } from '@meshca/kds';
 import { openStore, type ResourceStore } from '@meshca/store';
 import { attachDataplaneServer, createIdentityService, DATAPLANE_PATH, type IdentityService } from '@meshca/identity';
 import { createZoneApi } from './api.js';
 import { enforceTokenRevocations } from '@meshca/tokens';
 import { startInsightWriter } from './insight.js';
+import { replicaId, startZoneLeadership, type ZoneLeadership } from './leadership.js';
 import { zoneResourceStatus } from './status.js';
 
 export { VERSION };
@@ -38,6 +39,10 @@ export interface ZoneExtension {
 
 export interface ZoneConfig {
   zone: string;
+  /** This replica's id in the zone's leader lease (default: host name, pid and a random part). */
+  replica?: string;
+  /** How long the zone leader's lease lasts without renewal (replicas on a shared Redis store; default 10 s). */
+  leaderLeaseMs?: number;
   /** wss://HOST:5685 (the path /kds is added when absent). */
   globalUrl: string;
   /** The zone token, or a file re-read on every connection attempt (so a replaced token is picked up). */
@@ -81,7 +86,8 @@ export interface ZoneControlPlane {
   apiCaFile: string | undefined;
   adminTokenFile: string;
   store: ResourceStore;
-  kds: KdsClient;
+  /** The KDS stream of this replica while it leads the zone (every replica on a memory store). */
+  kds: ZoneLeadership;
   verifier: DataplaneTokenVerifier;
   /** Issues and rotates the certificates of the dataplanes connected at DATAPLANE_PATH. */
   identity: IdentityService;
@@ -148,23 +154,58 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
         throw new Error(`cannot read the zone token file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
     });
-  const kds = createKdsClient({
-    ...config.kds,
-    url,
-    token,
-    zone: config.zone,
+  const openKds = (kdsStore: ResourceStore) =>
+    createKdsClient({
+      ...config.kds,
+      url,
+      token,
+      zone: config.zone,
+      store: kdsStore,
+      ...(ca === undefined ? {} : { ca }),
+      insecure: config.insecureSkipVerify === true,
+      logger: log.child({ component: 'kds' }),
+      ...(config.backoff === undefined ? {} : { backoff: config.backoff }),
+      // The same shape checks global applied: a resource that fails them (a newer or broken global) is NACKed whole.
+      validate: (r) => {
+        const errors = validateResource(r);
+        return errors.length === 0 ? undefined : errors.map((e) => `${e.field}: ${e.message}`).join('; ');
+      },
+      software: { name: 'meshca-zone', version: VERSION },
+      acceptGlobalReset: config.acceptGlobalReset === true,
+    });
+  const replica = config.replica ?? replicaId();
+
+  // Declared before the API that reports it; the identity service it reports on comes later.
+  let identity: IdentityService | undefined;
+  const kds: ZoneLeadership = startZoneLeadership({
     store,
-    ...(ca === undefined ? {} : { ca }),
-    insecure: config.insecureSkipVerify === true,
-    logger: log.child({ component: 'kds' }),
-    ...(config.backoff === undefined ? {} : { backoff: config.backoff }),
-    // The same shape checks global applied: a resource that fails them (a newer or broken global) is NACKed whole.
-    validate: (r) => {
-      const errors = validateResource(r);
-      return errors.length === 0 ? undefined : errors.map((e) => `${e.field}: ${e.message}`).join('; ');
-    },
-    software: { name: 'meshca-zone', version: VERSION },
-    acceptGlobalReset: config.acceptGlobalReset === true,
+    zone: config.zone,
+    replica,
+    ...(config.leaderLeaseMs === undefined ? {} : { leaseMs: config.leaderLeaseMs }),
+    log: log.child({ component: 'leader' }),
+    kds: openKds,
+    // The leader writes the ZoneInsight: global shows the zone's health and who leads it.
+    lead: (leaderStore, stream) =>
+      startInsightWriter({
+        store: leaderStore,
+        zone: config.zone,
+        intervalMs: config.insightIntervalMs ?? 1000,
+        log,
+        spec: () => {
+          const st = stream.status();
+          return {
+            version: { name: 'meshca-zone', version: VERSION },
+            store: storeKind,
+            connected: st.connected,
+            ...(st.connectedAt === undefined ? {} : { connectedAt: st.connectedAt }),
+            lastRevision: st.lastRevision,
+            nacks: st.nacks.length,
+            leader: replica,
+            // Global computes each MeshIdentity's status from what every zone reports here.
+            identities: identity?.identities() ?? [],
+          };
+        },
+      }),
   });
   const tokenKeys = createPublishedTokenKeys(store);
   const verifier = tokenKeys.verify;
@@ -177,8 +218,8 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
     adminToken: admin.token,
     log,
     readOnlyReason: () => readOnlyReason(config, kds.status().globalApiPort),
-    status: () => ({ global: url, kds: kds.status() }),
-    resourceStatus: async (r) => zoneResourceStatus(r, identity),
+    status: () => ({ global: url, kds: kds.status(), replica, leader: kds.leader() }),
+    resourceStatus: async (r) => zoneResourceStatus(r, identity as IdentityService),
   });
   const tls = await serverTlsFromFilesOrGenerated({
     certFile: config.tlsCertFile,
@@ -191,7 +232,7 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
   const server = createServer({ cert: tls.certPem, key: tls.keyPem }, app);
   // Services on the server (dataplane streams, extensions), closed before it: upgraded sockets keep server.close() waiting.
   const closers: (() => Promise<void>)[] = [];
-  const identity = createIdentityService({
+  identity = createIdentityService({
     store,
     zone: config.zone,
     log: log.child({ component: 'identity' }),
@@ -226,25 +267,6 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
   const apiUrl = localUrl(server, config.apiAddress);
 
   kds.start();
-  const insight = startInsightWriter({
-    store,
-    zone: config.zone,
-    intervalMs: config.insightIntervalMs ?? 1000,
-    log,
-    spec: () => {
-      const s = kds.status();
-      return {
-        version: { name: 'meshca-zone', version: VERSION },
-        store: storeKind,
-        connected: s.connected,
-        ...(s.connectedAt === undefined ? {} : { connectedAt: s.connectedAt }),
-        lastRevision: s.lastRevision,
-        nacks: s.nacks.length,
-        // Global computes each MeshIdentity's status from what every zone reports here.
-        identities: identity.identities(),
-      };
-    },
-  });
   log.info({ api: apiUrl, global: url, caFile: tls.caFile, zone: config.zone, store: storeKind }, 'zone control plane API listening');
 
   return {
@@ -257,7 +279,6 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
     verifier,
     identity,
     async close() {
-      await insight.stop();
       await kds.stop();
       for (const close of closers) await close();
       server.closeIdleConnections();

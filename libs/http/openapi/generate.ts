@@ -714,12 +714,20 @@ function zoneOnlySchemas(): Record<string, Json> {
   return {
     ZoneApiStatus: {
       type: 'object',
-      required: ['zone', 'global', 'store', 'version', 'kds'],
+      required: ['zone', 'global', 'store', 'version', 'replica', 'kds'],
       properties: {
         zone: ref('Name'),
         global: { type: 'string', description: "Global's sync URL (wss://HOST:5685/kds)." },
         store: { type: 'string' },
         version: { type: 'string' },
+        replica: { type: 'string', description: "This process's id among the zone's replicas (host name, pid, random part)." },
+        leader: {
+          type: 'object',
+          description:
+            'The replica that holds the KDS stream, as this one last saw it (replicas share a Redis store; a zone on the memory store leads alone).',
+          required: ['replica', 'me'],
+          properties: { replica: { type: 'string' }, me: { type: 'boolean' } },
+        },
         kds: {
           type: 'object',
           required: ['connected', 'lastRevision', 'failures', 'nacks', 'refused'],

@@ -4,7 +4,7 @@ import type { ResourceKey } from '@meshca/api';
 import type { Logger } from '@meshca/common';
 import type { ResourceStore } from '@meshca/store';
 import type { Session } from './session.js';
-import { removeIfPresent, upsert } from './store-writes.js';
+import { removeIfPresent, updateIfOurs, upsert } from './store-writes.js';
 
 export interface Records {
   writeDataplane(s: Session, spec: { networking: unknown }): Promise<void>;
@@ -61,11 +61,14 @@ export function createRecords(opts: {
           const s = batch[next++] as Session;
           if (!opts.current(s)) continue;
           try {
-            s.records.insightVersion = await upsert(
-              store,
-              { meta: { type: 'DataplaneInsight', mesh: s.identity.mesh, name: s.identity.name }, spec: insightSpec(s, opts.zone) },
-              s.records.insightVersion,
-            );
+            const input = {
+              meta: { type: 'DataplaneInsight' as const, mesh: s.identity.mesh, name: s.identity.name },
+              spec: insightSpec(s, opts.zone),
+            };
+            s.records.insightVersion =
+              s.link.ws === undefined
+                ? await updateIfOurs(store, input, s.records.insightVersion)
+                : await upsert(store, input, s.records.insightVersion);
           } catch (err) {
             dirty.add(s); // written at the next flush
             log.error({ mesh: s.identity.mesh, dataplane: s.identity.name, err: String(err) }, 'writing DataplaneInsight failed; retrying');
@@ -89,12 +92,13 @@ export function createRecords(opts: {
   return {
     writeDataplane,
     async remove(s) {
-      const keys: ResourceKey[] = [
-        { type: 'Dataplane', mesh: s.identity.mesh, name: s.identity.name },
-        { type: 'DataplaneInsight', mesh: s.identity.mesh, name: s.identity.name },
+      const keys: [ResourceKey, number | undefined][] = [
+        [{ type: 'Dataplane', mesh: s.identity.mesh, name: s.identity.name }, s.records.dpVersion],
+        [{ type: 'DataplaneInsight', mesh: s.identity.mesh, name: s.identity.name }, s.records.insightVersion],
       ];
       try {
-        for (const key of keys) await removeIfPresent(store, key);
+        // Only what this replica wrote last: a dataplane that moved to another replica stays.
+        for (const [key, ours] of keys) await removeIfPresent(store, key, ours);
         log.debug({ mesh: s.identity.mesh, dataplane: s.identity.name }, 'dataplane gone: removed');
       } catch (err) {
         log.error({ mesh: s.identity.mesh, dataplane: s.identity.name, err: String(err) }, 'removing Dataplane failed');

@@ -1,5 +1,7 @@
-// Writes of the zone's own resources (Dataplane, DataplaneInsight). The zone is their only writer,
-// so the version of our last write is usually current; when it is not, re-read once and retry.
+// Writes of the zone's own resources (Dataplane, DataplaneInsight). The replica a dataplane is
+// connected to is their writer, so the version of our last write is usually current; when it is
+// not, re-read once and retry. A replica the dataplane left writes only over its own last write:
+// a newer version is another replica's, which holds the dataplane now (HA zones share one store).
 import type { ResourceInput, ResourceKey } from '@meshca/api';
 import { ConflictError, NotFoundError, type ResourceStore } from '@meshca/store';
 
@@ -22,10 +24,26 @@ export async function upsert(store: ResourceStore, input: ResourceInput, knownVe
   }
 }
 
-export async function removeIfPresent(store: ResourceStore, key: ResourceKey): Promise<void> {
+/** Deletes `key` when present and, with `ourVersion`, only while it is still what we wrote. */
+export async function removeIfPresent(store: ResourceStore, key: ResourceKey, ourVersion?: number): Promise<void> {
   try {
-    await store.delete(key);
+    await store.delete(key, ourVersion);
   } catch (err) {
-    if (!(err instanceof NotFoundError)) throw err;
+    if (!(err instanceof NotFoundError) && !(err instanceof ConflictError)) throw err;
+  }
+}
+
+/** Replaces our own last write; leaves a newer one (another replica's) alone. Returns the version now ours, if any. */
+export async function updateIfOurs(
+  store: ResourceStore,
+  input: ResourceInput,
+  ourVersion: number | undefined,
+): Promise<number | undefined> {
+  if (ourVersion === undefined) return undefined;
+  try {
+    return (await store.update(input, ourVersion)).meta.version;
+  } catch (err) {
+    if (err instanceof ConflictError || err instanceof NotFoundError) return undefined;
+    throw err;
   }
 }

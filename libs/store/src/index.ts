@@ -2,3 +2,4 @@ export * from './store.js';
 export { createMemoryStore, DEFAULT_FEED_RETENTION_BYTES } from './memory.js';
 export { createRedisStore } from './redis.js';
 export { openStore } from './open.js';
+export { createLeaderElection, DEFAULT_LEASE_MS, type LeaderElection, type LeaderElectionOptions, type LeaderTerm } from './leader.js';

@@ -3,7 +3,18 @@ import type { Resource, ResourceInput, ResourceKey, ResourceType } from '@meshca
 import { Redis } from 'ioredis';
 import { redactUrl } from './redact-url.js';
 import { byMeshThenName, deliver, distinctKeys, keyId, keyOf, normalizeInput, now, validRetention, warnCompacted } from './common.js';
-import { ConflictError, NotFoundError, StoreUnavailableError, type ChangeEvent, type ResourceStore, type StoreWrite } from './store.js';
+import {
+  ConflictError,
+  FencedError,
+  NotFoundError,
+  StoreUnavailableError,
+  type ChangeEvent,
+  type Fence,
+  type LeaseBackend,
+  type LeaseState,
+  type ResourceStore,
+  type StoreWrite,
+} from './store.js';
 
 // One script for every write, so the version check, the resource, the revision and the feed entry
 // change together or not at all. XADD runs first: it is the only step that can fail (an id not above
@@ -14,6 +25,7 @@ import { ConflictError, NotFoundError, StoreUnavailableError, type ChangeEvent, 
 // gets a new one at its next write, which tells watchers that revisions started over.
 const WRITE = `
 local field, expected, op, body, time, retention, key, epoch = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+if ARGV[9] ~= '' and redis.call('GET', KEYS[5]) ~= ARGV[9] then return {0, 'fenced'} end
 local cur = redis.call('HGET', KEYS[1], field)
 local version, created
 if cur then version, created = string.match(cur, '^{"v":(%d+),"c":"([^"]*)"') end
@@ -42,16 +54,18 @@ return {1, value}
 const WRITE_SHA = createHash('sha1').update(WRITE).digest('hex');
 
 // Several creates/updates as one script: every version check first, then every write, so a commit
-// lands whole or not at all. KEYS: rev, feed, epoch, then the type hash of each write; ARGV: time,
-// retention, epoch, then field, expected version (-1: create) and body of each write. All XADDs go
-// before any HSET, for the same reason as in WRITE.
+// lands whole or not at all. KEYS: rev, feed, epoch, fence, then the type hash of each write; ARGV:
+// time, retention, epoch, fence value ('' for none), then field, expected version (-1: create) and
+// body of each write. All XADDs go before any HSET, for the same reason as in WRITE.
+// A fence (KEYS[5] of WRITE, KEYS[4] here) is a lease key that must still hold the value given.
 const COMMIT = `
 local time, retention, epoch = ARGV[1], ARGV[2], ARGV[3]
-local n = #KEYS - 3
+if ARGV[4] ~= '' and redis.call('GET', KEYS[4]) ~= ARGV[4] then return {0, 0, 'fenced'} end
+local n = #KEYS - 4
 local created = {}
 for i = 1, n do
-  local field, expected = ARGV[3 * i + 1], tonumber(ARGV[3 * i + 2])
-  local cur = redis.call('HGET', KEYS[3 + i], field)
+  local field, expected = ARGV[3 * i + 2], tonumber(ARGV[3 * i + 3])
+  local cur = redis.call('HGET', KEYS[4 + i], field)
   local version, c
   if cur then version, c = string.match(cur, '^{"v":(%d+),"c":"([^"]*)"') end
   if expected == -1 then
@@ -66,16 +80,39 @@ end
 local rev = tonumber(redis.call('GET', KEYS[1]) or '0')
 local values = {}
 for i = 1, n do
-  local value = '{"v":' .. (rev + i) .. ',"c":"' .. created[i] .. '","m":"' .. time .. '","r":' .. ARGV[3 * i + 3] .. '}'
+  local value = '{"v":' .. (rev + i) .. ',"c":"' .. created[i] .. '","m":"' .. time .. '","r":' .. ARGV[3 * i + 4] .. '}'
   redis.call('XADD', KEYS[2], 'MAXLEN', retention, (rev + i) .. '-0', 'op', 'upsert', 'd', value)
   values[i] = value
 end
-for i = 1, n do redis.call('HSET', KEYS[3 + i], ARGV[3 * i + 1], values[i]) end
+for i = 1, n do redis.call('HSET', KEYS[4 + i], ARGV[3 * i + 2], values[i]) end
 redis.call('SET', KEYS[3], epoch, 'NX')
 redis.call('SET', KEYS[1], rev + n)
 return {1, values}
 `;
 const COMMIT_SHA = createHash('sha1').update(COMMIT).digest('hex');
+// Leases: `<prefix>lease:<name>` holds "<token>:<holder>" with a TTL; `<prefix>lease:<name>:token`
+// counts the terms, so every new holder gets a higher token (the fencing token).
+const LEASE_ACQUIRE = `
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  if string.match(cur, '^%d+:(.*)$') == ARGV[1] then
+    redis.call('PEXPIRE', KEYS[1], ARGV[2])
+    return {1, cur, tonumber(ARGV[2])}
+  end
+  return {0, cur, redis.call('PTTL', KEYS[1])}
+end
+local value = redis.call('INCR', KEYS[2]) .. ':' .. ARGV[1]
+redis.call('SET', KEYS[1], value, 'PX', ARGV[2])
+return {1, value, tonumber(ARGV[2])}
+`;
+const LEASE_RENEW = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`;
+const LEASE_RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
 const CREATE = -1;
 const ANY_VERSION = -2;
 const WATCH_BATCH = 1000;
@@ -126,12 +163,13 @@ export async function createRedisStore(url: string, opts: { prefix?: string; fee
     }
   }
 
-  async function write(key: ResourceKey, expected: number, op: 'upsert' | 'delete', body = ''): Promise<string> {
+  async function write(fence: Fence | undefined, key: ResourceKey, expected: number, op: 'upsert' | 'delete', body = ''): Promise<string> {
     const args = [
       hashKey(key.type),
       revKey,
       feedKey,
       epochKey,
+      fence?.key ?? epochKey,
       keyId(key),
       expected,
       op,
@@ -140,26 +178,34 @@ export async function createRedisStore(url: string, opts: { prefix?: string; fee
       retention,
       JSON.stringify(key),
       randomUUID(),
+      fence?.value ?? '',
     ];
     const reply = (await cmd(() =>
-      redis.evalsha(WRITE_SHA, 4, ...args).catch((err: Error) => {
+      redis.evalsha(WRITE_SHA, 5, ...args).catch((err: Error) => {
         if (!err.message.startsWith('NOSCRIPT')) throw err;
-        return redis.eval(WRITE, 4, ...args);
+        return redis.eval(WRITE, 5, ...args);
       }),
     )) as [number, string, string?];
     const [ok, detail, version] = reply;
     if (ok === 1) return detail;
+    if (detail === 'fenced') throw new FencedError(fence as Fence);
     if (detail === 'exists') throw new ConflictError(key, 'already exists');
     if (detail === 'missing') throw new NotFoundError(key);
     throw new ConflictError(key, `version ${expected} is stale, the stored version is ${version}`);
   }
 
-  async function commit(writes: readonly StoreWrite[]): Promise<Resource[]> {
+  async function commit(fence: Fence | undefined, writes: readonly StoreWrite[]): Promise<Resource[]> {
     distinctKeys(writes);
     if (writes.length === 0) return [];
     const normal = writes.map((w) => ({ input: normalizeInput(w.input), expected: w.op === 'create' ? CREATE : w.expectedVersion }));
-    const keys = [revKey, feedKey, epochKey, ...normal.map((w) => hashKey(w.input.meta.type))];
-    const args = [now(), retention, randomUUID(), ...normal.flatMap((w) => [keyId(w.input.meta), w.expected, JSON.stringify(w.input)])];
+    const keys = [revKey, feedKey, epochKey, fence?.key ?? epochKey, ...normal.map((w) => hashKey(w.input.meta.type))];
+    const args = [
+      now(),
+      retention,
+      randomUUID(),
+      fence?.value ?? '',
+      ...normal.flatMap((w) => [keyId(w.input.meta), w.expected, JSON.stringify(w.input)]),
+    ];
     const reply = (await cmd(() =>
       redis.evalsha(COMMIT_SHA, keys.length, ...keys, ...args).catch((err: Error) => {
         if (!err.message.startsWith('NOSCRIPT')) throw err;
@@ -168,6 +214,7 @@ export async function createRedisStore(url: string, opts: { prefix?: string; fee
     )) as [1, string[]] | [0, number, string, string?];
     if (reply[0] === 1) return reply[1].map(decodeResource);
     const [, index, detail, version] = reply;
+    if (detail === 'fenced') throw new FencedError(fence as Fence);
     const failed = normal[index - 1] as (typeof normal)[number];
     const key = keyOf(failed.input.meta);
     if (detail === 'exists') throw new ConflictError(key, 'already exists');
@@ -175,12 +222,51 @@ export async function createRedisStore(url: string, opts: { prefix?: string; fee
     throw new ConflictError(key, `version ${failed.expected} is stale, the stored version is ${version}`);
   }
 
-  async function upsert(input: ResourceInput, expected: number): Promise<Resource> {
+  async function upsert(fence: Fence | undefined, input: ResourceInput, expected: number): Promise<Resource> {
     const normal = normalizeInput(input);
-    return decodeResource(await write(keyOf(normal.meta), expected, 'upsert', JSON.stringify(normal)));
+    return decodeResource(await write(fence, keyOf(normal.meta), expected, 'upsert', JSON.stringify(normal)));
   }
 
-  return {
+  const leaseKey = (name: string) => `${prefix}lease:${name}`;
+  const leaseState = (reply: [number, string | null, number]): LeaseState => {
+    const [held, value, ttlMs] = reply;
+    if (value === null) return { held: false, holder: undefined, token: undefined, ttlMs: 0 };
+    const [, token = '0', holder = ''] = /^(\d+):(.*)$/.exec(value) ?? [];
+    return held === 1
+      ? { held: true, value, token: Number(token), ttlMs }
+      : { held: false, holder, token: Number(token), ttlMs: Math.max(0, ttlMs) };
+  };
+  const leases: LeaseBackend = {
+    async acquire(name, holder, ttlMs) {
+      const key = leaseKey(name);
+      return leaseState((await cmd(() => redis.eval(LEASE_ACQUIRE, 2, key, `${key}:token`, holder, ttlMs))) as [number, string, number]);
+    },
+    async renew(name, value, ttlMs) {
+      return (await cmd(() => redis.eval(LEASE_RENEW, 1, leaseKey(name), value, ttlMs))) === 1;
+    },
+    async release(name, value) {
+      await cmd(() => redis.eval(LEASE_RELEASE, 1, leaseKey(name), value));
+    },
+    async read(name) {
+      const [value, ttlMs] = await cmd(() => Promise.all([redis.get(leaseKey(name)), redis.pttl(leaseKey(name))]));
+      return leaseState([0, value, ttlMs]);
+    },
+    fence: (name, value) => ({ key: leaseKey(name), value }),
+  };
+
+  const view = (fence: Fence | undefined): ResourceStore => ({
+    ...reads,
+    create: (input) => upsert(fence, input, CREATE),
+    update: (input, expectedVersion) => upsert(fence, input, expectedVersion),
+    commit: (writes) => commit(fence, writes),
+    async delete(key, expectedVersion) {
+      await write(fence, keyOf(key), expectedVersion ?? ANY_VERSION, 'delete');
+    },
+    fenced: (f) => view(f),
+    leases,
+  });
+
+  const reads = {
     async get(key) {
       const value = await cmd(() => redis.hget(hashKey(key.type), keyId(key)));
       return value === null ? undefined : decodeResource(value);
@@ -188,12 +274,6 @@ export async function createRedisStore(url: string, opts: { prefix?: string; fee
     async list(type, opts = {}) {
       const all = Object.values(await cmd(() => redis.hgetall(hashKey(type)))).map(decodeResource);
       return all.filter((r) => opts.mesh === undefined || r.meta.mesh === opts.mesh).sort(byMeshThenName);
-    },
-    create: (input) => upsert(input, CREATE),
-    update: (input, expectedVersion) => upsert(input, expectedVersion),
-    commit,
-    async delete(key, expectedVersion) {
-      await write(keyOf(key), expectedVersion ?? ANY_VERSION, 'delete');
     },
     async revision() {
       return Number((await cmd(() => redis.get(revKey))) ?? 0);
@@ -262,7 +342,8 @@ export async function createRedisStore(url: string, opts: { prefix?: string; fee
       for (const stop of [...stops]) stop();
       await redis.quit().catch(() => redis.disconnect());
     },
-  };
+  } satisfies Omit<ResourceStore, 'create' | 'update' | 'commit' | 'delete'>;
+  return view(undefined);
 }
 
 /** Errors of the connection, not of the command: Redis down, restarting, or the link lost mid-request. */

@@ -62,6 +62,50 @@ export interface ResourceStore {
    */
   watch(after: number, listener: (event: ChangeEvent) => void, onCompacted?: () => void): () => void;
   close(): Promise<void>;
+  /**
+   * This store, with every write refused (FencedError, nothing written) once `fence` no longer
+   * holds: what a leader writes cannot land after another replica took the lease over (leader.ts).
+   * Absent on a store only this process uses.
+   */
+  fenced?(fence: Fence): ResourceStore;
+  /** Leases for leader election between processes sharing this store; absent on a store only this process uses. */
+  leases?: LeaseBackend;
+}
+
+/** A lease as a write condition: the lease key must still hold exactly this value. */
+export interface Fence {
+  key: string;
+  value: string;
+}
+
+export type LeaseState =
+  | { held: true; value: string; token: number; ttlMs: number }
+  | { held: false; holder: string; token: number; ttlMs: number }
+  | { held: false; holder: undefined; token: undefined; ttlMs: 0 };
+
+/** Named leases with fencing tokens, for `createLeaderElection`. */
+export interface LeaseBackend {
+  /**
+   * Takes lease `name` for `holder` when it is free (a new, higher fencing token) or renews it when
+   * `holder` has it already; otherwise says who has it and for how long.
+   */
+  acquire(name: string, holder: string, ttlMs: number): Promise<LeaseState>;
+  /** Extends the lease while it still holds `value`; false once it does not. */
+  renew(name: string, value: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up when it still holds `value`. */
+  release(name: string, value: string): Promise<void>;
+  /** Who holds lease `name` now. */
+  read(name: string): Promise<LeaseState>;
+  /** The fence of a held lease value. */
+  fence(name: string, value: string): Fence;
+}
+
+/** A write refused because its fence no longer holds: another replica leads now. Nothing was written. */
+export class FencedError extends Error {
+  constructor(fence: Fence) {
+    super(`write refused: this process no longer holds the lease ${fence.key} (another replica leads now)`);
+    this.name = 'FencedError';
+  }
 }
 
 export class NotFoundError extends Error {
