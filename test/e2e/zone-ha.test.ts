@@ -87,8 +87,11 @@ describe('replicas of a zone on one Redis', () => {
       expect(b.kds.connected).toBe(false);
       expect(await zoneInsightLeader()).toBe(a.replica);
     });
-    const zones = await env.meshctl('get', 'zones');
-    expect(zones.stdout).toMatch(/east\s+Online/);
+    const leaderId = (await statusOf(first!)).replica;
+    await eventually(async () => {
+      const zones = await env.meshctl('get', 'zones');
+      expect(zones.stdout).toMatch(new RegExp(`east\\s+Online\\s+\\S+\\s+\\d+\\s+${leaderId}`));
+    });
   });
 
   it('kill -9 of the leader: the other replica leads within the lease, the dataplane moves, no call fails', async () => {

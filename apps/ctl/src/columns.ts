@@ -36,6 +36,7 @@ const COLUMNS: Partial<Record<ResourceType, Column[]>> = {
     ['STATUS', (z) => str(get(z, 'status.online') === undefined ? undefined : get(z, 'status.online') ? 'Online' : 'Offline')],
     ['LAST SEEN', (z, now) => age(get(z, 'status.lastSeen'), now)],
     ['ACKED REVISION', (z) => str(get(z, 'status.ackedRevision'))],
+    ['LEADER', (z) => str(get(z, 'status.leader'))],
     [
       'NACKS',
       (z) => {

@@ -14,30 +14,44 @@ export function zonesRouter(deps: { store: ResourceStore; kds: KdsServer; adminT
   const read = requireReader(deps.adminToken, false);
 
   router.get('/zones', read, async (_req, res) => {
-    const resources = new Map((await deps.store.list('Zone')).map((z) => [z.meta.name, z]));
+    const [zones, insights] = await Promise.all([deps.store.list('Zone'), deps.store.list('ZoneInsight')]);
+    const resources = new Map(zones.map((z) => [z.meta.name, z]));
+    const leaders = new Map(insights.map((i) => [i.meta.name, leaderOf(i)]));
     const live = new Map(deps.kds.zones().map((s) => [s.zone, s]));
     const names = [...new Set([...resources.keys(), ...live.keys()])].sort();
-    const items = names.map((n) => zoneItem(n, resources.get(n), live.get(n)));
+    const items = names.map((n) => zoneItem(n, resources.get(n), live.get(n), leaders.get(n)));
     res.json({ total: items.length, items, next: null });
   });
 
   router.get('/zones/:name', read, async (req, res) => {
     const name = String(req.params.name);
-    const resource = await deps.store.get({ type: 'Zone', name });
+    const [resource, insight] = await Promise.all([deps.store.get({ type: 'Zone', name }), deps.store.get({ type: 'ZoneInsight', name })]);
     const live = deps.kds.zone(name);
     if (resource === undefined && live === undefined) {
       throw new ApiError(404, 'Not found', `Zone "${name}" not found: no Zone resource and no zone of that name has connected`);
     }
-    res.json(zoneItem(name, resource, live));
+    res.json(zoneItem(name, resource, live, insight && leaderOf(insight)));
   });
   return router;
 }
 
-function zoneItem(name: string, resource: Resource | undefined, live: ZoneState | undefined): Record<string, unknown> {
+/** The replica leading the zone, as its ZoneInsight says (replicas of a zone on one Redis). */
+function leaderOf(insight: Resource): string | undefined {
+  const leader = (insight.spec as { leader?: unknown }).leader;
+  return typeof leader === 'string' ? leader : undefined;
+}
+
+function zoneItem(
+  name: string,
+  resource: Resource | undefined,
+  live: ZoneState | undefined,
+  leader: string | undefined,
+): Record<string, unknown> {
   const base = resource === undefined ? { type: 'Zone', name, labels: {} as Record<string, string> } : toUniversal(resource);
   const labels = { ...(base.labels as Record<string, string>) };
   delete labels[ZONE_STATE_LABEL];
-  return { ...base, labels, status: statusOf(resource, live) };
+  const status = statusOf(resource, live);
+  return { ...base, labels, status: live !== undefined && leader !== undefined ? { ...status, leader } : status };
 }
 
 function statusOf(resource: Resource | undefined, live: ZoneState | undefined): ZoneStatus | { online: false } {

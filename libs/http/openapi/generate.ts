@@ -611,6 +611,7 @@ function globalOnlySchemas(): Record<string, Json> {
       description: "What global knows of the zone's sync stream; only `online` when it never connected.",
       properties: {
         online: { type: 'boolean' },
+        leader: { type: 'string', description: "The zone replica that holds the stream, from the zone's ZoneInsight." },
         connectedAt: time,
         disconnectedAt: time,
         lastSeen: time,
