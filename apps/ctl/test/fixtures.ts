@@ -44,7 +44,10 @@ export const SECRETS: Item[] = [
 ];
 
 export const ZONES: Item[] = [
-  { ...meta('Zone', 'zone-1', 2 * 86400), status: { online: true, lastSeen: ago(4), ackedRevision: 12, nacks: [], leader: 'cp-1-4711-9f2c' } },
+  {
+    ...meta('Zone', 'zone-1', 2 * 86400),
+    status: { online: true, lastSeen: ago(4), ackedRevision: 12, nacks: [], leader: 'cp-1-4711-9f2c' },
+  },
   {
     ...meta('Zone', 'zone-2', 2 * 86400),
     status: {
