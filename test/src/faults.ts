@@ -27,13 +27,13 @@ const secretOf = (mesh: string, name: string, marker: string) => ({
   data: Buffer.from(marker).toString('base64'),
 });
 
-interface Acked {
+export interface Acked {
   path: string;
   marker: string;
 }
 
 /** Writers that PUT until stopped; every write global answered 200/201 is remembered with its content. */
-function startWriters(
+export function startWriters(
   target: () => Pick<GlobalProcess, 'apiUrl' | 'caFile' | 'tokenFile'> | undefined,
   opts: { writers: number; prefix: string },
 ) {
@@ -84,7 +84,7 @@ function startWriters(
 }
 
 /** What of the acknowledged writes is missing, and which builtin CAs are half-made, in the store as it is. */
-async function audit(store: ResourceStore, acked: Acked[]): Promise<{ lost: string[]; halfWritten: string[] }> {
+export async function audit(store: ResourceStore, acked: Acked[]): Promise<{ lost: string[]; halfWritten: string[] }> {
   const lost: string[] = [];
   for (const a of acked) {
     const [, , mesh, , secret] = a.path.split('/');
@@ -108,6 +108,9 @@ async function audit(store: ResourceStore, acked: Acked[]): Promise<{ lost: stri
     ]),
   );
   for (const m of await store.list('Mesh')) {
+    // Only a Mesh on the builtin CA ca-1 (what the writers apply) has CA Secrets to check.
+    const backends = (m.spec as { mtls?: { backends?: { name: string; type: string }[] } }).mtls?.backends ?? [];
+    if (!backends.some((b) => b.name === 'ca-1' && b.type === 'builtin')) continue;
     const cert = secrets.get(`${m.meta.name}/${m.meta.name}.ca-builtin-cert-ca-1`);
     const key = secrets.get(`${m.meta.name}/${m.meta.name}.ca-builtin-key-ca-1`);
     if (cert === undefined || key === undefined || !new X509Certificate(cert).checkPrivateKey(createPrivateKey(key)))

@@ -14,3 +14,4 @@ export * from './insights.js';
 export * from './ca-outage.js';
 export * from './ca-rotation.js';
 export * from './api-request.js';
+export * from './load-balancer.js';

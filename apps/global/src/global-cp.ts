@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createLogger, listen, localUrl, serverNames, serverTlsFromFilesOrGenerated, type Logger, VERSION } from '@meshca/common';
 import { createApiApp, loadOrCreateAdminToken } from '@meshca/http';
 import type { KdsLimits, KdsServer } from '@meshca/kds';
-import { openStore, type ResourceStore } from '@meshca/store';
+import { createLeaderElection, openStore, replicaId, startPresence, type ResourceStore } from '@meshca/store';
 import { applyResource, deleteResource } from './apply.js';
 import { startSync } from './kds.js';
 import { createTokenService, type TokenService } from '@meshca/tokens';
@@ -12,6 +12,7 @@ import { tokensRouter } from './tokens-api.js';
 import { zonesRouter } from './zones-api.js';
 import { rotationView } from './rotation-view.js';
 import { startMeshInsights, type MeshInsights } from './mesh-insights.js';
+import { zonesSeen } from './zones-view.js';
 import { identityStatus } from './identity-checks.js';
 
 export { VERSION };
@@ -43,6 +44,10 @@ export interface GlobalConfig {
    * 10 s: agents reconnect within 3 s, and report within the zone's 1 s insight interval).
    */
   zoneSettleMs?: number | undefined;
+  /** This replica's id among global replicas on one Redis (default: host name, pid, random part). */
+  replica?: string | undefined;
+  /** The lease of global's leader (the MeshInsight writer) and of each replica's presence (default 10 s). */
+  leaderLeaseMs?: number | undefined;
   log?: Logger;
 }
 
@@ -77,6 +82,9 @@ export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPl
     log,
   });
   const tokens = await createTokenService({ dataDir: config.dataDir, store, log });
+  const replica = config.replica ?? replicaId();
+  // Other replicas trust the zone states this one records while it is present.
+  const presence = startPresence(store.leases, replica, config.leaderLeaseMs);
   let apiPort: number | undefined;
   let insights: MeshInsights | undefined;
   const online = new Map<string, boolean>();
@@ -92,6 +100,7 @@ export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPl
       ...(config.syncTlsKeyFile === undefined ? {} : { tlsKeyFile: config.syncTlsKeyFile }),
       ...(config.kds === undefined ? {} : { limits: config.kds }),
       software: { name: 'meshca-global', version: VERSION },
+      replica,
     },
     {
       store,
@@ -104,11 +113,26 @@ export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPl
       },
     },
   );
-  insights = startMeshInsights({
-    store,
-    kds: () => sync.kds,
-    log: log.child({ component: 'mesh-insights' }),
-    ...(config.zoneSettleMs !== undefined ? { settleMs: config.zoneSettleMs } : {}),
+  // One MeshInsight writer among the replicas: the leader's, writing through a store fenced by its term.
+  const leader = createLeaderElection({
+    leases: store.leases,
+    name: 'global-leader',
+    holder: replica,
+    ...(config.leaderLeaseMs === undefined ? {} : { leaseMs: config.leaderLeaseMs }),
+    log: log.child({ component: 'leader' }),
+    onElected: (term) => {
+      insights?.close();
+      insights = startMeshInsights({
+        store: store.fenced?.(term.fence) ?? store,
+        zones: () => zonesSeen(store, sync.kds),
+        log: log.child({ component: 'mesh-insights' }),
+        ...(config.zoneSettleMs !== undefined ? { settleMs: config.zoneSettleMs } : {}),
+      });
+    },
+    onLost: () => {
+      insights?.close();
+      insights = undefined;
+    },
   });
   const deps = { store, log, rotationView: (mesh: string) => rotationView(store, sync.kds, mesh) };
   const app = createApiApp({
@@ -148,7 +172,8 @@ export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPl
     kds: sync.kds,
     tokens,
     async close() {
-      insights?.close();
+      await leader.stop();
+      await presence.stop();
       await sync.close();
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -23,6 +23,8 @@ export interface SyncConfig {
   tlsSans?: readonly string[];
   limits?: Partial<KdsLimits>;
   software: { name: string; version: string };
+  /** This global replica's id, recorded with the state of the zones streaming to it. */
+  replica?: string;
   /** The API's port once it listens, told to zones so their refusals name it. */
   apiPort?: () => number | undefined;
 }
@@ -45,7 +47,7 @@ export async function startSync(
   server.on('request', (_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain' }).end('this is the KDS sync port: zones connect with a WebSocket to /kds\n');
   });
-  const persist = zoneStatePersister(store, log);
+  const persist = zoneStatePersister(store, log, config.replica);
   const tokenAuth = (token: string | undefined) => zoneTokenAuthenticator(deps.tokens.issuer())(token);
   const kds = createKdsServer({
     ...config.limits,
@@ -111,7 +113,8 @@ function closeServer(server: Server): Promise<void> {
 }
 
 /** What is kept of a zone's state across restarts of global. */
-export type PersistedZoneState = Omit<ZoneState, 'zone' | 'inFlight' | 'bufferedBytes'>;
+/** `replica`: the global replica that holds (or held) the zone's stream. */
+export type PersistedZoneState = Omit<ZoneState, 'zone' | 'inFlight' | 'bufferedBytes'> & { replica?: string };
 
 export function persistedState(zone: Resource | undefined): PersistedZoneState | undefined {
   const raw = zone?.meta.labels[ZONE_STATE_LABEL];
@@ -128,7 +131,7 @@ export function persistedState(zone: Resource | undefined): PersistedZoneState |
  * not on every ACK or heartbeat: each write is a store revision. Zone is not a synced type, so
  * these writes never travel to zones.
  */
-function zoneStatePersister(store: ResourceStore, log: Logger) {
+function zoneStatePersister(store: ResourceStore, log: Logger, replica: string | undefined) {
   const last = new Map<string, string>();
   let chain: Promise<void> = Promise.resolve();
   const fingerprint = (s: ZoneState) =>
@@ -136,7 +139,12 @@ function zoneStatePersister(store: ResourceStore, log: Logger) {
 
   async function write(s: ZoneState) {
     const { zone: name, inFlight: _f, bufferedBytes: _b, ...rest } = s;
-    const state: PersistedZoneState = { ...rest, nacks: rest.nacks.slice(-5), refused: rest.refused.slice(-5) };
+    const state: PersistedZoneState = {
+      ...rest,
+      nacks: rest.nacks.slice(-5),
+      refused: rest.refused.slice(-5),
+      ...(replica === undefined ? {} : { replica }),
+    };
     for (let attempt = 0; attempt < 5; attempt++) {
       const existing = await store.get({ type: 'Zone', name });
       const labels = { ...existing?.meta.labels, [ZONE_STATE_LABEL]: JSON.stringify(state) };

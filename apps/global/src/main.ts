@@ -45,6 +45,12 @@ const program = new Command('meshca-global')
     process.env.MESHCA_KDS_HEARTBEAT_TIMEOUT ? millis(process.env.MESHCA_KDS_HEARTBEAT_TIMEOUT) : undefined,
   )
   .option(
+    '--leader-lease <duration>',
+    'replicas on one Redis: how long the leader lease (the MeshInsight writer) and each replica presence last unrenewed (default 10s)',
+    millis,
+    process.env.MESHCA_LEADER_LEASE ? millis(process.env.MESHCA_LEADER_LEASE) : undefined,
+  )
+  .option(
     '--zone-settle <duration>',
     "after a zone connects, how long before its dataplanes' trust counts for moving dataplanes to a MeshIdentity",
     millis,
@@ -66,6 +72,7 @@ const program = new Command('meshca-global')
         syncTlsCert?: string;
         syncTlsKey?: string;
         zoneSettle?: number;
+        leaderLease?: number;
         tlsSan: string[];
       } & KdsLimitFlags,
     ) => {
@@ -84,6 +91,7 @@ const program = new Command('meshca-global')
         tlsSans: opts.tlsSan,
         kds: kdsLimitOptions(opts),
         zoneSettleMs: opts.zoneSettle,
+        leaderLeaseMs: opts.leaderLease,
         log,
       });
       const caFlag = cp.apiCaFile ? ` --ca-cert-file ${cp.apiCaFile}` : '';

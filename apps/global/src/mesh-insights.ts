@@ -12,7 +12,7 @@ import {
   type ZonesSeen,
 } from '@meshca/api';
 import { canonicalJson, type Logger } from '@meshca/common';
-import type { KdsServer } from '@meshca/kds';
+import type { ZoneSeen } from './zones-view.js';
 import { NotFoundError, type ResourceStore } from '@meshca/store';
 
 export interface MeshInsights {
@@ -46,7 +46,8 @@ function inputOf(r: Resource): InsightInput {
 
 export function startMeshInsights(deps: {
   store: ResourceStore;
-  kds: () => KdsServer | undefined;
+  /** Every zone and whether it is online, on this replica or another (zones-view.ts). */
+  zones: () => Promise<ZoneSeen[]>;
   log: Logger;
   settleMs?: number;
 }): MeshInsights {
@@ -93,7 +94,7 @@ export function startMeshInsights(deps: {
     }
     const [insights, trusts] = await Promise.all([store.list('DataplaneInsight', { mesh }), store.list('MeshTrust', { mesh })]);
     const known = trusts.flatMap((t) => meshTrustCertificates(t.spec as MeshTrustSpec).flatMap((pem) => fingerprint(pem) ?? []));
-    const spec = computeMeshInsight(insights.map(inputOf), zonesSeen(), known);
+    const spec = computeMeshInsight(insights.map(inputOf), await seenZones(), known);
     if (existing && canonicalJson(existing.spec) === canonicalJson(spec)) return;
     const input = { meta: { type: 'MeshInsight' as const, name: mesh }, spec: spec as unknown as Record<string, unknown> };
     if (existing) await store.update(input, existing.meta.version);
@@ -101,9 +102,9 @@ export function startMeshInsights(deps: {
   }
 
   /** Online zones, and the ones still settling; recomputes every mesh when the first of those settles. */
-  function zonesSeen(): ZonesSeen {
+  async function seenZones(): Promise<ZonesSeen> {
     const now = Date.now();
-    const zones = (deps.kds()?.zones() ?? []).filter((z) => z.online);
+    const zones = (await deps.zones()).filter((z) => z.online);
     const settling = new Map<string, number>();
     let next = Infinity;
     for (const z of zones) {

@@ -6,10 +6,13 @@ import type { KdsServer, ZoneState } from '@meshca/kds';
 import { ApiError, requireReader } from '@meshca/http';
 import type { ResourceStore } from '@meshca/store';
 import { persistedState, ZONE_STATE_LABEL, type PersistedZoneState } from './kds.js';
+import { zonesSeen } from './zones-view.js';
 
 export type ZoneStatus = Omit<ZoneState, 'zone'> | (PersistedZoneState & { online: false });
 
 export function zonesRouter(deps: { store: ResourceStore; kds: KdsServer; adminToken: string }): Router {
+  /** Online on another replica (its recorded state, while that replica is present), by zone. */
+  const elsewhere = async () => new Set((await zonesSeen(deps.store, deps.kds)).filter((z) => !z.here && z.online).map((z) => z.zone));
   const router = express.Router();
   const read = requireReader(deps.adminToken, false);
 
@@ -19,7 +22,8 @@ export function zonesRouter(deps: { store: ResourceStore; kds: KdsServer; adminT
     const leaders = new Map(insights.map((i) => [i.meta.name, leaderOf(i)]));
     const live = new Map(deps.kds.zones().map((s) => [s.zone, s]));
     const names = [...new Set([...resources.keys(), ...live.keys()])].sort();
-    const items = names.map((n) => zoneItem(n, resources.get(n), live.get(n), leaders.get(n)));
+    const onOther = await elsewhere();
+    const items = names.map((n) => zoneItem(n, resources.get(n), live.get(n), leaders.get(n), onOther.has(n)));
     res.json({ total: items.length, items, next: null });
   });
 
@@ -30,7 +34,7 @@ export function zonesRouter(deps: { store: ResourceStore; kds: KdsServer; adminT
     if (resource === undefined && live === undefined) {
       throw new ApiError(404, 'Not found', `Zone "${name}" not found: no Zone resource and no zone of that name has connected`);
     }
-    res.json(zoneItem(name, resource, live, insight && leaderOf(insight)));
+    res.json(zoneItem(name, resource, live, insight && leaderOf(insight), (await elsewhere()).has(name)));
   });
   return router;
 }
@@ -46,20 +50,22 @@ function zoneItem(
   resource: Resource | undefined,
   live: ZoneState | undefined,
   leader: string | undefined,
+  onOtherReplica: boolean,
 ): Record<string, unknown> {
   const base = resource === undefined ? { type: 'Zone', name, labels: {} as Record<string, string> } : toUniversal(resource);
   const labels = { ...(base.labels as Record<string, string>) };
   delete labels[ZONE_STATE_LABEL];
-  const status = statusOf(resource, live);
-  return { ...base, labels, status: live !== undefined && leader !== undefined ? { ...status, leader } : status };
+  const status = statusOf(resource, live, onOtherReplica);
+  return { ...base, labels, status: status.online && leader !== undefined ? { ...status, leader } : status };
 }
 
-function statusOf(resource: Resource | undefined, live: ZoneState | undefined): ZoneStatus | { online: false } {
-  if (live !== undefined) {
+function statusOf(resource: Resource | undefined, live: ZoneState | undefined, onOtherReplica: boolean): ZoneStatus | { online: boolean } {
+  if (live !== undefined && (live.online || !onOtherReplica)) {
     const { zone: _zone, ...status } = live;
     return status;
   }
-  // Not seen by this global process: what the last one recorded, and offline whatever it said.
+  // Not streaming to this process: what the replica holding it recorded (online while that replica
+  // is present), else what the last one recorded, offline whatever it said.
   const saved = persistedState(resource);
-  return saved === undefined ? { online: false } : { ...saved, online: false };
+  return saved === undefined ? { online: false } : { ...saved, online: onOtherReplica };
 }

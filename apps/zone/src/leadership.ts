@@ -1,8 +1,6 @@
 // Replicas of one zone share a store; one of them, the leader, holds the KDS stream to global and
 // writes the ZoneInsight. Every replica serves dataplanes. The leader's writes go through a store
 // fenced by its term, so once another replica leads, a paused old leader writes nothing.
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import type { Logger } from '@meshca/common';
 import type { KdsClient, KdsClientStatus } from '@meshca/kds';
 import { createLeaderElection, type ResourceStore } from '@meshca/store';
@@ -14,10 +12,6 @@ export interface ZoneLeadership extends KdsClient {
   leader(): { replica: string; me: boolean } | undefined;
 }
 
-/** A replica id that says where it runs: host name, pid, and a random part (a restarted process is another replica). */
-export function replicaId(): string {
-  return `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
-}
 
 export function startZoneLeadership(opts: {
   store: ResourceStore;

@@ -10,12 +10,12 @@ import { ZONE_NAME } from '@meshca/tokens';
 import { loadOrCreateAdminToken } from '@meshca/http';
 import { createPublishedTokenKeys, type DataplaneTokenVerifier } from '@meshca/tokens';
 import { createKdsClient, KDS_PATH, type Backoff, type KdsLimits } from '@meshca/kds';
-import { openStore, type ResourceStore } from '@meshca/store';
+import { openStore, replicaId, type ResourceStore } from '@meshca/store';
 import { attachDataplaneServer, createIdentityService, DATAPLANE_PATH, type IdentityService } from '@meshca/identity';
 import { createZoneApi } from './api.js';
 import { enforceTokenRevocations } from '@meshca/tokens';
 import { startInsightWriter } from './insight.js';
-import { replicaId, startZoneLeadership, type ZoneLeadership } from './leadership.js';
+import { startZoneLeadership, type ZoneLeadership } from './leadership.js';
 import { zoneResourceStatus } from './status.js';
 
 export { VERSION };

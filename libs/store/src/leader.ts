@@ -8,6 +8,8 @@
 // replica that cannot reach Redis steps down in time. A replica that was paused (SIGSTOP, a long GC)
 // past its term may still send writes queued before the pause: the fence (the lease value, checked
 // by the store in the same script as the write) refuses them.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Fence, LeaseBackend } from './store.js';
 
 export interface LeaderTerm {
@@ -149,3 +151,40 @@ export function createLeaderElection(opts: LeaderElectionOptions): LeaderElectio
     },
   };
 }
+
+/** A replica id that says where it runs: host name, pid, and a random part (a restarted process is another replica). */
+export function replicaId(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
+}
+
+/**
+ * Says "this replica is alive" in the store, as its own lease renewed every ttlMs / 3: what other
+ * replicas read to trust what it recorded (global: the zones whose streams it holds).
+ */
+export function startPresence(leases: LeaseBackend | undefined, holder: string, ttlMs = DEFAULT_LEASE_MS): { stop(): Promise<void> } {
+  if (leases === undefined) return { stop: () => Promise.resolve() };
+  const name = presenceName(holder);
+  let value: string | undefined;
+  const beat = () =>
+    void leases
+      .acquire(name, holder, ttlMs)
+      .then((s) => void (s.held && (value = s.value)))
+      .catch(() => {});
+  beat();
+  const timer = setInterval(beat, Math.max(50, Math.floor(ttlMs / 3)));
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      if (value !== undefined) await leases.release(name, value).catch(() => {});
+    },
+  };
+}
+
+/** Whether `holder`'s presence (startPresence) is current. */
+export async function isPresent(leases: LeaseBackend, holder: string): Promise<boolean> {
+  const state = await leases.read(presenceName(holder));
+  return state.held || state.holder === holder;
+}
+
+const presenceName = (holder: string) => `replica:${holder}`;
