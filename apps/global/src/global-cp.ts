@@ -142,7 +142,7 @@ export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPl
     info: { mode: 'global', version: VERSION, instanceId: randomUUID(), store: config.store?.startsWith('redis') ? 'redis' : 'memory' },
     extend: (api) => {
       api.use(tokensRouter(tokens, admin.token));
-      api.use(zonesRouter({ store, kds: sync.kds, adminToken: admin.token }));
+      api.use(zonesRouter({ store, kds: sync.kds, adminToken: admin.token, replica }));
     },
     status: (r) => identityStatus(store, r),
     writer: {

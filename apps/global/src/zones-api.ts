@@ -10,7 +10,7 @@ import { zonesSeen } from './zones-view.js';
 
 export type ZoneStatus = Omit<ZoneState, 'zone'> | (PersistedZoneState & { online: false });
 
-export function zonesRouter(deps: { store: ResourceStore; kds: KdsServer; adminToken: string }): Router {
+export function zonesRouter(deps: { store: ResourceStore; kds: KdsServer; adminToken: string; replica: string }): Router {
   /** Online on another replica (its recorded state, while that replica is present), by zone. */
   const elsewhere = async () => new Set((await zonesSeen(deps.store, deps.kds)).filter((z) => !z.here && z.online).map((z) => z.zone));
   const router = express.Router();
@@ -23,7 +23,7 @@ export function zonesRouter(deps: { store: ResourceStore; kds: KdsServer; adminT
     const live = new Map(deps.kds.zones().map((s) => [s.zone, s]));
     const names = [...new Set([...resources.keys(), ...live.keys()])].sort();
     const onOther = await elsewhere();
-    const items = names.map((n) => zoneItem(n, resources.get(n), live.get(n), leaders.get(n), onOther.has(n)));
+    const items = names.map((n) => zoneItem(n, resources.get(n), live.get(n), leaders.get(n), onOther.has(n), deps.replica));
     res.json({ total: items.length, items, next: null });
   });
 
@@ -34,7 +34,7 @@ export function zonesRouter(deps: { store: ResourceStore; kds: KdsServer; adminT
     if (resource === undefined && live === undefined) {
       throw new ApiError(404, 'Not found', `Zone "${name}" not found: no Zone resource and no zone of that name has connected`);
     }
-    res.json(zoneItem(name, resource, live, insight && leaderOf(insight), (await elsewhere()).has(name)));
+    res.json(zoneItem(name, resource, live, insight && leaderOf(insight), (await elsewhere()).has(name), deps.replica));
   });
   return router;
 }
@@ -51,18 +51,24 @@ function zoneItem(
   live: ZoneState | undefined,
   leader: string | undefined,
   onOtherReplica: boolean,
+  replica: string,
 ): Record<string, unknown> {
   const base = resource === undefined ? { type: 'Zone', name, labels: {} as Record<string, string> } : toUniversal(resource);
   const labels = { ...(base.labels as Record<string, string>) };
   delete labels[ZONE_STATE_LABEL];
-  const status = statusOf(resource, live, onOtherReplica);
+  const status = statusOf(resource, live, onOtherReplica, replica);
   return { ...base, labels, status: status.online && leader !== undefined ? { ...status, leader } : status };
 }
 
-function statusOf(resource: Resource | undefined, live: ZoneState | undefined, onOtherReplica: boolean): ZoneStatus | { online: boolean } {
+function statusOf(
+  resource: Resource | undefined,
+  live: ZoneState | undefined,
+  onOtherReplica: boolean,
+  replica: string,
+): ZoneStatus | { online: boolean } {
   if (live !== undefined && (live.online || !onOtherReplica)) {
     const { zone: _zone, ...status } = live;
-    return status;
+    return { ...status, replica };
   }
   // Not streaming to this process: what the replica holding it recorded (online while that replica
   // is present), else what the last one recorded, offline whatever it said.

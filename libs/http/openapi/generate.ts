@@ -612,6 +612,7 @@ function globalOnlySchemas(): Record<string, Json> {
       properties: {
         online: { type: 'boolean' },
         leader: { type: 'string', description: "The zone replica that holds the stream, from the zone's ZoneInsight." },
+        replica: { type: 'string', description: 'The global replica the zone streams to (global replicas on one Redis).' },
         connectedAt: time,
         disconnectedAt: time,
         lastSeen: time,

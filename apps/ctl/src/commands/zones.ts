@@ -14,6 +14,10 @@ interface ZoneItem {
     nacks?: { revision: number; reason: string; at: string }[];
     refused?: { revision: number; reason: string; at: string }[];
     lastDisconnect?: string;
+    /** The zone replica holding the stream (replicas on one Redis). */
+    leader?: string;
+    /** The global replica the zone streams to. */
+    replica?: string;
   };
 }
 
@@ -22,7 +26,20 @@ export async function inspectZones(client: ApiClient, flags: { output: OutputFor
   const { body } = await client.call<{ items: ZoneItem[] }>('GET', '/zones');
   if (flags.output !== 'table') return printStructured(body, flags.output);
   printTable(
-    ['NAME', 'STATUS', 'SINCE', 'LAST SEEN', 'VERSION', 'ACKED', 'SENT', 'NACKS', 'REFUSED', 'LAST DISCONNECT'],
+    [
+      'NAME',
+      'STATUS',
+      'SINCE',
+      'LAST SEEN',
+      'VERSION',
+      'ACKED',
+      'SENT',
+      'NACKS',
+      'REFUSED',
+      'ZONE LEADER',
+      'GLOBAL REPLICA',
+      'LAST DISCONNECT',
+    ],
     body.items.map((z) => {
       const s = z.status ?? {};
       return [
@@ -35,6 +52,8 @@ export async function inspectZones(client: ApiClient, flags: { output: OutputFor
         String(s.sentRevision ?? '-'),
         String(s.nacks?.length ?? 0),
         String(s.refused?.length ?? 0),
+        s.leader ?? '-',
+        s.replica ?? '-',
         s.lastDisconnect ?? '-',
       ];
     }),
