@@ -146,4 +146,22 @@ describe('replicas of a zone on one Redis', () => {
     await traffic.more(5);
     expect(traffic.failures).toEqual([]);
   }, 60_000);
+
+  it('Redis restarted under them: the replicas reconnect by themselves, one leads again, and no call fails', async () => {
+    await redis.down();
+    await new Promise((r) => setTimeout(r, 3000));
+    await redis.up();
+    const live = env.replicas.east!.filter((z) => z.child.exitCode === null && z.child.signalCode === null);
+    await eventually(async () => {
+      const statuses = await Promise.all(live.map(statusOf));
+      const leaders = statuses.filter((s) => s.leader?.me === true);
+      expect(leaders).toHaveLength(1);
+      expect(leaders[0]!.kds.connected).toBe(true);
+    }, 30_000);
+    await env.admin.call('PUT', '/meshes/after-redis', { type: 'Mesh', name: 'after-redis' });
+    await eventually(async () => expect(await eastStore.get({ type: 'Mesh', name: 'after-redis' })).toBeDefined(), 20_000);
+    // The dataplane can still be issued a certificate by the replica it is on.
+    await traffic.more(5);
+    expect(traffic.failures).toEqual([]);
+  }, 60_000);
 });
