@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark in sequence, one table, and bench/results.json with every figure,
 // the machine, and each speed figure next to a floor or peer measured in the same run.
-// Run: npm run bench [-- --only cli,issuance,tokens,sync,dataplanes,vault,acmpca,faults] [--dataplanes 10000] [--out FILE]
+// Run: npm run bench [-- --only cli,issuance,tokens,sync,dataplanes,vault,acmpca,faults,ha] [--dataplanes 10000] [--out FILE]
 // (about 2 minutes on a 2-core machine)
 import { execFileSync, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatAcmPcaBench, runAcmPcaBench, type AcmPcaBenchResult } from './acmpca.js';
 import { CLI_TARGETS, formatCliBench, runCliBench, type CliBenchResult } from './cli.js';
+import { formatHaBench, HA_TARGETS, runHaBench, type HaBenchResult } from './ha.js';
 import { formatDataplaneBench, type DataplaneBenchResult } from './dataplanes.js';
 import { formatFloors, type FloorResult } from './tls-floor.js';
 import { formatIssuanceBench, runIssuanceBench, type IssuanceBenchResult } from './issuance.js';
@@ -25,7 +26,7 @@ import {
 } from '../test/src/faults.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-const SECTIONS = ['cli', 'issuance', 'tokens', 'sync', 'dataplanes', 'vault', 'acmpca', 'faults'] as const;
+const SECTIONS = ['cli', 'issuance', 'tokens', 'sync', 'dataplanes', 'vault', 'acmpca', 'faults', 'ha'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** One line of the table: a figure, optionally next to what it is compared with and a target. */
@@ -55,6 +56,7 @@ export interface BenchResults {
     vault?: VaultBenchResult;
     acmpca?: AcmPcaBenchResult;
     faults?: FaultResults;
+    ha?: HaBenchResult;
   };
   rows: Row[];
   notes: string[];
@@ -111,6 +113,20 @@ function cliRows(r: CliBenchResult): Row[] {
       ...ref('node -e 0', mb(r.nodeRss)),
       target: `< ${mb(CLI_TARGETS.zoneRss)} MB`,
       met: r.zoneRss < CLI_TARGETS.zoneRss,
+    }),
+  ];
+}
+
+function haRows(r: HaBenchResult): Row[] {
+  return [
+    row('ha', 'zone failover: kill -9 of the leader to another replica streaming', r.failoverMs, 'ms', {
+      ...ref('the lease', r.leaseMs),
+      target: `<= lease + ${HA_TARGETS.overLeaseMs / 1000} s`,
+      met: r.failoverMs <= r.leaseMs + HA_TARGETS.overLeaseMs,
+    }),
+    row('ha', `${r.dataplanes} dataplanes re-attached to another replica, all issued`, r.reattachMs, 'ms', {
+      target: `< ${HA_TARGETS.reattachMs / 1000} s`,
+      met: r.reattachMs < HA_TARGETS.reattachMs,
     }),
   ];
 }
@@ -390,6 +406,7 @@ async function main(): Promise<void> {
   await step('vault', () => runVaultBench(), formatVaultBench, vaultRows);
   await step('acmpca', () => runAcmPcaBench(), formatAcmPcaBench, acmpcaRows);
   await step('faults', runFaults, formatFaults, faultRows);
+  await step('ha', () => runHaBench(), formatHaBench, haRows);
 
   results.durationMs = Math.round(performance.now() - started);
   const busiest = Math.max(...Object.values(results.load).map((l) => Math.max(l.start, l.end)));
