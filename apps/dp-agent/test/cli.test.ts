@@ -136,4 +136,20 @@ describe('meshca-dp (real process)', () => {
     expect(cert.checkPrivateKey(createPrivateKey(await readFile(join(dir, 'key.pem'))))).toBe(true);
     expect(zone.service.dataplanes()).toEqual([expect.objectContaining({ name: 'api-1', serial: (await status(port))!.serial })]);
   });
+
+  it('--zone twice: a replica that does not answer is passed over for the next', async () => {
+    zone = await startZone();
+    await applyMesh(zone.store, 'default', { enabledBackend: 'ca-1', backends: [builtin('ca-1')] });
+    dir = await mkdtemp(join(tmpdir(), 'meshca-dp-'));
+    await writeFile(join(dir, 'token'), await zone.tokens.issueDataplaneToken({ mesh: 'default', name: 'api-1', validFor: 600 }));
+    const port = await freePort();
+    const nobody = await freePort(); // a zone replica that is down
+    await start([
+      ...['--zone', `https://127.0.0.1:${nobody}`, '--zone', zone.url.replace('wss:', 'https:').replace('/dataplanes', '')],
+      ...['--token-file', join(dir, 'token'), '--dir', dir, '--name', 'api-1', '--address', '10.0.0.6'],
+      ...['--inbound', 'port=9090,kuma.io/service=api', '--insecure-skip-verify', '--status-port', String(port)],
+    ]);
+    await eventually(async () => expect(typeof (await status(port))?.serial, 'certificate').toBe('string'), 20_000);
+    expect(zone.service.dataplanes()).toEqual([expect.objectContaining({ name: 'api-1' })]);
+  });
 });
