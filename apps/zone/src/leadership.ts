@@ -12,7 +12,6 @@ export interface ZoneLeadership extends KdsClient {
   leader(): { replica: string; me: boolean } | undefined;
 }
 
-
 export function startZoneLeadership(opts: {
   store: ResourceStore;
   zone: string;
