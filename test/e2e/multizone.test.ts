@@ -173,7 +173,7 @@ describe('global with two zones', () => {
     });
     const table = await meshctl('get', 'zones');
     expect(table.code, table.stderr).toBe(0);
-    expect(table.stdout).toMatch(/NAME\s+STATUS\s+LAST SEEN\s+ACKED REVISION\s+NACKS/);
+    expect(table.stdout).toMatch(/NAME\s+STATUS\s+LAST SEEN\s+ACKED REVISION\s+LEADER\s+NACKS/);
     expect(table.stdout).toMatch(/east\s+Online/);
     expect(table.stdout).toMatch(/west\s+Online/);
   });

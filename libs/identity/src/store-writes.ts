@@ -33,15 +33,17 @@ export async function removeIfPresent(store: ResourceStore, key: ResourceKey, ou
   }
 }
 
-/** Replaces our own last write; leaves a newer one (another replica's) alone. Returns the version now ours, if any. */
+/**
+ * Replaces our own last write, or creates the record when we never wrote it and nobody has; leaves
+ * a newer one (another replica's) alone. Returns the version now ours, if any.
+ */
 export async function updateIfOurs(
   store: ResourceStore,
   input: ResourceInput,
   ourVersion: number | undefined,
 ): Promise<number | undefined> {
-  if (ourVersion === undefined) return undefined;
   try {
-    return (await store.update(input, ourVersion)).meta.version;
+    return ourVersion === undefined ? (await store.create(input)).meta.version : (await store.update(input, ourVersion)).meta.version;
   } catch (err) {
     if (err instanceof ConflictError || err instanceof NotFoundError) return undefined;
     throw err;
