@@ -16,9 +16,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const home = process.env.MESHCA_DEMO_DIR ? resolve(process.env.MESHCA_DEMO_DIR) : join(root, '.meshca');
 const rel = (p) => relative(process.cwd(), p) || '.';
 const env = process.env;
-const port = (name, fallback) => {
+const port = (name, fallback, { zeroPicksFree = false } = {}) => {
   const value = Number(env[name] ?? fallback);
-  if (!Number.isInteger(value) || value <= 0 || value > 65535) fail(`${name}=${env[name]} is not a TCP port`);
+  if (!Number.isInteger(value) || value < (zeroPicksFree ? 0 : 1) || value > 65535) fail(`${name}=${env[name]} is not a TCP port`);
   return value;
 };
 const ports = {
@@ -26,6 +26,12 @@ const ports = {
   globalSync: port('MESHCA_GLOBAL_SYNC_PORT', 5685),
   zones: { 'zone-1': port('MESHCA_ZONE1_PORT', 5682), 'zone-2': port('MESHCA_ZONE2_PORT', 5692) },
   services: { 'zone-1': port('MESHCA_DEMO_WEB_PORT', 5683), 'zone-2': port('MESHCA_DEMO_BACKEND_PORT', 5693) },
+  // Prometheus metrics (GET /metrics): global's default, and one port per zone on this one machine.
+  metrics: {
+    global: port('MESHCA_GLOBAL_METRICS_PORT', 5680, { zeroPicksFree: true }),
+    'zone-1': port('MESHCA_ZONE1_METRICS_PORT', 5687, { zeroPicksFree: true }),
+    'zone-2': port('MESHCA_ZONE2_METRICS_PORT', 5697, { zeroPicksFree: true }),
+  },
 };
 const certTtl = env.MESHCA_DEMO_CERT_TTL;
 const interval = env.MESHCA_DEMO_INTERVAL ?? '1500';
@@ -194,6 +200,8 @@ async function main() {
       String(ports.globalApi),
       '--sync-port',
       String(ports.globalSync),
+      '--metrics-address',
+      `127.0.0.1:${ports.metrics.global}`,
     ],
     {
       ready: (e) => typeof e.api === 'string',
@@ -282,6 +290,8 @@ async function main() {
           '127.0.0.1',
           '--api-port',
           String(ports.zones[zone]),
+          '--metrics-address',
+          `127.0.0.1:${ports.metrics[zone]}`,
         ],
         {
           ready: (e) => typeof e.api === 'string',
@@ -405,7 +415,7 @@ function banner(api) {
   const lines = [
     '',
     `meshca is running (data and logs in ${rel(home)}; Ctrl-C stops everything):`,
-    `  global   ${api}  (zones sync from wss://127.0.0.1:${ports.globalSync})`,
+    `  global   ${api}  (zones sync from wss://127.0.0.1:${ports.globalSync}; metrics http://127.0.0.1:${ports.metrics.global}/metrics)`,
   ];
   if (withDemo) {
     for (const dp of dataplanes) {

@@ -81,6 +81,9 @@ async function demoEnv(): Promise<NodeJS.ProcessEnv> {
     MESHCA_DEMO_WEB_PORT: web,
     MESHCA_DEMO_BACKEND_PORT: backend,
     MESHCA_DEMO_INTERVAL: '300',
+    MESHCA_GLOBAL_METRICS_PORT: '0',
+    MESHCA_ZONE1_METRICS_PORT: '0',
+    MESHCA_ZONE2_METRICS_PORT: '0',
   };
 }
 
@@ -155,7 +158,19 @@ describe('stopping what was started', () => {
   it('npx meshca-global: SIGTERM to npx leaves no meshca-global behind', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'meshca-npx-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-    const args = ['meshca-global', '--data-dir', dataDir, '--api-address', '127.0.0.1', '--api-port', '0', '--sync-port', '0'];
+    const args = [
+      'meshca-global',
+      '--data-dir',
+      dataDir,
+      '--api-address',
+      '127.0.0.1',
+      '--api-port',
+      '0',
+      '--sync-port',
+      '0',
+      '--metrics-address',
+      '127.0.0.1:0',
+    ];
     const npx = spawn('npx', args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     cleanups.push(async () => {
       for (const p of await descendants(npx.pid!)) if (alive(p)) process.kill(p, 'SIGKILL');

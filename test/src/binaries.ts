@@ -105,3 +105,10 @@ export async function configureMeshctl(target: MeshctlTarget, name = 'g'): Promi
   if (added.code !== 0) throw new Error(`meshctl config control-planes add: ${added.stderr}`);
   return env;
 }
+
+/** The /metrics URL a started control plane logged (`{"metrics": "http://..."}`). */
+export function metricsUrlOf(proc: { logs: Record<string, unknown>[] }): string {
+  const entry = proc.logs.find((l) => typeof l.metrics === 'string');
+  if (entry === undefined) throw new Error('the process did not log a metrics URL');
+  return String(entry.metrics);
+}

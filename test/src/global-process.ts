@@ -35,6 +35,9 @@ export async function startGlobalProcess(
     '0',
     '--store',
     opts.store ?? 'memory',
+    // A free port each: tests run many of these at once (metricsUrlOf reads it from the log).
+    '--metrics-address',
+    '127.0.0.1:0',
     ...(opts.extraArgs ?? []),
   ];
   const { child, logs, apiUrl, stop } = await spawnControlPlane('meshca-global', args, opts.env);

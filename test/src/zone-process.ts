@@ -72,6 +72,9 @@ export async function startZoneProcess(opts: ZoneProcessOptions): Promise<ZonePr
     '0',
     '--store',
     opts.store ?? 'memory',
+    // A free port each: tests run many of these at once (metricsUrlOf reads it from the log).
+    '--metrics-address',
+    '127.0.0.1:0',
     ...FAST_ZONE_ARGS,
     ...(opts.extraArgs ?? []),
   ];

@@ -1,7 +1,7 @@
 // meshca-dp: the dataplane agent. See docs/dataplanes.md.
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { closeOnSignals, createLogger } from '@meshca/common';
+import { closeOnSignals, createLogger, parseMetricsAddress } from '@meshca/common';
 import { runAgent } from './agent.js';
 import { dataplaneFromFlags, readDataplaneFile } from './dataplane.js';
 
@@ -31,6 +31,7 @@ const program = new Command('meshca-dp')
   .option('--signal-pid <pid>', 'signal this process after every rotation', (v: string) => Number(v))
   .addOption(new Option('--signal <signal>', 'signal sent to --signal-pid').default('SIGHUP'))
   .option('--status-port <port>', 'serve GET /status as JSON on 127.0.0.1:<port>', (v: string) => Number(v))
+  .option('--metrics-address <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (default: off)', 'off')
   .option('--log-level <level>', 'log level', process.env.MESHCA_LOG_LEVEL ?? 'info');
 
 interface Flags {
@@ -49,6 +50,7 @@ interface Flags {
   signalPid?: number;
   signal: string;
   statusPort?: number;
+  metricsAddress: string;
   logLevel: string;
 }
 
@@ -73,6 +75,7 @@ async function main(): Promise<void> {
       ...(f.signalPid !== undefined ? { signalPid: f.signalPid, signal: f.signal as NodeJS.Signals } : {}),
     },
     ...(f.statusPort !== undefined ? { statusPort: f.statusPort } : {}),
+    metricsAddress: parseMetricsAddress(f.metricsAddress),
     log,
   });
   log.info({ mesh: dataplane.mesh, dataplane: dataplane.name, zone: f.zone, dir: f.dir, csr: f.csr === true }, 'meshca-dp started');

@@ -9,6 +9,8 @@ export interface ReloadOptions {
   /** Extra environment for the command (paths of the files). */
   env?: Record<string, string>;
   log?: Logger;
+  /** A signal that could not be sent or a command that failed (counted in the agent's metrics). */
+  onFailure?: () => void;
 }
 
 /** Returns a trigger; rotations that arrive while a command runs coalesce into one more run. */
@@ -22,6 +24,7 @@ export function createReloader(opts: ReloadOptions): () => Promise<void> {
         process.kill(opts.signalPid, opts.signal ?? 'SIGHUP');
       } catch (err) {
         opts.log?.warn({ pid: opts.signalPid, err: (err as Error).message }, 'could not signal the process');
+        opts.onFailure?.();
       }
     }
     if (opts.command === undefined) return;
@@ -30,10 +33,14 @@ export function createReloader(opts: ReloadOptions): () => Promise<void> {
       const child = spawn(command, { shell: true, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...opts.env } });
       child.on('error', (err) => {
         opts.log?.warn({ err: err.message }, 'reload command could not start');
+        opts.onFailure?.();
         resolve();
       });
       child.on('exit', (code, signal) => {
-        if (code !== 0) opts.log?.warn({ code, signal }, 'reload command failed');
+        if (code !== 0) {
+          opts.log?.warn({ code, signal }, 'reload command failed');
+          opts.onFailure?.();
+        }
         resolve();
       });
     });

@@ -1,7 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:https';
 import { join } from 'node:path';
-import { createLogger, listen, localUrl, serverNames, serverTlsFromFilesOrGenerated, type Logger, VERSION } from '@meshca/common';
+import {
+  createLogger,
+  createMetricsRegistry,
+  listen,
+  localUrl,
+  serveMetrics,
+  serverNames,
+  serverTlsFromFilesOrGenerated,
+  type Logger,
+  VERSION,
+} from '@meshca/common';
+import { registerGlobalMetrics } from './metrics.js';
 import { createApiApp, loadOrCreateAdminToken } from '@meshca/http';
 import type { KdsLimits, KdsServer } from '@meshca/kds';
 import { createLeaderElection, openStore, replicaId, startPresence, type ResourceStore } from '@meshca/store';
@@ -48,6 +59,8 @@ export interface GlobalConfig {
   replica?: string | undefined;
   /** The lease of global's leader (the MeshInsight writer) and of each replica's presence (default 10 s). */
   leaderLeaseMs?: number | undefined;
+  /** Where /metrics is served (Prometheus text, no token); none when absent. */
+  metricsAddress?: { host: string; port: number } | undefined;
   log?: Logger;
 }
 
@@ -63,6 +76,8 @@ export interface GlobalControlPlane {
   store: ResourceStore;
   kds: KdsServer;
   tokens: TokenService;
+  /** Where /metrics is served, when it is. */
+  metricsUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -160,6 +175,9 @@ export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPl
   }
   const apiUrl = localUrl(server, config.apiAddress);
   apiPort = Number(new URL(apiUrl).port);
+  const registry = createMetricsRegistry();
+  registerGlobalMetrics(registry, () => sync.kds);
+  const metrics = config.metricsAddress === undefined ? undefined : await serveMetrics(registry, config.metricsAddress, log);
   log.info({ api: apiUrl, caFile: tls.caFile }, 'global control plane API listening');
 
   return {
@@ -171,7 +189,9 @@ export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPl
     store,
     kds: sync.kds,
     tokens,
+    metricsUrl: metrics?.url,
     async close() {
+      await metrics?.close();
       await leader.stop();
       await presence.stop();
       await sync.close();

@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { startGlobal, VERSION } from './global-cp.js';
-import { closeOnSignals, createLogger, millis, port, TLS_SAN_HELP, tlsSan, tlsSansFromEnv } from '@meshca/common';
+import { closeOnSignals, createLogger, millis, parseMetricsAddress, port, TLS_SAN_HELP, tlsSan, tlsSansFromEnv } from '@meshca/common';
 import { kdsLimitOptions, type KdsLimitFlags } from './flags.js';
 
 const program = new Command('meshca-global')
@@ -45,6 +45,11 @@ const program = new Command('meshca-global')
     process.env.MESHCA_KDS_HEARTBEAT_TIMEOUT ? millis(process.env.MESHCA_KDS_HEARTBEAT_TIMEOUT) : undefined,
   )
   .option(
+    '--metrics-address <host:port>',
+    'serve Prometheus metrics at http://HOST:PORT/metrics (no token: 0.0.0.0 opens it to the network), or off',
+    process.env.MESHCA_METRICS_ADDRESS ?? '127.0.0.1:5680',
+  )
+  .option(
     '--leader-lease <duration>',
     'replicas on one Redis: how long the leader lease (the MeshInsight writer) and each replica presence last unrenewed (default 10s)',
     millis,
@@ -73,6 +78,7 @@ const program = new Command('meshca-global')
         syncTlsKey?: string;
         zoneSettle?: number;
         leaderLease?: number;
+        metricsAddress: string;
         tlsSan: string[];
       } & KdsLimitFlags,
     ) => {
@@ -92,6 +98,7 @@ const program = new Command('meshca-global')
         kds: kdsLimitOptions(opts),
         zoneSettleMs: opts.zoneSettle,
         leaderLeaseMs: opts.leaderLease,
+        metricsAddress: parseMetricsAddress(opts.metricsAddress),
         log,
       });
       const caFlag = cp.apiCaFile ? ` --ca-cert-file ${cp.apiCaFile}` : '';

@@ -1,7 +1,17 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { closeOnSignals, createLogger, fromEnv, millis, port, TLS_SAN_HELP, tlsSan, tlsSansFromEnv } from '@meshca/common';
+import {
+  closeOnSignals,
+  createLogger,
+  fromEnv,
+  millis,
+  parseMetricsAddress,
+  port,
+  TLS_SAN_HELP,
+  tlsSan,
+  tlsSansFromEnv,
+} from '@meshca/common';
 import { startZone, VERSION } from './zone-cp.js';
 
 interface Flags {
@@ -19,6 +29,7 @@ interface Flags {
   tlsKey?: string;
   tlsSan: string[];
   leaderLease?: number;
+  metricsAddress: string;
   kdsHeartbeatInterval?: number;
   kdsHeartbeatTimeout?: number;
   kdsBackoffInitial?: number;
@@ -65,6 +76,11 @@ const program = new Command('meshca-zone')
   .option('--tls-cert <file>', 'zone API certificate (PEM); generated at first start when not given')
   .option('--tls-key <file>', 'zone API private key (PEM)')
   .option('--tls-san <name>', TLS_SAN_HELP, tlsSan, tlsSansFromEnv())
+  .option(
+    '--metrics-address <host:port>',
+    'serve Prometheus metrics at http://HOST:PORT/metrics (no token: 0.0.0.0 opens it to the network), or off [MESHCA_METRICS_ADDRESS]',
+    env.MESHCA_METRICS_ADDRESS ?? '127.0.0.1:5690',
+  )
   .option(
     '--leader-lease <duration>',
     'replicas of a zone on one Redis: how long the leader lease lasts unrenewed (renewed every fifth of it; default 10s) [MESHCA_LEADER_LEASE]',
@@ -128,6 +144,7 @@ const program = new Command('meshca-zone')
       ...(opts.tlsKey === undefined ? {} : { tlsKeyFile: opts.tlsKey }),
       tlsSans: opts.tlsSan,
       ...(opts.leaderLease === undefined ? {} : { leaderLeaseMs: opts.leaderLease }),
+      metricsAddress: parseMetricsAddress(opts.metricsAddress),
       kds: {
         ...(opts.kdsHeartbeatInterval === undefined ? {} : { heartbeatIntervalMs: opts.kdsHeartbeatInterval }),
         ...(opts.kdsHeartbeatTimeout === undefined ? {} : { heartbeatTimeoutMs: opts.kdsHeartbeatTimeout }),

@@ -5,7 +5,17 @@ import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
 import type { Router } from 'express';
 import { validateResource } from '@meshca/api';
-import { createLogger, listen, localUrl, serverNames, serverTlsFromFilesOrGenerated, type Logger, VERSION } from '@meshca/common';
+import {
+  createLogger,
+  createMetricsRegistry,
+  listen,
+  localUrl,
+  serveMetrics,
+  serverNames,
+  serverTlsFromFilesOrGenerated,
+  type Logger,
+  VERSION,
+} from '@meshca/common';
 import { ZONE_NAME } from '@meshca/tokens';
 import { loadOrCreateAdminToken } from '@meshca/http';
 import { createPublishedTokenKeys, type DataplaneTokenVerifier } from '@meshca/tokens';
@@ -17,6 +27,7 @@ import { enforceTokenRevocations } from '@meshca/tokens';
 import { startInsightWriter } from './insight.js';
 import { startZoneLeadership, type ZoneLeadership } from './leadership.js';
 import { zoneResourceStatus } from './status.js';
+import { registerZoneMetrics } from './metrics.js';
 
 export { VERSION };
 
@@ -43,6 +54,8 @@ export interface ZoneConfig {
   replica?: string;
   /** How long the zone leader's lease lasts without renewal (replicas on a shared Redis store; default 10 s). */
   leaderLeaseMs?: number;
+  /** Where /metrics is served (Prometheus text, no token); none when absent. */
+  metricsAddress?: { host: string; port: number } | undefined;
   /** wss://HOST:5685 (the path /kds is added when absent). */
   globalUrl: string;
   /** The zone token, or a file re-read on every connection attempt (so a replaced token is picked up). */
@@ -91,6 +104,8 @@ export interface ZoneControlPlane {
   verifier: DataplaneTokenVerifier;
   /** Issues and rotates the certificates of the dataplanes connected at DATAPLANE_PATH. */
   identity: IdentityService;
+  /** Where /metrics is served, when it is. */
+  metricsUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -267,6 +282,9 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
   const apiUrl = localUrl(server, config.apiAddress);
 
   kds.start();
+  const registry = createMetricsRegistry();
+  registerZoneMetrics(registry, { identity: () => identity, kds });
+  const metrics = config.metricsAddress === undefined ? undefined : await serveMetrics(registry, config.metricsAddress, log);
   log.info({ api: apiUrl, global: url, caFile: tls.caFile, zone: config.zone, store: storeKind }, 'zone control plane API listening');
 
   return {
@@ -278,7 +296,9 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
     kds,
     verifier,
     identity,
+    metricsUrl: metrics?.url,
     async close() {
+      await metrics?.close();
       await kds.stop();
       for (const close of closers) await close();
       server.closeIdleConnections();

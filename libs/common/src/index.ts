@@ -8,3 +8,4 @@ export * from './version.js';
 export * from './canonical-json.js';
 export * from './host-names.js';
 export * from './tls-errors.js';
+export * from './metrics.js';
