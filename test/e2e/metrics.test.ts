@@ -113,6 +113,30 @@ describe('Prometheus metrics', () => {
     await promtoolCheck(text);
   });
 
+  it('meshctl inspect dataplanes: every dataplane of every zone with its service, backend, serial, notAfter and time left', async () => {
+    await eventually(async () => {
+      const r = await env.meshctl('inspect', 'dataplanes', '--mesh', 'default');
+      expect(r.code, r.stderr).toBe(0);
+      const lines = r.stdout.trim().split('\n');
+      expect(lines[0]?.split(/\s{2,}/)).toEqual([
+        'MESH',
+        'NAME',
+        'ZONE',
+        'CONNECTED',
+        'SERVICE',
+        'BACKEND',
+        'SERIAL',
+        'NOT AFTER',
+        'TIME LEFT',
+        'LAST ERROR',
+      ]);
+      const web = lines.find((l) => l.includes('east.web-1'))?.split(/\s{2,}/);
+      expect(web?.slice(0, 6)).toEqual(['default', 'east.web-1', 'east', 'yes', 'web', 'ca-1']);
+      expect(web?.[8]).toMatch(/^23h5\dm$/);
+      expect(lines.some((l) => l.includes('east.api-1'))).toBe(true);
+    });
+  });
+
   it('serves nothing else on the metrics port, and only on 127.0.0.1 by default', async () => {
     const url = new URL(metricsUrlOf(env.global));
     expect(url.hostname).toBe('127.0.0.1');

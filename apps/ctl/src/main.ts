@@ -16,6 +16,7 @@ import {
 } from './commands/generate.js';
 import { inspectZones } from './commands/zones.js';
 import { inspectMesh } from './commands/inspect-mesh.js';
+import { inspectDataplanes } from './commands/inspect-dataplanes.js';
 import { KIND_NAMES } from './kinds.js';
 import { parseFormat } from './output.js';
 import { report } from './report.js';
@@ -118,17 +119,22 @@ program
 
 program
   .command('inspect')
-  .description('zones: stream state, revisions, NACKs; mesh NAME: where a CA rotation stands, per backend and zone')
-  .argument('<what>', 'zones, or mesh')
+  .description(
+    'zones: stream state, revisions, NACKs; mesh NAME: where a CA rotation stands, per backend and zone; dataplanes: every certificate, its backend and time left',
+  )
+  .argument('<what>', 'zones, mesh or dataplanes')
   .argument('[name]', 'the mesh, for inspect mesh')
+  .option('-m, --mesh <mesh>', 'inspect dataplanes: only this mesh')
   .addOption(outputOption())
-  .action(async (what: string, name: string | undefined, opts: { output: ReturnType<typeof parseFormat> }) => {
+  .action(async (what: string, name: string | undefined, opts: { output: ReturnType<typeof parseFormat>; mesh?: string }) => {
     if (what === 'zones' || what === 'zone') return inspectZones(await client(), opts);
+    if (what === 'dataplanes' || what === 'dataplane')
+      return inspectDataplanes(await client(), { output: opts.output, ...(opts.mesh === undefined ? {} : { mesh: opts.mesh }) });
     if (what === 'mesh' || what === 'meshes') {
       if (!name) throw new Error('inspect mesh needs the mesh name: meshctl inspect mesh default');
       return inspectMesh(await client(), name, opts);
     }
-    throw new Error(`inspect knows "zones" and "mesh NAME", not "${what}"`);
+    throw new Error(`inspect knows "zones", "mesh NAME" and "dataplanes", not "${what}"`);
   });
 
 const config = program.command('config').description('meshctl configuration');

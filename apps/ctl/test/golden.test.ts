@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderResources } from '../src/columns.js';
 import { renderMeshInspection } from '../src/commands/inspect-mesh.js';
+import { dataplaneRows, renderDataplaneRows } from '../src/commands/inspect-dataplanes.js';
+import { formatTable } from '../src/output.js';
 import { resolveKind } from '../src/kinds.js';
 import { DATAPLANES, IDENTITY_VIEW, INSIGHTS, MESHES, NOW, PAYMENTS, SECRETS, ZONES } from './fixtures.js';
 
@@ -34,6 +36,15 @@ describe('meshctl tables (golden files)', () => {
   it('inspect mesh', () => matchesGolden('inspect-mesh', renderMeshInspection('payments', PAYMENTS, INSIGHTS, 'table', NOW)));
   it('inspect mesh, moving to MeshIdentity', () =>
     matchesGolden('inspect-mesh-identity', renderMeshInspection('payments', PAYMENTS, INSIGHTS, 'table', NOW, IDENTITY_VIEW)));
+  it('inspect dataplanes', () => {
+    // The insights' mesh, so each Dataplane meets its insight (one has none yet, one no Dataplane).
+    const dataplanes = DATAPLANES.map((d) => ({ ...d, mesh: 'payments' })) as unknown as Parameters<typeof dataplaneRows>[0];
+    const { headers, cells } = renderDataplaneRows(
+      dataplaneRows(dataplanes, INSIGHTS as unknown as Parameters<typeof dataplaneRows>[1]),
+      NOW,
+    );
+    matchesGolden('inspect-dataplanes', formatTable(headers, cells));
+  });
   it('inspect mesh, after Mesh.mtls is gone', () =>
     matchesGolden('inspect-mesh-identity-only', renderMeshInspection('payments', {}, INSIGHTS, 'table', NOW, IDENTITY_VIEW)));
 });
