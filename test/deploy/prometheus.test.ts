@@ -1,6 +1,8 @@
 // deploy/prometheus: the scrape configuration and the alert rules, checked by promtool (Debian's
 // `prometheus` package), and the rules' unit tests (alerts.test.yml) run by it.
 import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -18,5 +20,35 @@ describe('deploy/prometheus', () => {
   it('every alert rule fires when it should and not before (promtool test rules)', async () => {
     const { stdout } = await promtool('test', 'rules', 'alerts.test.yml');
     expect(stdout).toMatch(/Unit Testing:\s+alerts\.test\.yml\s+SUCCESS/);
+  });
+
+  it('the Grafana dashboard: valid PromQL in every panel, over metrics meshca exports', async () => {
+    const dashboard = JSON.parse(await readFile(join(DIR, 'grafana-dashboard.json'), 'utf8')) as {
+      panels: { title: string; targets: { expr: string }[] }[];
+    };
+    const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => ({ title: p.title, expr: t.expr })));
+    expect(exprs.length).toBeGreaterThan(10);
+    // promtool checks PromQL inside rule files: each panel's query as a recording rule.
+    const dir = await mkdtemp(join(tmpdir(), 'meshca-dashboard-'));
+    try {
+      const rules = ['groups:', '  - name: dashboard', '    rules:'];
+      exprs.forEach((e, i) => rules.push(`      - record: panel_${i}`, `        expr: ${JSON.stringify(e.expr)}`));
+      await writeFile(join(dir, 'panels.yml'), `${rules.join('\n')}\n`);
+      expect((await promisify(execFile)('promtool', ['check', 'rules', join(dir, 'panels.yml')])).stdout).toContain(
+        `SUCCESS: ${exprs.length} rules found`,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    // Every metric a panel reads is one a meshca process registers (or prom-client's process metrics).
+    const sources = await Promise.all(
+      ['apps/zone/src/metrics.ts', 'apps/global/src/metrics.ts', 'apps/dp-agent/src/metrics.ts'].map((f) =>
+        readFile(join(REPO_ROOT, f), 'utf8'),
+      ),
+    );
+    const exported = new Set(sources.flatMap((text) => [...text.matchAll(/name: '([a-z_]+)'/g)].map((m) => m[1])));
+    for (const { title, expr } of exprs) {
+      for (const name of expr.match(/\b(?:meshca|kds|cert)_[a-z_]+/g) ?? []) expect(exported, `${title}: ${name}`).toContain(name);
+    }
   });
 });
