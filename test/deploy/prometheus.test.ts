@@ -14,7 +14,7 @@ const promtool = (...args: string[]) => promisify(execFile)('promtool', args, { 
 describe('deploy/prometheus', () => {
   it('promtool accepts the scrape configuration and the rules', async () => {
     expect((await promtool('check', 'config', 'prometheus.yml')).stdout).toContain('SUCCESS');
-    expect((await promtool('check', 'rules', 'alerts.yml')).stdout).toContain('SUCCESS: 6 rules found');
+    expect((await promtool('check', 'rules', 'alerts.yml')).stdout).toContain('SUCCESS: 8 rules found');
   });
 
   it('every alert rule fires when it should and not before (promtool test rules)', async () => {

@@ -98,6 +98,10 @@ describe('Prometheus metrics', () => {
       const earliest = sample(text, 'meshca_dataplane_cert_expiry_earliest_timestamp_seconds{mesh="default"}');
       expect(earliest).toBeGreaterThan(Date.now() / 1000 + 3600);
       expect(sample(text, 'kds_stream_connected')).toBe(1);
+      // The builtin CA is made for ten years.
+      const ca = sample(text, 'meshca_ca_cert_not_after_timestamp_seconds{mesh="default",backend="ca-1",type="builtin"}');
+      expect(ca).toBeGreaterThan(Date.now() / 1000 + 9 * 365 * 86400);
+      expect(sample(text, 'meshca_ca_backend_available{mesh="default",backend="ca-1",type="builtin"}')).toBe(1);
       expect(text).not.toMatch(/web-1|api-1/); // dataplane names stay out of labels
       await promtoolCheck(text);
     });

@@ -58,6 +58,29 @@ export function registerZoneMetrics(registry: Registry, deps: { identity: () => 
     },
   });
   new Gauge({
+    name: 'meshca_ca_cert_not_after_timestamp_seconds',
+    help: "The earliest notAfter of a mesh backend's CA roots as this zone sees them (Unix seconds).",
+    labelNames: ['mesh', 'backend', 'type'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const b of deps.identity()?.backends() ?? []) {
+        if (b.notAfter !== undefined) this.set({ mesh: b.mesh, backend: b.backend, type: b.type }, b.notAfter.getTime() / 1000);
+      }
+    },
+  });
+  new Gauge({
+    name: 'meshca_ca_backend_available',
+    help: '1 while the zone can issue through a mesh backend, 0 while it cannot be opened (its certificates stay valid).',
+    labelNames: ['mesh', 'backend', 'type'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const b of deps.identity()?.backends() ?? [])
+        this.set({ mesh: b.mesh, backend: b.backend, type: b.type }, b.unavailable ? 0 : 1);
+    },
+  });
+  new Gauge({
     name: 'kds_stream_connected',
     help: "1 while this zone process holds the KDS stream to global (the leader of the zone's replicas), else 0.",
     registers: [registry],

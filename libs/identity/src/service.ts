@@ -2,6 +2,7 @@
 // sessions to issuance (issuance.ts), which issues from the mesh's enabled backend (mesh-ca-cache.ts,
 // reloaded by mesh-watch.ts) and hands out trust bundles (trust.ts); records.ts writes what the
 // zone reports of each dataplane.
+import { X509Certificate } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { WebSocket } from 'ws';
 import { openCaBackend, type BackendEnv } from '@meshca/ca';
@@ -64,6 +65,16 @@ export interface IdentityStats {
   queued: number;
 }
 
+export interface BackendState {
+  mesh: string;
+  backend: string;
+  type: string;
+  /** The earliest notAfter among the backend's roots; absent while it has none (unavailable from the start). */
+  notAfter?: Date;
+  /** It could not be opened the last time it was tried. */
+  unavailable: boolean;
+}
+
 export interface DataplaneCertState {
   mesh: string;
   name: string;
@@ -108,6 +119,8 @@ export interface IdentityService {
   readonly verifyToken: VerifyDataplaneToken;
   stats(): IdentityStats;
   dataplanes(): DataplaneCertState[];
+  /** The CA backends of the meshes this zone serves, and when each one's root expires. */
+  backends(): BackendState[];
   /** The MeshIdentities of the meshes this zone serves, as it runs them. */
   identities(): ZoneIdentityState[];
   /**
@@ -244,6 +257,23 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
       for (const s of connections.sessions()) if (s.link.ws) connected++;
       return { connected, known: connections.count, ...issuance.counters, queued: limiter.waiting };
     },
+    backends() {
+      const out: BackendState[] = [];
+      for (const mesh of cas.loaded()) {
+        for (const entry of cas.peek(mesh)?.entries.values() ?? []) {
+          const ends = (entry.roots ?? []).map(rootNotAfter).filter((d): d is Date => d !== undefined);
+          const notAfter = ends.length === 0 ? undefined : new Date(Math.min(...ends.map((d) => d.getTime())));
+          out.push({
+            mesh,
+            backend: entry.backend.name,
+            type: entry.backend.type,
+            ...(notAfter ? { notAfter } : {}),
+            unavailable: !entry.ca,
+          });
+        }
+      }
+      return out;
+    },
     dataplanes() {
       const iso = (t: number | undefined) => (t === undefined ? undefined : new Date(t).toISOString());
       return [...connections.sessions()].map(
@@ -312,4 +342,21 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
 
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+const rootEnds = new Map<string, Date | undefined>();
+
+/** A root's notAfter, parsed once per PEM (every scrape asks again). */
+function rootNotAfter(pem: string): Date | undefined {
+  if (!rootEnds.has(pem)) {
+    let end: Date | undefined;
+    try {
+      end = new Date(new X509Certificate(pem).validTo);
+    } catch {
+      end = undefined;
+    }
+    if (rootEnds.size > 1024) rootEnds.clear();
+    rootEnds.set(pem, end);
+  }
+  return rootEnds.get(pem);
 }
