@@ -212,6 +212,8 @@ describe.skipIf(!isRoot)('global and two zones on three hosts (network namespace
       node(
         'apps/zone/bin/meshca-zone.mjs',
         ...['--zone', 'zone-3', '--global', `wss://cp.${DOMAIN}:5685`, '--zone-token-file', token, '--api-port', '5782'],
+        // zone-1 runs on this host too: its own metrics port.
+        ...['--metrics-address', '127.0.0.1:0'],
         ...['--global-ca-file', join(dir, 'global', 'sync-ca.pem'), '--data-dir', join(dir, 'zone-3')],
       ),
     );

@@ -48,7 +48,15 @@ export async function serveMetrics(registry: Registry, address: { host: string; 
     );
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(
+              `--metrics-address ${address.host}:${address.port} is in use (another meshca process on this host?): pass another port, or off`,
+            )
+          : err,
+      ),
+    );
     server.listen(address.port, address.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
