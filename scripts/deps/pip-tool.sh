@@ -9,7 +9,9 @@ set -euo pipefail
 name="$1" requirement="$2"
 shift 2
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-venv="$root/.venv/$name"
+# PIP_TOOL_VENV: another place for the venv (the ensure-* scripts pass their MOTO_VENV, SCHEMATHESIS_VENV).
+venv="${PIP_TOOL_VENV:-}"
+venv="${venv:-$root/.venv/$name}"
 
 installed() {
   [[ -x "$venv/bin/$1" ]] && "$venv/bin/$1" "${@:2}" >/dev/null 2>&1
