@@ -58,7 +58,7 @@ export function startZoneLeadership(opts: {
             work = opts.lead(fenced, client);
             if (opts.store.leases)
               opts.log.info(
-                { zone: opts.zone, replica: opts.replica, token: term.token },
+                { zone: opts.zone, replica: opts.replica, term: term.token },
                 'this replica leads the zone: it holds the KDS stream',
               );
           });

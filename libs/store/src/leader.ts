@@ -74,7 +74,7 @@ export function createLeaderElection(opts: LeaderElectionOptions): LeaderElectio
     current = undefined;
     if (deadline) clearTimeout(deadline);
     ending.controller.abort(new Error(reason));
-    opts.log?.warn({ lease: opts.name, token: ending.token, reason }, 'stopped leading');
+    opts.log?.warn({ lease: opts.name, term: ending.token, reason }, 'stopped leading');
     opts.onLost?.(reason);
   }
 
@@ -108,7 +108,7 @@ export function createLeaderElection(opts: LeaderElectionOptions): LeaderElectio
         current = { token: state.token, fence, signal: controller.signal, value: state.value, endsAt: 0, controller };
         seen = { holder: opts.holder, token: state.token };
         extend(sentAt);
-        opts.log?.info({ lease: opts.name, token: state.token }, 'leading');
+        opts.log?.info({ lease: opts.name, term: state.token }, 'leading');
         opts.onElected(current);
         return schedule(renewMs);
       }
