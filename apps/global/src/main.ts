@@ -2,7 +2,17 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { startGlobal, VERSION } from './global-cp.js';
-import { closeOnSignals, createLogger, millis, parseMetricsAddress, port, TLS_SAN_HELP, tlsSan, tlsSansFromEnv } from '@meshca/common';
+import {
+  closeOnSignals,
+  createLogger,
+  fromEnv,
+  millis,
+  parseMetricsAddress,
+  port,
+  TLS_SAN_HELP,
+  tlsSan,
+  tlsSansFromEnv,
+} from '@meshca/common';
 import { kdsLimitOptions, type KdsLimitFlags } from './flags.js';
 
 const program = new Command('meshca-global')
@@ -36,13 +46,13 @@ const program = new Command('meshca-global')
     '--kds-heartbeat-interval <duration>',
     'how often both sides ping on a KDS stream',
     millis,
-    process.env.MESHCA_KDS_HEARTBEAT_INTERVAL ? millis(process.env.MESHCA_KDS_HEARTBEAT_INTERVAL) : undefined,
+    fromEnv('MESHCA_KDS_HEARTBEAT_INTERVAL', millis),
   )
   .option(
     '--kds-heartbeat-timeout <duration>',
     'silence after which a zone stream is dropped',
     millis,
-    process.env.MESHCA_KDS_HEARTBEAT_TIMEOUT ? millis(process.env.MESHCA_KDS_HEARTBEAT_TIMEOUT) : undefined,
+    fromEnv('MESHCA_KDS_HEARTBEAT_TIMEOUT', millis),
   )
   .option(
     '--metrics-address <host:port>',
@@ -53,13 +63,13 @@ const program = new Command('meshca-global')
     '--leader-lease <duration>',
     'replicas on one Redis: how long the leader lease (the MeshInsight writer) and each replica presence last unrenewed (default 10s)',
     millis,
-    process.env.MESHCA_LEADER_LEASE ? millis(process.env.MESHCA_LEADER_LEASE) : undefined,
+    fromEnv('MESHCA_LEADER_LEASE', millis),
   )
   .option(
     '--zone-settle <duration>',
     "after a zone connects, how long before its dataplanes' trust counts for moving dataplanes to a MeshIdentity",
     millis,
-    process.env.MESHCA_ZONE_SETTLE ? millis(process.env.MESHCA_ZONE_SETTLE) : undefined,
+    fromEnv('MESHCA_ZONE_SETTLE', millis),
   )
   .option('--log-level <level>', 'trace, debug, info, warn or error', process.env.MESHCA_LOG_LEVEL ?? 'info')
   .action(
