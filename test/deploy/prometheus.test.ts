@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { REPO_ROOT } from '../src/index.js';
 
 const DIR = join(REPO_ROOT, 'deploy/prometheus');
@@ -14,7 +15,7 @@ const promtool = (...args: string[]) => promisify(execFile)('promtool', args, { 
 describe('deploy/prometheus', () => {
   it('promtool accepts the scrape configuration and the rules', async () => {
     expect((await promtool('check', 'config', 'prometheus.yml')).stdout).toContain('SUCCESS');
-    expect((await promtool('check', 'rules', 'alerts.yml')).stdout).toContain('SUCCESS: 8 rules found');
+    expect((await promtool('check', 'rules', 'alerts.yml')).stdout).toContain('SUCCESS: 10 rules found');
   });
 
   it('every alert rule fires when it should and not before (promtool test rules)', async () => {
@@ -42,13 +43,18 @@ describe('deploy/prometheus', () => {
     }
     // Every metric a panel reads is one a meshca process registers (or prom-client's process metrics).
     const sources = await Promise.all(
-      ['apps/zone/src/metrics.ts', 'apps/global/src/metrics.ts', 'apps/dp-agent/src/metrics.ts'].map((f) =>
-        readFile(join(REPO_ROOT, f), 'utf8'),
+      ['apps/zone/src/metrics.ts', 'apps/zone/src/issuance-metrics.ts', 'apps/global/src/metrics.ts', 'apps/dp-agent/src/metrics.ts'].map(
+        (f) => readFile(join(REPO_ROOT, f), 'utf8'),
       ),
     );
-    const exported = new Set(sources.flatMap((text) => [...text.matchAll(/name: '([a-z_]+)'/g)].map((m) => m[1])));
+    // Registered as `name: '...'` or through a helper taking the name first.
+    const exported = new Set(sources.flatMap((text) => [...text.matchAll(/(?:name: |\(\s*)'([a-z_]+)'/g)].map((m) => m[1])));
+    // The alert rules too: a renamed metric would leave an alert that never fires.
+    const alerts = parse(await readFile(join(DIR, 'alerts.yml'), 'utf8')) as { groups: { rules: { alert: string; expr: string }[] }[] };
+    for (const rule of alerts.groups.flatMap((g) => g.rules)) exprs.push({ title: rule.alert, expr: rule.expr });
     for (const { title, expr } of exprs) {
-      for (const name of expr.match(/\b(?:meshca|kds|cert)_[a-z_]+/g) ?? []) expect(exported, `${title}: ${name}`).toContain(name);
+      for (const name of expr.match(/\b(?:meshca|kds|cert|ca_manager)_[a-z_]+/g) ?? [])
+        expect(exported, `${title}: ${name}`).toContain(name.replace(/_(bucket|sum|count)$/, ''));
     }
   });
 });

@@ -84,6 +84,10 @@ describe('Prometheus metrics', () => {
       expect(sample(text, 'kds_zones_online')).toBe(2);
       expect(sample(text, 'kds_zone_online{zone="east"}')).toBe(1);
       expect(sample(text, 'kds_zone_nacks{zone="west"}')).toBe(0);
+      expect(sample(text, 'kds_zone_connects_total{zone="east"}')).toBe(1);
+      expect(sample(text, 'kds_zone_revision_acked{zone="east"}')).toBe(sample(text, 'kds_zone_revision_sent{zone="east"}'));
+      expect(sample(text, 'kds_zone_sent_bytes_total{zone="east"}')).toBeGreaterThan(0);
+      expect(sample(text, 'kds_zone_received_bytes_total{zone="east"}')).toBeGreaterThan(0);
       expect(text).toContain('process_resident_memory_bytes');
       await promtoolCheck(text);
     });
@@ -92,8 +96,19 @@ describe('Prometheus metrics', () => {
   it('zone: promtool accepts them; issuances, connected dataplanes, the earliest certificate expiry, the stream', async () => {
     await eventually(async () => {
       const text = await scrape(metricsUrlOf(env.zones.east!));
-      expect(sample(text, 'cert_generation_total')).toBeGreaterThanOrEqual(2);
-      expect(sample(text, 'cert_generation_failure_total')).toBe(0);
+      const ca1 = '{mesh="default",backend="ca-1",type="builtin"}';
+      expect(sample(text, `cert_generation_total${ca1}`)).toBeGreaterThanOrEqual(2);
+      expect(text).not.toMatch(/^cert_generation_failure_total\{/m); // none failed
+      // Each issuance timed at the CA, and the root chain read when the backend was opened.
+      expect(sample(text, `ca_manager_get_cert_seconds_count${ca1}`)).toBe(sample(text, `cert_generation_total${ca1}`));
+      expect(sample(text, `ca_manager_get_root_cert_chain_seconds_count${ca1}`)).toBeGreaterThanOrEqual(1);
+      expect(sample(text, `meshca_issuances_in_flight${ca1}`)).toBe(0);
+      expect(sample(text, 'meshca_dataplane_cert_time_to_expiry_seconds_count{mesh="default"}')).toBe(2);
+      expect(sample(text, 'meshca_dataplane_cert_earliest_lifetime_seconds{mesh="default"}')).toBeCloseTo(86400, -2);
+      expect(sample(text, 'meshca_dataplane_renewals_due{mesh="default"}')).toBe(0);
+      expect(sample(text, 'meshca_dataplane_renewals_overdue{mesh="default"}')).toBe(0);
+      expect(sample(text, 'kds_stream_connects_total')).toBe(1);
+      expect(sample(text, 'kds_received_bytes_total')).toBeGreaterThan(0);
       expect(sample(text, 'meshca_dataplanes_connected')).toBe(2);
       const earliest = sample(text, 'meshca_dataplane_cert_expiry_earliest_timestamp_seconds{mesh="default"}');
       expect(earliest).toBeGreaterThan(Date.now() / 1000 + 3600);
@@ -198,6 +213,10 @@ describe('Prometheus metrics', () => {
         // Time to expiry, as an alert computes it: more than an hour left.
         const left = await query('min(meshca_dataplane_cert_expiry_earliest_timestamp_seconds) - time()');
         expect(Number(left[0]?.value[1])).toBeGreaterThan(3600);
+        // The issuance histogram, per backend, and a zone that is caught up.
+        const timed = await query('sum by (backend) (ca_manager_get_cert_seconds_count)');
+        expect(timed.map((r) => [r.metric.backend, Number(r.value[1]) >= 2])).toEqual([['ca-1', true]]);
+        expect((await query('kds_zone_revision_lag{zone="east"}'))[0]?.value[1]).toBe('0');
       }, 20_000);
     } finally {
       prometheus.kill('SIGTERM');

@@ -1,6 +1,6 @@
 // Global's metrics, read from the KDS server when Prometheus scrapes.
-import { Gauge, type Registry } from '@meshca/common';
-import type { KdsServer } from '@meshca/kds';
+import { Counter, Gauge, type Registry } from '@meshca/common';
+import type { KdsServer, ZoneState } from '@meshca/kds';
 
 export function registerGlobalMetrics(registry: Registry, kds: () => KdsServer): void {
   new Gauge({
@@ -45,4 +45,42 @@ export function registerGlobalMetrics(registry: Registry, kds: () => KdsServer):
       for (const z of kds().zones()) if (z.online) this.set({ zone: z.zone }, Math.max(0, z.sentRevision - z.ackedRevision));
     },
   });
+  const perZone = (name: string, help: string, value: (z: ZoneState) => number, type: 'gauge' | 'counter') => {
+    const config = {
+      name,
+      help,
+      labelNames: ['zone'],
+      registers: [registry],
+    };
+    if (type === 'gauge')
+      return new Gauge({
+        ...config,
+        collect() {
+          this.reset();
+          for (const z of kds().zones()) this.set({ zone: z.zone }, value(z));
+        },
+      });
+    return new Counter({
+      ...config,
+      collect() {
+        this.reset();
+        for (const z of kds().zones()) this.inc({ zone: z.zone }, value(z));
+      },
+    });
+  };
+  perZone('kds_zone_revision_sent', 'The newest global revision streamed to the zone.', (z) => z.sentRevision, 'gauge');
+  perZone('kds_zone_revision_acked', 'The newest global revision the zone ACKed.', (z) => z.ackedRevision, 'gauge');
+  perZone(
+    'kds_zone_connects_total',
+    'KDS streams the zone opened to this global process (a count that grows: reconnects).',
+    (z) => z.connects,
+    'counter',
+  );
+  perZone('kds_zone_sent_bytes_total', 'Bytes of KDS messages this global process sent to the zone.', (z) => z.bytesSent, 'counter');
+  perZone(
+    'kds_zone_received_bytes_total',
+    'Bytes of KDS messages this global process received from the zone.',
+    (z) => z.bytesReceived,
+    'counter',
+  );
 }

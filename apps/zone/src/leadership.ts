@@ -25,7 +25,18 @@ export function startZoneLeadership(opts: {
 }): ZoneLeadership {
   let client: KdsClient | undefined;
   let work: { stop(): Promise<void> } | undefined;
-  let last: KdsClientStatus = { connected: false, lastRevision: 0, failures: 0, nacks: [], refused: [] };
+  let last: KdsClientStatus = {
+    connected: false,
+    lastRevision: 0,
+    failures: 0,
+    nacks: [],
+    refused: [],
+    connects: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+  };
+  // The counts of the streams of earlier terms: this replica's counters only grow.
+  const past = { connects: 0, bytesSent: 0, bytesReceived: 0 };
   // Terms start and end in order: a new term's stream never runs beside the old one's.
   let transitions: Promise<void> = Promise.resolve();
   let election: ReturnType<typeof createLeaderElection> | undefined;
@@ -34,7 +45,12 @@ export function startZoneLeadership(opts: {
     const [c, w] = [client, work];
     client = undefined;
     work = undefined;
-    if (c) last = c.status();
+    if (c) {
+      last = c.status();
+      past.connects += last.connects;
+      past.bytesSent += last.bytesSent;
+      past.bytesReceived += last.bytesReceived;
+    }
     await w?.stop();
     await c?.stop();
   };
@@ -73,7 +89,15 @@ export function startZoneLeadership(opts: {
       await transitions;
       await stopLeading();
     },
-    status: () => client?.status() ?? { ...last, connected: false },
+    status() {
+      const now = client?.status() ?? { ...last, connected: false, connects: 0, bytesSent: 0, bytesReceived: 0 };
+      return {
+        ...now,
+        connects: past.connects + now.connects,
+        bytesSent: past.bytesSent + now.bytesSent,
+        bytesReceived: past.bytesReceived + now.bytesReceived,
+      };
+    },
     leader() {
       const seen = election?.leader();
       return seen === undefined ? undefined : { replica: seen.holder, me: seen.holder === opts.replica && election?.term() !== undefined };

@@ -28,6 +28,7 @@ import { startInsightWriter } from './insight.js';
 import { startZoneLeadership, type ZoneLeadership } from './leadership.js';
 import { zoneResourceStatus } from './status.js';
 import { registerZoneMetrics } from './metrics.js';
+import { createIssuanceMetrics } from './issuance-metrics.js';
 
 export { VERSION };
 
@@ -247,7 +248,9 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
   const server = createServer({ cert: tls.certPem, key: tls.keyPem }, app);
   // Services on the server (dataplane streams, extensions), closed before it: upgraded sockets keep server.close() waiting.
   const closers: (() => Promise<void>)[] = [];
+  const registry = createMetricsRegistry();
   identity = createIdentityService({
+    observer: createIssuanceMetrics(registry),
     store,
     zone: config.zone,
     log: log.child({ component: 'identity' }),
@@ -282,7 +285,6 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
   const apiUrl = localUrl(server, config.apiAddress);
 
   kds.start();
-  const registry = createMetricsRegistry();
   registerZoneMetrics(registry, { identity: () => identity, kds });
   const metrics = config.metricsAddress === undefined ? undefined : await serveMetrics(registry, config.metricsAddress, log);
   log.info({ api: apiUrl, global: url, caFile: tls.caFile, zone: config.zone, store: storeKind }, 'zone control plane API listening');

@@ -44,6 +44,20 @@ export interface BackendHealth {
   checkedAt: Date;
 }
 
+/** What a backend's client to a remote CA is doing, for metrics; local CAs have none. */
+export interface CaClientState {
+  /** Requests to the CA running now. */
+  inFlight: number;
+  /** Requests waiting for one of the backend's in-flight slots. */
+  queued: number;
+  /** Requests sent again after a failure (throttling, 5xx, network, a refused Vault token) since it was opened. */
+  retries: number;
+  /** Requests sleeping in backoff before their next attempt. */
+  backingOff: number;
+  /** Vault: seconds the token has left; absent when it does not expire or is not known. */
+  tokenTtlSeconds?: number;
+}
+
 /**
  * One CA behind one small interface; builtin, provided, vault and acmpca implement it.
  * An instance is bound to one (mesh, backend) pair.
@@ -56,6 +70,8 @@ export interface CaBackend {
   roots(): Promise<string[]>;
   issue(request: IssueRequest): Promise<IssuedCertificate>;
   health(): Promise<BackendHealth>;
+  /** The state of its client to a remote CA (Vault, ACM PCA); absent for local CAs. */
+  clientState?(): CaClientState;
   close(): Promise<void>;
 }
 

@@ -182,10 +182,17 @@ describe('acmpca backend: RequestInProgress, throttling and the in-flight bound'
     const { pca, arn } = await start({ ratePerSecond: 2 });
     const { ca } = await open(pca, { arn, auth: creds }, { maxAttempts: 20, baseDelayMs: 100, maxDelayMs: 1000 });
     const identities = ['a', 'b', 'c', 'd', 'e'].map((s) => ({ ...webIdentity, name: s, tags: { 'kuma.io/service': [s] } }));
-    const out = await Promise.all(identities.map((identity) => ca.issue({ identity, ttlSeconds: 3600 })));
+    const pending = Promise.all(identities.map((identity) => ca.issue({ identity, ttlSeconds: 3600 })));
+    // While throttled: requests sleep in backoff (what meshca_ca_client_backing_off reports).
+    let backingOff = 0;
+    const watch = setInterval(() => (backingOff = Math.max(backingOff, ca.clientState?.().backingOff ?? 0)), 5);
+    const out = await pending.finally(() => clearInterval(watch));
     expect(out.map((o) => parseCertificate(o.certChainPem).uriSans[0])).toEqual(identities.map((i) => `spiffe://default/${i.name}`));
     expect(pca.stats().throttled).toBeGreaterThan(0);
     expect(pca.stats().issued).toBe(identities.length);
+    expect(backingOff).toBeGreaterThan(0);
+    // Every throttled request was sent again: the retries count them; nothing is in flight or asleep now.
+    expect(ca.clientState?.()).toEqual({ inFlight: 0, queued: 0, retries: pca.stats().throttled, backingOff: 0 });
   });
 
   it('retries an IssueCertificate whose answer was lost with the same idempotency token: one certificate', async () => {

@@ -57,7 +57,13 @@ describe('token lifecycle', () => {
     const ca = await backend({ address: v.address, pki: s.mount, role: s.role, auth: { token: inline(s.token) } });
     await ca.issue({ identity: web, ttlSeconds: 3600 });
     expect(ca.tokenState()).toMatchObject({ ttlSeconds: 3, renewable: true, renewals: 0 });
-    await sleep(4500); // past the token's first TTL
+    // What meshca_vault_token_ttl_seconds reports: the TTL left, counting down from the lookup.
+    const left = ca.clientState().tokenTtlSeconds ?? 0;
+    expect(left).toBeGreaterThan(2);
+    expect(left).toBeLessThanOrEqual(3);
+    await sleep(1000);
+    expect(ca.clientState().tokenTtlSeconds).toBeLessThan(left - 0.5);
+    await sleep(3500); // past the token's first TTL
     await ca.issue({ identity: web, ttlSeconds: 3600 });
     expect(ca.tokenState().renewals).toBeGreaterThanOrEqual(1);
     expect(v.stats().byPath['auth/token/renew-self']).toBeGreaterThanOrEqual(1);
@@ -126,8 +132,11 @@ describe('token lifecycle', () => {
       const ca = await backend(fromCp, { renewFraction: 100 });
       await ca.issue({ identity: web, ttlSeconds: 3600 });
       await sleep(1600);
+      expect(ca.clientState().retries).toBe(0);
       await ca.issue({ identity: web, ttlSeconds: 3600 });
       expect(ca.tokenState().logins).toBe(2);
+      // The refused request was sent again with the new token.
+      expect(ca.clientState()).toMatchObject({ retries: 1, inFlight: 0, queued: 0, backingOff: 0 });
     });
 
     it('logs in again ahead of time when renewal can no longer extend the token (max TTL)', async () => {

@@ -9,4 +9,6 @@ export type { RateLimiter, RateLimitOptions } from './rate-limit.js';
 export { backoffMs, renewDelayMs, retryDelayMs } from './timing.js';
 export type { BackoffOptions } from './timing.js';
 export type { OpenBackend } from './mesh-ca-cache.js';
+export type { CaClientState } from '@meshca/ca';
+export type { IssuanceFailureReason, IssuanceObserver, IssuanceTarget } from './observer.js';
 export * from '@meshca/dp-protocol';

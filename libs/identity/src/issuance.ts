@@ -19,6 +19,7 @@ import type { MeshTrusts } from './trust.js';
 import type { TrustBundle } from './trust-bundle.js';
 import { chooseSource, type Choice } from './source.js';
 import { tlsPolicyFor } from './policy.js';
+import type { IssuanceFailureReason, IssuanceObserver, IssuanceTarget } from './observer.js';
 
 export { waitingReason } from './source.js';
 
@@ -54,6 +55,8 @@ export interface IssuanceOptions {
   retry: BackoffOptions;
   rotationSpreadMs: number;
   csrTimeoutMs: number;
+  /** Told of every CA call and failed attempt (the zone's metrics). */
+  observer?: IssuanceObserver;
 }
 
 export interface Issuance {
@@ -69,7 +72,26 @@ export interface Issuance {
 }
 
 type Outcome =
-  { kind: 'issued' } | { kind: 'waiting'; reason: string } | { kind: 'failed'; message: string; retryable: boolean } | { kind: 'gone' };
+  | { kind: 'issued' }
+  | { kind: 'waiting'; reason: string }
+  | { kind: 'failed'; message: string; retryable: boolean; reason: IssuanceFailureReason; target?: IssuanceTarget }
+  | { kind: 'gone' };
+
+/** A failure that is not the CA's answer: the reason says which. Retried like a CA error. */
+class AttemptError extends Error {
+  constructor(
+    message: string,
+    readonly reason: IssuanceFailureReason,
+  ) {
+    super(message);
+  }
+}
+
+function failureReason(err: unknown): IssuanceFailureReason {
+  if (err instanceof AttemptError) return err.reason;
+  if (err instanceof CaError) return err.retryable ? 'ca_error' : 'ca_refused';
+  return 'internal';
+}
 
 export function createIssuance(opts: IssuanceOptions): Issuance {
   const { cas, trusts, limiter, log, peer } = opts;
@@ -127,13 +149,16 @@ export function createIssuance(opts: IssuanceOptions): Issuance {
     s.plan.again = false;
     clearTimer(s);
     let outcome: Outcome;
+    const chosen: { target?: IssuanceTarget } = {};
     try {
-      outcome = await attempt(s);
+      outcome = await attempt(s, chosen);
     } catch (err) {
       outcome = {
         kind: 'failed',
         message: err instanceof Error ? err.message : String(err),
         retryable: !(err instanceof CaError) || err.retryable,
+        reason: failureReason(err),
+        ...(chosen.target === undefined ? {} : { target: chosen.target }),
       };
     } finally {
       s.plan.issuing = false;
@@ -162,6 +187,7 @@ export function createIssuance(opts: IssuanceOptions): Issuance {
         return;
       case 'failed': {
         counters.failed++;
+        opts.observer?.failed(s.identity.mesh, outcome.target, outcome.reason);
         plan.attempt++;
         // A refusal (denied, misconfigured) fails the same way until someone fixes it: no fast
         // retries, one slow re-check (a fix on the CA's side, a Vault role, is not visible here),
@@ -224,13 +250,13 @@ export function createIssuance(opts: IssuanceOptions): Issuance {
       // Opening it failed (a CA down when the zone started or the Mesh arrived): try to open it
       // again, or it would stay failed until the Mesh next changes.
       opts.reopenSoon(s.identity.mesh);
-      throw new CaError(source.error, true);
+      throw new AttemptError(source.error, 'ca_unavailable');
     }
     return { choice };
   }
 
   /** One issuance attempt: waits for the Mesh, a CSR and the rate limiter, then issues and sends. */
-  async function attempt(s: Session): Promise<Outcome> {
+  async function attempt(s: Session, chosen: { target?: IssuanceTarget }): Promise<Outcome> {
     if (peer.refusal(s) !== undefined) return { kind: 'gone' };
     await opts.ready;
     let view = await cas.view(s.identity.mesh);
@@ -253,7 +279,7 @@ export function createIssuance(opts: IssuanceOptions): Issuance {
       s.link.firstCsr = undefined;
       if (csrPem === undefined) {
         if (!peer.live(s)) return { kind: 'gone' };
-        throw new Error(`the dataplane did not answer the CSR request within ${opts.csrTimeoutMs} ms`);
+        throw new AttemptError(`the dataplane did not answer the CSR request within ${opts.csrTimeoutMs} ms`, 'csr_timeout');
       }
     }
     await limiter.acquire();
@@ -266,12 +292,21 @@ export function createIssuance(opts: IssuanceOptions): Issuance {
     const source = decided.choice.source;
     if (source.kind !== 'issue') return { kind: 'waiting', reason: 'no source to issue from' };
     const issuedAt = Date.now();
-    const cert = await source.ca.issue({
-      identity: s.identity,
-      ttlSeconds: source.ttlSeconds,
-      ...(source.uriSans !== undefined ? { uriSans: source.uriSans } : {}),
-      ...(csrPem !== undefined ? { csrPem } : {}),
-    });
+    chosen.target = { mesh: s.identity.mesh, backend: source.name, type: source.ca.type };
+    const ended = opts.observer?.caCall(chosen.target);
+    let cert;
+    try {
+      cert = await source.ca.issue({
+        identity: s.identity,
+        ttlSeconds: source.ttlSeconds,
+        ...(source.uriSans !== undefined ? { uriSans: source.uriSans } : {}),
+        ...(csrPem !== undefined ? { csrPem } : {}),
+      });
+    } catch (err) {
+      ended?.(false);
+      throw err;
+    }
+    ended?.(true);
     if (!peer.live(s)) return { kind: 'gone' };
     trusts.hold(s, source.roots);
     const before = trusts.last(s.identity.mesh);

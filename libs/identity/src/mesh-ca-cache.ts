@@ -13,6 +13,7 @@ import { builtinSecretNames, type BackendEnv, type CaBackend } from '@meshca/ca'
 import type { Resource } from '@meshca/api';
 import type { Logger } from '@meshca/common';
 import { issuanceFingerprint } from './fingerprint.js';
+import type { IssuanceObserver } from './observer.js';
 import {
   loadIdentities,
   trustEntries,
@@ -84,6 +85,8 @@ export function createMeshCaCache(opts: {
   env: BackendEnv;
   open: OpenBackend;
   log: Logger;
+  /** Times each root chain read (the zone's metrics). */
+  observer?: IssuanceObserver;
   /** This zone's name: identities' trust domains and KRIs carry it. */
   zone?: string;
   /** Opens a MeshIdentity's CA in this zone; without it identities issue nothing. */
@@ -116,9 +119,13 @@ export function createMeshCaCache(opts: {
     const keptRoots = previous?.key === key ? previous.roots : undefined;
     try {
       const ca = await opts.open(mesh, backend, opts.env);
+      const ended = opts.observer?.rootsCall({ mesh, backend: backend.name, type: backend.type });
       try {
-        return { key, backend, ca, roots: await ca.roots() };
+        const roots = await ca.roots();
+        ended?.(true);
+        return { key, backend, ca, roots };
       } catch (err) {
+        ended?.(false);
         await ca.close().catch(() => {});
         throw err;
       }

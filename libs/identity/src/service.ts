@@ -5,7 +5,7 @@
 import { X509Certificate } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { WebSocket } from 'ws';
-import { openCaBackend, type BackendEnv } from '@meshca/ca';
+import { openCaBackend, type BackendEnv, type CaClientState } from '@meshca/ca';
 import type { Logger } from '@meshca/common';
 import { createIssuerPool, type IssuerPool } from '@meshca/pki';
 import type { ResourceStore } from '@meshca/store';
@@ -21,6 +21,7 @@ import { createMeshTrusts } from './trust.js';
 import { createIdentityCaOpener } from './identity-ca.js';
 import type { Condition } from './mesh-identities.js';
 import { createTrustPublisher } from './trust-publisher.js';
+import type { IssuanceObserver } from './observer.js';
 
 export interface IdentityServiceOptions {
   store: ResourceStore;
@@ -52,6 +53,8 @@ export interface IdentityServiceOptions {
   registerTimeoutMs?: number;
   csrTimeoutMs?: number;
   heartbeatMs?: number;
+  /** Told of every CA call and failed issuance attempt (the zone's metrics). */
+  observer?: IssuanceObserver;
 }
 
 export interface IdentityStats {
@@ -73,6 +76,8 @@ export interface BackendState {
   notAfter?: Date;
   /** It could not be opened the last time it was tried. */
   unavailable: boolean;
+  /** Its client to a remote CA (Vault, ACM PCA), while it is open. */
+  client?: CaClientState;
 }
 
 export interface DataplaneCertState {
@@ -87,6 +92,8 @@ export interface DataplaneCertState {
   retiredRoots?: number;
   /** When the held certificate is due for renewal. */
   renewalAt?: string;
+  /** When this zone process issued the held certificate (absent when it came from another one). */
+  issuedAt?: string;
   /** The MeshIdentity that issued what it holds. */
   identity?: string;
   /** A MeshIdentity selects it but it is not moved to it yet, and why. */
@@ -159,6 +166,7 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
     open: opts.openBackend ?? openCaBackend,
     log,
     zone: opts.zone,
+    ...(opts.observer ? { observer: opts.observer } : {}),
     openIdentity: createIdentityCaOpener({ store, zone: opts.zone, log, ...(pool ? { pool } : {}) }),
     list: (type, mesh) => store.list(type, { mesh }),
   });
@@ -246,6 +254,7 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
     sessionsOf: (mesh) => connections.sessionsOf(mesh),
     retry: cfg.retry,
     rotationSpreadMs: cfg.rotationSpreadMs,
+    ...(opts.observer ? { observer: opts.observer } : {}),
     csrTimeoutMs: cfg.csrTimeoutMs,
   });
 
@@ -269,6 +278,7 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
             type: entry.backend.type,
             ...(notAfter ? { notAfter } : {}),
             unavailable: !entry.ca,
+            ...(entry.ca?.clientState ? { client: entry.ca.clientState() } : {}),
           });
         }
       }
@@ -290,6 +300,7 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
             bundleBackends: trust.bundle?.bundleBackends,
             retiredRoots: trust.bundle?.retiredRoots || undefined,
             renewalAt: iso(held.renewAt),
+            issuedAt: iso(held.lastIssuedAt),
             nextAttemptAt: iso(plan.dueAt),
             issuing: plan.issuing || undefined,
             waiting: plan.waiting,

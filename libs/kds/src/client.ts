@@ -15,6 +15,7 @@ import {
   decode,
   encode,
   frameText,
+  rawLength,
   truncate,
   type KdsMessage,
   type Software,
@@ -76,6 +77,11 @@ export interface KdsClientStatus {
   divergence?: Divergence;
   /** Global's API port, from its welcome. */
   globalApiPort?: number;
+  /** Streams established by this client (the first one and every reconnect). */
+  connects: number;
+  /** Bytes of the KDS messages sent and received by this client, over all its streams. */
+  bytesSent: number;
+  bytesReceived: number;
 }
 
 export interface KdsClient {
@@ -120,7 +126,16 @@ export function createKdsClient(opts: KdsClientOptions): KdsClient {
   const limits = resolveLimits(opts);
   const { store, zone, logger } = opts;
   const backoff: Backoff = { initialMs: opts.backoff?.initialMs ?? 500, maxMs: opts.backoff?.maxMs ?? 30_000 };
-  const status: KdsClientStatus = { connected: false, lastRevision: 0, failures: 0, nacks: [], refused: [] };
+  const status: KdsClientStatus = {
+    connected: false,
+    lastRevision: 0,
+    failures: 0,
+    nacks: [],
+    refused: [],
+    connects: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+  };
   let stopped = true;
   let ws: WebSocket | undefined;
   let retry: NodeJS.Timeout | undefined;
@@ -178,6 +193,10 @@ export function createKdsClient(opts: KdsClientOptions): KdsClient {
       handshakeTimeout: limits.handshakeTimeoutMs,
     });
     ws = socket;
+    const send = (text: string): void => {
+      status.bytesSent += Buffer.byteLength(text);
+      socket.send(text);
+    };
     let chain: Promise<void> = Promise.resolve();
     let sender: Sender | undefined;
     let hb: Heartbeat | undefined;
@@ -206,7 +225,7 @@ export function createKdsClient(opts: KdsClientOptions): KdsClient {
         else status.divergence = d;
         return screened;
       },
-      reply: (m) => socket.readyState === socket.OPEN && socket.send(encode(m)),
+      reply: (m) => socket.readyState === socket.OPEN && send(encode(m)),
       onApplied: async (version) => {
         await writeApplied(store, zone, version, globalEpoch);
         status.lastRevision = version;
@@ -235,7 +254,7 @@ export function createKdsClient(opts: KdsClientOptions): KdsClient {
           socket.terminate();
         },
       });
-      socket.send(
+      send(
         encode({
           type: 'hello',
           protocol: KDS_PROTOCOL_VERSION,
@@ -248,6 +267,7 @@ export function createKdsClient(opts: KdsClientOptions): KdsClient {
     });
     socket.on('message', (data, isBinary) => {
       hb?.seen();
+      status.bytesReceived += rawLength(data);
       chain = chain
         .then(() => onMessage(isBinary ? undefined : frameText(data)))
         .catch((err: unknown) => {
@@ -299,13 +319,14 @@ export function createKdsClient(opts: KdsClientOptions): KdsClient {
         guard.welcome(globalEpoch, heldEpoch);
         if (msg.apiPort !== undefined) status.globalApiPort = msg.apiPort;
         status.connected = true;
+        status.connects += 1;
         status.connectedAt = new Date().toISOString();
         status.failures = 0;
         delete status.lastError;
         delete status.lastErrorAt;
         logger.info({ lastRevision: status.lastRevision, global: msg.software }, 'KDS stream to global established');
         const transport = {
-          send: (t: string) => socket.send(t),
+          send,
           bufferedAmount: () => socket.bufferedAmount,
           isOpen: () => socket.readyState === socket.OPEN,
         };

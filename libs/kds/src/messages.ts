@@ -121,6 +121,12 @@ export function frameText(data: Buffer | ArrayBuffer | Buffer[]): string {
   return Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
 }
 
+/** The size in bytes of a ws frame's payload. */
+export function rawLength(data: Buffer | ArrayBuffer | Buffer[]): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
+  return data.byteLength;
+}
+
 /** WebSocket close reasons are at most 123 bytes. */
 export function truncate(reason: string): string {
   if (Buffer.byteLength(reason) <= 123) return reason;

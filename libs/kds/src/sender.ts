@@ -14,7 +14,7 @@ export interface Transport {
 }
 
 export interface SenderState {
-  /** Newest version sent. */
+  /** Newest version sent (a version with nothing for the peer moves no message, and is not counted). */
   sentRevision: number;
   /** Newest version the peer ACKed. */
   ackedRevision: number;
@@ -52,7 +52,10 @@ const ENVELOPE_BYTES = 512;
 export function createSender(opts: SenderOptions): Sender {
   const { store, types, transport, limits, logger } = opts;
   const inFlight: number[] = [];
+  // How far the store's feed was read; lastSent is the version of the last message, which the peer
+  // ACKs. Reporting the cursor as "sent" would show lag for versions the peer is never sent.
   let cursor = 0;
+  let lastSent = 0;
   let needSnapshot = false;
   let acked = 0;
   let snapshotsSent = 0;
@@ -197,7 +200,10 @@ export function createSender(opts: SenderOptions): Sender {
       stopped = true;
       return;
     }
-    if (msg.type === 'delta' || msg.final) inFlight.push(msg.version);
+    if (msg.type === 'delta' || msg.final) {
+      inFlight.push(msg.version);
+      lastSent = msg.version;
+    }
     transport.send(encode(msg));
     opts.onSent?.(msg);
     // Backpressure on bytes: wait until the socket drained below the limit.
@@ -217,7 +223,7 @@ export function createSender(opts: SenderOptions): Sender {
   return {
     start(from) {
       if (from === 'snapshot' || from === 0) needSnapshot = true;
-      else cursor = from;
+      else cursor = lastSent = from;
       void store.revision().then(
         (r) => {
           if (stopped) return;
@@ -238,7 +244,7 @@ export function createSender(opts: SenderOptions): Sender {
     nack(version) {
       return settle(version);
     },
-    state: () => ({ sentRevision: cursor, ackedRevision: acked, inFlight: inFlight.length, snapshotsSent, deltasSent }),
+    state: () => ({ sentRevision: lastSent, ackedRevision: acked, inFlight: inFlight.length, snapshotsSent, deltasSent }),
     stop() {
       stopped = true;
       unwatch?.();

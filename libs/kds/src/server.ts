@@ -21,6 +21,7 @@ import {
   type Software,
   DEFAULT_SOFTWARE,
   frameText,
+  rawLength,
   truncate,
 } from './messages.js';
 import { createReceiver, type Receiver } from './receiver.js';
@@ -69,6 +70,11 @@ export interface ZoneState {
   refused: ZoneNack[];
   /** Why the last stream ended. */
   lastDisconnect?: string;
+  /** Streams the zone opened to this global process. */
+  connects: number;
+  /** Bytes of the KDS messages sent to and received from the zone by this process, over all its streams. */
+  bytesSent: number;
+  bytesReceived: number;
 }
 
 export interface KdsServerOptions extends Partial<KdsLimits> {
@@ -146,6 +152,7 @@ export function createKdsServer(opts: KdsServerOptions): KdsServer {
     let chain: Promise<void> = Promise.resolve();
     let zone: string | undefined; // set once hello is accepted
     let authed: string | undefined;
+    let helloBytes = 0; // the hello, received before the zone is known
     let credential: ZoneCredential | undefined;
     let receiver: Receiver | undefined;
     let closed = false;
@@ -200,6 +207,9 @@ export function createKdsServer(opts: KdsServerOptions): KdsServer {
     ws.on('message', (data: RawData, isBinary: boolean) => {
       hb.seen();
       seen();
+      const s = zone === undefined ? undefined : states.get(zone);
+      if (s !== undefined) s.bytesReceived += rawLength(data);
+      else helloBytes += rawLength(data);
       run(() => onMessage(isBinary ? undefined : frameText(data)));
     });
     ws.on('close', (code, reason) => {
@@ -310,11 +320,18 @@ export function createKdsServer(opts: KdsServerOptions): KdsServer {
         deltasSent: 0,
         nacks: prev?.nacks ?? [],
         refused: prev?.refused ?? [],
+        connects: (prev?.connects ?? 0) + 1,
+        bytesSent: prev?.bytesSent ?? 0,
+        bytesReceived: (prev?.bytesReceived ?? 0) + helloBytes,
         ...(prev?.lastDisconnect === undefined ? {} : { lastDisconnect: prev.lastDisconnect }),
       };
       states.set(name, s);
+      const send = (text: string): void => {
+        s.bytesSent += Buffer.byteLength(text);
+        ws.send(text);
+      };
       const transport = {
-        send: (t: string) => ws.send(t),
+        send,
         bufferedAmount: () => ws.bufferedAmount,
         isOpen: () => ws.readyState === ws.OPEN,
       };
@@ -351,7 +368,7 @@ export function createKdsServer(opts: KdsServerOptions): KdsServer {
             return opts.validate?.(name, r);
           },
         },
-        reply: (m) => ws.readyState === ws.OPEN && ws.send(encode(m)),
+        reply: (m) => ws.readyState === ws.OPEN && send(encode(m)),
         onNack: (version, reason) => {
           logger.warn({ zone: name, version, reason }, 'refused resources pushed by zone (NACK sent)');
           s.refused = [...s.refused, { revision: version, reason, at: new Date().toISOString() }].slice(-KEEP_NACKS);
@@ -360,7 +377,7 @@ export function createKdsServer(opts: KdsServerOptions): KdsServer {
       });
       const epoch = await store.epoch();
       const apiPort = opts.apiPort?.();
-      ws.send(
+      send(
         encode({
           type: 'welcome',
           protocol: KDS_PROTOCOL_VERSION,

@@ -94,6 +94,48 @@ describe('global to zone', () => {
     expect(state?.deltasSent).toBeGreaterThan(0);
   });
 
+  it('a revision the zone is not sent (another type) leaves no lag: sent is what was sent, and it is ACKed', async () => {
+    const global = await startGlobal(env);
+    await global.store.create(mesh('a'));
+    await startZone(env, global, 'east', {});
+    await eventually(() => expect(global.kds.zone('east')?.ackedRevision).toBe(1));
+    // Resources that go from zones to global only: global's revision moves, nothing is sent to east.
+    await global.store.create({ meta: { type: 'ZoneInsight', name: 'west' }, spec: {} });
+    await global.store.create({ meta: { type: 'ZoneInsight', name: 'north' }, spec: {} });
+    await eventually(() => expect(global.kds.zone('east')?.deltasSent).toBe(0));
+    await new Promise((r) => setTimeout(r, 200)); // the sender has seen both changes
+    expect(global.kds.zone('east')).toMatchObject({ sentRevision: 1, ackedRevision: 1, inFlight: 0 });
+    await global.store.create(mesh('b'));
+    await eventually(() => expect(global.kds.zone('east')).toMatchObject({ sentRevision: 4, ackedRevision: 4, inFlight: 0 }));
+  });
+
+  it('counts streams and message bytes on both ends, and the two ends agree', async () => {
+    const global = await startGlobal(env);
+    await global.store.create(mesh('a'));
+    const zone = await startZone(env, global, 'east', {});
+    await eventually(() => expect(global.kds.zone('east')?.ackedRevision).toBe(1));
+    const agree = () => {
+      const z = zone.client.status();
+      const g = global.kds.zone('east');
+      expect(z.bytesReceived).toBeGreaterThan(0);
+      expect(z.bytesSent).toBeGreaterThan(0);
+      expect(g?.bytesSent).toBe(z.bytesReceived);
+      expect(g?.bytesReceived).toBe(z.bytesSent);
+      return z;
+    };
+    const before = await eventually(agree);
+    expect(before.connects).toBe(1);
+    expect(global.kds.zone('east')?.connects).toBe(1);
+
+    // Global ends the stream; the zone comes back: a second stream on both ends, and more bytes.
+    expect(global.kds.revalidate(() => 'test: ending the stream')).toEqual(['east']);
+    await global.store.create(mesh('b'));
+    await eventually(() => expect(global.kds.zone('east')).toMatchObject({ online: true, connects: 2, ackedRevision: 2 }), 10_000);
+    const after = await eventually(agree);
+    expect(after.connects).toBe(2);
+    expect(after.bytesReceived).toBeGreaterThan(before.bytesReceived);
+  });
+
   it('resumes past compaction with a snapshot that removes what was deleted meanwhile', async () => {
     const global = await startGlobal(env, { feedRetention: 3 });
     await global.store.create(mesh('gone'));

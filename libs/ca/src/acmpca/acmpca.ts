@@ -138,6 +138,7 @@ export async function openAcmPcaBackend(ctx: BackendContext, options: AcmPcaOpti
    * full-jitter exponential backoff while the deadline allows. RequestInProgress is the poller's
    * business and comes back as it is; every other failure comes back as a CaError.
    */
+  const counts = { retries: 0, backingOff: 0 };
   async function call<T>(operation: string, send: (signal: AbortSignal) => Promise<T>, deadline: number): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -160,7 +161,13 @@ export async function openAcmPcaBackend(ctx: BackendContext, options: AcmPcaOpti
           throw toCaError(err, failure(operation, attempt, status));
         }
         log?.debug({ mesh: ctx.mesh, backend: name, operation, attempt, kind, delayMs: delay }, 'acmpca request failed, retrying');
-        await sleep(delay);
+        counts.retries += 1;
+        counts.backingOff += 1;
+        try {
+          await sleep(delay);
+        } finally {
+          counts.backingOff -= 1;
+        }
       }
     }
   }
@@ -345,6 +352,11 @@ export async function openAcmPcaBackend(ctx: BackendContext, options: AcmPcaOpti
       } catch (err) {
         return { ok: false, reason: err instanceof Error ? err.message : String(err), checkedAt: new Date() };
       }
+    },
+
+    clientState() {
+      const { running, queued } = limiter.load();
+      return { inFlight: running, queued, retries: counts.retries, backingOff: counts.backingOff };
     },
 
     async close(): Promise<void> {

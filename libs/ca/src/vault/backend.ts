@@ -1,6 +1,6 @@
 import { parseCertificate, parseCsr } from '@meshca/pki';
 import type { Logger } from '@meshca/common';
-import type { BackendContext, BackendHealth, CaBackend, IssuedCertificate, IssueRequest } from '../backend.js';
+import type { BackendContext, BackendHealth, CaBackend, CaClientState, IssuedCertificate, IssueRequest } from '../backend.js';
 import { CaError } from '../errors.js';
 import { identityUriSans, renderCommonName } from '../identity.js';
 import { dedupe, isSelfSigned, splitCertificates } from './chain.js';
@@ -26,6 +26,7 @@ export interface VaultCaBackend extends CaBackend {
   readonly settings: Readonly<Pick<VaultSettings, 'pki' | 'role' | 'namespace' | 'address'>>;
   tokenState(): { ttlSeconds: number | undefined; renewable: boolean; renewals: number; logins: number };
   load(): { running: number; queued: number };
+  clientState(): CaClientState;
 }
 
 export const DEFAULT_MAX_IN_FLIGHT = 8;
@@ -42,6 +43,8 @@ export function createVaultCa(ctx: BackendContext, s: VaultSettings, options: Va
   const rootsCacheMs = (options.rootsCacheSeconds ?? 300) * 1000;
   const where = `vault backend "${ctx.backend.name}" of mesh "${ctx.mesh}"`;
 
+  /** Calls repeated with a fresh token; other failures are retried by the issuance, with backoff. */
+  let retries = 0;
   let mountChain: { certs: string[]; at: number } | undefined;
   /** The CA chain that came with the last issued certificate: roots when ca_chain cannot be read. */
   let issuedChain: string[] | undefined;
@@ -56,7 +59,10 @@ export function createVaultCa(ctx: BackendContext, s: VaultSettings, options: Va
       } catch (err) {
         throw transportFailure(s, c, err);
       }
-      if (res.status === 403 && attempt === 0 && isInvalidToken(res) && (await session.refresh(token))) continue;
+      if (res.status === 403 && attempt === 0 && isInvalidToken(res) && (await session.refresh(token))) {
+        retries += 1;
+        continue;
+      }
       return res;
     }
   }
@@ -189,6 +195,11 @@ export function createVaultCa(ctx: BackendContext, s: VaultSettings, options: Va
 
     tokenState: () => session.state(),
     load: () => limiter.load(),
+    clientState() {
+      const { running, queued } = limiter.load();
+      const ttl = session.ttlLeftSeconds();
+      return { inFlight: running, queued, retries, backingOff: 0, ...(ttl === undefined ? {} : { tokenTtlSeconds: ttl }) };
+    },
 
     async close(): Promise<void> {
       session.close();

@@ -13,6 +13,8 @@ export interface TokenSession {
   refresh(used: string | undefined): Promise<boolean>;
   /** What is known about the token, for health and tests. */
   state(): { ttlSeconds: number | undefined; renewable: boolean; renewals: number; logins: number };
+  /** Seconds the token has left now; undefined when it does not expire or is not known yet. */
+  ttlLeftSeconds(): number | undefined;
   close(): void;
 }
 
@@ -30,6 +32,8 @@ export function createTokenSession(s: VaultSettings, client: VaultClient, opts: 
   const fraction = opts.renewFraction ?? 2 / 3;
   let current: Promise<string> | undefined;
   let ttlSeconds: number | undefined;
+  /** When ttlSeconds was read from Vault (ms). */
+  let ttlAt = 0;
   let renewable = false;
   let renewals = 0;
   let logins = 0;
@@ -60,6 +64,7 @@ export function createTokenSession(s: VaultSettings, client: VaultClient, opts: 
   /** Keeps the token alive from now on, given its TTL and whether it can be renewed. */
   function track(token: string, ttl: number, canRenew: boolean): void {
     ttlSeconds = ttl;
+    ttlAt = Date.now();
     renewable = canRenew;
     if (ttl <= 0) return; // root-like tokens never expire
     if (canRenew) schedule(ttl, () => renew(token));
@@ -78,6 +83,7 @@ export function createTokenSession(s: VaultSettings, client: VaultClient, opts: 
     // A lease that no longer grows has hit its max TTL: with cert auth, log in again before it ends.
     if (ttlSeconds !== undefined && lease < ttlSeconds * fraction) {
       ttlSeconds = lease;
+      ttlAt = Date.now();
       if (s.auth.kind === 'cert') schedule(lease, relogin);
       else
         opts.log?.warn(
@@ -147,6 +153,7 @@ export function createTokenSession(s: VaultSettings, client: VaultClient, opts: 
       return true;
     },
     state: () => ({ ttlSeconds, renewable, renewals, logins }),
+    ttlLeftSeconds: () => (ttlSeconds === undefined || ttlSeconds <= 0 ? undefined : Math.max(0, ttlSeconds - (Date.now() - ttlAt) / 1000)),
     close() {
       closed = true;
       if (timer) clearTimeout(timer);
