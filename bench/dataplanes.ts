@@ -1,5 +1,5 @@
 // N simulated dataplanes against one zone identity service on a builtin mesh.
-// Run: node --import tsx bench/dataplanes.ts [--dataplanes 10000] [--rate 5000] [--burst 500] [--plain | --haproxy] [--json]
+// Run: node --import tsx bench/dataplanes.ts [--dataplanes 10000] [--rate 5000] [--burst 500] [--plain | --haproxy] [--metrics] [--json]
 // --haproxy: TLS terminated by HAProxy (apt-get install haproxy) in front of the plain zone; its RSS
 // and CPU are reported next to the zone's, so the two add up to what the dataplanes cost.
 //
@@ -21,6 +21,8 @@ import { writeHeapSnapshot } from 'node:v8';
 import WebSocket from 'ws';
 import { createSelfSignedServerTls } from '@meshca/common';
 import { freePort } from '../test/src/free-port.js';
+import type { IdentityService } from '@meshca/identity';
+import type { ZoneLeadership } from '../apps/zone/src/leadership.js';
 import { startHaproxy, type Haproxy } from './haproxy.js';
 
 export interface DataplaneBenchOptions {
@@ -35,6 +37,8 @@ export interface DataplaneBenchOptions {
   tls?: boolean;
   /** TLS terminated by HAProxy in front of the zone, which then serves plain WebSocket. */
   haproxy?: boolean;
+  /** The zone's metrics on (its issuance observer and gauges), scraped every second. */
+  metrics?: boolean;
 }
 
 export interface DataplaneBenchResult {
@@ -70,12 +74,14 @@ export interface DataplaneBenchResult {
   switchRotationMs: number;
   /** Highest number of certificates received in any 1 s window during the switch. */
   switchPeakPerSec: number;
+  /** With metrics on: the median time of one scrape of the zone's registry holding all dataplanes. */
+  scrapeMs?: number;
 }
 
 type ToChild = { op: 'switch' } | { op: 'memory' } | { op: 'stop' };
 type FromChild =
   | { op: 'ready'; port: number; tokens: string[] }
-  | { op: 'memory'; rss: number; heapUsed: number; connected: number; cpuMs: number; mainThreadCpuMs: number }
+  | { op: 'memory'; rss: number; heapUsed: number; connected: number; cpuMs: number; mainThreadCpuMs: number; scrapeMs?: number }
   | { op: 'switched' };
 
 const SELF = fileURLToPath(import.meta.url);
@@ -101,7 +107,10 @@ async function serve(): Promise<void> {
     ...(await builtinCaWrites({ store, mesh: 'default', spec, log })),
     { op: 'create', input: { meta: { type: 'Mesh', name: 'default' }, spec } },
   ]);
+  // The zone's metrics as meshca-zone wires them, scraped every second (Prometheus's default is 15 s).
+  const metrics = cfg.metrics ? await zoneMetrics() : undefined;
   const service = createIdentityService({
+    ...(metrics ? { observer: metrics.observer } : {}),
     store,
     zone: 'bench',
     log,
@@ -110,6 +119,7 @@ async function serve(): Promise<void> {
     issuance: { ratePerSecond: cfg.ratePerSecond, burst: cfg.burst },
     rotationSpreadMs: cfg.rotationSpreadMs,
   });
+  metrics?.watch(service);
   const tls = await createSelfSignedServerTls('bench', ['127.0.0.1']);
   const server = cfg.tls ? createServer({ cert: tls.certPem, key: tls.keyPem }) : createHttpServer();
   attachDataplaneServer(service, { server });
@@ -137,6 +147,7 @@ async function serve(): Promise<void> {
         connected: service.stats().connected,
         cpuMs: (cpu.user + cpu.system) / 1000,
         mainThreadCpuMs: mainCpu,
+        ...(metrics ? { scrapeMs: metrics.scrapeMs() } : {}),
       });
     } else if (m.op === 'switch') {
       void store.get({ type: 'Mesh', name: 'default' }).then(async (mesh) => {
@@ -151,6 +162,36 @@ async function serve(): Promise<void> {
     }
   });
   send({ op: 'ready', port: (server.address() as AddressInfo).port, tokens: list });
+}
+
+async function zoneMetrics() {
+  const { createMetricsRegistry } = await import('@meshca/common');
+  const { createIssuanceMetrics } = await import('../apps/zone/src/issuance-metrics.js');
+  const { registerZoneMetrics } = await import('../apps/zone/src/metrics.js');
+  const registry = createMetricsRegistry();
+  const times: number[] = [];
+  const kds = {
+    status: () => ({ connected: true, lastRevision: 1, failures: 0, nacks: [], refused: [], connects: 1, bytesSent: 0, bytesReceived: 0 }),
+  } as unknown as ZoneLeadership;
+  return {
+    observer: createIssuanceMetrics(registry),
+    watch(service: IdentityService) {
+      registerZoneMetrics(registry, { identity: () => service, kds });
+      setInterval(() => {
+        const start = performance.now();
+        const all = service.stats().connected;
+        void registry.metrics().then(() => {
+          if (all > 0 && all === service.stats().known) times.push(performance.now() - start);
+        });
+      }, 1000).unref();
+    },
+    /** The median of the last 10 scrapes. */
+    scrapeMs: () =>
+      percentile(
+        [...times.slice(-10)].sort((a, b) => a - b),
+        50,
+      ),
+  };
 }
 
 /** CPU time of this process's main thread (Linux: /proc/self/task/<pid>/stat); NaN elsewhere. */
@@ -201,6 +242,7 @@ export async function runDataplaneBench(options: DataplaneBenchOptions = {}): Pr
     connectConcurrency: 200,
     tls: true,
     haproxy: false,
+    metrics: false,
     ...options,
   };
   if (cfg.haproxy) cfg.tls = false; // the zone behind HAProxy serves plain WebSocket
@@ -356,6 +398,7 @@ export async function runDataplaneBench(options: DataplaneBenchOptions = {}): Pr
       serviceRssMb: Math.round(loaded.rss / 2 ** 20),
       switchRotationMs: Math.round(switchRotationMs),
       switchPeakPerSec: peak,
+      ...(loaded.scrapeMs !== undefined && Number.isFinite(loaded.scrapeMs) ? { scrapeMs: Math.round(loaded.scrapeMs * 10) / 10 } : {}),
     };
   } finally {
     await stopHaproxy();
@@ -395,6 +438,7 @@ export function formatDataplaneBench(r: DataplaneBenchResult): string {
       : []),
     `enabledBackend switch: all      ${(r.switchRotationMs / 1000).toFixed(1)} s`,
     `  peak re-issue rate            ${r.switchPeakPerSec}/s  (limit ${r.ratePerSecond}/s + burst ${r.burst})`,
+    ...(r.scrapeMs === undefined ? [] : [`metrics: one scrape, all held    ${r.scrapeMs} ms`]),
   ].join('\n');
 }
 
@@ -416,6 +460,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     if (burst !== undefined) opts.burst = burst;
     if (process.argv.includes('--plain')) opts.tls = false;
     if (process.argv.includes('--haproxy')) opts.haproxy = true;
+    if (process.argv.includes('--metrics')) opts.metrics = true;
     const r = await runDataplaneBench(opts);
     process.stdout.write(process.argv.includes('--json') ? `${JSON.stringify(r)}\n` : `${formatDataplaneBench(r)}\n`);
     process.exit(0);

@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark in sequence, one table, and bench/results.json with every figure,
 // the machine, and each speed figure next to a floor or peer measured in the same run.
-// Run: npm run bench [-- --only cli,issuance,tokens,sync,dataplanes,vault,acmpca,faults,ha] [--dataplanes 10000] [--out FILE]
+// Run: npm run bench [-- --only cli,issuance,tokens,sync,dataplanes,metrics,vault,acmpca,faults,ha] [--dataplanes 10000] [--out FILE]
 // (about 2 minutes on a 2-core machine)
 import { execFileSync, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -12,6 +12,7 @@ import { CLI_TARGETS, formatCliBench, runCliBench, type CliBenchResult } from '.
 import { formatHaBench, HA_TARGETS, runHaBench, type HaBenchResult } from './ha.js';
 import { formatDataplaneBench, type DataplaneBenchResult } from './dataplanes.js';
 import { formatFloors, type FloorResult } from './tls-floor.js';
+import { formatMetricsCost, METRICS_COST_TARGET, runMetricsCost, type MetricsCostResult } from './metrics-cost.js';
 import { formatIssuanceBench, runIssuanceBench, type IssuanceBenchResult } from './issuance.js';
 import { formatSyncBench, runSyncBench, SYNC_TARGETS, type SyncBenchResult } from './sync.js';
 import { formatTokenBench, runTokenBench, type TokenBenchResult } from './tokens.js';
@@ -26,7 +27,7 @@ import {
 } from '../test/src/faults.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-const SECTIONS = ['cli', 'issuance', 'tokens', 'sync', 'dataplanes', 'vault', 'acmpca', 'faults', 'ha'] as const;
+const SECTIONS = ['cli', 'issuance', 'tokens', 'sync', 'dataplanes', 'metrics', 'vault', 'acmpca', 'faults', 'ha'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** One line of the table: a figure, optionally next to what it is compared with and a target. */
@@ -53,6 +54,7 @@ export interface BenchResults {
     tokens?: TokenBenchResult;
     sync?: SyncBenchResult[];
     dataplanes?: DataplaneSection;
+    metrics?: MetricsCostResult;
     vault?: VaultBenchResult;
     acmpca?: AcmPcaBenchResult;
     faults?: FaultResults;
@@ -91,6 +93,26 @@ function issuanceRows(r: IssuanceBenchResult): Row[] {
     row('issuance', `builtin issuance, ${r.poolWorkers}-worker pool`, r.poolPerSec, '/s', ref(floor, r.floorPerSec)),
     row('issuance', 'CSR-mode signing (verify + sign)', r.csrPerSec, '/s', ref('1 bare signature', r.bareSignPerSec)),
     row('issuance', '@peculiar/x509 naive build (peer)', r.peculiarPerSec, '/s', ref(floor, r.floorPerSec)),
+  ];
+}
+
+// Smaller than the dataplane section's 10,000: four runs, and what is compared is a ratio.
+const METRICS_COST_DATAPLANES = 2000;
+
+function metricsRows(r: MetricsCostResult): Row[] {
+  const cost = (figure: string, on: number, off: number, unit: string) =>
+    row('metrics', figure, on, unit, {
+      ...ref('metrics off', off),
+      target: `<= ${Math.round(METRICS_COST_TARGET * 100)}% of off`,
+      met: on <= off * METRICS_COST_TARGET,
+    });
+  const { on, off } = r.mean;
+  return [
+    cost(`metrics on: ${r.dataplanes} dataplanes cold start`, on.coldStartMs, off.coldStartMs, 'ms'),
+    cost('metrics on: zone CPU during the cold start', on.zoneCpuColdStartMs, off.zoneCpuColdStartMs, 'ms'),
+    cost('metrics on: identity latency p50', on.latencyP50Ms, off.latencyP50Ms, 'ms'),
+    cost('metrics on: enabledBackend switch, all rotated', on.switchRotationMs, off.switchRotationMs, 'ms'),
+    row('metrics', `one scrape of the zone with ${r.dataplanes} dataplanes`, r.scrapeMs, 'ms'),
   ];
 }
 
@@ -279,7 +301,7 @@ function shell(script: string): string {
 }
 
 /** Runs a bench script in a child whose open-file limit is raised as far as the hard limit allows; returns its --json line. */
-async function runWithConnections<T>(script: string, countFlag: string, wanted: number, notes: string[]): Promise<T> {
+async function runWithConnections<T>(script: string, countFlag: string, wanted: number, notes: string[], extra: string[] = []): Promise<T> {
   const hardText = shell('ulimit -Hn');
   const hard = hardText === 'unlimited' ? Number.POSITIVE_INFINITY : Number(hardText);
   const soft = Number(shell('ulimit -n'));
@@ -291,8 +313,8 @@ async function runWithConnections<T>(script: string, countFlag: string, wanted: 
       `${script}: ulimit -n hard limit is ${hardText}, so ${n} connections were run instead of ${wanted} (raise the hard limit for the full figure)`,
     );
   }
-  const cmd = `ulimit -n ${fdLimit} && exec "$0" --import tsx "$1" --${countFlag} ${n} --json`;
-  const child = spawn('bash', ['-c', cmd, process.execPath, join(HERE, script)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const cmd = `ulimit -n ${fdLimit} && exec "$0" --import tsx "$1" --${countFlag} ${n} --json "\${@:2}"`;
+  const child = spawn('bash', ['-c', cmd, process.execPath, join(HERE, script), ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   const code = await new Promise<number | null>((r) => child.once('exit', r));
@@ -402,6 +424,21 @@ async function main(): Promise<void> {
     () => runDataplanes(dataplanes, results.notes),
     (r) => `${formatDataplaneBench(r)}\n${formatFloors(r.floors)}`,
     dataplaneRows,
+  );
+  await step(
+    'metrics',
+    () =>
+      runMetricsCost(METRICS_COST_DATAPLANES, (metrics) =>
+        runWithConnections<DataplaneBenchResult>(
+          'dataplanes.ts',
+          'dataplanes',
+          METRICS_COST_DATAPLANES,
+          results.notes,
+          metrics ? ['--metrics'] : [],
+        ),
+      ),
+    formatMetricsCost,
+    metricsRows,
   );
   await step('vault', () => runVaultBench(), formatVaultBench, vaultRows);
   await step('acmpca', () => runAcmPcaBench(), formatAcmPcaBench, acmpcaRows);

@@ -2,7 +2,7 @@
 // scrapes (issuance-metrics.ts counts as issuance goes). Dataplane names and serials stay out of
 // labels (they belong in DataplaneInsights); meshes and backends are few.
 import { Counter, Gauge, Histogram, type Registry } from '@meshca/common';
-import type { CaClientState, DataplaneCertState, IdentityService } from '@meshca/identity';
+import type { CaClientState, HeldCertificate, IdentityService } from '@meshca/identity';
 import type { ZoneLeadership } from './leadership.js';
 
 // Time left on dataplane certificates: from minutes (short-lived certificates, or trouble) to a month.
@@ -19,21 +19,20 @@ interface MeshSummary {
 }
 
 /** Per mesh, over the connected dataplanes: what the dataplane gauges report. */
-function summarize(dataplanes: DataplaneCertState[], now: number): Map<string, MeshSummary> {
+function summarize(certificates: Iterable<HeldCertificate>, now: number): Map<string, MeshSummary> {
   const out = new Map<string, MeshSummary>();
-  for (const d of dataplanes) {
-    if (!d.connected) continue;
-    let m = out.get(d.mesh);
-    if (m === undefined) out.set(d.mesh, (m = { earliest: Infinity, due: 0, overdue: 0, retrying: 0, timesLeft: [] }));
-    if (d.lastError !== undefined) m.retrying += 1;
-    if (d.notAfter === undefined) continue;
-    const notAfter = Date.parse(d.notAfter);
+  for (const c of certificates) {
+    let m = out.get(c.mesh);
+    if (m === undefined) out.set(c.mesh, (m = { earliest: Infinity, due: 0, overdue: 0, retrying: 0, timesLeft: [] }));
+    if (c.failing) m.retrying += 1;
+    const { notAfter } = c;
+    if (notAfter === undefined) continue;
     m.timesLeft.push((notAfter - now) / 1000);
     if (notAfter <= now) m.overdue += 1;
-    else if (d.renewalAt !== undefined && Date.parse(d.renewalAt) <= now) m.due += 1;
+    else if (c.renewAt !== undefined && c.renewAt <= now) m.due += 1;
     if (notAfter < m.earliest) {
       m.earliest = notAfter;
-      if (d.issuedAt !== undefined) m.earliestLifetime = (notAfter - Date.parse(d.issuedAt)) / 1000;
+      if (c.issuedAt !== undefined) m.earliestLifetime = (notAfter - c.issuedAt) / 1000;
       else delete m.earliestLifetime;
     }
   }
@@ -46,7 +45,7 @@ export function registerZoneMetrics(registry: Registry, deps: { identity: () => 
   let memo: { at: number; meshes: Map<string, MeshSummary> } | undefined;
   const meshes = (): Map<string, MeshSummary> => {
     const now = Date.now();
-    if (memo === undefined || now - memo.at > 1000) memo = { at: now, meshes: summarize(deps.identity()?.dataplanes() ?? [], now) };
+    if (memo === undefined || now - memo.at > 1000) memo = { at: now, meshes: summarize(deps.identity()?.certificates() ?? [], now) };
     return memo.meshes;
   };
   const perMesh = (name: string, help: string, value: (m: MeshSummary) => number | undefined) =>
@@ -106,22 +105,11 @@ export function registerZoneMetrics(registry: Registry, deps: { identity: () => 
       this.set(stats()?.connected ?? 0);
     },
   });
-  new Gauge({
-    name: 'meshca_dataplane_cert_expiry_earliest_timestamp_seconds',
-    help: 'The earliest notAfter among the certificates held by the dataplanes of this zone process, per mesh (Unix seconds).',
-    labelNames: ['mesh'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      const earliest = new Map<string, number>();
-      for (const d of deps.identity()?.dataplanes() ?? []) {
-        if (d.notAfter === undefined) continue;
-        const t = Date.parse(d.notAfter) / 1000;
-        earliest.set(d.mesh, Math.min(earliest.get(d.mesh) ?? Infinity, t));
-      }
-      for (const [mesh, t] of earliest) this.set({ mesh }, t);
-    },
-  });
+  perMesh(
+    'meshca_dataplane_cert_expiry_earliest_timestamp_seconds',
+    'The earliest notAfter among the certificates held by the connected dataplanes of this zone process, per mesh (Unix seconds).',
+    (m) => (Number.isFinite(m.earliest) ? m.earliest / 1000 : undefined),
+  );
   new Gauge({
     name: 'meshca_ca_cert_not_after_timestamp_seconds',
     help: "The earliest notAfter of a mesh backend's CA roots as this zone sees them (Unix seconds).",

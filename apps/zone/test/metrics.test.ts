@@ -25,7 +25,16 @@ function dp(name: string, age: number, lifetime: number, extra: Partial<Dataplan
 async function scrape(dataplanes: DataplaneCertState[], backends: BackendState[] = []): Promise<string> {
   const registry = createMetricsRegistry();
   const identity = {
-    dataplanes: () => dataplanes,
+    certificates: () =>
+      dataplanes
+        .filter((d) => d.connected)
+        .map((d) => ({
+          mesh: d.mesh,
+          notAfter: d.notAfter === undefined ? undefined : Date.parse(d.notAfter),
+          renewAt: d.renewalAt === undefined ? undefined : Date.parse(d.renewalAt),
+          issuedAt: d.issuedAt === undefined ? undefined : Date.parse(d.issuedAt),
+          failing: d.lastError !== undefined,
+        })),
     backends: () => backends,
     stats: () => ({ connected: dataplanes.length, known: dataplanes.length, issued: 0, failed: 0, queued: 0 }),
   } as unknown as IdentityService;
@@ -74,7 +83,9 @@ describe('zone metrics', () => {
   });
 
   it('a certificate this process did not issue (held across a restart) has no lifetime to report', async () => {
-    const text = await scrape([dp('held', 60, 3600, { issuedAt: undefined }), dp('later', 60, 7200)]);
+    const held = dp('held', 60, 3600);
+    delete held.issuedAt;
+    const text = await scrape([held, dp('later', 60, 7200)]);
     expect(value(text, 'meshca_dataplane_cert_earliest_lifetime_seconds{mesh="default"}')).toBeUndefined();
     expect(value(text, 'meshca_dataplane_renewals_due{mesh="default"}')).toBe(0);
   });

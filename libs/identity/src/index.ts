@@ -1,5 +1,12 @@
 export { createIdentityService } from './service.js';
-export type { BackendState, DataplaneCertState, IdentityService, IdentityServiceOptions, IdentityStats } from './service.js';
+export type {
+  BackendState,
+  DataplaneCertState,
+  HeldCertificate,
+  IdentityService,
+  IdentityServiceOptions,
+  IdentityStats,
+} from './service.js';
 export { attachDataplaneServer } from './server.js';
 export type { DataplaneServer, DataplaneServerOptions } from './server.js';
 export { authorizeRegistration } from './authorize.js';

@@ -107,6 +107,17 @@ export interface DataplaneCertState {
   lastError?: { message: string; at: string };
 }
 
+/** A connected dataplane's certificate in numbers (ms since the epoch), for metrics at each scrape. */
+export interface HeldCertificate {
+  mesh: string;
+  notAfter?: number;
+  renewAt?: number;
+  /** When this zone process issued it (absent when it came from another one). */
+  issuedAt?: number;
+  /** Its last issuance attempt failed; a retry is planned. */
+  failing: boolean;
+}
+
 /** One MeshIdentity as this zone runs it (reported to global in the ZoneInsight). */
 export interface ZoneIdentityState {
   mesh: string;
@@ -126,6 +137,8 @@ export interface IdentityService {
   readonly verifyToken: VerifyDataplaneToken;
   stats(): IdentityStats;
   dataplanes(): DataplaneCertState[];
+  /** The certificates of the connected dataplanes; cheaper than dataplanes() (no strings made). */
+  certificates(): Iterable<HeldCertificate>;
   /** The CA backends of the meshes this zone serves, and when each one's root expires. */
   backends(): BackendState[];
   /** The MeshIdentities of the meshes this zone serves, as it runs them. */
@@ -283,6 +296,18 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
         }
       }
       return out;
+    },
+    *certificates() {
+      for (const { identity, link, held, plan } of connections.sessions()) {
+        if (link.ws === undefined) continue;
+        yield {
+          mesh: identity.mesh,
+          notAfter: held.notAfter,
+          renewAt: held.renewAt,
+          issuedAt: held.lastIssuedAt,
+          failing: plan.lastError !== undefined,
+        } as HeldCertificate;
+      }
     },
     dataplanes() {
       const iso = (t: number | undefined) => (t === undefined ? undefined : new Date(t).toISOString());
