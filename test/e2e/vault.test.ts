@@ -18,6 +18,7 @@ import {
   expectCrossZone,
   expectOutageKeepsCertificates,
   expectSignedPath,
+  metricsUrlOf,
   retireServices,
   seedText,
   startMeshEnv,
@@ -49,6 +50,19 @@ async function addRole(v: VaultServer, mount: string, role: string, rootPem: str
   );
   const created = await ok(vaultCall(v, 'POST', 'auth/token/create', { policies: [policy], renewable: true }));
   return { mount, role, rootPem, token: String(created.json.auth?.client_token), policy };
+}
+
+/** The text of the first zone's /metrics. */
+async function zoneMetrics(): Promise<string> {
+  const zone = Object.values(env.zones)[0];
+  if (zone === undefined) throw new Error('no zone');
+  return (await fetch(metricsUrlOf(zone))).text();
+}
+
+/** The number the first group of `re` captures in `text`, or undefined. */
+function metric(text: string, re: RegExp): number | undefined {
+  const m = re.exec(text);
+  return m?.[1] === undefined ? undefined : Number(m[1]);
 }
 
 /** A seed file's text with edits made through the YAML document, so its comments and layout stay. */
@@ -135,6 +149,13 @@ describe('vault backend across two zones', () => {
     await crossZone(web, backend);
     // Issued through the default mount and role of 000, by the zones (the test certificate is global's one).
     expect(vault.stats().byPath['kuma-pki-default/issue/dataplanes']).toBeGreaterThanOrEqual(3);
+    // The zone's metrics: issuances through vault-1 timed, and the token's TTL counting down.
+    const text = await zoneMetrics();
+    expect(
+      metric(text, /^ca_manager_get_cert_seconds_count\{mesh="[^"]+",backend="vault-1",type="vault"\} (\d+)$/m),
+    ).toBeGreaterThanOrEqual(1);
+    const ttl = metric(text, /^meshca_vault_token_ttl_seconds\{mesh="[^"]+",backend="vault-1",type="vault"\} ([\d.]+)$/m);
+    expect(ttl).toBeGreaterThan(3600);
     await retire(web, backend);
   });
 
@@ -218,5 +239,8 @@ describe('vault backend across two zones', () => {
       errorText: 'sealed',
       reissued: (svc) => expectChainTo(svc.handle.current()!.certChainPem, s000.rootPem, 1),
     });
+    // The outage in the zone's metrics: failed attempts at vault-1, worth retrying (503 sealed).
+    const text = await zoneMetrics();
+    expect(metric(text, /^cert_generation_failure_total\{mesh="[^"]+",backend="vault-1",reason="ca_error"\} (\d+)$/m)).toBeGreaterThan(0);
   }, 90_000);
 });
