@@ -19,6 +19,7 @@ import type { MeshTrusts } from './trust.js';
 import type { TrustBundle } from './trust-bundle.js';
 import { chooseSource, type Choice } from './source.js';
 import { tlsPolicyFor } from './policy.js';
+import { certificateFacts } from './certificate-facts.js';
 import type { IssuanceFailureReason, IssuanceObserver, IssuanceTarget } from './observer.js';
 
 export { waitingReason } from './source.js';
@@ -336,6 +337,7 @@ export function createIssuance(opts: IssuanceOptions): Issuance {
       issuedFrom: source.fp,
       regenerations: s.held.regenerations + 1,
       lastIssuedAt: issuedAt,
+      facts: certificateFacts(cert.certChainPem, source.roots),
     });
     s.trust.bundle = bundle;
     s.plan.lastError = undefined;

@@ -126,6 +126,7 @@ export function insightSpec(s: Session, zone: string): Record<string, unknown> {
       ...(held.serial !== undefined ? { certificateSerial: held.serial } : {}),
       ...(held.notAfter !== undefined ? { certificateExpirationTime: iso(held.notAfter) } : {}),
       ...(held.lastIssuedAt !== undefined ? { lastCertificateRegeneration: iso(held.lastIssuedAt) } : {}),
+      ...(held.facts !== undefined ? { certificate: held.facts } : {}),
       certificateRegenerations: held.regenerations,
       supportedBackends: trust.bundle?.bundleBackends ?? [],
       ...(trust.bundle

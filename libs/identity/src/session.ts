@@ -1,6 +1,7 @@
 // One dataplane as the zone serves it, in parts each owned by one module: its connection
 // (connections.ts), what it holds and when it is next issued (issuance.ts), the roots and bundle it
 // trusts (trust.ts), and the versions of its store records (records.ts).
+import type { CertificateFacts } from './certificate-facts.js';
 import type { WebSocket } from 'ws';
 import type { DataplaneIdentity } from '@meshca/ca';
 import type { TrustBundle } from './trust-bundle.js';
@@ -35,6 +36,8 @@ export interface Held {
   issuedFrom: string | undefined;
   regenerations: number;
   lastIssuedAt: number | undefined;
+  /** Its names, SANs and chain, for the insight. */
+  facts: CertificateFacts | undefined;
 }
 
 /**
@@ -116,6 +119,7 @@ export function newSession(
       issuedFrom: undefined,
       regenerations: previous?.held.regenerations ?? 0,
       lastIssuedAt: undefined,
+      facts: undefined,
     },
     plan: {
       issuing: false,

@@ -55,6 +55,23 @@ describe('dataplane identity service', () => {
       connected: true,
       mTLS: { issuedBackend: 'ca-1', certificateSerial: id.serial, certificateExpirationTime: id.notAfter, supportedBackends: ['ca-1'] },
     });
+    // What the GUI's detail page shows: the certificate's names and SANs, and the CA it chains to.
+    const ca = new X509Certificate(id.bundlePem);
+    expect((insight?.spec as { mTLS: { certificate: unknown } }).mTLS.certificate).toEqual({
+      subject: '',
+      issuer: 'CN=meshca default ca-1',
+      notBefore: new Date(leaf.validFrom).toISOString(),
+      uriSans: ['spiffe://default/web', 'kuma://kuma.io/service/web', 'kuma://version/v1'],
+      sha256: leaf.fingerprint256.replace(/:/g, '').toLowerCase(),
+      chain: [
+        {
+          subject: 'CN=meshca default ca-1',
+          issuer: 'CN=meshca default ca-1',
+          notAfter: new Date(ca.validTo).toISOString(),
+          sha256: ca.fingerprint256.replace(/:/g, '').toLowerCase(),
+        },
+      ],
+    });
     c.ws.close();
   });
 

@@ -22,3 +22,5 @@ export type { PemBlock } from './pem.js';
 export { createIssuerPool } from './pool.js';
 export type { IssuerPool, IssuerPoolOptions } from './pool.js';
 export { randomSerial } from './x509.js';
+export { readName, summarizeCertificateDer, summarizeChain } from './summary.js';
+export type { CertificateSummary } from './summary.js';
