@@ -21,12 +21,12 @@ export default tseslint.config(
     ],
   },
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     extends: [tseslint.configs.base],
     languageOptions: {
       // Each workspace's own tsconfig; bench/ is type-checked with test/'s.
       parserOptions: {
-        project: ['./libs/*/tsconfig.json', './apps/*/tsconfig.json', './test/tsconfig.json'],
+        project: ['./libs/*/tsconfig.json', './libs/gui/web/tsconfig.json', './apps/*/tsconfig.json', './test/tsconfig.json'],
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -43,7 +43,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['libs/**/*.ts'],
+    files: ['libs/**/*.ts', 'libs/**/*.tsx'],
     rules: {
       'no-restricted-imports': [
         'error',

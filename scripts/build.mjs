@@ -62,10 +62,31 @@ export async function buildApp(app) {
   // The API descriptions the control planes serve at /openapi.json (libs/http/src/openapi.ts).
   if (app === 'global' || app === 'zone')
     cpSync(join(root, 'libs/http/openapi'), join(outdir, 'openapi'), { recursive: true, filter: (f) => !f.endsWith('.ts') });
+  // The GUI the control planes serve at /gui (libs/gui): a browser bundle and its page.
+  if (app === 'global' || app === 'zone') await buildGui(join(outdir, 'gui'));
   const previous = `${dist}.prev-${process.pid}`;
   if (existsSync(dist)) renameSync(dist, previous);
   renameSync(outdir, dist);
   rmSync(previous, { recursive: true, force: true });
+}
+
+/** libs/gui/web: Preact, bundled for browsers, beside its HTML page and stylesheet. */
+async function buildGui(outdir) {
+  await build({
+    absWorkingDir: root,
+    entryPoints: { app: join(root, 'libs/gui/web/main.tsx') },
+    outdir,
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: ['chrome109', 'firefox115', 'safari16'],
+    jsx: 'automatic',
+    jsxImportSource: 'preact',
+    minify: true,
+    sourcemap: 'linked',
+    logLevel: 'warning',
+  });
+  for (const file of ['index.html', 'app.css']) cpSync(join(root, 'libs/gui/web', file), join(outdir, file));
 }
 
 const isMain = process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1];

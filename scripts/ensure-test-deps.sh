@@ -17,4 +17,4 @@ if [ -f scripts/ensure-moto.sh ]; then bash scripts/ensure-moto.sh; fi
 bash scripts/ensure-schemathesis.sh
 # The packaging checks (test/deploy): helm (built from Go modules), kubernetes-validate, systemd-analyze,
 # podman with podman-compose. Each script returns at once when its tool is there.
-for dep in helm kubernetes-validate systemd podman podman-compose haproxy prometheus; do bash "scripts/deps/$dep.sh"; done
+for dep in helm kubernetes-validate systemd podman podman-compose haproxy prometheus chromium; do bash "scripts/deps/$dep.sh"; done

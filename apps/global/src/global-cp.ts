@@ -13,6 +13,8 @@ import {
   VERSION,
 } from '@meshca/common';
 import { registerGlobalMetrics } from './metrics.js';
+import { globalGuiSource } from './gui-source.js';
+import { guiAssetsDir, guiRouter } from '@meshca/gui';
 import { createApiApp, loadOrCreateAdminToken } from '@meshca/http';
 import type { KdsLimits, KdsServer } from '@meshca/kds';
 import { createLeaderElection, openStore, replicaId, startPresence, type ResourceStore } from '@meshca/store';
@@ -61,6 +63,8 @@ export interface GlobalConfig {
   leaderLeaseMs?: number | undefined;
   /** Where /metrics is served (Prometheus text, no token); none when absent. */
   metricsAddress?: { host: string; port: number } | undefined;
+  /** The built GUI (index.html, app.js, app.css); default: beside the bundle. */
+  guiDir?: string | undefined;
   log?: Logger;
 }
 
@@ -103,6 +107,8 @@ export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPl
   let apiPort: number | undefined;
   let insights: MeshInsights | undefined;
   const online = new Map<string, boolean>();
+  // Bumped on every zone state change (connect, ACK, NACK, drop): the GUI's views of zones follow it.
+  let zoneChanges = 0;
   const sync = await startSync(
     {
       apiPort: () => apiPort,
@@ -122,6 +128,7 @@ export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPl
       tokens,
       log,
       onZoneState: (s) => {
+        zoneChanges++;
         if (online.get(s.zone) === s.online) return;
         online.set(s.zone, s.online);
         insights?.zonesChanged();
@@ -158,6 +165,13 @@ export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPl
     extend: (api) => {
       api.use(tokensRouter(tokens, admin.token));
       api.use(zonesRouter({ store, kds: sync.kds, adminToken: admin.token, replica }));
+      api.use(
+        guiRouter({
+          source: globalGuiSource({ store, kds: sync.kds, replica, zonesVersion: () => zoneChanges }),
+          adminToken: admin.token,
+          assetsDir: config.guiDir ?? guiAssetsDir(import.meta.url),
+        }),
+      );
     },
     status: (r) => identityStatus(store, r),
     writer: {

@@ -10,20 +10,26 @@ import { zonesSeen } from './zones-view.js';
 
 export type ZoneStatus = Omit<ZoneState, 'zone'> | (PersistedZoneState & { online: false });
 
-export function zonesRouter(deps: { store: ResourceStore; kds: KdsServer; adminToken: string; replica: string }): Router {
+interface ZonesDeps {
+  store: ResourceStore;
+  kds: KdsServer;
+  replica: string;
+}
+
+/** A zone as GET /zones shows it: its resource (or name) and a `status`. */
+export type ZoneItem = Record<string, unknown> & {
+  name: string;
+  status: Partial<Omit<ZoneState, 'zone'>> & { online: boolean; leader?: string; replica?: string };
+};
+
+export function zonesRouter(deps: ZonesDeps & { adminToken: string }): Router {
   /** Online on another replica (its recorded state, while that replica is present), by zone. */
   const elsewhere = async () => new Set((await zonesSeen(deps.store, deps.kds)).filter((z) => !z.here && z.online).map((z) => z.zone));
   const router = express.Router();
   const read = requireReader(deps.adminToken, false);
 
   router.get('/zones', read, async (_req, res) => {
-    const [zones, insights] = await Promise.all([deps.store.list('Zone'), deps.store.list('ZoneInsight')]);
-    const resources = new Map(zones.map((z) => [z.meta.name, z]));
-    const leaders = new Map(insights.map((i) => [i.meta.name, leaderOf(i)]));
-    const live = new Map(deps.kds.zones().map((s) => [s.zone, s]));
-    const names = [...new Set([...resources.keys(), ...live.keys()])].sort();
-    const onOther = await elsewhere();
-    const items = names.map((n) => zoneItem(n, resources.get(n), live.get(n), leaders.get(n), onOther.has(n), deps.replica));
+    const items = await listZones(deps);
     res.json({ total: items.length, items, next: null });
   });
 
@@ -39,6 +45,21 @@ export function zonesRouter(deps: { store: ResourceStore; kds: KdsServer; adminT
   return router;
 }
 
+/** Every zone (a Zone resource, or one that connected) as GET /zones lists it, by name. */
+export async function listZones(deps: ZonesDeps): Promise<ZoneItem[]> {
+  const [zones, insights, seen] = await Promise.all([
+    deps.store.list('Zone'),
+    deps.store.list('ZoneInsight'),
+    zonesSeen(deps.store, deps.kds),
+  ]);
+  const resources = new Map(zones.map((z) => [z.meta.name, z]));
+  const leaders = new Map(insights.map((i) => [i.meta.name, leaderOf(i)]));
+  const live = new Map(deps.kds.zones().map((s) => [s.zone, s]));
+  const names = [...new Set([...resources.keys(), ...live.keys()])].sort();
+  const onOther = new Set(seen.filter((z) => !z.here && z.online).map((z) => z.zone));
+  return names.map((n) => zoneItem(n, resources.get(n), live.get(n), leaders.get(n), onOther.has(n), deps.replica));
+}
+
 /** The replica leading the zone, as its ZoneInsight says (replicas of a zone on one Redis). */
 function leaderOf(insight: Resource): string | undefined {
   const leader = (insight.spec as { leader?: unknown }).leader;
@@ -52,12 +73,12 @@ function zoneItem(
   leader: string | undefined,
   onOtherReplica: boolean,
   replica: string,
-): Record<string, unknown> {
+): ZoneItem {
   const base = resource === undefined ? { type: 'Zone', name, labels: {} as Record<string, string> } : toUniversal(resource);
   const labels = { ...(base.labels as Record<string, string>) };
   delete labels[ZONE_STATE_LABEL];
   const status = statusOf(resource, live, onOtherReplica, replica);
-  return { ...base, labels, status: status.online && leader !== undefined ? { ...status, leader } : status };
+  return { ...base, name, labels, status: status.online && leader !== undefined ? { ...status, leader } : status };
 }
 
 function statusOf(

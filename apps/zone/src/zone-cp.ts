@@ -29,6 +29,8 @@ import { startZoneLeadership, type ZoneLeadership } from './leadership.js';
 import { zoneResourceStatus } from './status.js';
 import { registerZoneMetrics } from './metrics.js';
 import { createIssuanceMetrics } from './issuance-metrics.js';
+import { zoneGuiSource } from './gui-source.js';
+import { guiAssetsDir, guiRouter } from '@meshca/gui';
 
 export { VERSION };
 
@@ -57,6 +59,8 @@ export interface ZoneConfig {
   leaderLeaseMs?: number;
   /** Where /metrics is served (Prometheus text, no token); none when absent. */
   metricsAddress?: { host: string; port: number } | undefined;
+  /** The built GUI (index.html, app.js, app.css); default: beside the bundle. */
+  guiDir?: string | undefined;
   /** wss://HOST:5685 (the path /kds is added when absent). */
   globalUrl: string;
   /** The zone token, or a file re-read on every connection attempt (so a replaced token is picked up). */
@@ -219,6 +223,15 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
             leader: replica,
             // Global computes each MeshIdentity's status from what every zone reports here.
             identities: identity?.identities() ?? [],
+            // Global's GUI shows which backends each zone can issue through, and their CAs.
+            backends: (identity?.backends() ?? []).map((b) => ({
+              mesh: b.mesh,
+              backend: b.backend,
+              type: b.type,
+              available: !b.unavailable,
+              ...(b.error === undefined ? {} : { error: b.error }),
+              ...(b.ca === undefined ? {} : { ca: b.ca }),
+            })),
           };
         },
       }),
@@ -259,6 +272,14 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
     ...(config.signingWorkers === undefined ? {} : { workers: config.signingWorkers }),
   });
   const dataplanes = attachDataplaneServer(identity, { server, path: DATAPLANE_PATH });
+  // The same read-only views as global's GUI, over what this zone holds.
+  extensions.use(
+    guiRouter({
+      source: zoneGuiSource({ zone: config.zone, store, kds, identity }),
+      adminToken: admin.token,
+      assetsDir: config.guiDir ?? guiAssetsDir(import.meta.url),
+    }),
+  );
   const stopRevocations = enforceTokenRevocations({
     store,
     keys: tokenKeys,

@@ -56,3 +56,14 @@ export function certificateFacts(certChainPem: string, roots: readonly string[])
     return undefined;
   }
 }
+
+/** The first CA certificate of a backend's roots: what its certificates chain to. */
+export function caOf(roots: readonly string[] | undefined): { subject: string; notAfter: string } | undefined {
+  if (roots === undefined) return undefined;
+  try {
+    const first = rootEntries(roots)[0];
+    return first === undefined ? undefined : { subject: first.subject, notAfter: first.notAfter };
+  } catch {
+    return undefined;
+  }
+}

@@ -22,6 +22,7 @@ import { createIdentityCaOpener } from './identity-ca.js';
 import type { Condition } from './mesh-identities.js';
 import { createTrustPublisher } from './trust-publisher.js';
 import type { IssuanceObserver } from './observer.js';
+import { caOf } from './certificate-facts.js';
 
 export interface IdentityServiceOptions {
   store: ResourceStore;
@@ -78,6 +79,10 @@ export interface BackendState {
   unavailable: boolean;
   /** Its client to a remote CA (Vault, ACM PCA), while it is open. */
   client?: CaClientState;
+  /** Why it could not be opened. */
+  error?: string;
+  /** The CA certificate its certificates chain to (its first root). */
+  ca?: { subject: string; notAfter: string };
 }
 
 export interface DataplaneCertState {
@@ -292,6 +297,8 @@ export function createIdentityService(opts: IdentityServiceOptions): IdentitySer
             ...(notAfter ? { notAfter } : {}),
             unavailable: !entry.ca,
             ...(entry.ca?.clientState ? { client: entry.ca.clientState() } : {}),
+            ...(entry.error !== undefined ? { error: entry.error } : {}),
+            ...caField(entry.roots),
           });
         }
       }
@@ -395,4 +402,9 @@ function rootNotAfter(pem: string): Date | undefined {
     rootEnds.set(pem, end);
   }
   return rootEnds.get(pem);
+}
+
+function caField(roots: readonly string[] | undefined): { ca?: { subject: string; notAfter: string } } {
+  const ca = caOf(roots);
+  return ca === undefined ? {} : { ca };
 }

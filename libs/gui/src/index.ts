@@ -1,0 +1,4 @@
+export { guiAssetsDir, guiRouter, type GuiOptions } from './router.js';
+export type { GuiSource } from './source.js';
+export { createDataplaneIndex, type DataplaneIndex, type DataplaneQuery } from './dataplane-index.js';
+export type * from './contract.js';

@@ -1,0 +1,148 @@
+// /gui on the control plane's own API port: the page and its assets (open: they hold no data), and
+// the JSON views under /gui/api with the API's read rule (open from localhost, the admin token from
+// anywhere else). Each view answers 304 to a client whose ETag is current, and /gui/api/events
+// tells open pages when something they show may have changed.
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type Request, type Response, type Router } from 'express';
+import { parseDuration } from '@meshca/api';
+import { ApiError, requireReader } from '@meshca/http';
+import type { ChangeEvent, DataplaneSort } from './contract.js';
+import { createDataplaneIndex, type DataplaneQuery } from './dataplane-index.js';
+import { meshView } from './mesh-view.js';
+import { overview } from './overview.js';
+import type { GuiSource } from './source.js';
+
+export interface GuiOptions {
+  source: GuiSource;
+  adminToken: string;
+  /** The built browser app: index.html, app.js, app.css (apps/*\/dist/gui). */
+  assetsDir: string;
+  /** How often the events feed looks for changes. Default 500 ms. */
+  pollMs?: number;
+}
+
+const MAX_PAGE = 200;
+
+// The page runs only its own script and talks only to its own origin.
+const SECURITY_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+export function guiRouter(opts: GuiOptions): Router {
+  const { source } = opts;
+  const index = createDataplaneIndex(source.store);
+  // Strict: "/gui" (redirected) and "/gui/" (the page) are different routes.
+  const router = express.Router({ strict: true });
+
+  /** Changes when anything a view shows may have changed; the minute, for times left and "expires within". */
+  const version = async (): Promise<string> =>
+    `${await source.store.revision()}.${source.zonesVersion()}.${Math.floor(Date.now() / 60_000)}`;
+
+  /** Answers 304 when the client holds this version of this URL; else sends what `body` makes. */
+  async function view(req: Request, res: Response, body: () => Promise<unknown>): Promise<void> {
+    const tag = `W/"${await version()}"`;
+    res.set({ etag: tag, 'cache-control': 'no-cache' });
+    if (req.get('if-none-match') === tag) {
+      res.status(304).end();
+      return;
+    }
+    const value = await body();
+    if (value === undefined) throw new ApiError(404, 'Not found', `nothing at ${req.path}`);
+    res.json(value);
+  }
+
+  router.get('/gui', (_req, res) => res.redirect(301, '/gui/'));
+  router.get(['/gui/', /^\/gui\/(?!api\/|assets\/).*/], async (_req, res) => {
+    let html: string;
+    try {
+      html = await readFile(join(opts.assetsDir, 'index.html'), 'utf8');
+    } catch {
+      throw new ApiError(503, 'GUI not built', `no ${join(opts.assetsDir, 'index.html')}: run npm run build`);
+    }
+    res.set({ ...SECURITY_HEADERS, 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' });
+    res.send(html);
+  });
+  router.use(
+    '/gui/assets',
+    (_req, res, next) => {
+      res.set(SECURITY_HEADERS);
+      next();
+    },
+    express.static(opts.assetsDir, { index: false, cacheControl: true, maxAge: 0, fallthrough: false }),
+  );
+
+  const read = requireReader(opts.adminToken, false);
+  router.use('/gui/api', read);
+  router.get('/gui/api/overview', (req, res) => view(req, res, () => overview(source, index)));
+  router.get('/gui/api/zones', (req, res) => view(req, res, async () => ({ items: await source.zones() })));
+  router.get('/gui/api/meshes/:mesh', (req, res) => view(req, res, () => meshView(source, String(req.params.mesh))));
+  router.get('/gui/api/dataplanes', (req, res) => view(req, res, () => index.page(queryOf(req))));
+  router.get('/gui/api/dataplanes/:mesh/:name', (req, res) =>
+    view(req, res, () => index.detail(String(req.params.mesh), String(req.params.name))),
+  );
+  router.get('/gui/api/events', async (req, res) => {
+    res.set({ 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    res.flushHeaders();
+    let last = '';
+    let beat = 0;
+    const tick = async () => {
+      const now = await version().catch(() => last);
+      if (now !== last) {
+        last = now;
+        res.write(`event: change\ndata: ${JSON.stringify({ version: now } satisfies ChangeEvent)}\n\n`);
+      } else if (++beat % 30 === 0) res.write(': still here\n\n'); // keeps proxies from closing an idle stream
+    };
+    await tick();
+    const timer = setInterval(() => void tick(), opts.pollMs ?? 500);
+    req.on('close', () => clearInterval(timer));
+  });
+  return router;
+}
+
+function queryOf(req: Request): DataplaneQuery {
+  const q = req.query as Record<string, string | undefined>;
+  const int = (name: string, fallback: number, max: number): number => {
+    const v = q[name];
+    if (v === undefined || v === '') return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > max) throw new ApiError(400, 'Bad request', `${name}: a whole number from 0 to ${max}`);
+    return n;
+  };
+  const sort = (q.sort ?? 'expiry') as DataplaneSort;
+  if (sort !== 'expiry' && sort !== 'name') throw new ApiError(400, 'Bad request', 'sort: expiry or name');
+  let within: number | undefined;
+  if (q.expiresWithin !== undefined && q.expiresWithin !== '' && q.expiresWithin !== 'soon') {
+    try {
+      within = /^\d+$/.test(q.expiresWithin) ? Number(q.expiresWithin) : parseDuration(q.expiresWithin);
+    } catch {
+      throw new ApiError(400, 'Bad request', 'expiresWithin: seconds or a duration such as 1h or 30m');
+    }
+  }
+  const text = (name: string) => (q[name] === undefined || q[name] === '' ? {} : { [name]: q[name] });
+  return {
+    ...text('mesh'),
+    ...text('zone'),
+    ...text('service'),
+    ...text('backend'),
+    ...text('q'),
+    ...(within !== undefined ? { expiresWithinSeconds: within } : {}),
+    ...(q.errors === '1' ? { errors: true } : {}),
+    ...(q.expiresWithin === 'soon' ? { soon: true } : {}),
+    sort,
+    offset: int('offset', 0, Number.MAX_SAFE_INTEGER),
+    size: int('size', 50, MAX_PAGE),
+  };
+}
+
+/** Where the built GUI is, seen from a module of an app: beside its bundle (dist/gui), or its dist from src. */
+export function guiAssetsDir(moduleUrl: string): string {
+  const here = dirname(fileURLToPath(moduleUrl));
+  const candidates = [join(here, 'gui'), join(here, '..', 'dist', 'gui')];
+  return candidates.find((d) => existsSync(join(d, 'index.html'))) ?? (candidates[0] as string);
+}
