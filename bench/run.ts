@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark in sequence, one table, and bench/results.json with every figure,
 // the machine, and each speed figure next to a floor or peer measured in the same run.
-// Run: npm run bench [-- --only cli,issuance,tokens,sync,dataplanes,metrics,vault,acmpca,faults,ha] [--dataplanes 10000] [--out FILE]
+// Run: npm run bench [-- --only cli,issuance,tokens,sync,dataplanes,metrics,vault,acmpca,faults,ha,gui] [--dataplanes 10000] [--out FILE]
 // (about 2 minutes on a 2-core machine)
 import { execFileSync, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatAcmPcaBench, runAcmPcaBench, type AcmPcaBenchResult } from './acmpca.js';
 import { CLI_TARGETS, formatCliBench, runCliBench, type CliBenchResult } from './cli.js';
+import { formatGuiBench, GUI_TARGETS, runGuiBench, type GuiBenchResult } from './gui.js';
 import { formatHaBench, HA_TARGETS, runHaBench, type HaBenchResult } from './ha.js';
 import { formatDataplaneBench, type DataplaneBenchResult } from './dataplanes.js';
 import { formatFloors, type FloorResult } from './tls-floor.js';
@@ -27,7 +28,7 @@ import {
 } from '../test/src/faults.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-const SECTIONS = ['cli', 'issuance', 'tokens', 'sync', 'dataplanes', 'metrics', 'vault', 'acmpca', 'faults', 'ha'] as const;
+const SECTIONS = ['cli', 'issuance', 'tokens', 'sync', 'dataplanes', 'metrics', 'vault', 'acmpca', 'faults', 'ha', 'gui'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** One line of the table: a figure, optionally next to what it is compared with and a target. */
@@ -59,6 +60,7 @@ export interface BenchResults {
     acmpca?: AcmPcaBenchResult;
     faults?: FaultResults;
     ha?: HaBenchResult;
+    gui?: GuiBenchResult;
   };
   rows: Row[];
   notes: string[];
@@ -150,6 +152,35 @@ function haRows(r: HaBenchResult): Row[] {
       target: `< ${HA_TARGETS.reattachMs / 1000} s`,
       met: r.reattachMs < HA_TARGETS.reattachMs,
     }),
+  ];
+}
+
+function guiRows(r: GuiBenchResult): Row[] {
+  const { full: f, floor: b } = r;
+  const floor = `${b.dataplanes} dataplanes (floor)`;
+  const within = (value: number, reference: number): Partial<Row> => ({
+    ...ref(floor, reference),
+    target: `<= ${GUI_TARGETS.overFloor}x floor`,
+    met: value <= reference * GUI_TARGETS.overFloor,
+  });
+  const kb = (v: number) => v / 1024;
+  return [
+    row(
+      'gui',
+      `dataplanes view, ${f.dataplanes} dataplanes: first paint, median of ${r.tries}`,
+      f.firstPaintMs,
+      'ms',
+      within(f.firstPaintMs, b.firstPaintMs),
+    ),
+    row('gui', '  filter by zone until the filtered page shows', f.filterMs, 'ms', within(f.filterMs, b.filterMs)),
+    row('gui', '  bytes the browser downloaded: load + one filter', kb(f.loadAndFilterBytes), 'KB', {
+      ...ref(floor, kb(b.loadAndFilterBytes)),
+      target: `< ${GUI_TARGETS.pageBytes / 1024} KB`,
+      met: f.loadAndFilterBytes < GUI_TARGETS.pageBytes,
+    }),
+    row('gui', `GET /gui/api/dataplanes?size=50, ${f.dataplanes} dataplanes`, f.jsonMs, 'ms', ref(floor, b.jsonMs)),
+    row('gui', '  first GET after a store change (index rebuilt)', f.jsonAfterChangeMs, 'ms', ref(floor, b.jsonAfterChangeMs)),
+    row('gui', `GET /gui/api/overview, ${f.dataplanes} dataplanes`, f.overviewMs, 'ms', ref(floor, b.overviewMs)),
   ];
 }
 
@@ -444,6 +475,7 @@ async function main(): Promise<void> {
   await step('acmpca', () => runAcmPcaBench(), formatAcmPcaBench, acmpcaRows);
   await step('faults', runFaults, formatFaults, faultRows);
   await step('ha', () => runHaBench(), formatHaBench, haRows);
+  await step('gui', () => runGuiBench({ dataplanes }), formatGuiBench, guiRows);
 
   results.durationMs = Math.round(performance.now() - started);
   const busiest = Math.max(...Object.values(results.load).map((l) => Math.max(l.start, l.end)));

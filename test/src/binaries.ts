@@ -25,8 +25,15 @@ process.once('exit', () => {
 });
 
 /** Spawns a control plane binary with debug JSON logs and waits for the log line naming its API URL. */
-export async function spawnControlPlane(label: string, args: string[], env?: Record<string, string>): Promise<SpawnedControlPlane> {
-  const child = spawn(process.execPath, args, {
+/** `prefix`: a command to run node under (e.g. `ip netns exec NS`). */
+export async function spawnControlPlane(
+  label: string,
+  args: string[],
+  env?: Record<string, string>,
+  prefix: string[] = [],
+): Promise<SpawnedControlPlane> {
+  const [command, ...before] = [...prefix, process.execPath];
+  const child = spawn(command as string, [...before, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, MESHCA_LOG_LEVEL: 'debug', ...env },
   });

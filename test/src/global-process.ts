@@ -20,7 +20,16 @@ export interface GlobalProcess {
 
 /** Starts a real `meshca-global` process on a free port and waits until its API listens. */
 export async function startGlobalProcess(
-  opts: { dataDir?: string; store?: string; extraArgs?: string[]; env?: Record<string, string> } = {},
+  opts: {
+    dataDir?: string;
+    store?: string;
+    extraArgs?: string[];
+    env?: Record<string, string>;
+    /** Default 127.0.0.1. */
+    apiAddress?: string;
+    /** A command to run it under (e.g. `ip netns exec NS`). */
+    prefix?: string[];
+  } = {},
 ): Promise<GlobalProcess> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'meshca-global-')));
   const args = [
@@ -28,7 +37,7 @@ export async function startGlobalProcess(
     '--data-dir',
     dataDir,
     '--api-address',
-    '127.0.0.1',
+    opts.apiAddress ?? '127.0.0.1',
     '--api-port',
     '0',
     '--sync-port',
@@ -40,7 +49,7 @@ export async function startGlobalProcess(
     '127.0.0.1:0',
     ...(opts.extraArgs ?? []),
   ];
-  const { child, logs, apiUrl, stop } = await spawnControlPlane('meshca-global', args, opts.env);
+  const { child, logs, apiUrl, stop } = await spawnControlPlane('meshca-global', args, opts.env, opts.prefix);
   return {
     apiUrl,
     dataDir,

@@ -4,11 +4,16 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { HttpError, type ViewState } from './api.js';
 
+// The first view of a page load leaves focus where the browser put it (the top: Tab reaches the
+// skip link first); every later view moves it to its heading, as a page load would.
+let firstView = true;
+
 export function Page(props: { title: string; children: ComponentChildren; subtitle?: ComponentChildren }) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     document.title = `${props.title} · meshca`;
-    heading.current?.focus({ preventScroll: true });
+    if (firstView) firstView = false;
+    else heading.current?.focus({ preventScroll: true });
   }, [props.title]);
   return (
     <>

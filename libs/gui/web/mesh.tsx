@@ -132,7 +132,7 @@ export function MeshPage(props: { name: string }) {
                   </ul>
                 </>
               )}
-              {m.pending !== undefined && <p>Not trusted everywhere yet: {m.pending}</p>}
+              {m.pending !== undefined && <p>CAs trusted in every zone (what MeshIdentity moves wait for): not yet, {m.pending}</p>}
             </section>
             {(m.identities.length > 0 || m.trusts.length > 0) && (
               <section aria-labelledby="wi-h">
