@@ -33,7 +33,7 @@ export async function spawnControlPlane(
   prefix: string[] = [],
 ): Promise<SpawnedControlPlane> {
   const [command, ...before] = [...prefix, process.execPath];
-  const child = spawn(command as string, [...before, ...args], {
+  const child = spawn(command, [...before, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, MESHCA_LOG_LEVEL: 'debug', ...env },
   });
