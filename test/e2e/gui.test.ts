@@ -178,6 +178,8 @@ describe('GUI on global, in Chromium', () => {
       .toBe('H1 Zones');
     // The filters are plain labelled controls: reachable and operable by keys.
     await page.goto(gui('#/dataplanes'));
+    // The zones to choose from come with the first page of data.
+    await expect.poll(() => page.getByLabel('Zone').locator('option').count()).toBe(3);
     await page.getByLabel('Zone').focus();
     await page.keyboard.press('ArrowDown');
     await expect.poll(() => page.getByRole('status').innerText()).toMatch(/of 1 dataplanes$/);

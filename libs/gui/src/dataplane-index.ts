@@ -44,6 +44,11 @@ interface Index {
 
 const key = (mesh: string, name: string): string => `${mesh}/${name}`;
 
+const FEED_PAGE = 1000;
+/** Past this many changes to catch up on, the index is built again from a listing. */
+const MAX_FEED_CATCH_UP = 20_000;
+const MAX_SERVICE_FACETS = 1000;
+
 interface InsightSpec {
   zone?: unknown;
   connected?: unknown;
@@ -117,9 +122,28 @@ export interface DataplaneIndex {
 }
 
 export function createDataplaneIndex(store: ResourceStore): DataplaneIndex {
-  let built: Promise<Index> | undefined;
+  /** Sorted lists and facets over the entries. */
+  function arrange(revision: number, byKey: Map<string, Entry>): Index {
+    const all = [...byKey.values()];
+    const sorted = (values: Iterable<string>) => [...new Set(values)].filter((v) => v !== '-').sort();
+    const services = sorted(all.flatMap((e) => e.row.service.split(', ')));
+    return {
+      revision,
+      byKey,
+      byName: [...all].sort(byName),
+      byExpiry: [...all].sort((a, b) => a.expiresAt - b.expiresAt || byName(a, b)),
+      facets: {
+        meshes: sorted(all.map((e) => e.row.mesh)),
+        zones: sorted(all.map((e) => e.row.zone)),
+        // The service filter is free text; the list only suggests, so it stays bounded.
+        services: services.slice(0, MAX_SERVICE_FACETS),
+        backends: sorted(all.flatMap((e) => (e.row.backend === undefined ? [] : [e.row.backend]))),
+      },
+    };
+  }
 
-  async function build(revision: number): Promise<Index> {
+  async function build(): Promise<Index> {
+    const revision = await store.revision();
     const [insights, dataplanes] = await Promise.all([store.list('DataplaneInsight'), store.list('Dataplane')]);
     const byKey = new Map<string, Entry>();
     const dps = new Map(dataplanes.map((d) => [key(d.meta.mesh ?? '', d.meta.name), d]));
@@ -129,30 +153,57 @@ export function createDataplaneIndex(store: ResourceStore): DataplaneIndex {
     }
     // A Dataplane whose zone has not reported an insight yet is listed too, without a certificate.
     for (const [k, d] of dps) if (!byKey.has(k)) byKey.set(k, entryOf(d.meta.mesh ?? '', d.meta.name, undefined, d));
-    const all = [...byKey.values()];
-    const sorted = (values: Iterable<string>) => [...new Set(values)].filter((v) => v !== '-').sort();
-    return {
-      revision,
-      byKey,
-      byName: [...all].sort(byName),
-      byExpiry: [...all].sort((a, b) => a.expiresAt - b.expiresAt || byName(a, b)),
-      facets: {
-        meshes: sorted(all.map((e) => e.row.mesh)),
-        zones: sorted(all.map((e) => e.row.zone)),
-        services: sorted(all.flatMap((e) => e.row.service.split(', '))),
-        backends: sorted(all.flatMap((e) => (e.row.backend === undefined ? [] : [e.row.backend]))),
-      },
-    };
+    return arrange(revision, byKey);
   }
 
-  /** The index of the store's current revision (built at most once per revision, shared by callers). */
+  /**
+   * The index brought up to date from the store's change feed: only the dataplanes that changed are
+   * read again (listing 10,000 insights and Dataplanes at every change took ~400 ms on the event
+   * loop). Undefined when the feed no longer reaches back (then the caller rebuilds).
+   */
+  async function advance(index: Index): Promise<Index | undefined> {
+    let at = index.revision;
+    const byKey = new Map(index.byKey);
+    let touched = false;
+    for (let read = 0; read < MAX_FEED_CATCH_UP;) {
+      const changes = await store.changesSince(at, FEED_PAGE);
+      if (changes === 'compacted') return undefined;
+      if (changes.length === 0) break;
+      for (const c of changes) {
+        at = c.revision;
+        if (c.key.type !== 'Dataplane' && c.key.type !== 'DataplaneInsight') continue;
+        touched = true;
+        const mesh = c.key.mesh ?? '';
+        const k = key(mesh, c.key.name);
+        const held = byKey.get(k);
+        const insight = c.key.type === 'DataplaneInsight' ? c.resource : held?.insight;
+        const dataplane = c.key.type === 'Dataplane' ? c.resource : held?.dataplane;
+        if (insight === undefined && dataplane === undefined) byKey.delete(k);
+        else byKey.set(k, entryOf(mesh, c.key.name, insight, dataplane));
+      }
+      read += changes.length;
+      if (changes.length < FEED_PAGE) break;
+    }
+    if (at < (await store.revision()) - FEED_PAGE) return undefined; // too far behind: a rebuild is cheaper
+    return touched ? arrange(at, byKey) : { ...index, revision: at };
+  }
+
+  let index: Index | undefined;
+  let refreshing: Promise<Index> | undefined;
+
+  /** The index as of the store's current revision; one refresh at a time, shared by callers. */
   async function current(): Promise<Index> {
     const revision = await store.revision();
-    const have = built && (await built.catch(() => undefined));
-    if (have?.revision === revision) return have;
-    const next = build(revision);
-    built = next;
-    return next;
+    if (index !== undefined && index.revision >= revision) return index;
+    refreshing ??= (async () => {
+      try {
+        index = (index !== undefined ? await advance(index) : undefined) ?? (await build());
+        return index;
+      } finally {
+        refreshing = undefined;
+      }
+    })();
+    return refreshing;
   }
 
   return {

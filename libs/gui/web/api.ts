@@ -27,11 +27,19 @@ function headers(extra: Record<string, string> = {}): Record<string, string> {
 
 const cache = new Map<string, { etag: string; body: unknown }>();
 
+/** The data version an ETag names (the server's W/"<version>"). */
+const versionOf = (etag: string): string => etag.replace(/^W\//, '').replace(/"/g, '');
+
 /** GET a view; an unchanged one (304) comes from the cache. */
 export async function getJson<T>(path: string): Promise<T> {
+  return (await getVersioned<T>(path)).body;
+}
+
+/** GET a view and the data version it was made from. */
+async function getVersioned<T>(path: string): Promise<{ body: T; version: string }> {
   const held = cache.get(path);
   const res = await fetch(path, { headers: headers(held ? { 'if-none-match': held.etag } : {}) });
-  if (res.status === 304 && held) return held.body as T;
+  if (res.status === 304 && held) return { body: held.body as T, version: versionOf(held.etag) };
   if (!res.ok) {
     let detail = res.statusText;
     try {
@@ -45,7 +53,7 @@ export async function getJson<T>(path: string): Promise<T> {
   const body = (await res.json()) as T;
   const etag = res.headers.get('etag');
   if (etag) cache.set(path, { etag, body });
-  return body;
+  return { body, version: etag ? versionOf(etag) : '' };
 }
 
 // ------------------------------------------------------------------ the events feed
@@ -110,19 +118,41 @@ export interface ViewState<T> {
   loading: boolean;
 }
 
-/** A view's data, fetched now and again whenever the feed says something changed. */
+/**
+ * A view's data, fetched now and again whenever the feed names a version other than the one the
+ * data was made from (so the feed's first message, naming the version just loaded, costs nothing).
+ */
 export function useView<T>(path: string, attempt = 0): ViewState<T> {
   const [state, setState] = useState<ViewState<T>>({ loading: true });
   useEffect(() => {
     let live = true;
-    const load = () =>
-      getJson<T>(path).then(
-        (data) => live && setState({ data, loading: false }),
-        (error: Error) => live && setState((s) => ({ ...s, error, loading: false })),
-      );
+    let have = '';
+    let wanted = '';
+    let loading = false;
+    const load = (): void => {
+      loading = true;
+      getVersioned<T>(path)
+        .then(
+          ({ body, version }) => {
+            have = version;
+            if (live) setState({ data: body, loading: false });
+          },
+          (error: Error) => {
+            have = wanted; // tried for this version: the next change tries again, not a loop
+            if (live) setState((s) => ({ ...s, error, loading: false }));
+          },
+        )
+        .finally(() => {
+          loading = false;
+          if (live && wanted !== '' && wanted !== have) load();
+        });
+    };
     setState((s) => ({ ...s, loading: true }));
-    void load();
-    const stop = onChange(() => void load());
+    load();
+    const stop = onChange((v) => {
+      wanted = v;
+      if (!loading && v !== have) load();
+    });
     return () => {
       live = false;
       stop();

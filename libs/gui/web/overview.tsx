@@ -83,7 +83,7 @@ export function OverviewView() {
                           <td>{m.enabledBackend ?? 'mTLS off'}</td>
                           <td>{m.backends.map((b) => `${b.name} (${b.type})`).join(', ') || '-'}</td>
                           <td>
-                            <a href={href(['dataplanes'], { mesh: m.name })}>{m.dataplanes}</a>
+                            <a href={href(['dataplanes'], { mesh: m.name })}>{m.dataplanes.toLocaleString('en-US')}</a>
                           </td>
                         </tr>
                       ))}
@@ -110,8 +110,8 @@ export function OverviewView() {
                         <td>
                           <a href={href(['dataplanes'], { zone: z.zone })}>{z.zone}</a>
                         </td>
-                        <td>{z.connected}</td>
-                        <td>{z.total}</td>
+                        <td>{z.connected.toLocaleString('en-US')}</td>
+                        <td>{z.total.toLocaleString('en-US')}</td>
                       </tr>
                     ))}
                   </tbody>
@@ -119,7 +119,7 @@ export function OverviewView() {
               </section>
             </div>
             <section aria-labelledby="expiring-h">
-              <h2 id="expiring-h">Certificates expiring soon ({o.expiringSoon.total})</h2>
+              <h2 id="expiring-h">Certificates expiring soon ({o.expiringSoon.total.toLocaleString('en-US')})</h2>
               {o.expiringSoon.total === 0 ? (
                 <Empty>None: every connected dataplane has more than 1/5 of its certificate's lifetime left.</Empty>
               ) : (
@@ -148,7 +148,7 @@ export function OverviewView() {
                     </tbody>
                   </table>
                   <p>
-                    <a href={href(['dataplanes'], { expiresWithin: 'soon' })}>All {o.expiringSoon.total}</a>
+                    <a href={href(['dataplanes'], { expiresWithin: 'soon' })}>All {o.expiringSoon.total.toLocaleString('en-US')}</a>
                   </p>
                 </>
               )}
