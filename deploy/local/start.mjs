@@ -426,6 +426,9 @@ function banner(api) {
   }
   lines.push(
     '',
+    `GUI: ${api}/gui/ (open from this machine; its certificate is signed by ${rel(join(home, 'global/api-ca.pem'))})`,
+    ...(ports.metrics.global === 0 ? [] : [`Metrics: http://127.0.0.1:${ports.metrics.global}/metrics (global)`]),
+    '',
     `In another terminal, from ${root}:`,
     `  export MESHCTL_CONFIG=${ctlEnv.MESHCTL_CONFIG}`,
     ...(withDemo ? [] : ['  npx meshctl apply -f deploy/examples/mesh-builtin.yaml']),
