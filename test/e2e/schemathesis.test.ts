@@ -174,7 +174,8 @@ describe('schemathesis against a live global', () => {
   let work: string;
   let spec: string;
   let token: string;
-  const excluded: string[] = [];
+  // The GUI's events feed is a stream that does not end: a client reads it, it never "answers".
+  const excluded: string[] = ['/gui/api/events'];
 
   beforeAll(async () => {
     // Quick when it is there already (npm test's pretest runs it too).
@@ -227,7 +228,7 @@ describe('schemathesis against a live global', () => {
       [token]: `$(cat ${global.tokenFile})`,
     });
     console.log(
-      `schemathesis with the token: ${run.seconds.toFixed(1)} s, exit ${run.code}${excluded.length ? `; left out (not mounted yet): ${excluded.join(', ')}` : ''}\n${run.command}`,
+      `schemathesis with the token: ${run.seconds.toFixed(1)} s, exit ${run.code}${excluded.length ? `; left out: ${excluded.join(', ')}` : ''}\n${run.command}`,
     );
     expect(run.output, failures(run)).toMatch(/Operations:\s+\d+ selected/);
     expect(run.code, failures(run)).toBe(0);
@@ -404,7 +405,11 @@ describe('schemathesis against a live global', () => {
       const zoneSpec = join(work, 'zone.json');
       const zoneAdmin = (await readFile(zone.adminTokenFile, 'utf8')).trim();
       await writeFile(zoneSpec, JSON.stringify(openApiDocument('zone')));
-      const notMounted = (await apiRequest(cp, 'GET', '/openapi.json')).status === 404 ? ['--exclude-path', '/openapi.json'] : [];
+      const notMounted = [
+        ...((await apiRequest(cp, 'GET', '/openapi.json')).status === 404 ? ['--exclude-path', '/openapi.json'] : []),
+        '--exclude-path',
+        '/gui/api/events', // a stream that does not end
+      ];
       const run = await runSchemathesis(
         [
           'run',

@@ -37,7 +37,7 @@ const SECURITY_HEADERS = {
 export function guiRouter(opts: GuiOptions): Router {
   const { source } = opts;
   const index = createDataplaneIndex(source.store);
-  // Strict: "/gui" (redirected) and "/gui/" (the page) are different routes.
+  // Strict: "/gui" and "/gui/" are two routes (both the page), as the API documents them.
   const router = express.Router({ strict: true });
 
   /** Changes when anything a view shows may have changed; the minute, for times left and "expires within". */
@@ -57,8 +57,8 @@ export function guiRouter(opts: GuiOptions): Router {
     res.json(value);
   }
 
-  router.get('/gui', (_req, res) => res.redirect(301, '/gui/'));
-  router.get(['/gui/', /^\/gui\/(?!api\/|assets\/).*/], async (_req, res) => {
+  // One page for every view: they are addressed by the URL's hash (#/zones), which never reaches us.
+  router.get(['/gui', '/gui/'], async (_req, res) => {
     let html: string;
     try {
       html = await readFile(join(opts.assetsDir, 'index.html'), 'utf8');

@@ -12,6 +12,7 @@ import { VERSION } from '@meshca/common';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MESH_SCOPED, ROUTES, type ResourceRoute, type ResourceType } from '@meshca/api';
+import { guiPaths, guiSchemas } from './gui.js';
 
 export type ApiKind = 'global' | 'zone';
 type Json = Record<string, unknown>;
@@ -319,7 +320,7 @@ function schemas(kind: ApiKind): Record<string, Json> {
       properties: { revision: { type: 'integer' }, reason: { type: 'string' }, at: { type: 'string', format: 'date-time' } },
     },
   };
-  Object.assign(out, resourceSchemas(kind), identitySchemas());
+  Object.assign(out, resourceSchemas(kind), identitySchemas(), guiSchemas());
   if (kind === 'global') Object.assign(out, globalOnlySchemas());
   else Object.assign(out, zoneOnlySchemas());
   return out;
@@ -1184,6 +1185,7 @@ export function buildOpenApi(kind: ApiKind): Json {
   basePaths(kind, paths);
   resourcePaths(kind, paths);
   if (kind === 'global') tokenPaths(paths);
+  guiPaths(paths);
   const sorted = Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b)));
   const port = kind === 'global' ? 5681 : 5682;
   return {
@@ -1206,6 +1208,7 @@ export function buildOpenApi(kind: ApiKind): Json {
       { name: 'Control plane' },
       ...ROUTES.map((r: ResourceRoute) => ({ name: r.type })),
       ...(kind === 'global' ? [{ name: 'Tokens' }] : []),
+      { name: 'GUI', description: 'The read-only web GUI at /gui/ and the views it reads.' },
     ],
     paths: sorted,
     components: {
