@@ -2,7 +2,7 @@
 // writes the ZoneInsight. Every replica serves dataplanes. The leader's writes go through a store
 // fenced by its term, so once another replica leads, a paused old leader writes nothing.
 import type { Logger } from '@meshca/common';
-import type { KdsClient, KdsClientStatus } from '@meshca/kds';
+import { idleKdsStatus, type KdsClient, type KdsClientStatus } from '@meshca/kds';
 import { createLeaderElection, type ResourceStore } from '@meshca/store';
 
 export interface ZoneLeadership extends KdsClient {
@@ -25,16 +25,7 @@ export function startZoneLeadership(opts: {
 }): ZoneLeadership {
   let client: KdsClient | undefined;
   let work: { stop(): Promise<void> } | undefined;
-  let last: KdsClientStatus = {
-    connected: false,
-    lastRevision: 0,
-    failures: 0,
-    nacks: [],
-    refused: [],
-    connects: 0,
-    bytesSent: 0,
-    bytesReceived: 0,
-  };
+  let last: KdsClientStatus = idleKdsStatus();
   // The counts of the streams of earlier terms: this replica's counters only grow.
   const past = { connects: 0, bytesSent: 0, bytesReceived: 0 };
   // Terms start and end in order: a new term's stream never runs beside the old one's.

@@ -50,3 +50,16 @@ export function Badge(props: { ok: boolean; yes: string; no: string }) {
 export function Empty(props: { children: ComponentChildren }) {
   return <p class="empty">{props.children}</p>;
 }
+
+/** A table's column headers. */
+export function Head(props: { cols: string[] }) {
+  return (
+    <thead>
+      <tr>
+        {props.cols.map((c) => (
+          <th scope="col">{c}</th>
+        ))}
+      </tr>
+    </thead>
+  );
+}

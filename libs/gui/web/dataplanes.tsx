@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { DataplanePage } from '../src/contract.js';
 import { useView } from './api.js';
-import { Empty, Loaded, Page } from './common.js';
+import { Empty, Head, Loaded, Page } from './common.js';
 import { shortHex, timeLeft, when } from './format.js';
 import { href, type Route } from './route.js';
 
@@ -119,20 +119,9 @@ export function DataplanesPage(props: { route: Route }) {
             ) : (
               <table class="dataplanes">
                 <caption class="sr-only">Dataplanes, {p.total} matching</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Mesh</th>
-                    <th scope="col">Name</th>
-                    <th scope="col">Zone</th>
-                    <th scope="col">Service</th>
-                    <th scope="col">Connected</th>
-                    <th scope="col">Backend</th>
-                    <th scope="col">Serial</th>
-                    <th scope="col">Not after</th>
-                    <th scope="col">Time left</th>
-                    <th scope="col">Last error</th>
-                  </tr>
-                </thead>
+                <Head
+                  cols={['Mesh', 'Name', 'Zone', 'Service', 'Connected', 'Backend', 'Serial', 'Not after', 'Time left', 'Last error']}
+                />
                 <tbody>
                   {p.items.map((d) => (
                     <tr>

@@ -2,7 +2,7 @@
 // it, who holds its certificates), with the steps the validators would accept now.
 import type { MeshView, RotationRow } from '../src/contract.js';
 import { useView } from './api.js';
-import { Badge, Empty, Loaded, Page } from './common.js';
+import { Badge, Empty, Head, Loaded, Page } from './common.js';
 import { timeLeft, when } from './format.js';
 import { href } from './route.js';
 
@@ -70,17 +70,7 @@ export function MeshPage(props: { name: string }) {
               ) : (
                 <table>
                   <caption class="sr-only">Backends of mesh {m.name}</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Backend</th>
-                      <th scope="col">Type</th>
-                      <th scope="col">Enabled</th>
-                      <th scope="col">CA</th>
-                      <th scope="col">CA not after</th>
-                      <th scope="col">Validation</th>
-                      <th scope="col">In zones</th>
-                    </tr>
-                  </thead>
+                  <Head cols={['Backend', 'Type', 'Enabled', 'CA', 'CA not after', 'Validation', 'In zones']} />
                   <tbody>
                     {m.backends.map((b) => (
                       <tr>
@@ -140,15 +130,7 @@ export function MeshPage(props: { name: string }) {
                 {m.identities.length > 0 && (
                   <table>
                     <caption>MeshIdentities per zone</caption>
-                    <thead>
-                      <tr>
-                        <th scope="col">MeshIdentity</th>
-                        <th scope="col">Zone</th>
-                        <th scope="col">Trust domain</th>
-                        <th scope="col">Ready</th>
-                        <th scope="col">Hold its certificate</th>
-                      </tr>
-                    </thead>
+                    <Head cols={['MeshIdentity', 'Zone', 'Trust domain', 'Ready', 'Hold its certificate']} />
                     <tbody>
                       {m.identities.flatMap((i) =>
                         (i.zones.length === 0 ? [undefined] : i.zones).map((z) => (
@@ -167,15 +149,7 @@ export function MeshPage(props: { name: string }) {
                 {m.trusts.length > 0 && (
                   <table>
                     <caption>MeshTrusts</caption>
-                    <thead>
-                      <tr>
-                        <th scope="col">MeshTrust</th>
-                        <th scope="col">Zone</th>
-                        <th scope="col">Trust domain</th>
-                        <th scope="col">CAs</th>
-                        <th scope="col">Trusted by</th>
-                      </tr>
-                    </thead>
+                    <Head cols={['MeshTrust', 'Zone', 'Trust domain', 'CAs', 'Trusted by']} />
                     <tbody>
                       {m.trusts.map((t) => (
                         <tr>

@@ -1,6 +1,6 @@
 import type { Overview } from '../src/contract.js';
 import { useView } from './api.js';
-import { Badge, Empty, Loaded, Page } from './common.js';
+import { Badge, Empty, Head, Loaded, Page } from './common.js';
 import { ago, timeLeft } from './format.js';
 import { href } from './route.js';
 
@@ -35,14 +35,7 @@ export function OverviewView() {
                 </p>
                 <table>
                   <caption class="sr-only">Zones</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Zone</th>
-                      <th scope="col">Status</th>
-                      <th scope="col">Last seen</th>
-                      <th scope="col">ACKed revision</th>
-                    </tr>
-                  </thead>
+                  <Head cols={['Zone', 'Status', 'Last seen', 'ACKed revision']} />
                   <tbody>
                     {o.zones.map((z) => (
                       <tr>
@@ -66,14 +59,7 @@ export function OverviewView() {
                 ) : (
                   <table>
                     <caption class="sr-only">Meshes</caption>
-                    <thead>
-                      <tr>
-                        <th scope="col">Mesh</th>
-                        <th scope="col">Enabled backend</th>
-                        <th scope="col">Backends</th>
-                        <th scope="col">Dataplanes</th>
-                      </tr>
-                    </thead>
+                    <Head cols={['Mesh', 'Enabled backend', 'Backends', 'Dataplanes']} />
                     <tbody>
                       {o.meshes.map((m) => (
                         <tr>
@@ -97,13 +83,7 @@ export function OverviewView() {
                 </h2>
                 <table>
                   <caption class="sr-only">Dataplanes by zone</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Zone</th>
-                      <th scope="col">Connected</th>
-                      <th scope="col">Known</th>
-                    </tr>
-                  </thead>
+                  <Head cols={['Zone', 'Connected', 'Known']} />
                   <tbody>
                     {o.dataplanesByZone.map((z) => (
                       <tr>
@@ -126,14 +106,7 @@ export function OverviewView() {
                 <>
                   <table>
                     <caption class="sr-only">Certificates expiring soon, soonest first</caption>
-                    <thead>
-                      <tr>
-                        <th scope="col">Dataplane</th>
-                        <th scope="col">Zone</th>
-                        <th scope="col">Backend</th>
-                        <th scope="col">Time left</th>
-                      </tr>
-                    </thead>
+                    <Head cols={['Dataplane', 'Zone', 'Backend', 'Time left']} />
                     <tbody>
                       {o.expiringSoon.items.map((d) => (
                         <tr>

@@ -1,6 +1,6 @@
 import type { ZonesView } from '../src/contract.js';
 import { useView } from './api.js';
-import { Badge, Empty, Loaded, Page } from './common.js';
+import { Badge, Empty, Head, Loaded, Page } from './common.js';
 import { ago, when } from './format.js';
 import { href } from './route.js';
 
@@ -16,19 +16,7 @@ export function ZonesPage() {
             <>
               <table>
                 <caption class="sr-only">Zones and their streams</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Zone</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Since</th>
-                    <th scope="col">Last seen</th>
-                    <th scope="col">ACKed / sent</th>
-                    <th scope="col">Lag</th>
-                    <th scope="col">NACKs</th>
-                    <th scope="col">Version</th>
-                    <th scope="col">Leader</th>
-                  </tr>
-                </thead>
+                <Head cols={['Zone', 'Status', 'Since', 'Last seen', 'ACKed / sent', 'Lag', 'NACKs', 'Version', 'Leader']} />
                 <tbody>
                   {v.items.map((z) => (
                     <tr>
@@ -55,30 +43,8 @@ export function ZonesPage() {
                 <section aria-labelledby={`zone-${z.name}`} class="zone">
                   <h2 id={`zone-${z.name}`}>{z.name}</h2>
                   {z.lastDisconnect !== undefined && <p>Last disconnect: {z.lastDisconnect}</p>}
-                  {z.nackList.length > 0 && (
-                    <>
-                      <h3>Versions it refused (NACKs)</h3>
-                      <ul>
-                        {z.nackList.map((n) => (
-                          <li>
-                            revision {n.revision} at {when(n.at)}: {n.reason}
-                          </li>
-                        ))}
-                      </ul>
-                    </>
-                  )}
-                  {z.refused.length > 0 && (
-                    <>
-                      <h3>Its versions global refused</h3>
-                      <ul>
-                        {z.refused.map((n) => (
-                          <li>
-                            revision {n.revision} at {when(n.at)}: {n.reason}
-                          </li>
-                        ))}
-                      </ul>
-                    </>
-                  )}
+                  <Nacks title="Versions it refused (NACKs)" list={z.nackList} />
+                  <Nacks title="Its versions global refused" list={z.refused} />
                   <h3>CA backends it runs</h3>
                   {z.backends.length === 0 ? (
                     <Empty>None reported.</Empty>
@@ -106,5 +72,21 @@ export function ZonesPage() {
         }
       </Loaded>
     </Page>
+  );
+}
+
+function Nacks(props: { title: string; list: { revision: number; reason: string; at: string }[] }) {
+  if (props.list.length === 0) return null;
+  return (
+    <>
+      <h3>{props.title}</h3>
+      <ul>
+        {props.list.map((n) => (
+          <li>
+            revision {n.revision} at {when(n.at)}: {n.reason}
+          </li>
+        ))}
+      </ul>
+    </>
   );
 }

@@ -92,6 +92,11 @@ export interface KdsClient {
 
 const KEEP = 20;
 
+/** The status of a client that has not connected yet. */
+export function idleKdsStatus(): KdsClientStatus {
+  return { connected: false, lastRevision: 0, failures: 0, nacks: [], refused: [], connects: 0, bytesSent: 0, bytesReceived: 0 };
+}
+
 export async function readAppliedRevision(store: ResourceStore, zone: string): Promise<number> {
   return (await readApplied(store, zone)).revision;
 }
@@ -126,16 +131,7 @@ export function createKdsClient(opts: KdsClientOptions): KdsClient {
   const limits = resolveLimits(opts);
   const { store, zone, logger } = opts;
   const backoff: Backoff = { initialMs: opts.backoff?.initialMs ?? 500, maxMs: opts.backoff?.maxMs ?? 30_000 };
-  const status: KdsClientStatus = {
-    connected: false,
-    lastRevision: 0,
-    failures: 0,
-    nacks: [],
-    refused: [],
-    connects: 0,
-    bytesSent: 0,
-    bytesReceived: 0,
-  };
+  const status = idleKdsStatus();
   let stopped = true;
   let ws: WebSocket | undefined;
   let retry: NodeJS.Timeout | undefined;

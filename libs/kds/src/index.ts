@@ -17,6 +17,7 @@ export {
   APPLIED_REVISION_LABEL,
   backoffDelay,
   createKdsClient,
+  idleKdsStatus,
   readApplied,
   readAppliedRevision,
   type Backoff,
