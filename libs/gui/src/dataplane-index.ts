@@ -34,6 +34,8 @@ interface Entry {
 }
 
 interface Index {
+  /** The store's dataset: revisions of another one (a Redis that lost its data) are not comparable. */
+  epoch: string;
   revision: number;
   byKey: Map<string, Entry>;
   /** Soonest expiry first, then by mesh and name. */
@@ -123,11 +125,12 @@ export interface DataplaneIndex {
 
 export function createDataplaneIndex(store: ResourceStore): DataplaneIndex {
   /** Sorted lists and facets over the entries. */
-  function arrange(revision: number, byKey: Map<string, Entry>): Index {
+  function arrange(epoch: string, revision: number, byKey: Map<string, Entry>): Index {
     const all = [...byKey.values()];
     const sorted = (values: Iterable<string>) => [...new Set(values)].filter((v) => v !== '-').sort();
     const services = sorted(all.flatMap((e) => e.row.service.split(', ')));
     return {
+      epoch,
       revision,
       byKey,
       byName: [...all].sort(byName),
@@ -143,7 +146,7 @@ export function createDataplaneIndex(store: ResourceStore): DataplaneIndex {
   }
 
   async function build(): Promise<Index> {
-    const revision = await store.revision();
+    const [epoch, revision] = await Promise.all([store.epoch(), store.revision()]);
     const [insights, dataplanes] = await Promise.all([store.list('DataplaneInsight'), store.list('Dataplane')]);
     const byKey = new Map<string, Entry>();
     const dps = new Map(dataplanes.map((d) => [key(d.meta.mesh ?? '', d.meta.name), d]));
@@ -153,7 +156,7 @@ export function createDataplaneIndex(store: ResourceStore): DataplaneIndex {
     }
     // A Dataplane whose zone has not reported an insight yet is listed too, without a certificate.
     for (const [k, d] of dps) if (!byKey.has(k)) byKey.set(k, entryOf(d.meta.mesh ?? '', d.meta.name, undefined, d));
-    return arrange(revision, byKey);
+    return arrange(epoch, revision, byKey);
   }
 
   /**
@@ -185,7 +188,7 @@ export function createDataplaneIndex(store: ResourceStore): DataplaneIndex {
       if (changes.length < FEED_PAGE) break;
     }
     if (at < (await store.revision()) - FEED_PAGE) return undefined; // too far behind: a rebuild is cheaper
-    return touched ? arrange(at, byKey) : { ...index, revision: at };
+    return touched ? arrange(index.epoch, at, byKey) : { ...index, revision: at };
   }
 
   let index: Index | undefined;
@@ -193,11 +196,12 @@ export function createDataplaneIndex(store: ResourceStore): DataplaneIndex {
 
   /** The index as of the store's current revision; one refresh at a time, shared by callers. */
   async function current(): Promise<Index> {
-    const revision = await store.revision();
-    if (index !== undefined && index.revision >= revision) return index;
+    const [epoch, revision] = await Promise.all([store.epoch(), store.revision()]);
+    const same = index !== undefined && index.epoch === epoch;
+    if (same && index !== undefined && index.revision >= revision) return index;
     refreshing ??= (async () => {
       try {
-        index = (index !== undefined ? await advance(index) : undefined) ?? (await build());
+        index = (same && index !== undefined ? await advance(index) : undefined) ?? (await build());
         return index;
       } finally {
         refreshing = undefined;

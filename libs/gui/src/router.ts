@@ -40,9 +40,14 @@ export function guiRouter(opts: GuiOptions): Router {
   // Strict: "/gui" and "/gui/" are two routes (both the page), as the API documents them.
   const router = express.Router({ strict: true });
 
-  /** Changes when anything a view shows may have changed; the minute, for times left and "expires within". */
-  const version = async (): Promise<string> =>
-    `${await source.store.revision()}.${source.zonesVersion()}.${Math.floor(Date.now() / 60_000)}`;
+  /**
+   * Changes when anything a view shows may have changed: the store's dataset and revision, the
+   * zones' states, and the minute (for times left and "expires within").
+   */
+  const version = async (): Promise<string> => {
+    const [epoch, revision] = await Promise.all([source.store.epoch(), source.store.revision()]);
+    return `${epoch.slice(0, 8)}.${revision}.${source.zonesVersion()}.${Math.floor(Date.now() / 60_000)}`;
+  };
 
   /** Answers 304 when the client holds this version of this URL; else sends what `body` makes. */
   async function view(req: Request, res: Response, body: () => Promise<unknown>): Promise<void> {

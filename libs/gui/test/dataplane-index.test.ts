@@ -78,4 +78,20 @@ describe('dataplane index', () => {
     expect(await names(index)).toEqual(['b:svc-b', 'c:svc-c', 'd:svc-d', 'a:svc-a']);
     expect(lists()).toBeGreaterThan(listed);
   });
+
+  it('starts over when the store is another dataset (a Redis that lost its data): its revisions mean nothing here', async () => {
+    const before = createMemoryStore();
+    for (const n of ['a', 'b', 'c']) {
+      await before.create(dataplane(n, `svc-${n}`));
+      await before.create(insight(n, 5));
+    }
+    const after = createMemoryStore(); // a new epoch, and revisions from 0 again
+    await after.create(dataplane('z', 'svc-z'));
+    let current = before;
+    const store = new Proxy(before, { get: (_t, prop) => Reflect.get(current, prop, current) as unknown }) as ResourceStore;
+    const index = createDataplaneIndex(store);
+    expect(await names(index)).toEqual(['a:svc-a', 'b:svc-b', 'c:svc-c']);
+    current = after;
+    expect(await names(index)).toEqual(['z:svc-z']);
+  });
 });
