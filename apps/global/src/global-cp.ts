@@ -14,7 +14,7 @@ import {
 } from '@meshca/common';
 import { registerGlobalMetrics } from './metrics.js';
 import { globalGuiSource } from './gui-source.js';
-import { guiAssetsDir, guiRouter } from '@meshca/gui';
+import { createGui, guiAssetsDir } from '@meshca/gui';
 import { createApiApp, loadOrCreateAdminToken } from '@meshca/http';
 import type { KdsLimits, KdsServer } from '@meshca/kds';
 import { createLeaderElection, openStore, replicaId, startPresence, type ResourceStore } from '@meshca/store';
@@ -157,6 +157,11 @@ export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPl
     },
   });
   const deps = { store, log, rotationView: (mesh: string) => rotationView(store, sync.kds, mesh) };
+  const gui = createGui({
+    source: globalGuiSource({ store, kds: sync.kds, replica, zonesVersion: () => zoneChanges }),
+    adminToken: admin.token,
+    assetsDir: config.guiDir ?? guiAssetsDir(import.meta.url),
+  });
   const app = createApiApp({
     store,
     log,
@@ -165,13 +170,7 @@ export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPl
     extend: (api) => {
       api.use(tokensRouter(tokens, admin.token));
       api.use(zonesRouter({ store, kds: sync.kds, adminToken: admin.token, replica }));
-      api.use(
-        guiRouter({
-          source: globalGuiSource({ store, kds: sync.kds, replica, zonesVersion: () => zoneChanges }),
-          adminToken: admin.token,
-          assetsDir: config.guiDir ?? guiAssetsDir(import.meta.url),
-        }),
-      );
+      api.use(gui.router);
     },
     status: (r) => identityStatus(store, r),
     writer: {
@@ -209,6 +208,7 @@ export async function startGlobal(config: GlobalConfig): Promise<GlobalControlPl
       await leader.stop();
       await presence.stop();
       await sync.close();
+      gui.close();
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await store.close();

@@ -30,7 +30,7 @@ import { zoneResourceStatus } from './status.js';
 import { registerZoneMetrics } from './metrics.js';
 import { createIssuanceMetrics } from './issuance-metrics.js';
 import { zoneGuiSource } from './gui-source.js';
-import { guiAssetsDir, guiRouter } from '@meshca/gui';
+import { createGui, guiAssetsDir } from '@meshca/gui';
 
 export { VERSION };
 
@@ -273,13 +273,12 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
   });
   const dataplanes = attachDataplaneServer(identity, { server, path: DATAPLANE_PATH });
   // The same read-only views as global's GUI, over what this zone holds.
-  extensions.use(
-    guiRouter({
-      source: zoneGuiSource({ zone: config.zone, store, kds, identity }),
-      adminToken: admin.token,
-      assetsDir: config.guiDir ?? guiAssetsDir(import.meta.url),
-    }),
-  );
+  const gui = createGui({
+    source: zoneGuiSource({ zone: config.zone, store, kds, identity }),
+    adminToken: admin.token,
+    assetsDir: config.guiDir ?? guiAssetsDir(import.meta.url),
+  });
+  extensions.use(gui.router);
   const stopRevocations = enforceTokenRevocations({
     store,
     keys: tokenKeys,
@@ -289,6 +288,7 @@ export async function startZone(config: ZoneConfig): Promise<ZoneControlPlane> {
   });
   closers.unshift(async () => {
     stopRevocations();
+    gui.close();
     dataplanes.close();
     await identity.close();
   });

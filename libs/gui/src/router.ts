@@ -34,7 +34,13 @@ const SECURITY_HEADERS = {
   'referrer-policy': 'no-referrer',
 };
 
-export function guiRouter(opts: GuiOptions): Router {
+export interface Gui {
+  router: Router;
+  /** Ends the open event streams: a page left open must not hold the server's close. */
+  close(): void;
+}
+
+export function createGui(opts: GuiOptions): Gui {
   const { source } = opts;
   const index = createDataplaneIndex(source.store);
   // Strict: "/gui" and "/gui/" are two routes (both the page), as the API documents them.
@@ -91,9 +97,11 @@ export function guiRouter(opts: GuiOptions): Router {
   router.get('/gui/api/dataplanes/:mesh/:name', (req, res) =>
     view(req, res, () => index.detail(String(req.params.mesh), String(req.params.name))),
   );
+  const streams = new Set<Response>();
   router.get('/gui/api/events', async (req, res) => {
     res.set({ 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     res.flushHeaders();
+    streams.add(res);
     let last = '';
     let beat = 0;
     const tick = async () => {
@@ -105,9 +113,19 @@ export function guiRouter(opts: GuiOptions): Router {
     };
     await tick();
     const timer = setInterval(() => void tick(), opts.pollMs ?? 500);
-    req.on('close', () => clearInterval(timer));
+    req.on('close', () => {
+      clearInterval(timer);
+      streams.delete(res);
+    });
   });
-  return router;
+  return {
+    router,
+    close() {
+      // The page reconnects with backoff and finds the next process (or this one again).
+      for (const res of streams) res.end();
+      streams.clear();
+    },
+  };
 }
 
 function queryOf(req: Request): DataplaneQuery {

@@ -11,7 +11,7 @@ import { caStateOfInsight, type DataplaneInsightLike, type ResourceInput } from 
 import { createLogger } from '@meshca/common';
 import { errorHandler } from '@meshca/http';
 import { createMemoryStore, type ResourceStore } from '@meshca/store';
-import { guiRouter } from '../src/index.js';
+import { createGui } from '../src/index.js';
 import type { DataplanePage, MeshView, Overview, ZoneDetail } from '../src/contract.js';
 import type { GuiSource } from '../src/source.js';
 
@@ -143,7 +143,7 @@ beforeAll(async () => {
     }),
   };
   const app = express();
-  app.use(guiRouter({ source, adminToken: 'secret-token', assetsDir: assets, pollMs: 50 }));
+  app.use(createGui({ source, adminToken: 'secret-token', assetsDir: assets, pollMs: 50 }).router);
   app.use(errorHandler(createLogger({ name: 'gui-test', level: 'silent', pretty: false })));
   server = createServer(app);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
