@@ -88,7 +88,7 @@ describe('dataplane index', () => {
     const after = createMemoryStore(); // a new epoch, and revisions from 0 again
     await after.create(dataplane('z', 'svc-z'));
     let current = before;
-    const store = new Proxy(before, { get: (_t, prop) => Reflect.get(current, prop, current) as unknown }) as ResourceStore;
+    const store = new Proxy(before, { get: (_t, prop) => Reflect.get(current, prop, current) as unknown });
     const index = createDataplaneIndex(store);
     expect(await names(index)).toEqual(['a:svc-a', 'b:svc-b', 'c:svc-c']);
     current = after;
