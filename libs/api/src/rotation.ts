@@ -43,6 +43,8 @@ export function checkRotation(previous: MeshSpec | undefined, next: MeshSpec, vi
   if (!before?.enabledBackend) return { step: 'none', errors: [] };
   const errors: FieldError[] = [];
   let step: RotationStep = 'none';
+  // The step a refusal is about: a Mesh that switches and removes at once may fail on the removal only.
+  let refused: RotationStep | undefined;
   const connected = view.dataplanes.filter((d) => d.connected);
   const kept = new Set((after?.backends ?? []).map((b) => b.name));
 
@@ -57,6 +59,7 @@ export function checkRotation(previous: MeshSpec | undefined, next: MeshSpec, vi
       ...offline(view),
     ];
     if (problems.length > 0) {
+      refused ??= 'switch';
       errors.push({
         field: 'mtls.enabledBackend',
         message: `cannot switch to "${target}" yet: ${problems.join('; ')}. Add the backend first and wait until every dataplane holds a bundle with it (meshctl inspect mesh), or apply with --force-rotation`,
@@ -69,6 +72,7 @@ export function checkRotation(previous: MeshSpec | undefined, next: MeshSpec, vi
     step = 'disable';
     const problems = holdersOf(before.enabledBackend, connected, view, `backend "${before.enabledBackend}"`);
     if (problems.length > 0) {
+      refused ??= 'disable';
       errors.push({
         field: after === undefined ? 'mtls' : 'mtls.enabledBackend',
         message: `cannot turn mTLS off yet: ${problems.join('; ')}, and they would no longer be renewed. Set enabledBackend again, or apply with --force-rotation to turn mTLS off anyway`,
@@ -80,14 +84,20 @@ export function checkRotation(previous: MeshSpec | undefined, next: MeshSpec, vi
     step = step === 'none' ? 'remove' : step;
     const problems = holdersOf(removed.name, connected, view);
     if (problems.length > 0) {
+      refused ??= 'remove';
+      // Still the enabled one: the switch comes first. Already switched: only the re-issue is left.
+      const next =
+        removed.name === before.enabledBackend || after?.enabledBackend === undefined
+          ? 'Switch enabledBackend away from it and wait until those dataplanes are re-issued'
+          : `Wait until those dataplanes are re-issued from "${after.enabledBackend}"`;
       errors.push({
         field: after === undefined ? 'mtls' : 'mtls.backends',
-        message: `cannot remove backend "${removed.name}" yet${after === undefined ? ' (a Mesh without mtls removes every backend)' : ''}: ${problems.join('; ')}. Switch enabledBackend away from it and wait until those dataplanes are re-issued (meshctl inspect mesh), or apply with --force-rotation`,
+        message: `cannot remove backend "${removed.name}" yet${after === undefined ? ' (a Mesh without mtls removes every backend)' : ''}: ${problems.join('; ')}. ${next} (meshctl inspect mesh), or apply with --force-rotation`,
       });
     }
   }
   if (step === 'none' && (after?.backends ?? []).some((b) => !before.backends.some((p) => p.name === b.name))) step = 'add';
-  return { step, errors };
+  return { step: refused ?? step, errors };
 }
 
 /** Why `backend` cannot go yet: connected dataplanes holding its certificates, and offline zones. */

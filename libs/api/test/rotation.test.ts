@@ -66,6 +66,30 @@ describe('CA rotation validators (the three steps of the rotation page)', () => 
     ]);
   });
 
+  it('after the switch, a refused removal says only the re-issue is left (not to switch again)', () => {
+    const r = checkRotation(mesh('ca-2', 'ca-1', 'ca-2'), mesh('ca-2', 'ca-2'), {
+      dataplanes: [dp('z2', 'b', ['ca-1', 'ca-2'], 'ca-1')],
+      offlineZones: [],
+    });
+    expect(r.errors[0]?.message).toContain('Wait until those dataplanes are re-issued from "ca-2"');
+    expect(r.errors[0]?.message).not.toContain('Switch enabledBackend away');
+    // Before the switch, the switch is what comes next.
+    const before = checkRotation(mesh('ca-1', 'ca-1', 'ca-2'), mesh('ca-1', 'ca-2'), {
+      dataplanes: [dp('z2', 'b', ['ca-1', 'ca-2'], 'ca-1')],
+      offlineZones: [],
+    });
+    expect(before.errors[0]?.message).toContain('Switch enabledBackend away from it');
+  });
+
+  it('names the step refused: a switch that may be taken with a removal that may not is a refused "remove"', () => {
+    const r = checkRotation(mesh('ca-1', 'ca-1', 'ca-2'), mesh('ca-2', 'ca-2'), {
+      dataplanes: [dp('z1', 'a', ['ca-1', 'ca-2'], 'ca-1')],
+      offlineZones: [],
+    });
+    expect(r.step).toBe('remove');
+    expect(r.errors.map((e) => e.field)).toEqual(['mtls.backends']);
+  });
+
   it("allows step 3 once no connected dataplane holds the old backend's certificate", () => {
     const r = checkRotation(mesh('ca-2', 'ca-1', 'ca-2'), mesh('ca-2', 'ca-2'), {
       dataplanes: [dp('z1', 'a', ['ca-1', 'ca-2'], 'ca-2')],
