@@ -110,6 +110,17 @@ describe('GUI on global, in Chromium', () => {
     await shot('dataplane');
   });
 
+  it('a filter changed while a text filter waits to apply is kept (both end up in the URL)', async () => {
+    await page.goto(gui('#/dataplanes'));
+    await expect.poll(() => page.getByLabel('Zone').locator('option').count()).toBe(3);
+    await page.getByLabel('Name contains').fill('api');
+    await page.getByLabel('Zone').selectOption('west'); // before the name filter's pause is over
+    await expect.poll(() => new URL(page.url()).hash).toMatch(/^#\/dataplanes\?(zone=west&q=api|q=api&zone=west)$/);
+    await page.waitForTimeout(500);
+    expect(new URL(page.url()).hash).toMatch(/zone=west/);
+    await expect.poll(() => page.getByRole('status').innerText()).toBe('1–1 of 1 dataplanes');
+  });
+
   it('a rotation step shows without a reload: ca-2 added, then the switch to it may be taken', async () => {
     await page.goto(gui('#/meshes/default'));
     await expect.poll(() => page.locator('main h1').textContent()).toBe('Mesh default');

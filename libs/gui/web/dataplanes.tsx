@@ -5,7 +5,7 @@ import type { DataplanePage } from '../src/contract.js';
 import { useView } from './api.js';
 import { Empty, Head, Loaded, Page } from './common.js';
 import { shortHex, timeLeft, when } from './format.js';
-import { href, type Route } from './route.js';
+import { href, parseRoute, type Route } from './route.js';
 
 const SIZE = 50;
 const FILTERS = ['mesh', 'zone', 'service', 'backend', 'expiresWithin', 'errors', 'q', 'sort'] as const;
@@ -21,8 +21,12 @@ const EXPIRY_CHOICES: [string, string][] = [
   ['604800', 'within 7 days'],
 ];
 
-function setQuery(query: URLSearchParams, changes: Partial<Record<Filter | 'offset', string>>): void {
-  const next = new URLSearchParams(query);
+/**
+ * Applies `changes` to the filters in the URL as it is now: a text filter applies its change after
+ * a pause, and must not undo what another filter changed meanwhile.
+ */
+function setQuery(changes: Partial<Record<Filter | 'offset', string>>): void {
+  const next = new URLSearchParams(parseRoute(location.hash).query);
   for (const [k, v] of Object.entries(changes)) {
     if (v === '' || v === undefined) next.delete(k);
     else next.set(k, v);
@@ -31,11 +35,11 @@ function setQuery(query: URLSearchParams, changes: Partial<Record<Filter | 'offs
   location.hash = href(['dataplanes'], next);
 }
 
-function Select(props: { id: Filter; label: string; value: string; choices: [string, string][]; query: URLSearchParams }) {
+function Select(props: { id: Filter; label: string; value: string; choices: [string, string][] }) {
   return (
     <label for={`f-${props.id}`}>
       {props.label}
-      <select id={`f-${props.id}`} value={props.value} onChange={(e) => setQuery(props.query, { [props.id]: e.currentTarget.value })}>
+      <select id={`f-${props.id}`} value={props.value} onChange={(e) => setQuery({ [props.id]: e.currentTarget.value })}>
         {props.choices.map(([value, text]) => (
           <option value={value}>{text}</option>
         ))}
@@ -45,12 +49,12 @@ function Select(props: { id: Filter; label: string; value: string; choices: [str
 }
 
 /** A text filter applied once typing pauses. */
-function TextFilter(props: { id: Filter; label: string; value: string; query: URLSearchParams; list?: string }) {
+function TextFilter(props: { id: Filter; label: string; value: string; list?: string }) {
   const [text, setText] = useState(props.value);
   useEffect(() => setText(props.value), [props.value]);
   useEffect(() => {
     if (text === props.value) return;
-    const t = setTimeout(() => setQuery(props.query, { [props.id]: text }), 250);
+    const t = setTimeout(() => setQuery({ [props.id]: text }), 250);
     return () => clearTimeout(t);
   }, [text]);
   return (
@@ -75,23 +79,23 @@ export function DataplanesPage(props: { route: Route }) {
   return (
     <Page title="Dataplanes">
       <form class="filters" role="search" aria-label="Filter dataplanes" onSubmit={(e) => e.preventDefault()}>
-        <Select id="mesh" label="Mesh" value={get('mesh')} choices={any('all meshes', facets.meshes)} query={query} />
-        <Select id="zone" label="Zone" value={get('zone')} choices={any('all zones', facets.zones)} query={query} />
-        <TextFilter id="service" label="Service" value={get('service')} query={query} list="services" />
+        <Select id="mesh" label="Mesh" value={get('mesh')} choices={any('all meshes', facets.meshes)} />
+        <Select id="zone" label="Zone" value={get('zone')} choices={any('all zones', facets.zones)} />
+        <TextFilter id="service" label="Service (exact name)" value={get('service')} list="services" />
         <datalist id="services">
           {facets.services.slice(0, 500).map((s) => (
             <option value={s} />
           ))}
         </datalist>
-        <Select id="backend" label="Backend" value={get('backend')} choices={any('all backends', facets.backends)} query={query} />
-        <Select id="expiresWithin" label="Expires" value={get('expiresWithin')} choices={EXPIRY_CHOICES} query={query} />
-        <TextFilter id="q" label="Name contains" value={get('q')} query={query} />
+        <Select id="backend" label="Backend" value={get('backend')} choices={any('all backends', facets.backends)} />
+        <Select id="expiresWithin" label="Expires" value={get('expiresWithin')} choices={EXPIRY_CHOICES} />
+        <TextFilter id="q" label="Name contains" value={get('q')} />
         <label for="f-errors" class="check">
           <input
             id="f-errors"
             type="checkbox"
             checked={get('errors') === '1'}
-            onChange={(e) => setQuery(query, { errors: e.currentTarget.checked ? '1' : '' })}
+            onChange={(e) => setQuery({ errors: e.currentTarget.checked ? '1' : '' })}
           />
           Only failing
         </label>
@@ -103,7 +107,6 @@ export function DataplanesPage(props: { route: Route }) {
             ['', 'expiry, soonest first'],
             ['name', 'mesh and name'],
           ]}
-          query={query}
         />
       </form>
       <Loaded state={state}>
@@ -143,18 +146,10 @@ export function DataplanesPage(props: { route: Route }) {
               </table>
             )}
             <nav class="pager" aria-label="Pages">
-              <button
-                type="button"
-                disabled={p.offset === 0}
-                onClick={() => setQuery(query, { offset: String(Math.max(0, p.offset - SIZE)) })}
-              >
+              <button type="button" disabled={p.offset === 0} onClick={() => setQuery({ offset: String(Math.max(0, p.offset - SIZE)) })}>
                 Previous page
               </button>
-              <button
-                type="button"
-                disabled={p.offset + SIZE >= p.total}
-                onClick={() => setQuery(query, { offset: String(p.offset + SIZE) })}
-              >
+              <button type="button" disabled={p.offset + SIZE >= p.total} onClick={() => setQuery({ offset: String(p.offset + SIZE) })}>
                 Next page
               </button>
             </nav>
