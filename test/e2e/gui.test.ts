@@ -206,6 +206,9 @@ describe('GUI on global, in Chromium', () => {
       expect(await zonePage.locator('table.dataplanes tbody tr th').innerText()).toBe('web-1');
       await zonePage.goto(`${zone.apiUrl}/gui/#/zones`);
       await expect.poll(() => zonePage.locator('table tbody tr').first().innerText()).toMatch(/^east\s+● Online/);
+      // Global's name for a dataplane, on the zone: the answer says how the zone names it.
+      await zonePage.goto(`${zone.apiUrl}/gui/#/dataplanes/default/east.web-1`);
+      await expect.poll(() => zonePage.getByRole('alert').innerText()).toMatch(/without the "<zone>\." that global puts in front/);
     } finally {
       await zonePage.close();
     }
@@ -223,6 +226,17 @@ describe('GUI on global, in Chromium', () => {
     await shot('zones');
     await page.goto(gui('#/'));
     await expect.poll(() => page.locator('.problems').innerText()).toContain('zone west is offline');
+    // What west reported last is shown as such, not as the present.
+    expect(await page.getByRole('table', { name: 'Dataplanes by zone' }).locator('tbody tr', { hasText: 'west' }).innerText()).toMatch(
+      /last reported: the zone is offline/,
+    );
+    await page.goto(gui('#/dataplanes?zone=west'));
+    await expect.poll(() => page.locator('table.dataplanes tbody tr').innerText()).toMatch(/unknown \(zone offline; was yes\)/);
+    await page.goto(gui('#/meshes/default'));
+    await expect
+      .poll(() => page.locator('main').innerText())
+      .toMatch(/1 of 2 dataplanes connected, 1 more as last reported by offline zones/);
+    expect(await page.locator('main').innerText()).toMatch(/Offline: zone west\. What it reported last is shown below/);
     expect(errors).toEqual([]);
   }, 30_000);
 });

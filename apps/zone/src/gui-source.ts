@@ -17,6 +17,7 @@ export function zoneGuiSource(deps: { zone: string; store: ResourceStore; kds: Z
       nackList: st.nacks,
       refused: st.refused,
       ackedRevision: st.lastRevision,
+      software: { name: 'meshca-zone', version: VERSION },
       ...(st.connectedAt !== undefined ? { connectedAt: st.connectedAt } : {}),
       ...(st.lastError !== undefined ? { lastDisconnect: st.lastError } : {}),
       ...(leader !== undefined ? { leader: leader.replica } : {}),

@@ -9,7 +9,8 @@ export interface Overview {
   version: string;
   zones: ZoneSummary[];
   meshes: MeshSummary[];
-  dataplanesByZone: { zone: string; total: number; connected: number }[];
+  /** `online` false: the zone is offline, and its counts are what it reported last. */
+  dataplanesByZone: { zone: string; total: number; connected: number; online: boolean }[];
   /**
    * Connected dataplanes with less than 1/5 of their certificate's lifetime left: renewal starts by
    * 4/5, so these are late (the soonest first, at most 10). The dataplanes view's `expiresWithin=soon`.
@@ -83,7 +84,10 @@ export interface MeshView {
   enabledBackend?: string;
   /** Mesh.mtls.skipValidation: global did not issue a test certificate when the backend was applied. */
   skipValidation: boolean;
-  dataplanes: { total: number; connected: number };
+  /** Connected counts only zones that are online; `inOfflineZones` were connected when their zone last reported. */
+  dataplanes: { total: number; connected: number; inOfflineZones: number };
+  /** Zones that are offline: what they reported last is shown, and may be out of date. */
+  offlineZones: string[];
   backends: BackendView[];
   /** Per backend and zone: how far a rotation has come (what `meshctl inspect mesh` prints). */
   rotation: RotationRow[];
@@ -102,8 +106,8 @@ export interface BackendView {
   /** Global checks a new or changed backend before storing the Mesh (a test certificate for Vault and ACM PCA). */
   validation: string;
   ca?: { subject: string; notAfter: string };
-  /** What each zone that runs it reported. */
-  zones: { zone: string; available: boolean; error?: string; ca?: { subject: string; notAfter: string } }[];
+  /** What each zone that runs it reported (`online` false: last reported, the zone is offline). */
+  zones: { zone: string; online: boolean; available: boolean; error?: string; ca?: { subject: string; notAfter: string } }[];
 }
 
 export interface RotationRow {
@@ -163,6 +167,8 @@ export interface DataplaneRow {
   serial?: string;
   notAfter?: string;
   lastError?: string;
+  /** Its zone is offline: this is what the zone reported last (global only). */
+  zoneOffline?: boolean;
 }
 
 /** GET /gui/api/dataplanes/{mesh}/{name} */

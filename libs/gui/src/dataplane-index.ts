@@ -117,8 +117,9 @@ const byName = (a: Entry, b: Entry): number =>
   a.row.mesh < b.row.mesh ? -1 : a.row.mesh > b.row.mesh ? 1 : a.row.name < b.row.name ? -1 : a.row.name > b.row.name ? 1 : 0;
 
 export interface DataplaneIndex {
-  page(query: DataplaneQuery): Promise<DataplanePage>;
-  detail(mesh: string, name: string): Promise<DataplaneDetail | undefined>;
+  /** `offlineZones`: their rows are marked as last reported. */
+  page(query: DataplaneQuery, offlineZones?: ReadonlySet<string>): Promise<DataplanePage>;
+  detail(mesh: string, name: string, offlineZones?: ReadonlySet<string>): Promise<DataplaneDetail | undefined>;
   /** Every row (the overview counts them). */
   rows(): Promise<DataplaneRow[]>;
 }
@@ -211,7 +212,7 @@ export function createDataplaneIndex(store: ResourceStore): DataplaneIndex {
   }
 
   return {
-    async page(q) {
+    async page(q, offlineZones) {
       const index = await current();
       const now = Date.now();
       const needle = q.q?.toLowerCase();
@@ -229,12 +230,12 @@ export function createDataplaneIndex(store: ResourceStore): DataplaneIndex {
       let total = 0;
       for (const e of list) {
         if (!match(e)) continue;
-        if (total >= q.offset && items.length < q.size) items.push(e.row);
+        if (total >= q.offset && items.length < q.size) items.push(offlineZones?.has(e.row.zone) ? { ...e.row, zoneOffline: true } : e.row);
         total++;
       }
       return { total, offset: q.offset, size: q.size, items, facets: index.facets };
     },
-    async detail(mesh, name) {
+    async detail(mesh, name, offlineZones) {
       const e = (await current()).byKey.get(key(mesh, name));
       if (e === undefined) return undefined;
       const spec = (e.insight?.spec ?? {}) as InsightSpec;
@@ -243,6 +244,7 @@ export function createDataplaneIndex(store: ResourceStore): DataplaneIndex {
       const trusts = Array.isArray(mtls.supportedBackends) ? mtls.supportedBackends.filter((b): b is string => typeof b === 'string') : [];
       const detail: DataplaneDetail = {
         ...e.row,
+        ...(offlineZones?.has(e.row.zone) ? { zoneOffline: true } : {}),
         tags: tagsOf(e.dataplane),
         trusts,
         ...(address !== undefined ? { address } : {}),

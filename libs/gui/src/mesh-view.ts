@@ -125,6 +125,7 @@ export async function meshView(source: GuiSource, name: string): Promise<MeshVie
     source.zones(),
   ]);
   const now = Date.now();
+  const offline = new Set(source.mode === 'global' ? zones.filter((z) => !z.online).map((z) => z.name) : []);
   const insights = insightResources.map(insightLike);
   const states = insights.map((i) => caStateOfInsight(i, now));
   // Each backend as every zone that runs it reported it (its ZoneInsight).
@@ -135,6 +136,7 @@ export async function meshView(source: GuiSource, name: string): Promise<MeshVie
       const list = reported.get(b.backend) ?? [];
       list.push({
         zone: z.name,
+        online: !offline.has(z.name),
         available: b.available,
         ...(b.error !== undefined ? { error: b.error } : {}),
         ...(b.ca !== undefined ? { ca: b.ca } : {}),
@@ -160,13 +162,19 @@ export async function meshView(source: GuiSource, name: string): Promise<MeshVie
     name,
     ...(spec.mtls?.enabledBackend !== undefined ? { enabledBackend: spec.mtls.enabledBackend } : {}),
     skipValidation: skip,
-    dataplanes: { total: states.length, connected: states.filter((d) => d.connected).length },
+    dataplanes: {
+      total: states.length,
+      connected: states.filter((d) => d.connected && !offline.has(d.zone)).length,
+      inOfflineZones: states.filter((d) => d.connected && offline.has(d.zone)).length,
+    },
+    offlineZones: [...offline].sort(),
     backends,
     rotation: rotationState(spec, states),
     steps: source.rotationView === undefined ? [] : nextSteps(spec, await source.rotationView(name)),
     identities: identitiesOf(name, zoneInsights, identities),
     trusts: trustsOf(name, trusts, insights, now),
-    ...(pending !== undefined ? { pending } : {}),
+    // Only a mesh with MeshIdentities waits for it; in a Mesh.mtls mesh it would only confuse.
+    ...(pending !== undefined && identities.length > 0 ? { pending } : {}),
   };
   return view;
 }

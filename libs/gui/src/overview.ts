@@ -19,13 +19,15 @@ export async function overview(source: GuiSource, index: DataplaneIndex): Promis
   const problems: Problem[] = [];
   let failing = 0;
   let expired = 0;
+  const offline = new Set(source.mode === 'global' ? zones.filter((z) => !z.online).map((z) => z.name) : []);
   for (const r of rows) {
     const z = byZone.get(r.zone) ?? { total: 0, connected: 0 };
     z.total++;
     if (r.connected) z.connected++;
     byZone.set(r.zone, z);
     byMesh.set(r.mesh, (byMesh.get(r.mesh) ?? 0) + 1);
-    if (!r.connected) continue;
+    // An offline zone's dataplanes are as it reported them last: not counted as failing or expired now.
+    if (!r.connected || offline.has(r.zone)) continue;
     if (r.lastError !== undefined) failing++;
     if (r.notAfter !== undefined && Date.parse(r.notAfter) <= now) expired++;
   }
@@ -79,7 +81,9 @@ export async function overview(source: GuiSource, index: DataplaneIndex): Promis
         dataplanes: byMesh.get(m.meta.name) ?? 0,
       };
     }),
-    dataplanesByZone: [...byZone].map(([zone, c]) => ({ zone, ...c })).sort((a, b) => a.zone.localeCompare(b.zone)),
+    dataplanesByZone: [...byZone]
+      .map(([zone, c]) => ({ zone, ...c, online: !offline.has(zone) }))
+      .sort((a, b) => a.zone.localeCompare(b.zone)),
     expiringSoon: { total: expiring.total, items: expiring.items },
     problems,
   };

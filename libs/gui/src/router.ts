@@ -92,10 +92,28 @@ export function createGui(opts: GuiOptions): Gui {
   router.use('/gui/api', read);
   router.get('/gui/api/overview', (req, res) => view(req, res, () => overview(source, index)));
   router.get('/gui/api/zones', (req, res) => view(req, res, async () => ({ items: await source.zones() })));
-  router.get('/gui/api/meshes/:mesh', (req, res) => view(req, res, () => meshView(source, String(req.params.mesh))));
-  router.get('/gui/api/dataplanes', (req, res) => view(req, res, () => index.page(queryOf(req))));
+  router.get('/gui/api/meshes/:mesh', (req, res) =>
+    view(req, res, async () => {
+      const mesh = await meshView(source, String(req.params.mesh));
+      if (mesh === undefined) throw new ApiError(404, 'Not found', `no Mesh "${String(req.params.mesh)}"`);
+      return mesh;
+    }),
+  );
+  router.get('/gui/api/dataplanes', (req, res) => view(req, res, async () => index.page(queryOf(req), await offlineZones(source))));
   router.get('/gui/api/dataplanes/:mesh/:name', (req, res) =>
-    view(req, res, () => index.detail(String(req.params.mesh), String(req.params.name))),
+    view(req, res, async () => {
+      const [mesh, name] = [String(req.params.mesh), String(req.params.name)];
+      const found = await index.detail(mesh, name, await offlineZones(source));
+      if (found === undefined && source.mode === 'zone' && name.includes('.')) {
+        throw new ApiError(
+          404,
+          'Not found',
+          `no dataplane "${name}" in mesh "${mesh}" on this zone: a zone names its dataplanes without the "<zone>." that global puts in front`,
+        );
+      }
+      if (found === undefined) throw new ApiError(404, 'Not found', `no dataplane "${name}" in mesh "${mesh}"`);
+      return found;
+    }),
   );
   const streams = new Set<Response>();
   router.get('/gui/api/events', async (req, res) => {
@@ -126,6 +144,12 @@ export function createGui(opts: GuiOptions): Gui {
       streams.clear();
     },
   };
+}
+
+/** Global: the zones that are offline now (their dataplanes' rows are what they reported last). */
+export async function offlineZones(source: GuiSource): Promise<ReadonlySet<string>> {
+  if (source.mode !== 'global') return new Set();
+  return new Set((await source.zones()).filter((z) => !z.online).map((z) => z.name));
 }
 
 function queryOf(req: Request): DataplaneQuery {

@@ -175,6 +175,10 @@ describe('GUI views', () => {
   it('dataplanes: filters by zone, service, name, failing, late and expiring within a duration', async () => {
     const total = async (q: string) => (await get<DataplanePage>(`/gui/api/dataplanes?${q}`)).body.total;
     expect(await total('zone=west')).toBe(10);
+    // An offline zone's rows are marked as what it reported last.
+    const west = (await get<DataplanePage>('/gui/api/dataplanes?zone=west&size=1')).body.items[0];
+    const east = (await get<DataplanePage>('/gui/api/dataplanes?zone=east&size=1')).body.items[0];
+    expect([west?.zoneOffline, east?.zoneOffline]).toEqual([true, undefined]);
     expect(await total('zone=east&service=svc-1')).toBe(7);
     expect(await total('q=DP-1')).toBe(12); // east.dp-1, dp-10..19, west.dp-1
     expect(await total('errors=1')).toBe(1);
@@ -210,9 +214,10 @@ describe('GUI views', () => {
 
   it('overview: zones, meshes, dataplanes per zone, the late certificates, and the problems with links', async () => {
     const { body } = await get<Overview>('/gui/api/overview');
+    // west is offline: its counts are what it reported last, and say so.
     expect(body.dataplanesByZone).toEqual([
-      { zone: 'east', total: 20, connected: 20 },
-      { zone: 'west', total: 10, connected: 9 },
+      { zone: 'east', total: 20, connected: 20, online: true },
+      { zone: 'west', total: 10, connected: 9, online: false },
     ]);
     expect(body.meshes).toEqual([
       {
@@ -241,8 +246,10 @@ describe('GUI views', () => {
       name: 'ca-1',
       enabled: true,
       ca: { subject: 'CN=ca-1' },
-      zones: [{ zone: 'east', available: true }],
+      zones: [{ zone: 'east', online: true, available: true }],
     });
+    // west is offline: its 9 connected dataplanes are counted apart.
+    expect([body.offlineZones, body.dataplanes]).toEqual([['west'], { total: 30, connected: 20, inOfflineZones: 9 }]);
     expect(body.rotation.find((r) => r.backend === 'ca-2' && r.zone === 'west')).toMatchObject({ dataplanes: 9, trusting: 9, holding: 0 });
     const steps = Object.fromEntries(body.steps.map((s) => [`${s.step} ${s.backend ?? ''}`.trim(), s]));
     expect(steps.add?.allowed).toBe(true);

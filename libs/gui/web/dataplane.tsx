@@ -24,11 +24,15 @@ export function DataplanePage(props: { mesh: string; name: string }) {
             <dl class="facts">
               <Row name="Zone">{d.zone}</Row>
               <Row name="Connected">
-                <Badge
-                  ok={d.connected}
-                  yes={`yes, since ${ago(d.connectedAt)}`}
-                  no={`no${d.disconnectedAt ? `, since ${ago(d.disconnectedAt)}` : ''}`}
-                />
+                {d.zoneOffline ? (
+                  `unknown: zone ${d.zone} is offline; it last reported ${d.connected ? 'connected' : 'disconnected'}`
+                ) : (
+                  <Badge
+                    ok={d.connected}
+                    yes={`yes, since ${ago(d.connectedAt)}`}
+                    no={`no${d.disconnectedAt ? `, since ${ago(d.disconnectedAt)}` : ''}`}
+                  />
+                )}
               </Row>
               <Row name="Service">{d.service}</Row>
               <Row name="Address">{d.address ?? '-'}</Row>

@@ -134,7 +134,7 @@ export function DataplanesPage(props: { route: Route }) {
                       </th>
                       <td>{d.zone}</td>
                       <td>{d.service}</td>
-                      <td>{d.connected ? 'yes' : 'no'}</td>
+                      <td>{d.zoneOffline ? `unknown (zone offline; was ${d.connected ? 'yes' : 'no'})` : d.connected ? 'yes' : 'no'}</td>
                       <td>{d.backend ?? '-'}</td>
                       <td class="mono">{shortHex(d.serial)}</td>
                       <td>{when(d.notAfter)}</td>

@@ -3,6 +3,7 @@ import { render } from 'preact';
 import { useErrorBoundary, useState } from 'preact/hooks';
 import type { Overview } from '../src/contract.js';
 import { HttpError, token, useView } from './api.js';
+import { Page } from './common.js';
 import { DataplanePage } from './dataplane.js';
 import { DataplanesPage } from './dataplanes.js';
 import { MeshPage } from './mesh.js';
@@ -17,7 +18,15 @@ function View(props: { route: Route }) {
   if (section === 'meshes' && a !== undefined) return <MeshPage name={a} />;
   if (section === 'dataplanes' && a !== undefined && b !== undefined) return <DataplanePage mesh={a} name={b} />;
   if (section === 'dataplanes') return <DataplanesPage route={props.route} />;
-  return <OverviewView />;
+  if (section === undefined) return <OverviewView />;
+  return (
+    <Page title="No such view">
+      <p>
+        Nothing at #/{props.route.parts.join('/')}. The views: <a href="#/">Overview</a>, <a href="#/zones">Zones</a>,{' '}
+        <a href="#/dataplanes">Dataplanes</a>, and each mesh from the overview.
+      </p>
+    </Page>
+  );
 }
 
 /** Catches a refused read anywhere below and asks for the token instead. */

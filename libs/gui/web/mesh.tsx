@@ -61,8 +61,14 @@ export function MeshPage(props: { name: string }) {
               <a href={href(['dataplanes'], { mesh: m.name })}>
                 {m.dataplanes.connected} of {m.dataplanes.total} dataplanes connected
               </a>
-              .
+              {m.dataplanes.inOfflineZones > 0 && `, ${m.dataplanes.inOfflineZones} more as last reported by offline zones`}.
             </p>
+            {m.offlineZones.length > 0 && (
+              <p class="error">
+                Offline: {m.offlineZones.map((z) => `zone ${z}`).join(', ')}. What {m.offlineZones.length === 1 ? 'it' : 'they'} reported
+                last is shown below and may be out of date; rotation steps wait for {m.offlineZones.length === 1 ? 'it' : 'them'}.
+              </p>
+            )}
             <section aria-labelledby="backends-h">
               <h2 id="backends-h">Backends</h2>
               {m.backends.length === 0 ? (
@@ -86,6 +92,7 @@ export function MeshPage(props: { name: string }) {
                             : b.zones.map((z) => (
                                 <div>
                                   {z.zone}: <Badge ok={z.available} yes="available" no="unavailable" />
+                                  {!z.online && ' (last reported; zone offline)'}
                                   {z.error !== undefined && <span class="why"> {z.error}</span>}
                                 </div>
                               ))}

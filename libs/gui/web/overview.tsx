@@ -90,7 +90,10 @@ export function OverviewView() {
                         <td>
                           <a href={href(['dataplanes'], { zone: z.zone })}>{z.zone}</a>
                         </td>
-                        <td>{z.connected.toLocaleString('en-US')}</td>
+                        <td>
+                          {z.connected.toLocaleString('en-US')}
+                          {!z.online && ' (last reported: the zone is offline)'}
+                        </td>
                         <td>{z.total.toLocaleString('en-US')}</td>
                       </tr>
                     ))}

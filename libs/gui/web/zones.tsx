@@ -16,7 +16,7 @@ export function ZonesPage() {
             <>
               <table>
                 <caption class="sr-only">Zones and their streams</caption>
-                <Head cols={['Zone', 'Status', 'Since', 'Last seen', 'ACKed / sent', 'Lag', 'NACKs', 'Version', 'Leader']} />
+                <Head cols={['Zone', 'Status', 'Status since', 'Last seen', 'ACKed / sent', 'Lag', 'NACKs', 'Version', 'Leader']} />
                 <tbody>
                   {v.items.map((z) => (
                     <tr>

@@ -135,8 +135,10 @@ export function guiSchemas(): Record<string, Json> {
       serial: str,
       notAfter: time,
       lastError: str,
+      zoneOffline: { type: 'boolean', description: 'Its zone is offline: this is what it reported last.' },
     },
   };
+
   const zoneBackend = {
     type: 'object',
     required: ['mesh', 'backend', 'type', 'available'],
@@ -173,7 +175,11 @@ export function guiSchemas(): Record<string, Json> {
         },
         dataplanesByZone: {
           type: 'array',
-          items: { type: 'object', required: ['zone', 'total', 'connected'], properties: { zone: str, total: int, connected: int } },
+          items: {
+            type: 'object',
+            required: ['zone', 'total', 'connected', 'online'],
+            properties: { zone: str, total: int, connected: int, online: { type: 'boolean' } },
+          },
         },
         expiringSoon: {
           type: 'object',
@@ -214,12 +220,17 @@ export function guiSchemas(): Record<string, Json> {
     },
     GuiMesh: {
       type: 'object',
-      required: ['name', 'skipValidation', 'dataplanes', 'backends', 'rotation', 'steps', 'identities', 'trusts'],
+      required: ['name', 'skipValidation', 'dataplanes', 'offlineZones', 'backends', 'rotation', 'steps', 'identities', 'trusts'],
       properties: {
         name: str,
         enabledBackend: str,
         skipValidation: { type: 'boolean' },
-        dataplanes: { type: 'object', required: ['total', 'connected'], properties: { total: int, connected: int } },
+        dataplanes: {
+          type: 'object',
+          required: ['total', 'connected', 'inOfflineZones'],
+          properties: { total: int, connected: int, inOfflineZones: int },
+        },
+        offlineZones: strings,
         backends: {
           type: 'array',
           items: {
@@ -235,8 +246,8 @@ export function guiSchemas(): Record<string, Json> {
                 type: 'array',
                 items: {
                   type: 'object',
-                  required: ['zone', 'available'],
-                  properties: { zone: str, available: { type: 'boolean' }, error: str, ca },
+                  required: ['zone', 'online', 'available'],
+                  properties: { zone: str, online: { type: 'boolean' }, available: { type: 'boolean' }, error: str, ca },
                 },
               },
             },
