@@ -31,6 +31,11 @@ const ports = {
     global: port('MESHCA_GLOBAL_METRICS_PORT', 5680, { zeroPicksFree: true }),
     'zone-1': port('MESHCA_ZONE1_METRICS_PORT', 5687, { zeroPicksFree: true }),
     'zone-2': port('MESHCA_ZONE2_METRICS_PORT', 5697, { zeroPicksFree: true }),
+    // The demo agents' (meshca-dp --metrics-address): deploy/prometheus scrapes an agent too.
+    agents: {
+      'zone-1': port('MESHCA_DEMO_WEB_METRICS_PORT', 5688, { zeroPicksFree: true }),
+      'zone-2': port('MESHCA_DEMO_BACKEND_METRICS_PORT', 5698, { zeroPicksFree: true }),
+    },
   },
 };
 const certTtl = env.MESHCA_DEMO_CERT_TTL;
@@ -61,6 +66,21 @@ const ctlEnv = { ...childEnv, MESHCTL_CONFIG: join(home, 'meshctl.yaml') };
 /** @type {{ name: string, child: import('node:child_process').ChildProcess }[]} */
 const children = [];
 let stopping = false;
+/** Processes that exited after they had started, by name: Enter starts them again (same arguments). */
+const stopped = new Map();
+
+if (process.stdin.isTTY) {
+  createInterface({ input: process.stdin }).on('line', () => {
+    for (const [name, { args, opts }] of stopped) {
+      stopped.delete(name);
+      print(name, 'starting again');
+      startChild(name, args, opts).started.then(
+        () => print(name, 'running again'),
+        () => {},
+      );
+    }
+  });
+}
 
 function fail(message) {
   console.error(`npm start: ${message}`);
@@ -112,9 +132,19 @@ function startChild(name, args, { onLog, onText, ready } = {}) {
         const entry = JSON.parse(why);
         said = [entry.msg, entry.err?.message ?? entry.err].filter(Boolean).join(': ');
       } catch {}
-      console.error(
-        `[${name}] exited (${signal ?? code}): ${said}\n  see ${rel(join(logs, `${name}.log`))}; ports can be changed with MESHCA_*_PORT (docs/demo.md). Stopping everything.`,
-      );
+      const log = rel(join(logs, `${name}.log`));
+      if (readyEntry !== undefined || !ready) {
+        // It ran, and stopped (someone killed it, or it failed): the others keep running, as they
+        // would across hosts. A zone without global, or global with a zone gone, is the point.
+        stopped.set(name, { args, opts: { onLog, onText, ready } });
+        console.error(
+          `[${name}] exited (${signal ?? code})${said && code !== 0 ? `: ${said}` : ''}; the others keep running (see ${log}).` +
+            (process.stdin.isTTY ? ` Press Enter to start ${name} again, Ctrl-C to stop everything.` : ''),
+        );
+        return;
+      }
+      const ports = /EADDRINUSE/.test(said) ? '; ports can be changed with MESHCA_*_PORT (docs/demo.md)' : '';
+      console.error(`[${name}] exited (${signal ?? code}) while starting: ${said}\n  see ${log}${ports}. Stopping everything.`);
       void stopAll(1);
     });
     if (!ready) ok(undefined);
@@ -389,6 +419,8 @@ async function main() {
         'SIGHUP',
         '--status-port',
         String(statusPort),
+        '--metrics-address',
+        `127.0.0.1:${ports.metrics.agents[dp.zone]}`,
       ],
       { onLog: agentLine(`${dp.zone} meshca-dp ${dp.name}`) },
     );
@@ -424,10 +456,19 @@ function banner(api) {
       );
     }
   }
+  const metricsUrl = (p) => (p === 0 ? '(a free port: see its log)' : `http://127.0.0.1:${p}/metrics`);
   lines.push(
     '',
-    `GUI: ${api}/gui/ (open from this machine; its certificate is signed by ${rel(join(home, 'global/api-ca.pem'))})`,
-    ...(ports.metrics.global === 0 ? [] : [`Metrics: http://127.0.0.1:${ports.metrics.global}/metrics (global)`]),
+    `GUI: ${api}/gui/ on global, ${Object.values(ports.zones)
+      .map((p) => `https://127.0.0.1:${p}/gui/`)
+      .join(
+        ' and ',
+      )} on the zones (open from this machine; the certificates are signed by ${rel(join(home, 'global/api-ca.pem'))} and each zone's api-ca.pem)`,
+    `Metrics: global ${metricsUrl(ports.metrics.global)}, zones ${metricsUrl(ports.metrics['zone-1'])} and ${metricsUrl(ports.metrics['zone-2'])}${
+      withDemo ? `, agents ${metricsUrl(ports.metrics.agents['zone-1'])} and ${metricsUrl(ports.metrics.agents['zone-2'])}` : ''
+    }`,
+    'A process stopped by hand (kill PID) leaves the others running: a zone without global, or global with a zone offline.' +
+      (process.stdin.isTTY ? ' Press Enter to start what stopped again.' : ''),
     '',
     `In another terminal, from ${root}:`,
     `  export MESHCTL_CONFIG=${ctlEnv.MESHCTL_CONFIG}`,

@@ -84,11 +84,13 @@ async function demoEnv(): Promise<NodeJS.ProcessEnv> {
     MESHCA_GLOBAL_METRICS_PORT: '0',
     MESHCA_ZONE1_METRICS_PORT: '0',
     MESHCA_ZONE2_METRICS_PORT: '0',
+    MESHCA_DEMO_WEB_METRICS_PORT: '0',
+    MESHCA_DEMO_BACKEND_METRICS_PORT: '0',
   };
 }
 
 /** `npm start` until the two services have called each other across zones. */
-async function npmStart(): Promise<{ npm: ChildProcess; pids: number[] }> {
+async function npmStart(): Promise<{ npm: ChildProcess; pids: number[]; lines: string[] }> {
   const npm = spawn('npm', ['start', '--silent'], { cwd: REPO_ROOT, env: await demoEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   cleanups.push(async () => {
     for (const p of await descendants(npm.pid!)) if (alive(p)) process.kill(p, 'SIGKILL');
@@ -108,7 +110,7 @@ async function npmStart(): Promise<{ npm: ChildProcess; pids: number[] }> {
     npm.once('exit', (code) => fail(new Error(`npm start exited ${code}: ${lines.slice(-10).join('\n')}`)));
   });
   const pids = await descendants(npm.pid!);
-  return { npm, pids };
+  return { npm, pids, lines };
 }
 
 describe('stopping what was started', () => {
@@ -123,6 +125,25 @@ describe('stopping what was started', () => {
       expect(ms, `${signal}: processes still running after ${STOP_WITHIN_MS} ms`).toBeLessThan(STOP_WITHIN_MS);
     }, 120_000);
   }
+
+  it('npm start: a zone stopped by hand leaves the others running, and traffic between the services goes on', async () => {
+    const { npm, pids, lines } = await npmStart();
+    let zone2: number | undefined;
+    for (const p of pids) {
+      const argv = (await readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '')).split('\0');
+      if (argv.some((a) => a.endsWith('meshca-zone.mjs')) && argv.includes('zone-2')) zone2 = p;
+    }
+    expect(zone2).toBeDefined();
+    process.kill(zone2!, 'SIGTERM');
+    await eventually(() => expect(lines.join('\n')).toMatch(/\[zone-2\] exited \(0\); the others keep running/), 10_000);
+    // The dataplanes keep their certificates: web in zone-1 still calls backend in zone-2.
+    const seen = lines.length;
+    await eventually(() => expect(lines.slice(seen).join('\n')).toMatch(/\[zone-1 web\] -> backend@zone-2 ok/), 10_000);
+    expect(npm.exitCode).toBeNull();
+    expect(lines.join('\n')).not.toMatch(/Stopping everything/);
+    const ms = await stopTime(npm.pid!, [npm.pid!, ...pids.filter((p) => p !== zone2)], 'SIGTERM');
+    expect(ms).toBeLessThan(STOP_WITHIN_MS);
+  }, 120_000);
 
   it('each binary stops within 5 s on SIGINT and on SIGTERM, also with peers connected', async () => {
     const env = await startMeshEnv({ zones: ['east'] });
