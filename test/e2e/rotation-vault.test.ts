@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedVault, startVaultServer, type SeedSetup, type VaultServer } from '../../libs/ca/test/vault-setup.js';
 import {
+  apiRequest,
   bundleHas,
   eventually,
   expectUnchanged,
@@ -99,6 +100,15 @@ describe('builtin to vault in three steps', () => {
 
     const removed = await apply(mesh('vault-1', { vault: {} }));
     expect(removed.code, removed.stderr).toBe(0);
+    // ca-1's key went with it: no longer on global, nor in either zone's store.
+    for (const cp of [
+      env.global,
+      ...Object.values(env.zones).map((z) => ({ apiUrl: z.apiUrl, caFile: z.caFile, tokenFile: z.adminTokenFile })),
+    ]) {
+      await eventually(async () =>
+        expect((await apiRequest(cp, 'GET', '/meshes/default/secrets/default.ca-builtin-key-ca-1')).status).toBe(404),
+      );
+    }
     await eventually(() => expect(services.every((s) => s.handle.current()!.bundleBackends.join() === 'vault-1')).toBe(true), 10_000);
     await traffic.more(3);
     await traffic.stop();

@@ -8,7 +8,7 @@ import {
   type ResourceKey,
   type RotationView,
 } from '@meshca/api';
-import { builtinCaWrites, checkMeshCas } from '@meshca/ca';
+import { builtinCaWrites, builtinSecretNames, checkMeshCas } from '@meshca/ca';
 import { checkSecretChange, findSecretUsers } from './secret-checks.js';
 import { checkIdentityDelete, checkIdentityResource } from './identity-checks.js';
 import { ConflictError, NotFoundError, type ResourceStore, type StoreWrite } from '@meshca/store';
@@ -136,10 +136,33 @@ async function storeMesh(
         if (w.input.meta.name.includes('.ca-builtin-cert-'))
           deps.log.info({ mesh, certSecretName: w.input.meta.name }, 'generated builtin CA');
       }
+      await deleteRemovedBuiltinCas(deps, mesh, existing?.spec as MeshSpec | undefined, input.spec as MeshSpec);
       return written[written.length - 1] as Resource;
     } catch (err) {
       if (err instanceof ConflictError && err.key.type === 'Secret' && attempt < 3) continue;
       throw err;
+    }
+  }
+}
+
+/**
+ * A builtin backend taken out of its Mesh (the last step of a rotation) takes its CA with it: its
+ * key is synced to every zone, and a CA nobody issues from any more need not sit there. After the
+ * Mesh is stored (a failure here leaves the Secrets, as before, and says so); the key first.
+ */
+async function deleteRemovedBuiltinCas(deps: ApplyDeps, mesh: string, before: MeshSpec | undefined, after: MeshSpec): Promise<void> {
+  const kept = new Set((after.mtls?.backends ?? []).map((b) => b.name));
+  for (const b of before?.mtls?.backends ?? []) {
+    if (b.type !== 'builtin' || kept.has(b.name)) continue;
+    const names = builtinSecretNames(mesh, b.name);
+    try {
+      for (const name of [names.key, names.cert]) await deps.store.delete({ type: 'Secret', mesh, name }).catch(ignoreNotFound);
+      deps.log.info({ mesh, backend: b.name }, 'deleted the CA of a removed builtin backend');
+    } catch (err) {
+      deps.log.warn(
+        { mesh, backend: b.name, err: err instanceof Error ? err.message : String(err) },
+        `could not delete the CA Secrets of removed builtin backend "${b.name}"; delete ${names.key} and ${names.cert} with meshctl delete secret`,
+      );
     }
   }
 }

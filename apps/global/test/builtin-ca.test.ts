@@ -99,3 +99,44 @@ describe('builtin CA creation on apply', () => {
     expect(caWrites).toHaveLength(2);
   });
 });
+
+describe('builtin CA removal', () => {
+  const mesh = (enabled: string, ...names: string[]): ResourceInput => ({
+    meta: { type: 'Mesh', name: 'default' },
+    spec: { mtls: { enabledBackend: enabled, backends: names.map((name) => ({ name, type: 'builtin' })) } },
+  });
+
+  it('deletes the CA Secrets of a builtin backend taken out of its Mesh, key and certificate, and keeps the others', async () => {
+    const d = deps();
+    await applyResource(d, mesh('ca-1', 'ca-1'));
+    await applyResource(d, mesh('ca-1', 'ca-1', 'ca-2'));
+    await applyResource(d, mesh('ca-2', 'ca-1', 'ca-2'));
+    const old = builtinSecretNames('default', 'ca-1');
+    expect(await text(d.store, 'default', old.key)).toBeDefined();
+    const from = await d.store.revision();
+    await applyResource(d, mesh('ca-2', 'ca-2'));
+    expect(await text(d.store, 'default', old.key)).toBeUndefined();
+    expect(await text(d.store, 'default', old.cert)).toBeUndefined();
+    const kept = builtinSecretNames('default', 'ca-2');
+    expect(await text(d.store, 'default', kept.key)).toBeDefined();
+    // The Mesh first (zones stop using the backend), then the key, then the certificate.
+    const changes = await d.store.changesSince(from);
+    expect(changes === 'compacted' ? changes : changes.map((c) => `${c.op} ${c.key.name}`)).toEqual([
+      'upsert default',
+      `delete ${old.key}`,
+      `delete ${old.cert}`,
+    ]);
+  });
+
+  it('a backend of the same name added again gets a new CA', async () => {
+    const d = deps();
+    await applyResource(d, mesh('ca-1', 'ca-1', 'ca-2'));
+    const names = builtinSecretNames('default', 'ca-2');
+    const first = await text(d.store, 'default', names.cert);
+    await applyResource(d, mesh('ca-1', 'ca-1'));
+    await applyResource(d, mesh('ca-1', 'ca-1', 'ca-2'));
+    const second = await text(d.store, 'default', names.cert);
+    expect(second).toBeDefined();
+    expect(second).not.toBe(first);
+  });
+});
