@@ -42,14 +42,26 @@ export function createIssuanceMetrics(registry: Registry): IssuanceObserver {
   });
 
   const labels = (t: IssuanceTarget) => ({ mesh: t.mesh, backend: t.backend, type: t.type });
+  // In flight per backend; a series back at 0 is removed, so a backend taken out of its mesh
+  // does not linger as a gauge of a CA that no longer exists.
+  const calls = new Map<string, number>();
   return {
     caCall(target) {
       const l = labels(target);
-      inFlight.inc(l);
+      const k = `${l.mesh}\n${l.backend}\n${l.type}`;
+      calls.set(k, (calls.get(k) ?? 0) + 1);
+      inFlight.set(l, calls.get(k) ?? 0);
       const end = getCert.startTimer(l);
       return (ok) => {
         end();
-        inFlight.dec(l);
+        const left = (calls.get(k) ?? 1) - 1;
+        if (left === 0) {
+          calls.delete(k);
+          inFlight.remove(l);
+        } else {
+          calls.set(k, left);
+          inFlight.set(l, left);
+        }
         if (ok) issued.inc(l);
       };
     },
