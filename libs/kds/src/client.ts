@@ -284,6 +284,10 @@ export function createKdsClient(opts: KdsClientOptions): KdsClient {
       const wasConnected = status.connected;
       status.connected = false;
       delete status.connectedAt;
+      if (stopped) {
+        logger.info({ code }, 'KDS stream closed: this zone process is stopping');
+        return;
+      }
       if (closingOurselves) {
         logger.warn({ code, err: status.lastError }, 'KDS stream closed by this zone; reconnecting');
       } else if (code === CLOSE.unauthenticated || code === CLOSE.forbidden || code === CLOSE.duplicateZone) {

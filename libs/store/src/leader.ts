@@ -12,6 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Fence, LeaseBackend } from './store.js';
 
+const STOPPING = 'stopping';
+
 export interface LeaderTerm {
   /** The fencing token: higher for every new term of this lease. */
   token: number;
@@ -74,7 +76,8 @@ export function createLeaderElection(opts: LeaderElectionOptions): LeaderElectio
     current = undefined;
     if (deadline) clearTimeout(deadline);
     ending.controller.abort(new Error(reason));
-    opts.log?.warn({ lease: opts.name, term: ending.token, reason }, 'stopped leading');
+    // Handing the lease over on shutdown is the normal way out; losing it while running is not.
+    opts.log?.[reason === STOPPING ? 'info' : 'warn']({ lease: opts.name, term: ending.token, reason }, 'stopped leading');
     opts.onLost?.(reason);
   }
 
@@ -146,7 +149,7 @@ export function createLeaderElection(opts: LeaderElectionOptions): LeaderElectio
       stopped = true;
       if (timer) clearTimeout(timer);
       const held = current;
-      end('stopping');
+      end(STOPPING);
       if (held && opts.leases) await opts.leases.release(opts.name, held.value).catch(() => {});
     },
   };
