@@ -45,7 +45,7 @@ export function ZonesPage() {
                   {z.lastDisconnect !== undefined && <p>Last disconnect: {z.lastDisconnect}</p>}
                   <Nacks title="Versions it refused (NACKs)" list={z.nackList} />
                   <Nacks title="Its versions global refused" list={z.refused} />
-                  <h3>CA backends it runs</h3>
+                  <h3>CA backends it runs{z.online ? '' : ' (as it last reported)'}</h3>
                   {z.backends.length === 0 ? (
                     <Empty>None reported.</Empty>
                   ) : (
