@@ -1,5 +1,6 @@
 import { itemPath, MESH_SCOPED } from '@meshca/api';
 import { ApiCallError, type ApiClient } from '../client.js';
+import { listAll } from '../paging.js';
 import { renderResources } from '../columns.js';
 import { collectionPath, resolveKind } from '../kinds.js';
 import { printStructured, type OutputFormat } from '../output.js';
@@ -7,12 +8,6 @@ import { printStructured, type OutputFormat } from '../output.js';
 export interface GetFlags {
   mesh: string;
   output: OutputFormat;
-}
-
-interface Page {
-  total: number;
-  items: Record<string, unknown>[];
-  next: string | null;
 }
 
 export async function getCommand(client: ApiClient, kind: string, name: string | undefined, flags: GetFlags): Promise<void> {
@@ -30,13 +25,7 @@ export async function getCommand(client: ApiClient, kind: string, name: string |
     else printStructured(body, flags.output);
     return;
   }
-  const items: Record<string, unknown>[] = [];
-  let path: string | null = collectionPath(route, flags.mesh);
-  while (path) {
-    const { body }: { body: Page } = await client.call<Page>('GET', path);
-    items.push(...body.items);
-    path = body.next;
-  }
+  const items = await listAll<Record<string, unknown>>(client, collectionPath(route, flags.mesh));
   // An empty list of a mesh that does not exist is a typo, not an answer.
   if (items.length === 0 && mesh !== undefined) await assertMeshExists(client, mesh);
   if (flags.output === 'table') process.stdout.write(renderResources(type, items));

@@ -2,6 +2,7 @@
 // as kumactl inspect dataplanes shows it: where it runs, which service, which backend issued its
 // certificate, the serial, notAfter and time left, and the last error.
 import type { ApiClient } from '../client.js';
+import { listAll } from '../paging.js';
 import { printStructured, printTable, timeLeft, type OutputFormat } from '../output.js';
 
 interface Item {
@@ -29,10 +30,12 @@ export interface DataplaneRow {
   serial: string | undefined;
   notAfter: string | undefined;
   lastError: string | undefined;
+  /** Its zone is offline: the row is what the zone reported last. */
+  zoneOffline?: boolean;
 }
 
 /** Dataplanes joined with their insights (by mesh and name), sorted by mesh then name. */
-export function dataplaneRows(dataplanes: Item[], insights: Item[]): DataplaneRow[] {
+export function dataplaneRows(dataplanes: Item[], insights: Item[], offlineZones: ReadonlySet<string> = new Set()): DataplaneRow[] {
   const key = (i: Item) => `${i.mesh ?? ''}/${i.name}`;
   const byKey = new Map(insights.map((i) => [key(i), i]));
   const rows = new Map<string, DataplaneRow>();
@@ -53,6 +56,8 @@ export function dataplaneRows(dataplanes: Item[], insights: Item[]): DataplaneRo
       notAfter: insight?.mTLS?.certificateExpirationTime,
       lastError: typeof error === 'string' ? error : error?.message,
     });
+    const row = rows.get(key(d));
+    if (row !== undefined && offlineZones.has(row.zone)) row.zoneOffline = true;
   }
   return [...rows.values()].sort((a, b) => (a.mesh === b.mesh ? (a.name < b.name ? -1 : 1) : a.mesh < b.mesh ? -1 : 1));
 }
@@ -64,7 +69,7 @@ export function renderDataplaneRows(rows: DataplaneRow[], now: number): { header
       r.mesh,
       r.name,
       r.zone,
-      r.connected === undefined ? '-' : r.connected ? 'yes' : 'no',
+      r.zoneOffline === true ? 'unknown (zone offline)' : r.connected === undefined ? '-' : r.connected ? 'yes' : 'no',
       r.services.join(',') || '-',
       r.backend ?? '-',
       r.serial === undefined ? '-' : r.serial.length > 10 ? `${r.serial.slice(0, 8)}..` : r.serial,
@@ -77,11 +82,14 @@ export function renderDataplaneRows(rows: DataplaneRow[], now: number): { header
 
 export async function inspectDataplanes(client: ApiClient, flags: { output: OutputFormat; mesh?: string }): Promise<void> {
   const base = flags.mesh === undefined ? '' : `/meshes/${encodeURIComponent(flags.mesh)}`;
-  const [dataplanes, insights] = await Promise.all([
-    client.call<{ items: Item[] }>('GET', `${base}/dataplanes`),
-    client.call<{ items: Item[] }>('GET', flags.mesh === undefined ? '/dataplane-insights' : `${base}/dataplane-insights`),
+  const [dataplanes, insights, zones] = await Promise.all([
+    listAll<Item>(client, `${base}/dataplanes?size=1000`),
+    listAll<Item>(client, `${flags.mesh === undefined ? '' : base}/dataplane-insights?size=1000`),
+    // On global: zones offline now (a zone's own API has no /zones: nothing is offline there).
+    listAll<{ name: string; status?: { online?: boolean } }>(client, '/zones').catch(() => []),
   ]);
-  const rows = dataplaneRows(dataplanes.body.items, insights.body.items);
+  const offline = new Set(zones.filter((z) => z.status?.online === false).map((z) => z.name));
+  const rows = dataplaneRows(dataplanes, insights, offline);
   if (flags.output !== 'table') return printStructured({ items: rows }, flags.output);
   const { headers, cells } = renderDataplaneRows(rows, Date.now());
   printTable(headers, cells);

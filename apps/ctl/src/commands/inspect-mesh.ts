@@ -8,12 +8,8 @@ import {
   type MeshTrustSpec,
 } from '@meshca/api';
 import type { ApiClient } from '../client.js';
+import { listAll } from '../paging.js';
 import { formatStructured, formatTable, type OutputFormat } from '../output.js';
-
-interface Page<T> {
-  items: T[];
-  next: string | null;
-}
 
 /** A MeshIdentity as global shows it: its status has one entry per zone that runs it. */
 export interface IdentityItem {
@@ -42,17 +38,6 @@ export interface WorkloadIdentityView {
   insight?: MeshInsightSpec;
 }
 
-async function all<T>(client: ApiClient, first: string): Promise<T[]> {
-  const out: T[] = [];
-  let path: string | null = first;
-  while (path) {
-    const { body }: { body: Page<T> } = await client.call('GET', path);
-    out.push(...body.items);
-    path = body.next;
-  }
-  return out;
-}
-
 /**
  * Where a CA rotation stands (per backend and zone, how many dataplanes trust it and hold its
  * certificates), and where a move to MeshIdentity stands (per identity and zone, and per MeshTrust).
@@ -61,9 +46,9 @@ export async function inspectMesh(client: ApiClient, name: string, opts: { outpu
   const m = encodeURIComponent(name);
   const { body: mesh } = await client.call<MeshSpec & { name: string }>('GET', `/meshes/${m}`);
   const [insights, identities, trusts] = await Promise.all([
-    all<DataplaneInsightLike>(client, `/meshes/${m}/dataplane-insights`),
-    all<IdentityItem>(client, `/meshes/${m}/meshidentities`),
-    all<TrustItem>(client, `/meshes/${m}/meshtrusts`),
+    listAll<DataplaneInsightLike>(client, `/meshes/${m}/dataplane-insights`),
+    listAll<IdentityItem>(client, `/meshes/${m}/meshidentities`),
+    listAll<TrustItem>(client, `/meshes/${m}/meshtrusts`),
   ]);
   const insight = await client.call<MeshInsightSpec>('GET', `/mesh-insights/${m}`).then(
     (r) => r.body,
