@@ -16,7 +16,7 @@ function openssl(pem: string) {
   return {
     subject: names(x.subject),
     issuer: names(x.issuer),
-    serial: x.serialNumber.toLowerCase().replace(/^0+(?=.)/, ''),
+    serial: x.serialNumber.toLowerCase(), // byte by byte, as OpenSSL prints it (a leading 0 nibble stays)
     notBefore: new Date(x.validFrom).toISOString(),
     notAfter: new Date(x.validTo).toISOString(),
     uriSans: sans.filter((s) => s.startsWith('URI:')).map((s) => s.slice(4)),
@@ -46,6 +46,8 @@ describe('summarizeChain', () => {
       execFileSync('openssl', [
         ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'],
         ...['-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-days', '2'],
+        // A serial whose first byte is below 0x10: its hex keeps the leading 0, byte by byte.
+        ...['-set_serial', '0x03496e8c'],
         ...['-subj', '/C=DE/ST=Berlin/O=Example Org/OU=Mesh/CN=web.example'],
         ...['-addext', 'subjectAltName=DNS:web.example,URI:spiffe://example/web,DNS:*.web.example'],
       ]);
@@ -54,6 +56,7 @@ describe('summarizeChain', () => {
       expect(summary).toEqual(openssl(pem));
       expect(summary?.subject).toBe('C=DE, ST=Berlin, O=Example Org, OU=Mesh, CN=web.example');
       expect(summary?.dnsSans).toEqual(['web.example', '*.web.example']);
+      expect(summary?.serial).toBe('03496e8c');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
