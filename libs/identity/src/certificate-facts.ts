@@ -34,17 +34,36 @@ function rootEntries(roots: readonly string[]): ChainEntry[] {
   return out;
 }
 
+// The chain above the leaf is the same for every certificate of a backend: one array per roots
+// list and intermediates, shared by every dataplane holding such a certificate (10,000 of them
+// would otherwise hold 10,000 copies).
+const chainsByRoots = new WeakMap<readonly string[], Map<string, ChainEntry[]>>();
+
+function chainOf(intermediates: CertificateSummary[], roots: readonly string[]): ChainEntry[] {
+  let byIntermediates = chainsByRoots.get(roots);
+  if (byIntermediates === undefined) chainsByRoots.set(roots, (byIntermediates = new Map()));
+  const key = intermediates.map((c) => c.sha256).join(',');
+  let chain = byIntermediates.get(key);
+  if (chain === undefined) {
+    chain = intermediates.map(entry);
+    const seen = new Set(chain.map((c) => c.sha256));
+    for (const r of rootEntries(roots)) if (!seen.has(r.sha256)) chain.push(r);
+    if (byIntermediates.size > 16) byIntermediates.clear(); // a CA that changes intermediates often: no growth
+    byIntermediates.set(key, chain);
+  }
+  return chain;
+}
+
 /** The facts of an issued chain (leaf first), or undefined when it cannot be read. */
 export function certificateFacts(certChainPem: string, roots: readonly string[]): CertificateFacts | undefined {
   try {
     const [leaf, ...rest] = summarizeChain(certChainPem);
     if (leaf === undefined) return undefined;
-    const chain = rest.map(entry);
-    const seen = new Set(chain.map((c) => c.sha256));
-    for (const r of rootEntries(roots)) if (!seen.has(r.sha256)) chain.push(r);
+    const chain = chainOf(rest, roots);
     return {
       subject: leaf.subject,
-      issuer: leaf.issuer,
+      // The issuer's name as its certificate in the chain holds it: one string for all.
+      issuer: chain[0]?.subject === leaf.issuer ? chain[0].subject : leaf.issuer,
       notBefore: leaf.notBefore,
       uriSans: leaf.uriSans,
       ...(leaf.dnsSans.length > 0 ? { dnsSans: leaf.dnsSans } : {}),
