@@ -110,11 +110,11 @@ describe('Prometheus metrics', () => {
       expect(sample(text, 'kds_stream_connects_total')).toBe(1);
       expect(sample(text, 'kds_received_bytes_total')).toBeGreaterThan(0);
       expect(sample(text, 'meshca_dataplanes_connected')).toBe(2);
-      const earliest = sample(text, 'meshca_dataplane_cert_expiry_earliest_timestamp_seconds{mesh="default"}');
+      const earliest = sample(text, 'meshca_dataplane_cert_earliest_expiration_timestamp_seconds{mesh="default"}');
       expect(earliest).toBeGreaterThan(Date.now() / 1000 + 3600);
       expect(sample(text, 'kds_stream_connected')).toBe(1);
       // The builtin CA is made for ten years.
-      const ca = sample(text, 'meshca_ca_cert_not_after_timestamp_seconds{mesh="default",backend="ca-1",type="builtin"}');
+      const ca = sample(text, 'meshca_ca_cert_expiration_timestamp_seconds{mesh="default",backend="ca-1",type="builtin"}');
       expect(ca).toBeGreaterThan(Date.now() / 1000 + 9 * 365 * 86400);
       expect(sample(text, 'meshca_ca_backend_available{mesh="default",backend="ca-1",type="builtin"}')).toBe(1);
       expect(text).not.toMatch(/web-1|api-1/); // dataplane names stay out of labels
@@ -126,7 +126,7 @@ describe('Prometheus metrics', () => {
     const text = await scrape(dpMetrics);
     const cert = await readFile(join(dir, 'cert.pem'), 'utf8');
     const { X509Certificate } = await import('node:crypto');
-    expect(sample(text, 'meshca_dp_cert_not_after_timestamp_seconds')).toBe(Date.parse(new X509Certificate(cert).validTo) / 1000);
+    expect(sample(text, 'meshca_dp_cert_expiration_timestamp_seconds')).toBe(Date.parse(new X509Certificate(cert).validTo) / 1000);
     expect(sample(text, 'meshca_dp_cert_rotations_total')).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'meshca_dp_zone_connected')).toBe(1);
     await promtoolCheck(text);
@@ -211,7 +211,7 @@ describe('Prometheus metrics', () => {
         expect((await query('kds_zones_online'))[0]?.value[1]).toBe('2');
         expect((await query('meshca_dataplanes_connected'))[0]?.value[1]).toBe('2');
         // Time to expiry, as an alert computes it: more than an hour left.
-        const left = await query('min(meshca_dataplane_cert_expiry_earliest_timestamp_seconds) - time()');
+        const left = await query('min(meshca_dataplane_cert_earliest_expiration_timestamp_seconds) - time()');
         expect(Number(left[0]?.value[1])).toBeGreaterThan(3600);
         // The issuance histogram, per backend, and a zone that is caught up.
         const timed = await query('sum by (backend) (ca_manager_get_cert_seconds_count)');

@@ -5,7 +5,7 @@ import type { IdentityHandle } from './client.js';
 
 export function registerAgentMetrics(registry: Registry, handle: IdentityHandle, reloads: { failures: number; lastAt?: number }): void {
   new Gauge({
-    name: 'meshca_dp_cert_not_after_timestamp_seconds',
+    name: 'meshca_dp_cert_expiration_timestamp_seconds',
     help: 'The notAfter of the certificate this dataplane holds (Unix seconds); absent before its first.',
     registers: [registry],
     collect() {

@@ -106,12 +106,12 @@ export function registerZoneMetrics(registry: Registry, deps: { identity: () => 
     },
   });
   perMesh(
-    'meshca_dataplane_cert_expiry_earliest_timestamp_seconds',
+    'meshca_dataplane_cert_earliest_expiration_timestamp_seconds',
     'The earliest notAfter among the certificates held by the connected dataplanes of this zone process, per mesh (Unix seconds).',
     (m) => (Number.isFinite(m.earliest) ? m.earliest / 1000 : undefined),
   );
   new Gauge({
-    name: 'meshca_ca_cert_not_after_timestamp_seconds',
+    name: 'meshca_ca_cert_expiration_timestamp_seconds',
     help: "The earliest notAfter of a mesh backend's CA roots as this zone sees them (Unix seconds).",
     labelNames: ['mesh', 'backend', 'type'],
     registers: [registry],
