@@ -109,12 +109,24 @@ async function serve(): Promise<void> {
   ]);
   // The zone's metrics as meshca-zone wires them, scraped every second (Prometheus's default is 15 s).
   const metrics = cfg.metrics ? await zoneMetrics() : undefined;
+  // The signing workers start at a zone's first job. Started before the idle reading, they are
+  // not counted as memory per dataplane: since they start lazily (the build change of issue 17),
+  // two worker isolates were taken into the loaded reading and added ~8 KB to each of 10,000.
+  const { createIssuerPool, generateCa } = await import('@meshca/pki');
+  const pool = createIssuerPool({ workers: 2 });
+  const warm = generateCa({ commonName: 'warm-up', keyType: 'ecdsa-p256', validitySeconds: 3600 });
+  const warmIssuer = pool.issuer({ caCertPem: warm.certPem, caKeyPem: warm.keyPem });
+  await Promise.all(
+    Array.from({ length: 8 }, () =>
+      warmIssuer.issue({ uriSans: ['spiffe://warm-up/x'], notBefore: new Date(), notAfter: new Date(Date.now() + 60_000) }),
+    ),
+  );
   const service = createIdentityService({
     ...(metrics ? { observer: metrics.observer } : {}),
     store,
     zone: 'bench',
     log,
-    workers: 2,
+    pool,
     verifyToken: (t) => tokens.verify(t, 'dataplane'),
     issuance: { ratePerSecond: cfg.ratePerSecond, burst: cfg.burst },
     rotationSpreadMs: cfg.rotationSpreadMs,
