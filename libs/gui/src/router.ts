@@ -115,31 +115,41 @@ export function createGui(opts: GuiOptions): Gui {
       return found;
     }),
   );
+  // One look at the store per tick for every open page, not one per page: each stream is told the
+  // version when it opens and whenever it changes.
   const streams = new Set<Response>();
+  let current = '';
+  let beat = 0;
+  let ticker: NodeJS.Timeout | undefined;
+  const send = (res: Response, v: string) => res.write(`event: change\ndata: ${JSON.stringify({ version: v } satisfies ChangeEvent)}\n\n`);
+  const tick = async (): Promise<void> => {
+    const now = await version().catch(() => current);
+    if (now !== current) {
+      current = now;
+      for (const res of streams) send(res, now);
+    } else if (++beat % 30 === 0) for (const res of streams) res.write(': still here\n\n'); // keeps proxies from closing an idle stream
+  };
   router.get('/gui/api/events', async (req, res) => {
     res.set({ 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     res.flushHeaders();
+    if (streams.size === 0) current = await version();
     streams.add(res);
-    let last = '';
-    let beat = 0;
-    const tick = async () => {
-      const now = await version().catch(() => last);
-      if (now !== last) {
-        last = now;
-        res.write(`event: change\ndata: ${JSON.stringify({ version: now } satisfies ChangeEvent)}\n\n`);
-      } else if (++beat % 30 === 0) res.write(': still here\n\n'); // keeps proxies from closing an idle stream
-    };
-    await tick();
-    const timer = setInterval(() => void tick(), opts.pollMs ?? 500);
+    send(res, current);
+    ticker ??= setInterval(() => void tick(), opts.pollMs ?? 500);
     req.on('close', () => {
-      clearInterval(timer);
       streams.delete(res);
+      if (streams.size === 0 && ticker !== undefined) {
+        clearInterval(ticker);
+        ticker = undefined;
+      }
     });
   });
   return {
     router,
     close() {
       // The page reconnects with backoff and finds the next process (or this one again).
+      if (ticker !== undefined) clearInterval(ticker);
+      ticker = undefined;
       for (const res of streams) res.end();
       streams.clear();
     },

@@ -302,3 +302,48 @@ describe('GUI views', () => {
     expect((await get<string>('/gui')).body).toContain('<title>meshca</title>');
   });
 });
+
+describe('GUI events feed', () => {
+  it('looks at the store once per tick however many pages are open, and each page hears the changes', async () => {
+    let looks = 0;
+    const counted = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'revision') return () => (looks++, target.revision());
+        return Reflect.get(target, prop, receiver) as unknown;
+      },
+    });
+    const source: GuiSource = { mode: 'zone', zone: 'east', version: 'test', store: counted, zones: async () => [], zonesVersion: () => 0 };
+    const gui = createGui({ source, adminToken: 'secret-token', assetsDir: assets, pollMs: 40 });
+    const app = express();
+    app.use(gui.router);
+    const srv = createServer(app);
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/gui/api/events`;
+    const pages = await Promise.all(
+      Array.from({ length: 5 }, async () => {
+        const res = await fetch(url);
+        const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+        const seen: string[] = [];
+        const reading = (async () => {
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) return;
+            seen.push(...value.split('\n').filter((l) => l.startsWith('data: ')));
+          }
+        })().catch(() => {});
+        return { seen, reading };
+      }),
+    );
+    looks = 0;
+    await new Promise((r) => setTimeout(r, 400));
+    // About 10 ticks of 40 ms: one look each, not one per page (which would be about 50).
+    expect(looks).toBeGreaterThan(3);
+    expect(looks).toBeLessThan(20);
+    await store.create({ meta: { type: 'Mesh', name: 'feed-test' }, spec: {} });
+    await new Promise((r) => setTimeout(r, 200));
+    for (const p of pages) expect(p.seen).toHaveLength(2); // the version on opening, then the change
+    gui.close();
+    await Promise.all(pages.map((p) => p.reading));
+    await new Promise((r) => srv.close(r));
+  });
+});
