@@ -24,6 +24,7 @@ import { freePort } from '../test/src/free-port.js';
 import type { IdentityService } from '@meshca/identity';
 import type { ZoneLeadership } from '../apps/zone/src/leadership.js';
 import { startHaproxy, type Haproxy } from './haproxy.js';
+import { numberFlag as flag } from './flags.js';
 
 export interface DataplaneBenchOptions {
   dataplanes?: number;
@@ -452,11 +453,6 @@ export function formatDataplaneBench(r: DataplaneBenchResult): string {
     `  peak re-issue rate            ${r.switchPeakPerSec}/s  (limit ${r.ratePerSecond}/s + burst ${r.burst})`,
     ...(r.scrapeMs === undefined ? [] : [`metrics: one scrape, all held    ${r.scrapeMs} ms`]),
   ].join('\n');
-}
-
-function flag(name: string): number | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : undefined;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

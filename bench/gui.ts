@@ -29,6 +29,7 @@ import type { ResourceInput } from '@meshca/api';
 import { createLogger } from '@meshca/common';
 import { startGlobal, type GlobalControlPlane } from '@meshca/global';
 import type { StoreWrite } from '@meshca/store';
+import { numberFlag as flag } from './flags.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const GUI_DIR = join(REPO_ROOT, 'apps/global/dist/gui');
@@ -496,10 +497,6 @@ export function formatGuiBench(r: GuiBenchResult): string {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const flag = (name: string): number | undefined => {
-    const i = process.argv.indexOf(`--${name}`);
-    return i >= 0 ? Number(process.argv[i + 1]) : undefined;
-  };
   const opts: GuiBenchOptions = {};
   const d = flag('dataplanes');
   const floor = flag('floor');

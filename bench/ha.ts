@@ -8,6 +8,7 @@ import { eventually } from '../test/src/eventually.js';
 import { startGlobalProcess, syncCaFileOf, syncUrlOf } from '../test/src/global-process.js';
 import { startRedisServer } from '../test/src/redis-server.js';
 import { startZoneProcess, writeTokenFile, type ZoneProcess } from '../test/src/zone-process.js';
+import { flag } from './flags.js';
 
 export interface HaBenchResult {
   leaseMs: number;
@@ -146,10 +147,6 @@ export function formatHaBench(r: HaBenchResult): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const flag = (name: string) => {
-    const i = process.argv.indexOf(`--${name}`);
-    return i >= 0 ? process.argv[i + 1] : undefined;
-  };
   const lease = flag('lease');
   console.log(
     formatHaBench(

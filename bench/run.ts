@@ -26,6 +26,7 @@ import {
   type RedisRestartResult,
   type ZoneRestartResult,
 } from '../test/src/faults.js';
+import { flag } from './flags.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const SECTIONS = ['cli', 'issuance', 'tokens', 'sync', 'dataplanes', 'metrics', 'vault', 'acmpca', 'faults', 'ha', 'gui'] as const;
@@ -396,11 +397,6 @@ function formatTable(rows: Row[]): string {
     `|${widths.map((w, i) => (i === 1 || i === 3 ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`,
     ...cells.map(line),
   ].join('\n');
-}
-
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
 async function main(): Promise<void> {

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ResourceStore } from '@meshca/store';
+import { flag } from './flags.js';
 
 export type SyncStoreKind = 'memory' | 'redis';
 
@@ -373,11 +374,6 @@ export function formatSyncBench(r: SyncBenchResult): string {
     `    PUT answered -> all zones hold it       p50 ${ms(r.afterPutP50Ms)}  p99 ${ms(r.afterPutP99Ms)}`,
     `  new zone full sync (startZone -> all held) ${r.fullSyncMs.map((v) => `${v} ms`).join(', ')}  median ${r.fullSyncMedianMs} ms  target < ${SYNC_TARGETS.fullSyncMs} ms: ${mark(r.fullSyncMedianMs < SYNC_TARGETS.fullSyncMs)}`,
   ].join('\n');
-}
-
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -18,6 +18,7 @@ import type { AddressInfo, Server as NetServer } from 'node:net';
 import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import WebSocket, { WebSocketServer } from 'ws';
+import { flag } from './flags.js';
 
 export const FLOOR_MODES = ['tls', 'wss', 'ws'] as const;
 export type FloorMode = (typeof FLOOR_MODES)[number];
@@ -172,11 +173,6 @@ export function formatFloors(rs: FloorResult[]): string {
         `${label[r.mode].padEnd(24)} ${r.connections} conns${r.replyBytes === undefined ? '' : `, ${r.replyBytes} B answers${r.fragmentBytes === undefined ? '' : ` in ${r.fragmentBytes} B fragments`}`}: RSS ${(r.rssPerConnection / 1024).toFixed(1)} KB/conn (heap ${(r.heapPerConnection / 1024).toFixed(1)} KB), all connected in ${(r.connectAllMs / 1000).toFixed(1)} s, server event loop ${(r.serverMainThreadCpuMs / 1000).toFixed(1)} s CPU`,
     )
     .join('\n');
-}
-
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
